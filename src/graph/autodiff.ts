@@ -1,0 +1,84 @@
+/**
+ * Reverse-mode differentiation over the IR.
+ *
+ * Walks the nodes between the parameters and the loss in reverse creation
+ * order and asks each op for its vector-Jacobian product; contributions to a
+ * value used more than once are summed. The gradient graph is appended to the
+ * same builder, so forward and backward live in one ONNX graph and share
+ * activations.
+ *
+ * @example
+ * ```ts
+ * import { Builder } from "./builder.ts";
+ * import { gradients } from "./autodiff.ts";
+ * const b = new Builder();
+ * const w = b.input("w", [3]);
+ * const loss = b.reduceSum(b.mul(w, w), [0], false);
+ * const [dw] = gradients(b, loss, [w]); // 2w
+ * b.output("dw", dw);
+ * ```
+ *
+ * @module
+ */
+
+import type { Builder } from "./builder.ts";
+import { GraphError, type Node, shapeString, sizeOf, type Value } from "./ir.ts";
+import { opDef } from "./op.ts";
+
+/**
+ * Gradients of the scalar `loss` with respect to each of `wrt`, as new values
+ * of the builder's graph. A parameter the loss does not depend on gets an
+ * all-zero gradient.
+ */
+export function gradients(
+  b: Builder,
+  loss: Value,
+  wrt: readonly Value[],
+): Value[] {
+  if (sizeOf(loss.shape) !== 1) {
+    throw new GraphError(
+      `loss must hold one element, got shape ${shapeString(loss.shape)}`,
+    );
+  }
+  const forward: readonly Node[] = b.nodes.slice();
+
+  // Values downstream of a parameter: only these need cotangents.
+  const active = new Set<number>(wrt.map((v) => v.id));
+  for (const node of forward) {
+    if (node.inputs.some((v) => active.has(v.id))) active.add(node.output.id);
+  }
+
+  const cotangent = new Map<number, Value>();
+  cotangent.set(loss.id, b.reshape(b.scalar(1), loss.shape));
+
+  for (let i = forward.length - 1; i >= 0; i--) {
+    const node = forward[i];
+    const dy = cotangent.get(node.output.id);
+    if (!dy || !node.inputs.some((v) => active.has(v.id))) continue;
+    const def = opDef(node.op);
+    if (!def.vjp) {
+      throw new GraphError(
+        `${node.op} has no gradient but lies between a parameter and the loss`,
+      );
+    }
+    const contributions = def.vjp(b, node, dy);
+    node.inputs.forEach((input, k) => {
+      const c = contributions[k];
+      if (!c || !active.has(input.id)) return;
+      if (c.shape.join() !== input.shape.join()) {
+        throw new GraphError(
+          `${node.op} VJP returned ${shapeString(c.shape)} for an input of ${
+            shapeString(input.shape)
+          }`,
+        );
+      }
+      const prev = cotangent.get(input.id);
+      cotangent.set(input.id, prev ? b.add(prev, c) : c);
+    });
+  }
+
+  return wrt.map((v) =>
+    cotangent.get(v.id) ??
+      b.constant(new Float32Array(sizeOf(v.shape)), v.shape)
+  );
+}

@@ -1,0 +1,488 @@
+#!/usr/bin/python3
+"""llm.c-style PyTorch reference for horizon's trainer.
+
+Writes fixtures/reference/gpt2_tiny_v1.safetensors: a tiny GPT-2 (HF
+GPT2LMHeadModel semantics, pre-LN, tied lm_head) trained for 10 explicit AdamW
+steps in six cases (layernorm/rmsnorm x fp32/bf16, next-token objective, bf16 +
+embedding noise).  horizon's Deno test loads the initial weights and batches,
+runs its own compiled ONNX step and compares logits, loss, gradients, grad norm
+and the state after 1 and 10 updates with explicit tolerances.
+
+Everything the optimizer does is written out by hand (no torch.optim) in the
+exact float32 order horizon's graph uses, so the only differences the Deno test
+should see are float32 reduction-order / transcendental noise.
+
+Run:  /usr/bin/python3 tools/reference/make_reference.py   (Debian python3-torch)
+The output is byte-identical across re-runs (single thread, fixed seeds, no
+timestamps in the metadata).
+
+Float32 vs float64 (case ln_fp32, step 0, same weights and batch; printed by
+this script with torch 1.13.0a0 on CPU, 1 thread), to give the Deno tolerances
+an independent scale for plain float32 noise:
+    max |logits_f32 - logits_f64|               = 2.38e-07  (max |logit| 6.5e-02)
+    |loss_f32 - loss_f64|                       = 3.88e-07  (loss 4.73)
+    max |grad_f32 - grad_f64| over all params   = 3.73e-09  (max |grad| 1.71e-02)
+    |grad_norm_f32 - grad_norm_f64|             = 4.56e-08  (grad_norm 0.131)
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+# ----------------------------------------------------------------------------
+# Fixed contract (bump VERSION and the file name when any of this changes)
+# ----------------------------------------------------------------------------
+VERSION = "1"
+OUT_NAME = "gpt2_tiny_v1.safetensors"
+
+VOCAB = 128
+D_MODEL = 64
+N_LAYER = 2
+N_HEAD = 2
+HEAD_DIM = D_MODEL // N_HEAD  # 32
+N_POS = 128
+NORM_EPS = 1e-5
+
+BATCH = 4
+CONTEXT = 32
+STEPS = 10
+LR0 = 1e-3
+WEIGHT_DECAY = 0.01
+BETA1, BETA2 = 0.9, 0.999
+ADAM_EPS = 1e-8
+CLIP_MAX_NORM = 1.0
+CLIP_EPS = 1e-6
+NOISE_SCALE = 3e-6  # the seeds' code uses eps/10 = 3e-6 (it prints 3e-5)
+
+# Data: a random "corpus" of 3000 bytes over 60 distinct printable values, so
+# 68 of the 128 token ids never occur (dead rows, as in the seed experiments).
+CORPUS_LEN = 3000
+CORPUS_ALPHABET = 60
+
+# Seeds.  All cases share the same init stream and the same batches, so the
+# difference between two cases isolates exactly one knob (norm, precision,
+# objective, noise).  The rmsnorm cases draw the same Conv1D/embedding weights
+# as the layernorm cases because norms consume no random numbers.
+SEED_INIT = 1234
+SEED_DATA = 5678
+SEED_NOISE = 91011
+
+CASES = [
+    # name,            norm,        precision, objective,      noise
+    ("ln_fp32",        "layernorm", "fp32", "double-shift", 0.0),
+    ("ln_bf16",        "layernorm", "bf16", "double-shift", 0.0),
+    ("rms_fp32",       "rmsnorm",   "fp32", "double-shift", 0.0),
+    ("rms_bf16",       "rmsnorm",   "bf16", "double-shift", 0.0),
+    ("ln_fp32_next",   "layernorm", "fp32", "next-token",   0.0),
+    ("ln_bf16_noise",  "layernorm", "bf16", "double-shift", NOISE_SCALE),
+]
+
+F32 = torch.float32
+
+
+def f32(x):
+    """A host scalar (computed in Python float64) as a float32 0-dim tensor.
+    horizon feeds per-step scalars to its graph as float32; doing the same here
+    keeps the elementwise math bit-comparable."""
+    return torch.tensor(x, dtype=F32)
+
+
+def round_bf16(t):
+    """Round float32 values to the nearest bf16 value (ties to even), result
+    still float32.  Verified bit-exact against the uint32 formula
+    (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000 on torch 1.13."""
+    return t.to(torch.bfloat16).to(F32)
+
+
+# ----------------------------------------------------------------------------
+# Model: parameters in HF GPT2LMHeadModel order and layout (Conv1D: W is [in, out])
+# ----------------------------------------------------------------------------
+def param_shapes(norm):
+    """(name, shape) in HF named_parameters() order.  The order matters: init
+    draws and the grad-norm sum follow it."""
+    has_bias = norm == "layernorm"  # RMSNorm here is weight-only
+    d = D_MODEL
+    out = [("transformer.wte.weight", (VOCAB, d)), ("transformer.wpe.weight", (N_POS, d))]
+    for i in range(N_LAYER):
+        h = f"transformer.h.{i}."
+        out.append((h + "ln_1.weight", (d,)))
+        if has_bias:
+            out.append((h + "ln_1.bias", (d,)))
+        out += [
+            (h + "attn.c_attn.weight", (d, 3 * d)),
+            (h + "attn.c_attn.bias", (3 * d,)),
+            (h + "attn.c_proj.weight", (d, d)),
+            (h + "attn.c_proj.bias", (d,)),
+            (h + "ln_2.weight", (d,)),
+        ]
+        if has_bias:
+            out.append((h + "ln_2.bias", (d,)))
+        out += [
+            (h + "mlp.c_fc.weight", (d, 4 * d)),
+            (h + "mlp.c_fc.bias", (4 * d,)),
+            (h + "mlp.c_proj.weight", (4 * d, d)),
+            (h + "mlp.c_proj.bias", (d,)),
+        ]
+    out.append(("transformer.ln_f.weight", (d,)))
+    if has_bias:
+        out.append(("transformer.ln_f.bias", (d,)))
+    return out
+
+
+def is_norm(name):
+    return ".ln_1." in name or ".ln_2." in name or ".ln_f." in name
+
+
+def decays(name, norm):
+    """HF Trainer's weight-decay rule as it applied to the seeds' models.
+    It excludes nn.LayerNorm instances and names matching bias / layernorm /
+    rmsnorm / norm patterns.  LayerNorm weights are nn.LayerNorm -> no decay.
+    The seeds' custom RMSNorm module sits at ln_1/ln_2/ln_f, which matches no
+    pattern and is not an nn.LayerNorm -> its weights DO get decay."""
+    if name.endswith(".bias"):
+        return False
+    if is_norm(name):
+        return norm == "rmsnorm"
+    return True  # wte (tied lm_head), wpe, every 2-D Conv1D weight
+
+
+def init_params(norm, gen):
+    """GPT-2 init: Conv1D weights and both embeddings ~ N(0, 0.02), every
+    c_proj weight (attn and mlp) ~ N(0, 0.02/sqrt(2*n_layer)), biases 0, norm
+    weights 1 / biases 0.  No Qwen re-init: we want generic, distinct rows."""
+    params = {}
+    for name, shape in param_shapes(norm):
+        if is_norm(name):
+            t = torch.ones(shape) if name.endswith(".weight") else torch.zeros(shape)
+        elif name.endswith(".bias"):
+            t = torch.zeros(shape)
+        else:
+            std = 0.02 / math.sqrt(2 * N_LAYER) if name.endswith("c_proj.weight") else 0.02
+            t = torch.randn(shape, generator=gen, dtype=F32) * std
+        params[name] = t.to(F32).contiguous()
+    n = sum(t.numel() for t in params.values())
+    assert n == (116480 if norm == "layernorm" else 116160), (norm, n)
+    return params
+
+
+def gelu_new(u):
+    # HF NewGELUActivation, same expression and constants.
+    return 0.5 * u * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (u + 0.044715 * torch.pow(u, 3.0))))
+
+
+def apply_norm(x, p, prefix, norm):
+    w = p[prefix + ".weight"]
+    if norm == "layernorm":
+        # biased variance, eps 1e-5, like nn.LayerNorm
+        return F.layer_norm(x, (x.shape[-1],), w, p[prefix + ".bias"], NORM_EPS)
+    # RMSNorm, weight only, eps 1e-5 kept from the replaced LayerNorm
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + NORM_EPS) * w
+
+
+def forward(p, ids, norm):
+    """logits [B,T,V] for ids [B,T].  Works in whatever dtype the params are
+    (float32 for the fixture, float64 for the noise check, bf16 for the bench)."""
+    B, T = ids.shape
+    dt = p["transformer.wte.weight"].dtype
+    x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][:T]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    mask_value = torch.tensor(torch.finfo(dt).min, dtype=dt)
+    for i in range(N_LAYER):
+        h = f"transformer.h.{i}."
+        a = apply_norm(x, p, h + "ln_1", norm)
+        qkv = a @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]
+        q, k, v = qkv.split(D_MODEL, dim=-1)
+        q, k, v = (t.reshape(B, T, N_HEAD, HEAD_DIM).transpose(1, 2) for t in (q, k, v))
+        # HF 4.57 eager attention DIVIDES by sqrt(head_dim) (a 0-dim tensor of
+        # the score dtype); dividing by the Python float math.sqrt(32) gives the
+        # same float32 result.  Multiplying by f32(1/sqrt(32)) instead may
+        # differ by an ulp.
+        s = (q @ k.transpose(-1, -2)) / math.sqrt(HEAD_DIM)
+        s = torch.where(causal, s, mask_value)  # j > i -> finfo.min (HF)
+        w = torch.softmax(s, dim=-1)
+        y = (w @ v).transpose(1, 2).reshape(B, T, D_MODEL)
+        x = x + (y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"])
+        a = apply_norm(x, p, h + "ln_2", norm)
+        u = gelu_new(a @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"])
+        x = x + (u @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"])
+    x = apply_norm(x, p, "transformer.ln_f", norm)
+    return x @ p["transformer.wte.weight"].t()  # tied lm_head
+
+
+def loss_fn(logits, chunk, objective):
+    """chunk [B,T+1]; logits were computed from chunk[:, :T]."""
+    B, T, V = logits.shape
+    if objective == "double-shift":
+        # HF: labels = chunk[1:T+1], shifted AGAIN inside the loss, so logits[t]
+        # is trained on chunk[t+2] for t < T-1; the summed CE is divided by the
+        # number of label tokens B*T (transformers 4.57), not B*(T-1).
+        ce = F.cross_entropy(logits[:, : T - 1].reshape(-1, V), chunk[:, 2 : T + 1].reshape(-1), reduction="sum")
+        return ce / (B * T)
+    if objective == "next-token":
+        return F.cross_entropy(logits.reshape(-1, V), chunk[:, 1 : T + 1].reshape(-1), reduction="mean")
+    raise ValueError(objective)
+
+
+def loss_and_grads(p, names, chunk, norm, objective):
+    leaves = {n: p[n].detach().clone().requires_grad_(True) for n in names}
+    logits = forward(leaves, chunk[:, :-1], norm)
+    loss = loss_fn(logits, chunk, objective)
+    grads = torch.autograd.grad(loss, [leaves[n] for n in names])
+    return loss.detach(), logits.detach(), dict(zip(names, grads))
+
+
+# ----------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------
+def make_chunks():
+    g = torch.Generator().manual_seed(SEED_DATA)
+    alphabet = torch.randperm(127 - 32, generator=g)[:CORPUS_ALPHABET] + 32
+    corpus = alphabet[torch.randint(0, CORPUS_ALPHABET, (CORPUS_LEN,), generator=g)]
+    # window offsets o in [0, CORPUS_LEN - (T+1)] so chunk = corpus[o : o+T+1]
+    offsets = torch.randint(0, CORPUS_LEN - CONTEXT, (STEPS, BATCH), generator=g)
+    chunks = torch.stack([torch.stack([corpus[o : o + CONTEXT + 1] for o in row.tolist()]) for row in offsets])
+    return chunks.to(torch.int32)  # [steps, B, T+1]
+
+
+def make_noise():
+    # noise_t = bf16(bf16(randn) * 3e-6), the product taken in float32
+    g = torch.Generator().manual_seed(SEED_NOISE)
+    n = torch.randn((STEPS, VOCAB, D_MODEL), generator=g, dtype=F32)
+    return round_bf16(round_bf16(n) * f32(NOISE_SCALE))
+
+
+# ----------------------------------------------------------------------------
+# One training step, written out the way horizon's graph does it
+# ----------------------------------------------------------------------------
+def lr_at(t):
+    # HF linear schedule, no warmup: the t-th optimizer step (0-based) uses
+    # lr0 * factor with factor = float(steps - t) / float(steps), multiplied in
+    # that order like LambdaLR (lr0*(steps-t)/steps left-to-right differs in
+    # the last float64 bit for some t, e.g. 6.000000000000001e-4).
+    return LR0 * (float(STEPS - t) / float(STEPS))
+
+
+def adamw_update(p, m, v, g, t, lr, wd_mask, bf16):
+    """Fused-AdamW semantics (torch >= 2.8 fused kernel, all values in fp32),
+    step count t+1 for bias correction.  Host scalars in float64 -> float32."""
+    bc1 = 1.0 - BETA1 ** (t + 1)
+    bc2_sqrt = math.sqrt(1.0 - BETA2 ** (t + 1))
+    b1, one_b1 = f32(BETA1), f32(1.0 - BETA1)
+    b2, one_b2 = f32(BETA2), f32(1.0 - BETA2)
+    step_size = f32(lr / bc1)
+    bc2s = f32(bc2_sqrt)
+    eps = f32(ADAM_EPS)
+    for n in p:
+        lrwd = f32(lr * (WEIGHT_DECAY if wd_mask[n] else 0.0))
+        pn = p[n] - lrwd * p[n]
+        mn = b1 * m[n] + one_b1 * g[n]
+        vn = b2 * v[n] + one_b2 * (g[n] * g[n])
+        denom = torch.sqrt(vn) / bc2s + eps
+        pn = pn - (step_size * mn) / denom
+        if bf16:  # storage precision: p, m, v each rounded to bf16 once
+            pn, mn, vn = round_bf16(pn), round_bf16(mn), round_bf16(vn)
+        p[n], m[n], v[n] = pn, mn, vn
+
+
+def run_case(name, norm, precision, objective, noise_scale, chunks, noise, dtype=F32):
+    """Train one case; dtype=float64 is only used by float64_check."""
+    bf16 = precision == "bf16"
+    names = [n for n, _ in param_shapes(norm)]
+    wd_mask = {n: decays(n, norm) for n in names}
+    p = init_params(norm, torch.Generator().manual_seed(SEED_INIT))
+    if bf16:
+        p = {n: round_bf16(t) for n, t in p.items()}
+    p = {n: t.to(dtype) for n, t in p.items()}
+    m = {n: torch.zeros_like(t) for n, t in p.items()}
+    v = {n: torch.zeros_like(t) for n, t in p.items()}
+
+    out = {}
+    for n in names:
+        out[f"{name}.init.{n}"] = p[n].clone()
+    out[f"{name}.chunks"] = chunks.clone()
+    lrs = [lr_at(t) for t in range(STEPS)]
+    out[f"{name}.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    losses, norms = [], []
+    for t in range(STEPS):
+        chunk = chunks[t].long()
+        loss, logits, g = loss_and_grads(p, names, chunk, norm, objective)
+        # global grad norm (pre-clip), float32, summed in parameter order
+        sq = torch.zeros((), dtype=dtype)
+        for n in names:
+            sq = sq + (g[n] * g[n]).sum()
+        gnorm = torch.sqrt(sq)
+        losses.append(loss)
+        norms.append(gnorm)
+        if t == 0:
+            out[f"{name}.step0.logits"] = logits.clone()
+            for n in names:
+                out[f"{name}.step0.grad.{n}"] = g[n].clone()
+        # clip_grad_norm_(1.0): coef = max_norm / (norm + 1e-6), clamped to 1
+        coef = torch.clamp(f32(CLIP_MAX_NORM) / (gnorm + f32(CLIP_EPS)), max=1.0)
+        g = {n: g[n] * coef for n in names}
+        adamw_update(p, m, v, g, t, lrs[t], wd_mask, bf16)
+        if noise_scale:
+            # seeds 11.2b: after the optimizer step, wte += noise, sum rounded
+            # to bf16 (fp32 mode would add without rounding)
+            wte = "transformer.wte.weight"
+            p[wte] = p[wte] + noise[t]
+            if bf16:
+                p[wte] = round_bf16(p[wte])
+        if t == 0:
+            for n in names:
+                out[f"{name}.after1.{n}"] = p[n].clone()
+                out[f"{name}.after1.m.{n}"] = m[n].clone()
+                out[f"{name}.after1.v.{n}"] = v[n].clone()
+    for n in names:
+        out[f"{name}.after{STEPS}.{n}"] = p[n].clone()
+    out[f"{name}.loss"] = torch.stack(losses)
+    out[f"{name}.grad_norm"] = torch.stack(norms)
+    if noise_scale:
+        out[f"{name}.noise"] = noise.clone()
+
+    desc = {
+        "norm": norm,
+        "precision": precision,
+        "objective": objective,
+        "noise_scale": noise_scale,
+        "B": BATCH,
+        "T": CONTEXT,
+        "steps": STEPS,
+        "lr0": LR0,
+        "weight_decay": WEIGHT_DECAY,
+        "weight_decay_mask": wd_mask,
+        "param_count": sum(p[n].numel() for n in names),
+    }
+    return out, desc
+
+
+# ----------------------------------------------------------------------------
+# Minimal safetensors writer
+# ----------------------------------------------------------------------------
+DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int32: ("I32", "<i4")}
+
+
+def write_safetensors(path, tensors, metadata):
+    """8-byte LE header length, JSON header (padded with spaces to a multiple
+    of 8), then raw little-endian data, tensors contiguous in sorted-name
+    order.  Every offset is also a multiple of 8 here (asserted), so readers
+    may view the data as Float64Array/Float32Array without copying."""
+    header = {"__metadata__": metadata}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        code, npdt = DTYPES[t.dtype]
+        data = t.numpy().astype(npdt, copy=False).tobytes()
+        assert offset % 8 == 0, name
+        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hjson += b" " * ((-len(hjson)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)))
+        f.write(hjson)
+        for b in blobs:
+            f.write(b)
+
+
+# ----------------------------------------------------------------------------
+def float64_check(chunks, noise, ref):
+    """Every case again with float64 tensors (same weights, batches, noise and
+    float32 host scalars; bf16 cases still round p, m, v to bf16): the size of
+    plain float32 noise, to calibrate the Deno test's tolerances.  Printed
+    only; nothing of it is stored."""
+    print("float32 vs float64 (max |diff|; max |value| in brackets):")
+    for case in CASES:
+        c, norm, precision = case[0], case[1], case[2]
+        names = [n for n, _ in param_shapes(norm)]
+        out64, _ = run_case(*case, chunks, noise, dtype=torch.float64)
+
+        def diff(keys):
+            return max((ref[k].double() - out64[k]).abs().max().item() for k in keys)
+
+        def vmax(keys):
+            return max(out64[k].abs().max().item() for k in keys)
+
+        def count(keys, thr):
+            return sum(int(((ref[k].double() - out64[k]).abs() > thr).sum()) for k in keys)
+
+        if c == "ln_fp32":
+            for label, keys in [
+                ("step0 logits", [f"{c}.step0.logits"]),
+                ("loss (10 steps)", [f"{c}.loss"]),
+                ("grad_norm (10 steps)", [f"{c}.grad_norm"]),
+                ("step0 grads", [f"{c}.step0.grad.{n}" for n in names]),
+                ("after1 m", [f"{c}.after1.m.{n}" for n in names]),
+                ("after1 v", [f"{c}.after1.v.{n}" for n in names]),
+            ]:
+                print(f"  {c} {label:21s} {diff(keys):.3g}  [{vmax(keys):.3g}]")
+        # Parameters: Adam's first steps are close to lr*sign(g), so elements
+        # whose gradient is ~0 (float32 cancellation noise dominates) move
+        # differently; in bf16 such a difference can flip one rounding.
+        thr = 0.0 if precision == "bf16" else 1e-6
+        for stage in ("after1", f"after{STEPS}"):
+            keys = [f"{c}.{stage}.{n}" for n in names]
+            print(f"  {c} {stage + ' params':21s} {diff(keys):.3g}  [{vmax(keys):.3g}]"
+                  f"  elements with |diff| > {thr:g}: {count(keys, thr)} of {sum(ref[k].numel() for k in keys)}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    default_out = os.path.join(here, "..", "..", "fixtures", "reference", OUT_NAME)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.normpath(default_out))
+    args = ap.parse_args()
+
+    torch.manual_seed(0)  # nothing should use the global RNG; fixed anyway
+    torch.set_num_threads(1)  # single-threaded CPU kernels: deterministic sums
+
+    chunks = make_chunks()
+    noise = make_noise()
+    tensors, cases = {}, {}
+    for name, norm, precision, objective, noise_scale in CASES:
+        out, desc = run_case(name, norm, precision, objective, noise_scale, chunks, noise)
+        tensors.update(out)
+        cases[name] = desc
+
+    common = {
+        "model": {"vocab": VOCAB, "d_model": D_MODEL, "n_layer": N_LAYER, "n_head": N_HEAD,
+                  "n_positions": N_POS, "norm_eps": NORM_EPS, "tied_lm_head": True,
+                  "activation": "gelu_new", "attention_scale": "divide by sqrt(head_dim)"},
+        "optimizer": {"betas": [BETA1, BETA2], "eps": ADAM_EPS, "clip_max_norm": CLIP_MAX_NORM,
+                      "clip_eps": CLIP_EPS, "schedule": "lr_t = lr0*(steps-t)/steps, bias correction with t+1",
+                      "order": "p-=lrwd*p; m=b1*m+(1-b1)*g; v=b2*v+(1-b2)*g*g; "
+                               "p-=(lr/bc1)*m/(sqrt(v)/sqrt(bc2)+eps); bf16: round p,m,v"},
+        "data": {"corpus_len": CORPUS_LEN, "alphabet": CORPUS_ALPHABET,
+                 "chunks": "[steps,B,T+1] windows; input_ids = chunk[0:T]"},
+        "noise": "after the update (and its rounding): wte = bf16(wte + noise[t]); noise = bf16(bf16(randn)*3e-6); after1 includes noise[0]",
+        "seeds": {"init": SEED_INIT, "data": SEED_DATA, "noise": SEED_NOISE},
+    }
+    metadata = {
+        "magic": "horizon-reference",
+        "version": VERSION,
+        "torch": torch.__version__,
+        "cases": json.dumps({"common": common, **cases}, separators=(",", ":")),
+        "generator": "tools/reference/make_reference.py",
+    }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    write_safetensors(args.out, tensors, metadata)
+
+    float64_check(chunks, noise, tensors)
+    with open(args.out, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, {len(tensors)} tensors, sha256 {digest}")
+    for name in cases:
+        loss, gn = tensors[f"{name}.loss"], tensors[f"{name}.grad_norm"]
+        print(f"  {name:14s} loss[0]={loss[0].item():.6f} loss[{STEPS - 1}]={loss[-1].item():.6f} "
+              f"grad_norm[0]={gn[0].item():.6f} clipped_steps={int((gn > 1).sum())}")
+
+
+if __name__ == "__main__":
+    main()
