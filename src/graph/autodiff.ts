@@ -22,7 +22,13 @@
  */
 
 import type { Builder } from "./builder.ts";
-import { GraphError, type Node, shapeString, sizeOf, type Value } from "./ir.ts";
+import {
+  GraphError,
+  type Node,
+  shapeString,
+  sizeOf,
+  type Value,
+} from "./ir.ts";
 import { opDef } from "./op.ts";
 
 /**

@@ -126,7 +126,10 @@ const cases: Case[] = [
     [ta, tb],
   ): Case => ({
     name: `matmul 2-D transA=${ta} transB=${tb}`,
-    inputs: { a: [ta ? [4, 3] : [3, 4], -1, 1], b: [tb ? [5, 4] : [4, 5], -1, 1] },
+    inputs: {
+      a: [ta ? [4, 3] : [3, 4], -1, 1],
+      b: [tb ? [5, 4] : [4, 5], -1, 1],
+    },
     build: (b, v) => b.matmul(v.a, v.b, { transA: ta, transB: tb }),
   })),
   ...[[false, false], [true, false], [false, true], [true, true]].map((
@@ -176,10 +179,24 @@ const cases: Case[] = [
     build: (b, v) => b.gather(v.w, v.ids),
   },
   {
+    name: "slice",
+    inputs: { x: [[2, 6, 3], -1, 1] },
+    build: (b, v) => b.slice(v.x, 1, 2, 5),
+  },
+  {
+    name: "pad",
+    inputs: { x: [[2, 3], -1, 1] },
+    build: (b, v) => b.pad(v.x, 0, 1, 2),
+  },
+  {
     name: "where",
     inputs: { a: [[2, 3], -1, 1], c: [[3], -1, 1] },
     build: (b, v) => {
-      const mask = b.constant(new Uint8Array([1, 0, 1, 0, 0, 1]), [2, 3], "bool");
+      const mask = b.constant(
+        new Uint8Array([1, 0, 1, 0, 0, 1]),
+        [2, 3],
+        "bool",
+      );
       return b.where(mask, v.a, v.c);
     },
   },

@@ -55,7 +55,11 @@ export class Builder {
   #aranges = new Map<number, Value>();
 
   /** Declares a graph input. */
-  input(name: string, shape: readonly number[], dtype: DType = "float32"): Value {
+  input(
+    name: string,
+    shape: readonly number[],
+    dtype: DType = "float32",
+  ): Value {
     if (this.#inputNames.has(name)) {
       throw new GraphError(`input ${name} declared twice`);
     }
@@ -215,6 +219,14 @@ export class Builder {
   }
   softmax(x: Value): Value {
     return this.apply("Softmax", [x]);
+  }
+  /** Elements `[start, end)` along `axis`. */
+  slice(x: Value, axis: number, start: number, end: number): Value {
+    return this.apply("Slice", [x], { axis, start, end });
+  }
+  /** Zero padding of `before`/`after` elements along `axis`. */
+  pad(x: Value, axis: number, before: number, after: number): Value {
+    return this.apply("Pad", [x], { axis, before, after });
   }
 
   // ---------------------------------------------------------- compositions

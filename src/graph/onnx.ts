@@ -158,24 +158,26 @@ export function toOnnx(
     if (src !== o.name) emitter.node("Identity", [src], [o.name]);
   }
 
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    producerName: "horizon",
-    opsetImport: [{ domain: "", version: OPSET_VERSION }],
-    docString: options.doc ?? "",
-    graph: {
-      name: options.name,
-      node: protoNodes,
-      initializer: initializers,
-      input: graph.inputs.map((v) => ({
-        name: names.get(v.id),
-        type: tensorType(v.dtype, v.shape),
-      })),
-      output: graph.outputs.map((o) => ({
-        name: o.name,
-        type: tensorType(o.value.dtype, o.value.shape),
-      })),
-    },
-  } as Parameters<typeof onnx.ModelProto.create>[0]);
+  const model = onnx.ModelProto.create(
+    {
+      irVersion: IR_VERSION,
+      producerName: "horizon",
+      opsetImport: [{ domain: "", version: OPSET_VERSION }],
+      docString: options.doc ?? "",
+      graph: {
+        name: options.name,
+        node: protoNodes,
+        initializer: initializers,
+        input: graph.inputs.map((v) => ({
+          name: names.get(v.id),
+          type: tensorType(v.dtype, v.shape),
+        })),
+        output: graph.outputs.map((o) => ({
+          name: o.name,
+          type: tensorType(o.value.dtype, o.value.shape),
+        })),
+      },
+    } as Parameters<typeof onnx.ModelProto.create>[0],
+  );
   return onnx.ModelProto.encode(model).finish();
 }

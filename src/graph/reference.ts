@@ -51,9 +51,9 @@ export function interpret(
     if (!t) throw new GraphError(`missing feed for input ${name}`);
     if (t.shape.join() !== input.shape.join() || t.dtype !== input.dtype) {
       throw new GraphError(
-        `feed ${name}: expected ${input.dtype}${shapeString(input.shape)}, got ${t.dtype}${
-          shapeString(t.shape)
-        }`,
+        `feed ${name}: expected ${input.dtype}${
+          shapeString(input.shape)
+        }, got ${t.dtype}${shapeString(t.shape)}`,
       );
     }
     values.set(input.id, t);

@@ -183,8 +183,12 @@ defineOp("Less", comparison("Less", (a, b) => a < b));
 // y = cond ? a : b. Gradients flow to the branch that was selected.
 defineOp("Where", {
   infer([c, a, b]) {
-    if (c.dtype !== "bool") throw new GraphError("Where: condition must be bool");
-    if (a.dtype !== b.dtype) throw new GraphError("Where: branch dtypes differ");
+    if (c.dtype !== "bool") {
+      throw new GraphError("Where: condition must be bool");
+    }
+    if (a.dtype !== b.dtype) {
+      throw new GraphError("Where: branch dtypes differ");
+    }
     return {
       shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape),
       dtype: a.dtype,

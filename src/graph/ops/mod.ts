@@ -10,3 +10,4 @@ import "./reduce.ts";
 import "./shape.ts";
 import "./gather.ts";
 import "./softmax.ts";
+import "./slice.ts";

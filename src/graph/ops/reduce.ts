@@ -61,7 +61,9 @@ function reduction(
 ): Omit<OpDef, "vjp"> {
   return {
     infer([x], attrs) {
-      if (x.dtype !== "float32") throw new GraphError(`${onnxOp} needs float32`);
+      if (x.dtype !== "float32") {
+        throw new GraphError(`${onnxOp} needs float32`);
+      }
       const axes = axesOf(x.shape.length, attrs);
       return {
         shape: reducedShape(x.shape, axes, numAttr(attrs, "keepdims") === 1),

@@ -23,9 +23,9 @@ defineOp("Reshape", {
     }
     if (sizeOf(shape) !== sizeOf(x.shape)) {
       throw new GraphError(
-        `Reshape: ${shapeString(x.shape)} has ${
-          sizeOf(x.shape)
-        } elements, ${shapeString(shape)} needs ${sizeOf(shape)}`,
+        `Reshape: ${shapeString(x.shape)} has ${sizeOf(x.shape)} elements, ${
+          shapeString(shape)
+        } needs ${sizeOf(shape)}`,
       );
     }
     return { shape, dtype: x.dtype };
@@ -46,7 +46,9 @@ defineOp("Transpose", {
     if (
       perm.length !== x.shape.length || sorted.some((p, i) => p !== i)
     ) {
-      throw new GraphError(`Transpose: bad perm ${perm} for rank ${x.shape.length}`);
+      throw new GraphError(
+        `Transpose: bad perm ${perm} for rank ${x.shape.length}`,
+      );
     }
     return { shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
   },

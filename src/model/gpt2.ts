@@ -1,0 +1,169 @@
+/**
+ * The GPT-2 forward pass written on the graph builder (HF GPT2LMHeadModel
+ * semantics: pre-LN blocks, gelu_new, causal attention scaled by
+ * 1/sqrt(head_dim), final norm, tied head), and the byte-level cross-entropy.
+ *
+ * Activations are flattened to [B*T, d] wherever a linear layer acts, so each
+ * linear is one 2-D matmul (and its gradients two 2-D Gemms).
+ *
+ * @module
+ */
+
+import type { Builder } from "../graph/builder.ts";
+import type { Value } from "../graph/ir.ts";
+import type { ModelConfig } from "./config.ts";
+
+/** Parameter values by HF name. */
+export type ParamValues = Readonly<Record<string, Value>>;
+
+/** Shapes of one forward pass. */
+export interface ForwardShape {
+  readonly batch: number;
+  /** Sequence length T (<= context). */
+  readonly seqLen: number;
+}
+
+// float32 lowest finite value: HF fills masked attention scores with it.
+const MASKED = -3.4028234663852886e38;
+
+function param(p: ParamValues, name: string): Value {
+  const v = p[name];
+  if (!v) throw new Error(`missing parameter ${name}`);
+  return v;
+}
+
+/** y = x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
+function linear(b: Builder, p: ParamValues, prefix: string, x: Value): Value {
+  return b.add(
+    b.matmul(x, param(p, `${prefix}.weight`)),
+    param(p, `${prefix}.bias`),
+  );
+}
+
+/** LayerNorm or RMSNorm over the last axis of x [N, d]. */
+function norm(
+  b: Builder,
+  cfg: ModelConfig,
+  p: ParamValues,
+  prefix: string,
+  x: Value,
+): Value {
+  const eps = b.scalar(cfg.normEps);
+  const weight = param(p, `${prefix}.weight`);
+  if (cfg.norm === "rmsnorm") {
+    const ms = b.mean(b.mul(x, x), [1], true); // [N,1]
+    const rstd = b.div(b.scalar(1), b.sqrt(b.add(ms, eps)));
+    return b.mul(b.mul(x, rstd), weight);
+  }
+  const centered = b.sub(x, b.mean(x, [1], true)); // [N,d]
+  const variance = b.mean(b.mul(centered, centered), [1], true); // [N,1], biased
+  const rstd = b.div(b.scalar(1), b.sqrt(b.add(variance, eps)));
+  return b.add(
+    b.mul(b.mul(centered, rstd), weight),
+    param(p, `${prefix}.bias`),
+  );
+}
+
+/** gelu_new(u) = 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))). */
+function geluNew(b: Builder, u: Value): Value {
+  const cube = b.mul(b.mul(u, u), u);
+  const inner = b.mul(
+    b.scalar(Math.sqrt(2 / Math.PI)),
+    b.add(u, b.mul(b.scalar(0.044715), cube)),
+  );
+  return b.mul(b.mul(b.scalar(0.5), u), b.add(b.scalar(1), b.tanh(inner)));
+}
+
+function attention(
+  b: Builder,
+  cfg: ModelConfig,
+  p: ParamValues,
+  prefix: string,
+  x: Value, // [N, d]
+  shape: ForwardShape,
+): Value {
+  const { batch: B, seqLen: T } = shape;
+  const d = cfg.dModel, H = cfg.nHead, hd = d / H;
+  const qkv = linear(b, p, `${prefix}.c_attn`, x); // [N, 3d]
+  const heads = (k: number) =>
+    b.transpose(
+      b.reshape(b.slice(qkv, 1, k * d, (k + 1) * d), [B, T, H, hd]),
+      [0, 2, 1, 3],
+    ); // [B, H, T, hd]
+  const q = heads(0), key = heads(1), v = heads(2);
+  const scores = b.div(
+    b.matmul(q, key, { transB: true }),
+    b.scalar(Math.sqrt(hd)),
+  ); // [B, H, T, T]
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) {
+    for (let j = i + 1; j < T; j++) mask[i * T + j] = MASKED;
+  }
+  const probs = b.softmax(b.add(scores, b.constant(mask, [T, T])));
+  const y = b.matmul(probs, v); // [B, H, T, hd]
+  const merged = b.reshape(b.transpose(y, [0, 2, 1, 3]), [B * T, d]);
+  return linear(b, p, `${prefix}.c_proj`, merged);
+}
+
+/**
+ * Logits [B*T, vocab] for int32 token ids [B, T].
+ */
+export function forward(
+  b: Builder,
+  cfg: ModelConfig,
+  p: ParamValues,
+  inputIds: Value,
+  shape: ForwardShape,
+): Value {
+  const { batch: B, seqLen: T } = shape;
+  if (T > cfg.context) {
+    throw new RangeError(`sequence length ${T} exceeds context ${cfg.context}`);
+  }
+  const d = cfg.dModel;
+  const wte = param(p, "transformer.wte.weight");
+  const positions = b.constant(
+    Int32Array.from({ length: T }, (_, i) => i),
+    [T],
+    "int32",
+  );
+  const tokens = b.gather(wte, inputIds); // [B, T, d]
+  const pos = b.gather(param(p, "transformer.wpe.weight"), positions); // [T, d]
+  let x = b.reshape(b.add(tokens, pos), [B * T, d]); // [N, d]
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const h = `transformer.h.${i}`;
+    x = b.add(
+      x,
+      attention(b, cfg, p, `${h}.attn`, norm(b, cfg, p, `${h}.ln_1`, x), shape),
+    );
+    const a = norm(b, cfg, p, `${h}.ln_2`, x);
+    const hidden = geluNew(b, linear(b, p, `${h}.mlp.c_fc`, a)); // [N, 4d]
+    x = b.add(x, linear(b, p, `${h}.mlp.c_proj`, hidden));
+  }
+  x = norm(b, cfg, p, "transformer.ln_f", x);
+  const head = cfg.tiedHead ? wte : param(p, "lm_head.weight");
+  return b.matmul(x, head, { transB: true }); // [N, V]
+}
+
+/**
+ * Weighted cross-entropy: -sum_i w_i log softmax(logits_i)[target_i].
+ * The objective (which targets, which weights) is decided on the host, so one
+ * graph serves next-token and HF's double-shifted loss alike.
+ */
+export function crossEntropy(
+  b: Builder,
+  logits: Value, // [N, V]
+  targets: Value, // int32 [N]
+  weights: Value, // [N]
+): Value {
+  const [n, vocab] = logits.shape;
+  const max = b.reduceMax(logits, [1], true); // [N,1], detached
+  const shifted = b.sub(logits, max);
+  const logSumExp = b.log(b.reduceSum(b.exp(shifted), [1], true)); // [N,1]
+  const logProbs = b.sub(shifted, logSumExp); // [N, V]
+  const picked = b.reduceSum(
+    b.mul(logProbs, b.oneHot(b.reshape(targets, [n]), vocab)),
+    [1],
+    false,
+  ); // [N]
+  return b.neg(b.reduceSum(b.mul(picked, weights), [0], false)); // []
+}

@@ -1,0 +1,60 @@
+/**
+ * The common face of the three onnxruntime engines horizon runs graphs on.
+ *
+ * @module
+ */
+
+import type * as ort from "onnxruntime-web";
+
+/** Names of the execution backends. */
+export type BackendName = "cpu" | "wasm" | "webgpu";
+
+/** Every backend name, in auto-selection preference order on a GPU machine. */
+export const BACKENDS: readonly BackendName[] = ["webgpu", "cpu", "wasm"];
+
+/** An onnxruntime tensor (the node and web packages share this shape). */
+export type OrtTensor = ort.Tensor;
+
+/** Element types fed to or read from a session. */
+export type HostArray = Float32Array | Int32Array;
+
+/** Options for creating a session. */
+export interface SessionOptions {
+  /**
+   * Outputs to keep on the device between runs (WebGPU: GPU buffers). Other
+   * outputs come back to the host. Ignored by CPU-memory backends.
+   */
+  deviceOutputs?: readonly string[];
+  /** Number of intra-op threads (cpu backend). */
+  threads?: number;
+}
+
+/** One loaded graph on one engine. */
+export interface EngineSession {
+  /** Which engine runs it. */
+  readonly backend: BackendName;
+  /** Engine and adapter, for provenance (e.g. "onnxruntime-node 1.30.0 CPU"). */
+  readonly description: string;
+  /** Wraps host data as a tensor this engine accepts. */
+  tensor(data: HostArray, dims: readonly number[]): OrtTensor;
+  /** Runs the graph; returns every output by name. */
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  /** Copies a tensor's contents to the host. */
+  read(t: OrtTensor): Promise<HostArray>;
+  /** Frees a tensor's device memory (no-op for host tensors). */
+  dispose(t: OrtTensor): void;
+  /** Frees the session. */
+  release(): Promise<void>;
+}
+
+/** An engine that can load graphs. */
+export interface Engine {
+  readonly name: BackendName;
+  /** Loads ONNX bytes into a session. */
+  load(model: Uint8Array, options?: SessionOptions): Promise<EngineSession>;
+}
+
+/** Raised when a backend is unavailable or fails to load a graph. */
+export class BackendError extends Error {
+  override name = "BackendError";
+}

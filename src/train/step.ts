@@ -1,0 +1,257 @@
+/**
+ * Compiles ONE training step of the tiny GPT-2 into an ONNX graph: forward,
+ * loss, backward (by autodiff), global-norm clipping, AdamW, bf16 rounding of
+ * the stored state and the optional post-step noise.
+ *
+ * Graph inputs: every parameter by HF name, its AdamW moments `m.<name>` and
+ * `v.<name>`, the batch (`input_ids`, `targets` int32 [B,T], `loss_weights`
+ * [B,T]), the step scalars `lr_wd`, `step_size`, `bc2_sqrt`, and `noise` when
+ * noise is on. Outputs: `loss`, `grad_norm`, and the next state under
+ * `new.<name>`, `new.m.<name>`, `new.v.<name>` (fed back as the next inputs).
+ *
+ * @example
+ * ```ts
+ * import { compileStep, seedStepConfig } from "./step.ts";
+ * const step = compileStep(seedStepConfig({ batchSize: 2, seqLen: 16 }));
+ * console.log(step.onnx.byteLength > 0, step.params.length); // true 28
+ * ```
+ *
+ * @module
+ */
+
+import { Builder } from "../graph/builder.ts";
+import { gradients } from "../graph/autodiff.ts";
+import type { Value } from "../graph/ir.ts";
+import { toOnnx } from "../graph/onnx.ts";
+import {
+  type ModelConfig,
+  parameterSpecs,
+  type ParamSpec,
+  SEED_MODEL,
+} from "../model/config.ts";
+import { crossEntropy, forward } from "../model/gpt2.ts";
+import { type AdamWConfig, adamwUpdate, HF_ADAMW } from "./adamw.ts";
+import { roundToBf16InGraph } from "./bf16_graph.ts";
+
+/**
+ * Storage precision of parameters and AdamW moments. `bf16`: every stored
+ * value is a bf16 value (rounded to nearest-even once per update); activations
+ * and gradients are float32. `fp32`: no rounding.
+ */
+export type Precision = "bf16" | "fp32";
+
+/** Which parameters receive weight decay. */
+export type DecayPolicy =
+  /**
+   * HF Trainer: no decay on biases and on weights of `nn.LayerNorm` modules.
+   * A custom RMSNorm module (seed 11.2a) is not an `nn.LayerNorm`, and its
+   * names (`ln_1`, `ln_2`, `ln_f`) match none of the Trainer's name patterns,
+   * so its weights ARE decayed.
+   */
+  | "hf-trainer"
+  /** No decay on biases or on any norm weight. */
+  | "matrices-only";
+
+/** Everything that shapes the step graph. */
+export interface StepConfig {
+  readonly model: ModelConfig;
+  readonly batchSize: number;
+  readonly seqLen: number;
+  readonly precision: Precision;
+  readonly adamw: AdamWConfig;
+  /** Global gradient-norm clipping threshold (HF: 1.0); null disables. */
+  readonly clipNorm: number | null;
+  readonly decay: DecayPolicy;
+  /** Parameter that receives the per-step `noise` input, if any. */
+  readonly noiseParam: string | null;
+}
+
+/** The seeds' step (B=32, T=128, bf16, HF defaults), with overrides. */
+export function seedStepConfig(
+  overrides: Partial<StepConfig> = {},
+): StepConfig {
+  return {
+    model: SEED_MODEL,
+    batchSize: 32,
+    seqLen: 128,
+    precision: "bf16",
+    adamw: HF_ADAMW,
+    clipNorm: 1.0,
+    decay: "hf-trainer",
+    noiseParam: null,
+    ...overrides,
+  };
+}
+
+/** Whether `spec` is weight-decayed under `policy`. */
+export function isDecayed(
+  spec: ParamSpec,
+  model: ModelConfig,
+  policy: DecayPolicy,
+): boolean {
+  switch (spec.role) {
+    case "bias":
+    case "norm-bias":
+      return false;
+    case "norm-weight":
+      return policy === "hf-trainer" && model.norm === "rmsnorm";
+    default:
+      return true;
+  }
+}
+
+/** Declared input or output of a compiled graph. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: "float32" | "int32";
+}
+
+/** A compiled step graph and its interface. */
+export interface CompiledStep {
+  readonly config: StepConfig;
+  readonly kind: "train" | "gradients";
+  readonly onnx: Uint8Array;
+  readonly params: readonly ParamSpec[];
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** Number of IR nodes (forward + backward + update). */
+  readonly nodeCount: number;
+}
+
+function validate(c: StepConfig): void {
+  for (const k of ["batchSize", "seqLen"] as const) {
+    if (!Number.isInteger(c[k]) || c[k] <= 0) {
+      throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+    }
+  }
+  if (c.seqLen > c.model.context) {
+    throw new RangeError(
+      `seqLen ${c.seqLen} exceeds the model context ${c.model.context}`,
+    );
+  }
+  if (c.precision !== "bf16" && c.precision !== "fp32") {
+    throw new RangeError(`precision must be "bf16" or "fp32"`);
+  }
+  if (c.clipNorm !== null && !(c.clipNorm > 0)) {
+    throw new RangeError("clipNorm must be > 0 or null");
+  }
+}
+
+function buildCommon(b: Builder, c: StepConfig) {
+  const B = c.batchSize, T = c.seqLen;
+  const params = parameterSpecs(c.model);
+  const p: Record<string, Value> = {};
+  for (const spec of params) p[spec.name] = b.input(spec.name, spec.shape);
+  const ids = b.input("input_ids", [B, T], "int32");
+  const targets = b.input("targets", [B, T], "int32");
+  const weights = b.input("loss_weights", [B, T]);
+  const logits = forward(b, c.model, p, ids, { batch: B, seqLen: T });
+  const loss = crossEntropy(
+    b,
+    logits,
+    b.reshape(targets, [B * T]),
+    b.reshape(weights, [B * T]),
+  );
+  const wrt = params.map((s) => p[s.name]);
+  const grads = gradients(b, loss, wrt);
+  let sumSq: Value | null = null;
+  for (const g of grads) {
+    const axes = g.shape.map((_, i) => i);
+    const s = b.reduceSum(b.mul(g, g), axes, false);
+    sumSq = sumSq ? b.add(sumSq, s) : s;
+  }
+  const gradNorm = b.sqrt(sumSq!);
+  return { params, p, logits, loss, grads, gradNorm };
+}
+
+function specsOf(
+  values: readonly { name: string; value: Value }[],
+): TensorSpec[] {
+  return values.map(({ name, value }) => ({
+    name,
+    shape: value.shape,
+    dtype: value.dtype === "int32" ? "int32" : "float32",
+  }));
+}
+
+/**
+ * Compiles the training step. `kind: "gradients"` instead outputs logits and
+ * the raw (unclipped) gradients `grad.<name>` for reference tests.
+ */
+export function compileStep(
+  c: StepConfig,
+  kind: "train" | "gradients" = "train",
+): CompiledStep {
+  validate(c);
+  const b = new Builder();
+  const { params, p, logits, loss, grads, gradNorm } = buildCommon(b, c);
+  b.output("loss", loss);
+  b.output("grad_norm", gradNorm);
+
+  if (kind === "gradients") {
+    b.output("logits", logits);
+    params.forEach((s, i) => b.output(`grad.${s.name}`, grads[i]));
+  } else {
+    const scalars = {
+      lrWd: b.input("lr_wd", []),
+      stepSize: b.input("step_size", []),
+      bc2Sqrt: b.input("bc2_sqrt", []),
+    };
+    const noise = c.noiseParam
+      ? b.input(
+        "noise",
+        params.find((s) => s.name === c.noiseParam)?.shape ??
+          (() => {
+            throw new RangeError(
+              `noise parameter ${c.noiseParam} does not exist`,
+            );
+          })(),
+      )
+      : null;
+    // clip_coef = min(1, max_norm / (norm + 1e-6)), applied unconditionally
+    // as torch.nn.utils.clip_grad_norm_ does.
+    const coef = c.clipNorm === null ? null : b.min(
+      b.scalar(1),
+      b.div(b.scalar(c.clipNorm), b.add(gradNorm, b.scalar(1e-6))),
+    );
+    const round = (v: Value) =>
+      c.precision === "bf16" ? roundToBf16InGraph(b, v) : v;
+    params.forEach((spec, i) => {
+      const g = coef ? b.mul(grads[i], coef) : grads[i];
+      const m = b.input(`m.${spec.name}`, spec.shape);
+      const v = b.input(`v.${spec.name}`, spec.shape);
+      const next = adamwUpdate(b, c.adamw, scalars, {
+        p: p[spec.name],
+        m,
+        v,
+        g,
+        decay: isDecayed(spec, c.model, c.decay),
+      });
+      let newP = round(next.p);
+      if (noise && spec.name === c.noiseParam) newP = round(b.add(newP, noise));
+      b.output(`new.${spec.name}`, newP);
+      b.output(`new.m.${spec.name}`, round(next.m));
+      b.output(`new.v.${spec.name}`, round(next.v));
+    });
+  }
+
+  const inputs = specsOf(
+    b.inputs.map((v) => ({
+      name: (v.source as { name: string }).name,
+      value: v,
+    })),
+  );
+  return {
+    config: c,
+    kind,
+    onnx: toOnnx(b, {
+      name: `horizon_step_${kind}`,
+      doc: JSON.stringify({ kind, ...c }),
+    }),
+    params,
+    inputs,
+    outputs: specsOf(b.outputs.map((o) => ({ name: o.name, value: o.value }))),
+    nodeCount: b.nodes.length,
+  };
+}
