@@ -12,7 +12,6 @@ import {
   type Engine,
   type EngineSession,
   type HostArray,
-  type OrtTensor,
 } from "./engine.ts";
 
 /** The onnxruntime-web wasm engine. */

@@ -1,0 +1,145 @@
+/**
+ * Drives a compiled step graph on one engine, keeping parameters and AdamW
+ * moments as engine tensors between steps (GPU buffers on WebGPU): each step
+ * feeds the previous step's `new.*` outputs back as its state inputs.
+ *
+ * @module
+ */
+
+import type { ParamSpec } from "../model/config.ts";
+import type { StepScalars } from "../train/adamw.ts";
+import type { Batch } from "../train/sampler.ts";
+import type { CompiledStep } from "../train/step.ts";
+import type { Engine, EngineSession, OrtTensor } from "./engine.ts";
+
+/** What one step reports back to the host. */
+export interface StepOutput {
+  readonly loss: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+}
+
+/** The inputs that change every step. */
+export interface StepFeed {
+  readonly batch: Batch;
+  readonly scalars: StepScalars;
+  /** Noise for the configured parameter (required iff the graph has noise). */
+  readonly noise?: Float32Array;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A training session: one step graph, resident state. */
+export class StepRunner {
+  readonly session: EngineSession;
+  readonly step: CompiledStep;
+  #state = new Map<string, OrtTensor>();
+  #stepsDone = 0;
+
+  private constructor(session: EngineSession, step: CompiledStep) {
+    this.session = session;
+    this.step = step;
+  }
+
+  /**
+   * Loads `step` (a `train` graph) on `engine` with the given initial
+   * parameters; moments start at zero.
+   */
+  static async create(
+    engine: Engine,
+    step: CompiledStep,
+    params: ReadonlyMap<string, Float32Array>,
+    options: { threads?: number } = {},
+  ): Promise<StepRunner> {
+    if (step.kind !== "train") {
+      throw new Error("StepRunner needs a train graph");
+    }
+    const deviceOutputs = step.outputs
+      .map((o) => o.name)
+      .filter((n) => n.startsWith("new."));
+    const session = await engine.load(step.onnx, {
+      deviceOutputs,
+      threads: options.threads,
+    });
+    const runner = new StepRunner(session, step);
+    for (const spec of step.params) {
+      const values = params.get(spec.name);
+      if (!values || values.length !== size(spec.shape)) {
+        throw new RangeError(
+          `initial value for ${spec.name} missing or of wrong size`,
+        );
+      }
+      const zero = () => new Float32Array(values.length);
+      runner.#state.set(spec.name, session.tensor(values.slice(), spec.shape));
+      runner.#state.set(`m.${spec.name}`, session.tensor(zero(), spec.shape));
+      runner.#state.set(`v.${spec.name}`, session.tensor(zero(), spec.shape));
+    }
+    return runner;
+  }
+
+  /** Steps completed so far. */
+  get stepsDone(): number {
+    return this.#stepsDone;
+  }
+
+  /** Parameter specs of the graph. */
+  get params(): readonly ParamSpec[] {
+    return this.step.params;
+  }
+
+  /** Runs one step and advances the resident state. */
+  async run(feed: StepFeed): Promise<StepOutput> {
+    const s = this.session;
+    const { batchSize: B, seqLen: T } = this.step.config;
+    const feeds: Record<string, OrtTensor> = Object.fromEntries(this.#state);
+    feeds.input_ids = s.tensor(feed.batch.inputIds, [B, T]);
+    feeds.targets = s.tensor(feed.batch.targets, [B, T]);
+    feeds.loss_weights = s.tensor(feed.batch.weights, [B, T]);
+    feeds.lr_wd = s.tensor(new Float32Array([feed.scalars.lrWd]), []);
+    feeds.step_size = s.tensor(new Float32Array([feed.scalars.stepSize]), []);
+    feeds.bc2_sqrt = s.tensor(new Float32Array([feed.scalars.bc2Sqrt]), []);
+    const noiseParam = this.step.config.noiseParam;
+    if (noiseParam) {
+      if (!feed.noise) throw new RangeError("this step graph needs noise");
+      const spec = this.step.params.find((p) => p.name === noiseParam)!;
+      feeds.noise = s.tensor(feed.noise, spec.shape);
+    }
+    const out = await s.run(feeds);
+    const previous = [...this.#state.values()];
+    for (const [name, tensor] of Object.entries(out)) {
+      if (name.startsWith("new.")) this.#state.set(name.slice(4), tensor);
+    }
+    for (const t of previous) s.dispose(t);
+    this.#stepsDone++;
+    const [loss, gradNorm] = await Promise.all([
+      s.read(out.loss),
+      s.read(out.grad_norm),
+    ]);
+    return { loss: loss[0], gradNorm: gradNorm[0] };
+  }
+
+  /** Copies one state tensor (`<param>`, `m.<param>`, `v.<param>`) to the host. */
+  async read(name: string): Promise<Float32Array> {
+    const t = this.#state.get(name);
+    if (!t) throw new RangeError(`no state tensor ${name}`);
+    return Float32Array.from(await this.session.read(t) as Float32Array);
+  }
+
+  /** Copies every parameter to the host. */
+  async parameters(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const spec of this.step.params) {
+      out.set(spec.name, await this.read(spec.name));
+    }
+    return out;
+  }
+
+  /** Frees the session and the resident state. */
+  async release(): Promise<void> {
+    for (const t of this.#state.values()) this.session.dispose(t);
+    this.#state.clear();
+    await this.session.release();
+  }
+}

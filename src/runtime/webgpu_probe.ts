@@ -1,0 +1,32 @@
+/**
+ * Finds the WebGPU adapter and tells hardware from software rasterisers,
+ * without loading onnxruntime.
+ *
+ * @module
+ */
+
+/** What the WebGPU adapter says about itself. */
+export interface AdapterInfo {
+  readonly description: string;
+  readonly vendor: string;
+  /** Software rasteriser (Mesa lavapipe / llvmpipe, SwiftShader, WARP). */
+  readonly software: boolean;
+}
+
+/** Queries the default WebGPU adapter; null when WebGPU is unavailable. */
+export async function probeAdapter(): Promise<AdapterInfo | null> {
+  const gpu = (globalThis.navigator as { gpu?: GPU }).gpu;
+  if (!gpu) return null;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const description = info.description || info.device || "unknown adapter";
+  const software = info.isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|warp|software/i.test(description);
+  return { description, vendor: info.vendor, software };
+}

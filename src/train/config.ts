@@ -1,0 +1,113 @@
+/**
+ * The complete, declarative description of a training run: everything that
+ * decides its numbers, and nothing about where it runs. Its hash keys caches
+ * and names result files.
+ *
+ * @module
+ */
+
+import { type ModelConfig, SEED_MODEL } from "../model/config.ts";
+import type { EmbeddingInit } from "../model/init.ts";
+import { type AdamWConfig, HF_ADAMW } from "./adamw.ts";
+import type { Objective } from "./sampler.ts";
+import type { DecayPolicy, Precision, StepConfig } from "./step.ts";
+
+/** Post-step noise (seed 11.2b): `param += bf16(randn) * scale`, rounded. */
+export interface NoiseConfig {
+  /** Parameter that receives the noise. */
+  readonly param: string;
+  /** Multiplier of the standard normal draws (the seed code uses eps/10). */
+  readonly scale: number;
+}
+
+/** A training run. */
+export interface TrainConfig {
+  readonly model: ModelConfig;
+  readonly batchSize: number;
+  /** Tokens per row (the seeds: the full context, 128). */
+  readonly seqLen: number;
+  /** Length of the LR schedule (linear decay to 0 over these steps). */
+  readonly maxSteps: number;
+  readonly precision: Precision;
+  readonly adamw: AdamWConfig;
+  /** Global gradient-norm clip (HF default 1.0); null: none. */
+  readonly clipNorm: number | null;
+  readonly decay: DecayPolicy;
+  readonly objective: Objective;
+  readonly embeddingInit: EmbeddingInit;
+  readonly noise: NoiseConfig | null;
+  /** Seeds init, batch order and noise (independent PCG32 streams). */
+  readonly seed: number;
+}
+
+/** The seed notebooks' run: 10,000 steps of B=32, T=128 in bf16, Qwen init. */
+export const SEED_RUN: TrainConfig = Object.freeze({
+  model: SEED_MODEL,
+  batchSize: 32,
+  seqLen: 128,
+  maxSteps: 10_000,
+  precision: "bf16",
+  adamw: HF_ADAMW,
+  clipNorm: 1.0,
+  decay: "hf-trainer",
+  objective: "double-shift",
+  embeddingInit: "qwen",
+  noise: null,
+  seed: 42,
+});
+
+/** The part of a run that shapes the compiled step graph. */
+export function stepConfigOf(c: TrainConfig): StepConfig {
+  return {
+    model: c.model,
+    batchSize: c.batchSize,
+    seqLen: c.seqLen,
+    precision: c.precision,
+    adamw: c.adamw,
+    clipNorm: c.clipNorm,
+    decay: c.decay,
+    noiseParam: c.noise?.param ?? null,
+  };
+}
+
+/** JSON with object keys sorted, so equal configs serialise equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+          Object.keys(v).sort().map((
+            k,
+          ) => [k, (v as Record<string, unknown>)[k]]),
+        )
+        : v,
+  );
+}
+
+/** SHA-256 (hex) of the canonical JSON of any value. */
+export async function sha256Json(value: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(canonicalJson(value));
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** Throws a readable RangeError for configs that cannot run. */
+export function validateTrainConfig(c: TrainConfig): void {
+  for (const k of ["batchSize", "seqLen", "maxSteps"] as const) {
+    if (!Number.isInteger(c[k]) || c[k] <= 0) {
+      throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+    }
+  }
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) {
+    throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
+  }
+  if (c.noise && !(Number.isFinite(c.noise.scale) && c.noise.scale >= 0)) {
+    throw new RangeError(`noise.scale must be a finite number >= 0`);
+  }
+  if (c.embeddingInit !== "qwen" && c.embeddingInit !== "gpt2") {
+    throw new RangeError(`embeddingInit must be "qwen" or "gpt2"`);
+  }
+}
