@@ -1,0 +1,211 @@
+/**
+ * The training loop: seeded host-side data and noise, one compiled step graph,
+ * state resident in the engine. Identical numbers enter every backend, so runs
+ * on cpu, wasm and webgpu differ only by the engines' float32 arithmetic.
+ *
+ * @example
+ * ```ts ignore
+ * import { train } from "./trainer.ts";
+ * import { SEED_RUN } from "../train/config.ts";
+ * const corpus = new TextEncoder().encode("some text ".repeat(100));
+ * const result = await train({ ...SEED_RUN, maxSteps: 10 }, corpus, {
+ *   backend: "cpu",
+ *   onStep: ({ step, loss }) => console.log(step, loss),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import { initParameters } from "../model/init.ts";
+import { stepScalars } from "../train/adamw.ts";
+import { roundArrayToBf16 } from "../train/bf16.ts";
+import {
+  stepConfigOf,
+  type TrainConfig,
+  validateTrainConfig,
+} from "../train/config.ts";
+import { noiseForStep } from "../train/noise.ts";
+import { Pcg32, Stream } from "../train/rng.ts";
+import { createSampler, makeBatch } from "../train/sampler.ts";
+import { compileStep } from "../train/step.ts";
+import { type BackendChoice, selectBackend } from "./backend.ts";
+import type { BackendName } from "./engine.ts";
+import { StepRunner } from "./runner.ts";
+
+/** Reported after every step. */
+export interface StepInfo {
+  /** Steps completed (1-based). */
+  readonly step: number;
+  /** Steps this call will run. */
+  readonly steps: number;
+  readonly loss: number;
+  /** Gradient norm before clipping. */
+  readonly gradNorm: number;
+  /** Learning rate used by this step. */
+  readonly lr: number;
+  /** Milliseconds since the first step started. */
+  readonly elapsedMs: number;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Engine to use; `auto` never picks a software WebGPU adapter. */
+  backend?: BackendName | "auto";
+  /**
+   * Steps to run: a prefix of the configured run (the LR schedule still spans
+   * `maxSteps`). Default: `maxSteps`.
+   */
+  steps?: number;
+  /** Called after every step. */
+  onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Copy the token embedding every k steps (and at step 0); 0: never. */
+  embeddingEvery?: number;
+  /** Receives the copies requested by `embeddingEvery`. */
+  onEmbedding?: (step: number, wte: Float32Array) => void | Promise<void>;
+  /** Record the window offsets of every step (for a replay trace). */
+  recordOffsets?: boolean;
+  /** Receives each step's noise (for a replay trace). */
+  onNoise?: (step: number, noise: Float32Array) => void | Promise<void>;
+  /** Intra-op threads of the cpu engine. */
+  threads?: number;
+  /** Stops the run after the current step. */
+  signal?: AbortSignal;
+}
+
+/** What a run produced. */
+export interface TrainResult {
+  readonly config: TrainConfig;
+  readonly backend: BackendName;
+  /** Engine and adapter description. */
+  readonly engine: string;
+  /** Why this backend was chosen. */
+  readonly reason: string;
+  readonly stepsRun: number;
+  readonly losses: Float32Array;
+  readonly gradNorms: Float32Array;
+  readonly initialParams: Map<string, Float32Array>;
+  readonly finalParams: Map<string, Float32Array>;
+  /** Window offsets [stepsRun, batchSize] when `recordOffsets` was set. */
+  readonly offsets: Int32Array | null;
+  /** Wall time of the step loop (excludes graph compilation and loading). */
+  readonly wallMs: number;
+  /** Time to compile and load the graph. */
+  readonly setupMs: number;
+}
+
+/** Initial parameters of a run (host side, identical for every backend). */
+export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
+  return initParameters(c.model, new Pcg32(c.seed, Stream.init), {
+    embedding: c.embeddingInit,
+    roundToBf16: c.precision === "bf16" ? roundArrayToBf16 : undefined,
+  });
+}
+
+/** Trains `config` on `corpus` (bytes < vocab size). */
+export async function train(
+  config: TrainConfig,
+  corpus: Uint8Array,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  validateTrainConfig(config);
+  const steps = options.steps ?? config.maxSteps;
+  if (!Number.isInteger(steps) || steps < 0 || steps > config.maxSteps) {
+    throw new RangeError(
+      `steps must be an integer in 0..${config.maxSteps}, got ${steps}`,
+    );
+  }
+  const setupStart = performance.now();
+  const choice: BackendChoice = await selectBackend(options.backend ?? "auto");
+  const compiled = compileStep(stepConfigOf(config));
+  const initial = initialParameters(config);
+  const runner = await StepRunner.create(choice.engine, compiled, initial, {
+    threads: options.threads,
+  });
+  const setupMs = performance.now() - setupStart;
+
+  const B = config.batchSize, T = config.seqLen;
+  const sampler = createSampler({
+    windows: corpus.length - T,
+    batchSize: B,
+    seed: config.seed,
+  });
+  const noiseRng = new Pcg32(config.seed, Stream.noise);
+  const noiseShape = config.noise
+    ? compiled.params.find((p) => p.name === config.noise!.param)?.shape
+    : undefined;
+  if (config.noise && !noiseShape) {
+    throw new RangeError(`noise.param ${config.noise.param} is not a parameter`);
+  }
+  const noiseBuf = noiseShape
+    ? new Float32Array(noiseShape[0] * noiseShape[1])
+    : undefined;
+  const every = options.embeddingEvery ?? 0;
+  const losses = new Float32Array(steps);
+  const gradNorms = new Float32Array(steps);
+  const offsets = options.recordOffsets ? new Int32Array(steps * B) : null;
+
+  const start = performance.now();
+  let done = 0;
+  try {
+    if (every > 0 && options.onEmbedding) {
+      await options.onEmbedding(0, await runner.read("transformer.wte.weight"));
+    }
+    for (let t = 0; t < steps; t++) {
+      if (options.signal?.aborted) break;
+      const windowOffsets = sampler.next();
+      offsets?.set(windowOffsets, t * B);
+      const scalars = stepScalars(config.adamw, t, config.maxSteps);
+      let noise: Float32Array | undefined;
+      if (config.noise && noiseShape) {
+        noise = noiseForStep(noiseRng, {
+          rows: noiseShape[0],
+          cols: noiseShape[1],
+          scale: config.noise.scale,
+          precision: config.precision,
+          out: noiseBuf,
+        });
+        await options.onNoise?.(t, noise);
+      }
+      const out = await runner.run({
+        batch: makeBatch(corpus, windowOffsets, T, config.objective),
+        scalars,
+        noise,
+      });
+      losses[t] = out.loss;
+      gradNorms[t] = out.gradNorm;
+      done = t + 1;
+      if (every > 0 && options.onEmbedding && done % every === 0) {
+        await options.onEmbedding(
+          done,
+          await runner.read("transformer.wte.weight"),
+        );
+      }
+      await options.onStep?.({
+        step: done,
+        steps,
+        loss: out.loss,
+        gradNorm: out.gradNorm,
+        lr: scalars.lr,
+        elapsedMs: performance.now() - start,
+      });
+    }
+    const wallMs = performance.now() - start;
+    return {
+      config,
+      backend: choice.engine.name,
+      engine: runner.session.description,
+      reason: choice.reason,
+      stepsRun: done,
+      losses: losses.subarray(0, done),
+      gradNorms: gradNorms.subarray(0, done),
+      initialParams: initial,
+      finalParams: await runner.parameters(),
+      offsets: offsets ? offsets.subarray(0, done * B) : null,
+      wallMs,
+      setupMs,
+    };
+  } finally {
+    await runner.release();
+  }
+}
