@@ -230,7 +230,10 @@ export async function loadCorpus(
       throw new CorpusError("not-found", `corpus file not found: ${path}`);
     }
     if (e instanceof Deno.errors.IsADirectory) {
-      throw new CorpusError("not-a-file", `corpus path is a directory: ${path}`);
+      throw new CorpusError(
+        "not-a-file",
+        `corpus path is a directory: ${path}`,
+      );
     }
     const why = e instanceof Error ? e.message : String(e);
     throw new CorpusError(

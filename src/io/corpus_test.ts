@@ -145,7 +145,8 @@ Deno.test("corpusFromBytes() honours a small vocabulary", () => {
   assert.deepEqual(c.deadTokens, [2]);
   assert.equal(c.windows, 4);
   assert.throws(
-    () => corpusFromBytes(new Uint8Array([0, 4, 1]), { vocabSize: 4, context: 1 }),
+    () =>
+      corpusFromBytes(new Uint8Array([0, 4, 1]), { vocabSize: 4, context: 1 }),
     /1 byte\(s\) >= vocabSize 4; the first is 0x04 at offset 1/,
   );
 });
