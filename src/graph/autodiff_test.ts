@@ -189,6 +189,11 @@ const cases: Case[] = [
     build: (b, v) => b.pad(v.x, 0, 1, 2),
   },
   {
+    name: "concat",
+    inputs: { a: [[2, 3], -1, 1], c: [[2, 1], -1, 1] },
+    build: (b, v) => b.concat([v.a, v.c, v.a], 1),
+  },
+  {
     name: "where",
     inputs: { a: [[2, 3], -1, 1], c: [[3], -1, 1] },
     build: (b, v) => {

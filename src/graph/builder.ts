@@ -224,6 +224,11 @@ export class Builder {
   slice(x: Value, axis: number, start: number, end: number): Value {
     return this.apply("Slice", [x], { axis, start, end });
   }
+  /** Joins values along `axis`. */
+  concat(values: readonly Value[], axis: number): Value {
+    if (values.length === 1) return values[0];
+    return this.apply("Concat", values, { axis });
+  }
   /** Zero padding of `before`/`after` elements along `axis`. */
   pad(x: Value, axis: number, before: number, after: number): Value {
     return this.apply("Pad", [x], { axis, before, after });

@@ -205,9 +205,9 @@ for (const [name, c] of Object.entries(cases)) {
     try {
       const batch = batchOf(chunks, 0, c);
       const feeds: Record<string, ReturnType<typeof session.tensor>> = {};
-      for (const p of specs.params) {
-        feeds[p.name] = session.tensor(init.get(p.name)!, p.shape);
-      }
+      const flat = new Float32Array(specs.totalSize);
+      for (const p of specs.params) flat.set(init.get(p.name)!, p.offset);
+      feeds.params = session.tensor(flat, [specs.totalSize]);
       feeds.input_ids = session.tensor(batch.inputIds, [c.B, c.T]);
       feeds.targets = session.tensor(batch.targets, [c.B, c.T]);
       feeds.loss_weights = session.tensor(batch.weights, [c.B, c.T]);

@@ -6,10 +6,9 @@
  * @module
  */
 
-import type { ParamSpec } from "../model/config.ts";
 import type { StepScalars } from "../train/adamw.ts";
 import type { Batch } from "../train/sampler.ts";
-import type { CompiledStep } from "../train/step.ts";
+import type { CompiledStep, ParamSlot } from "../train/step.ts";
 import type { Engine, EngineSession, OrtTensor } from "./engine.ts";
 
 /** What one step reports back to the host. */
@@ -25,10 +24,6 @@ export interface StepFeed {
   readonly scalars: StepScalars;
   /** Noise for the configured parameter (required iff the graph has noise). */
   readonly noise?: Float32Array;
-}
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** A training session: one step graph, resident state. */
@@ -56,26 +51,25 @@ export class StepRunner {
     if (step.kind !== "train") {
       throw new Error("StepRunner needs a train graph");
     }
-    const deviceOutputs = step.outputs
-      .map((o) => o.name)
-      .filter((n) => n.startsWith("new."));
     const session = await engine.load(step.onnx, {
-      deviceOutputs,
+      deviceOutputs: ["new.params", "new.m", "new.v"],
       threads: options.threads,
     });
     const runner = new StepRunner(session, step);
-    for (const spec of step.params) {
-      const values = params.get(spec.name);
-      if (!values || values.length !== size(spec.shape)) {
+    const flat = new Float32Array(step.totalSize);
+    for (const slot of step.params) {
+      const values = params.get(slot.name);
+      if (!values || values.length !== slot.size) {
         throw new RangeError(
-          `initial value for ${spec.name} missing or of wrong size`,
+          `initial value for ${slot.name} missing or of wrong size`,
         );
       }
-      const zero = () => new Float32Array(values.length);
-      runner.#state.set(spec.name, session.tensor(values.slice(), spec.shape));
-      runner.#state.set(`m.${spec.name}`, session.tensor(zero(), spec.shape));
-      runner.#state.set(`v.${spec.name}`, session.tensor(zero(), spec.shape));
+      flat.set(values, slot.offset);
     }
+    const dims = [step.totalSize];
+    runner.#state.set("params", session.tensor(flat, dims));
+    runner.#state.set("m", session.tensor(new Float32Array(flat.length), dims));
+    runner.#state.set("v", session.tensor(new Float32Array(flat.length), dims));
     return runner;
   }
 
@@ -84,8 +78,8 @@ export class StepRunner {
     return this.#stepsDone;
   }
 
-  /** Parameter specs of the graph. */
-  get params(): readonly ParamSpec[] {
+  /** Parameter layout of the graph's flat state. */
+  get params(): readonly ParamSlot[] {
     return this.step.params;
   }
 
@@ -120,20 +114,34 @@ export class StepRunner {
     return { loss: loss[0], gradNorm: gradNorm[0] };
   }
 
-  /** Copies one state tensor (`<param>`, `m.<param>`, `v.<param>`) to the host. */
+  /**
+   * Copies one parameter (`<name>`) or one parameter's moment (`m.<name>`,
+   * `v.<name>`) to the host.
+   */
   async read(name: string): Promise<Float32Array> {
-    const t = this.#state.get(name);
-    if (!t) throw new RangeError(`no state tensor ${name}`);
+    const [vector, param] = name.startsWith("m.") || name.startsWith("v.")
+      ? [name[0], name.slice(2)]
+      : ["params", name];
+    const slot = this.step.params.find((p) => p.name === param);
+    if (!slot) throw new RangeError(`no parameter ${param}`);
+    const all = await this.readState(vector as "params" | "m" | "v");
+    return all.slice(slot.offset, slot.offset + slot.size);
+  }
+
+  /** Copies a whole flat state vector to the host. */
+  async readState(vector: "params" | "m" | "v"): Promise<Float32Array> {
+    const t = this.#state.get(vector)!;
     return Float32Array.from(await this.session.read(t) as Float32Array);
   }
 
   /** Copies every parameter to the host. */
   async parameters(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (const spec of this.step.params) {
-      out.set(spec.name, await this.read(spec.name));
-    }
-    return out;
+    const flat = await this.readState("params");
+    return new Map(
+      this.step.params.map((
+        s,
+      ) => [s.name, flat.slice(s.offset, s.offset + s.size)]),
+    );
   }
 
   /** Frees the session and the resident state. */

@@ -135,7 +135,9 @@ export async function train(
     ? compiled.params.find((p) => p.name === config.noise!.param)?.shape
     : undefined;
   if (config.noise && !noiseShape) {
-    throw new RangeError(`noise.param ${config.noise.param} is not a parameter`);
+    throw new RangeError(
+      `noise.param ${config.noise.param} is not a parameter`,
+    );
   }
   const noiseBuf = noiseShape
     ? new Float32Array(noiseShape[0] * noiseShape[1])

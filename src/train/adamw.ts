@@ -75,15 +75,24 @@ export interface ScalarInputs {
   readonly bc2Sqrt: Value;
 }
 
-/** One parameter's update; returns the new p, m, v (before any rounding). */
+/**
+ * The update of parameters `p` with gradient `g`; returns the new p, m, v
+ * (before any rounding). `decayMask` (bool) is true where weight decay
+ * applies; elsewhere p passes through untouched (a Where rather than a
+ * multiply by 0, which would turn -0 into +0).
+ */
 export function adamwUpdate(
   b: Builder,
   cfg: AdamWConfig,
   s: ScalarInputs,
-  state: { p: Value; m: Value; v: Value; g: Value; decay: boolean },
+  state: { p: Value; m: Value; v: Value; g: Value; decayMask: Value },
 ): { p: Value; m: Value; v: Value } {
   const { m, v, g } = state;
-  const p = state.decay ? b.sub(state.p, b.mul(s.lrWd, state.p)) : state.p;
+  const p = b.where(
+    state.decayMask,
+    b.sub(state.p, b.mul(s.lrWd, state.p)),
+    state.p,
+  );
   const m1 = b.add(
     b.mul(b.scalar(cfg.beta1), m),
     b.mul(b.scalar(1 - cfg.beta1), g),

@@ -3,17 +3,23 @@
  * loss, backward (by autodiff), global-norm clipping, AdamW, bf16 rounding of
  * the stored state and the optional post-step noise.
  *
- * Graph inputs: every parameter by HF name, its AdamW moments `m.<name>` and
- * `v.<name>`, the batch (`input_ids`, `targets` int32 [B,T], `loss_weights`
- * [B,T]), the step scalars `lr_wd`, `step_size`, `bc2_sqrt`, and `noise` when
- * noise is on. Outputs: `loss`, `grad_norm`, and the next state under
- * `new.<name>`, `new.m.<name>`, `new.v.<name>` (fed back as the next inputs).
+ * The state is three flat float32 vectors: `params` (every parameter, in
+ * HF state-dict order, see {@link ParamSlot}), and the AdamW moments `m` and
+ * `v` in the same layout. The optimizer then runs as a dozen ops over one
+ * 116k-element vector instead of a dozen ops per parameter tensor, which is
+ * what makes the step fast on engines with per-op overhead.
+ *
+ * Graph inputs: `params`, `m`, `v` [N], the batch (`input_ids`, `targets`
+ * int32 [B,T], `loss_weights` [B,T]), the step scalars `lr_wd`, `step_size`,
+ * `bc2_sqrt`, and `noise` (shaped like the noised parameter) when noise is on.
+ * Outputs: `loss`, `grad_norm`, and the next state `new.params`, `new.m`,
+ * `new.v` (fed back as the next inputs).
  *
  * @example
  * ```ts
  * import { compileStep, seedStepConfig } from "./step.ts";
  * const step = compileStep(seedStepConfig({ batchSize: 2, seqLen: 16 }));
- * console.log(step.onnx.byteLength > 0, step.params.length); // true 28
+ * console.log(step.params.length, step.totalSize); // 28 116480
  * ```
  *
  * @module
@@ -107,12 +113,33 @@ export interface TensorSpec {
   readonly dtype: "float32" | "int32";
 }
 
+/** Where one parameter lives in the flat state vectors. */
+export interface ParamSlot extends ParamSpec {
+  /** First element in `params` / `m` / `v`. */
+  readonly offset: number;
+  /** Number of elements. */
+  readonly size: number;
+}
+
+/** Lays parameters out back to back in state-dict order. */
+export function paramLayout(model: ModelConfig): ParamSlot[] {
+  let offset = 0;
+  return parameterSpecs(model).map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const slot = { ...spec, offset, size };
+    offset += size;
+    return slot;
+  });
+}
+
 /** A compiled step graph and its interface. */
 export interface CompiledStep {
   readonly config: StepConfig;
   readonly kind: "train" | "gradients";
   readonly onnx: Uint8Array;
-  readonly params: readonly ParamSpec[];
+  readonly params: readonly ParamSlot[];
+  /** Length of the flat state vectors. */
+  readonly totalSize: number;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /** Number of IR nodes (forward + backward + update). */
@@ -138,11 +165,32 @@ function validate(c: StepConfig): void {
   }
 }
 
+/**
+ * Sum of squares of a long vector in two levels (rows of about sqrt(n), then
+ * the row sums): a single float32 running sum over 116k terms drifts by
+ * ~1e-6 relative, enough to move the clip coefficient and flip bf16 roundings
+ * against the reference.
+ */
+function sumOfSquares(b: Builder, x: Value): Value {
+  const n = x.shape[0];
+  let k = Math.floor(Math.sqrt(n));
+  while (n % k !== 0) k--;
+  const squares = b.reshape(b.mul(x, x), [n / k, k]);
+  return b.reduceSum(b.reduceSum(squares, [1], false), [0], false);
+}
+
 function buildCommon(b: Builder, c: StepConfig) {
   const B = c.batchSize, T = c.seqLen;
-  const params = parameterSpecs(c.model);
+  const params = paramLayout(c.model);
+  const totalSize = params.reduce((n, s) => n + s.size, 0);
+  const flat = b.input("params", [totalSize]);
   const p: Record<string, Value> = {};
-  for (const spec of params) p[spec.name] = b.input(spec.name, spec.shape);
+  for (const slot of params) {
+    p[slot.name] = b.reshape(
+      b.slice(flat, 0, slot.offset, slot.offset + slot.size),
+      slot.shape,
+    );
+  }
   const ids = b.input("input_ids", [B, T], "int32");
   const targets = b.input("targets", [B, T], "int32");
   const weights = b.input("loss_weights", [B, T]);
@@ -153,16 +201,16 @@ function buildCommon(b: Builder, c: StepConfig) {
     b.reshape(targets, [B * T]),
     b.reshape(weights, [B * T]),
   );
-  const wrt = params.map((s) => p[s.name]);
-  const grads = gradients(b, loss, wrt);
-  let sumSq: Value | null = null;
-  for (const g of grads) {
-    const axes = g.shape.map((_, i) => i);
-    const s = b.reduceSum(b.mul(g, g), axes, false);
-    sumSq = sumSq ? b.add(sumSq, s) : s;
-  }
-  const gradNorm = b.sqrt(sumSq!);
-  return { params, p, logits, loss, grads, gradNorm };
+  // Differentiate with respect to the per-parameter views (not the flat
+  // input) so the backward pass needs no scatter back into the flat vector:
+  // one Concat joins the gradients.
+  const grads = gradients(b, loss, params.map((s) => p[s.name]));
+  const flatGrad = b.concat(
+    grads.map((g, i) => b.reshape(g, [params[i].size])),
+    0,
+  );
+  const gradNorm = b.sqrt(sumOfSquares(b, flatGrad));
+  return { params, totalSize, flat, logits, loss, grads, flatGrad, gradNorm };
 }
 
 function specsOf(
@@ -185,7 +233,8 @@ export function compileStep(
 ): CompiledStep {
   validate(c);
   const b = new Builder();
-  const { params, p, logits, loss, grads, gradNorm } = buildCommon(b, c);
+  const { params, totalSize, flat, logits, loss, grads, flatGrad, gradNorm } =
+    buildCommon(b, c);
   b.output("loss", loss);
   b.output("grad_norm", gradNorm);
 
@@ -198,42 +247,59 @@ export function compileStep(
       stepSize: b.input("step_size", []),
       bc2Sqrt: b.input("bc2_sqrt", []),
     };
-    const noise = c.noiseParam
-      ? b.input(
-        "noise",
-        params.find((s) => s.name === c.noiseParam)?.shape ??
-          (() => {
-            throw new RangeError(
-              `noise parameter ${c.noiseParam} does not exist`,
-            );
-          })(),
-      )
-      : null;
     // clip_coef = min(1, max_norm / (norm + 1e-6)), applied unconditionally
     // as torch.nn.utils.clip_grad_norm_ does.
-    const coef = c.clipNorm === null ? null : b.min(
-      b.scalar(1),
-      b.div(b.scalar(c.clipNorm), b.add(gradNorm, b.scalar(1e-6))),
+    const g = c.clipNorm === null ? flatGrad : b.mul(
+      flatGrad,
+      b.min(
+        b.scalar(1),
+        b.div(b.scalar(c.clipNorm), b.add(gradNorm, b.scalar(1e-6))),
+      ),
     );
+    const decayMask = new Uint8Array(totalSize);
+    for (const slot of params) {
+      if (isDecayed(slot, c.model, c.decay)) {
+        decayMask.fill(1, slot.offset, slot.offset + slot.size);
+      }
+    }
     const round = (v: Value) =>
       c.precision === "bf16" ? roundToBf16InGraph(b, v) : v;
-    params.forEach((spec, i) => {
-      const g = coef ? b.mul(grads[i], coef) : grads[i];
-      const m = b.input(`m.${spec.name}`, spec.shape);
-      const v = b.input(`v.${spec.name}`, spec.shape);
-      const next = adamwUpdate(b, c.adamw, scalars, {
-        p: p[spec.name],
-        m,
-        v,
-        g,
-        decay: isDecayed(spec, c.model, c.decay),
-      });
-      let newP = round(next.p);
-      if (noise && spec.name === c.noiseParam) newP = round(b.add(newP, noise));
-      b.output(`new.${spec.name}`, newP);
-      b.output(`new.m.${spec.name}`, round(next.m));
-      b.output(`new.v.${spec.name}`, round(next.v));
+    const next = adamwUpdate(b, c.adamw, scalars, {
+      p: flat,
+      m: b.input("m", [totalSize]),
+      v: b.input("v", [totalSize]),
+      g,
+      decayMask: b.constant(decayMask, [totalSize], "bool"),
     });
+    let newP = round(next.p);
+    if (c.noiseParam) {
+      const slot = params.find((s) => s.name === c.noiseParam);
+      if (!slot) {
+        throw new RangeError(`noise parameter ${c.noiseParam} does not exist`);
+      }
+      // The noise enters only the noised parameter's range; elsewhere the
+      // state keeps its exact bits (adding 0 would turn -0 into +0).
+      const noise = b.input("noise", slot.shape);
+      const padded = b.pad(
+        b.reshape(noise, [slot.size]),
+        0,
+        slot.offset,
+        totalSize - slot.offset - slot.size,
+      );
+      const inRange = new Uint8Array(totalSize).fill(
+        1,
+        slot.offset,
+        slot.offset + slot.size,
+      );
+      newP = b.where(
+        b.constant(inRange, [totalSize], "bool"),
+        round(b.add(newP, padded)),
+        newP,
+      );
+    }
+    b.output("new.params", newP);
+    b.output("new.m", round(next.m));
+    b.output("new.v", round(next.v));
   }
 
   const inputs = specsOf(
@@ -250,6 +316,7 @@ export function compileStep(
       doc: JSON.stringify({ kind, ...c }),
     }),
     params,
+    totalSize,
     inputs,
     outputs: specsOf(b.outputs.map((o) => ({ name: o.name, value: o.value }))),
     nodeCount: b.nodes.length,

@@ -11,3 +11,4 @@ import "./shape.ts";
 import "./gather.ts";
 import "./softmax.ts";
 import "./slice.ts";
+import "./concat.ts";
