@@ -23,6 +23,7 @@
 
 import type { Builder } from "./builder.ts";
 import {
+  broadcastShapes,
   GraphError,
   type Node,
   shapeString,
@@ -59,19 +60,29 @@ export function gradients(
 
   for (let i = forward.length - 1; i >= 0; i--) {
     const node = forward[i];
-    const dy = cotangent.get(node.output.id);
-    if (!dy || !node.inputs.some((v) => active.has(v.id))) continue;
-    const def = opDef(node.op);
-    if (!def.vjp) {
-      throw new GraphError(
-        `${node.op} has no gradient but lies between a parameter and the loss`,
-      );
+    const pending = cotangent.get(node.output.id);
+    const custom = b.customGradients.get(node.output.id);
+    const inputs = custom ? custom.inputs : node.inputs;
+    if (!pending || !inputs.some((v) => active.has(v.id))) continue;
+    // Contributions may arrive in a broadcastable (smaller) shape; they are
+    // only expanded when an op's VJP needs the full cotangent.
+    const dy = b.expand(pending, node.output.shape);
+    let contributions: readonly (Value | null)[];
+    if (custom) {
+      contributions = custom.vjp(dy);
+    } else {
+      const def = opDef(node.op);
+      if (!def.vjp) {
+        throw new GraphError(
+          `${node.op} has no gradient but lies between a parameter and the loss`,
+        );
+      }
+      contributions = def.vjp(b, node, dy);
     }
-    const contributions = def.vjp(b, node, dy);
-    node.inputs.forEach((input, k) => {
+    inputs.forEach((input, k) => {
       const c = contributions[k];
       if (!c || !active.has(input.id)) return;
-      if (c.shape.join() !== input.shape.join()) {
+      if (broadcastShapes(c.shape, input.shape).join() !== input.shape.join()) {
         throw new GraphError(
           `${node.op} VJP returned ${shapeString(c.shape)} for an input of ${
             shapeString(input.shape)
@@ -83,8 +94,10 @@ export function gradients(
     });
   }
 
-  return wrt.map((v) =>
-    cotangent.get(v.id) ??
-      b.constant(new Float32Array(sizeOf(v.shape)), v.shape)
-  );
+  return wrt.map((v) => {
+    const g = cotangent.get(v.id);
+    return g
+      ? b.expand(g, v.shape)
+      : b.constant(new Float32Array(sizeOf(v.shape)), v.shape);
+  });
 }

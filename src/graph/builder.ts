@@ -41,6 +41,16 @@ export interface MatMulOptions {
   transB?: boolean;
 }
 
+/**
+ * A hand-written gradient for a value computed by several primitive ops: the
+ * cotangents of `inputs` given the cotangent `dy` of the value. Autodiff uses
+ * it instead of differentiating through the ops that produced the value.
+ */
+export interface CustomGradient {
+  readonly inputs: readonly Value[];
+  readonly vjp: (dy: Value) => readonly (Value | null)[];
+}
+
 /** Accumulates values and nodes of one graph. */
 export class Builder {
   /** Nodes in creation (= topological) order. */
@@ -53,6 +63,8 @@ export class Builder {
   #inputNames = new Set<string>();
   #scalars = new Map<number, Value>();
   #aranges = new Map<number, Value>();
+  /** Hand-written VJPs of composite values, by value id (see customGradient). */
+  readonly customGradients = new Map<number, CustomGradient>();
 
   /** Declares a graph input. */
   input(
@@ -103,6 +115,24 @@ export class Builder {
       this.#scalars.set(key, v);
     }
     return v;
+  }
+
+  /**
+   * Declares the gradient of a composite `value` with respect to `inputs`
+   * (like jax.custom_vjp): used where the composed ops' generic gradients cost
+   * many more passes over memory than the closed form. Every custom gradient
+   * is checked against finite differences like a primitive's VJP.
+   */
+  customGradient(
+    value: Value,
+    inputs: readonly Value[],
+    vjp: (dy: Value) => readonly (Value | null)[],
+  ): Value {
+    if (value.source.kind !== "node") {
+      throw new GraphError("a custom gradient needs a computed value");
+    }
+    this.customGradients.set(value.id, { inputs, vjp });
+    return value;
   }
 
   /** Names `value` as a graph output. */

@@ -96,6 +96,7 @@ export function toOnnx(
 
   const protoNodes: unknown[] = [];
   const initializers: unknown[] = [];
+  // Lowering constants (shapes, axes, ones vectors), deduplicated by content.
   const int64Cache = new Map<string, string>();
   let temps = 0;
   const emitter: OnnxEmitter = {
@@ -119,6 +120,21 @@ export function toOnnx(
           dataType: ELEM_TYPE.int64,
           dims: [...shape],
           rawData: new Uint8Array(data.buffer),
+        });
+        int64Cache.set(key, name);
+      }
+      return name;
+    },
+    floats(values, shape) {
+      const key = `f:${shape.join("x")}:${values.join(",")}`;
+      let name = int64Cache.get(key);
+      if (!name) {
+        name = `f32_${int64Cache.size}`;
+        initializers.push({
+          name,
+          dataType: ELEM_TYPE.float32,
+          dims: [...shape],
+          rawData: rawBytes(values),
         });
         int64Cache.set(key, name);
       }

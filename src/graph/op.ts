@@ -24,6 +24,8 @@ export interface OnnxEmitter {
   ): void;
   /** A constant int64 tensor (shapes, axes), as an initializer name. */
   int64(values: readonly number[], shape?: readonly number[]): string;
+  /** A constant float32 tensor, as an initializer name (deduplicated). */
+  floats(values: Float32Array, shape: readonly number[]): string;
   /** A fresh intermediate tensor name. */
   temp(hint: string): string;
 }

@@ -12,6 +12,7 @@
 import type { Builder } from "../graph/builder.ts";
 import type { Value } from "../graph/ir.ts";
 import type { ModelConfig } from "./config.ts";
+import { geluNew, layerNorm, rmsNorm } from "./layers.ts";
 
 /** Parameter values by HF name. */
 export type ParamValues = Readonly<Record<string, Value>>;
@@ -40,7 +41,7 @@ function linear(b: Builder, p: ParamValues, prefix: string, x: Value): Value {
   );
 }
 
-/** LayerNorm or RMSNorm over the last axis of x [N, d]. */
+/** The configured norm over the last axis of x [N, d]. */
 function norm(
   b: Builder,
   cfg: ModelConfig,
@@ -48,30 +49,10 @@ function norm(
   prefix: string,
   x: Value,
 ): Value {
-  const eps = b.scalar(cfg.normEps);
   const weight = param(p, `${prefix}.weight`);
-  if (cfg.norm === "rmsnorm") {
-    const ms = b.mean(b.mul(x, x), [1], true); // [N,1]
-    const rstd = b.div(b.scalar(1), b.sqrt(b.add(ms, eps)));
-    return b.mul(b.mul(x, rstd), weight);
-  }
-  const centered = b.sub(x, b.mean(x, [1], true)); // [N,d]
-  const variance = b.mean(b.mul(centered, centered), [1], true); // [N,1], biased
-  const rstd = b.div(b.scalar(1), b.sqrt(b.add(variance, eps)));
-  return b.add(
-    b.mul(b.mul(centered, rstd), weight),
-    param(p, `${prefix}.bias`),
-  );
-}
-
-/** gelu_new(u) = 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))). */
-function geluNew(b: Builder, u: Value): Value {
-  const cube = b.mul(b.mul(u, u), u);
-  const inner = b.mul(
-    b.scalar(Math.sqrt(2 / Math.PI)),
-    b.add(u, b.mul(b.scalar(0.044715), cube)),
-  );
-  return b.mul(b.mul(b.scalar(0.5), u), b.add(b.scalar(1), b.tanh(inner)));
+  return cfg.norm === "rmsnorm"
+    ? rmsNorm(b, x, weight, cfg.normEps)
+    : layerNorm(b, x, weight, param(p, `${prefix}.bias`), cfg.normEps);
 }
 
 function attention(

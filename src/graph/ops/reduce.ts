@@ -75,8 +75,25 @@ function reduction(
       return { dtype: "float32", shape: out.shape, data: y.data };
     },
     lower(e, node, [x], output) {
-      const axes = axesOf(node.inputs[0].shape.length, node.attrs);
+      const shape = node.inputs[0].shape;
+      const axes = axesOf(shape.length, node.attrs);
       const keepdims = { int: numAttr(node.attrs, "keepdims") };
+      if (axesAsInput && shape.length === 2 && axes.length === 1) {
+        // Summing a matrix along one axis is a product with a ones vector;
+        // onnxruntime's Gemm is several times faster than its ReduceSum over
+        // a strided axis (bias gradients) and no slower over rows.
+        const [rows, cols] = shape;
+        const n = axes[0] === 0 ? rows : cols;
+        const ones = e.floats(
+          new Float32Array(n).fill(1),
+          axes[0] === 0 ? [1, n] : [n, 1],
+        );
+        const product = e.temp("sum");
+        if (axes[0] === 0) e.node("MatMul", [ones, x], [product]);
+        else e.node("MatMul", [x, ones], [product]);
+        e.node("Reshape", [product, e.int64(node.output.shape)], [output]);
+        return;
+      }
       // Opset 17: ReduceSum takes axes as an input, ReduceMax as an attribute.
       if (axesAsInput) {
         e.node(onnxOp, [x, e.int64(axes)], [output], { keepdims });
@@ -88,14 +105,14 @@ function reduction(
 }
 
 // The cotangent of a sum is copied to every summed element: restore the
-// reduced axes as size 1, then expand to the input shape.
+// reduced axes as size 1 and let it broadcast (autodiff expands it only where
+// a consumer needs the full shape).
 defineOp("ReduceSum", {
   ...reduction("ReduceSum", 0, (a, v) => a + v, true),
   vjp(b, node, dy) {
     const x = node.inputs[0];
     const axes = axesOf(x.shape.length, node.attrs);
-    const kept = b.reshape(dy, reducedShape(x.shape, axes, true));
-    return [b.expand(kept, x.shape)];
+    return [b.reshape(dy, reducedShape(x.shape, axes, true))];
   },
 });
 
