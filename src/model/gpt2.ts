@@ -55,6 +55,13 @@ function norm(
     : layerNorm(b, x, weight, param(p, `${prefix}.bias`), cfg.normEps);
 }
 
+/**
+ * Causal self-attention. Heads are computed one by one from column slices of
+ * the fused `c_attn` weight, so no [B,T,H,hd] <-> [B,H,T,hd] transposes are
+ * needed: each head's q, k, v are [N, hd] products reshaped to [B, T, hd],
+ * and the heads' outputs are concatenated back to [N, d]. The arithmetic per
+ * element is the same dot product as HF's fused projection.
+ */
 function attention(
   b: Builder,
   cfg: ModelConfig,
@@ -65,24 +72,32 @@ function attention(
 ): Value {
   const { batch: B, seqLen: T } = shape;
   const d = cfg.dModel, H = cfg.nHead, hd = d / H;
-  const qkv = linear(b, p, `${prefix}.c_attn`, x); // [N, 3d]
-  const heads = (k: number) =>
-    b.transpose(
-      b.reshape(b.slice(qkv, 1, k * d, (k + 1) * d), [B, T, H, hd]),
-      [0, 2, 1, 3],
-    ); // [B, H, T, hd]
-  const q = heads(0), key = heads(1), v = heads(2);
-  const scores = b.div(
-    b.matmul(q, key, { transB: true }),
-    b.scalar(Math.sqrt(hd)),
-  ); // [B, H, T, T]
+  const weight = param(p, `${prefix}.c_attn.weight`); // [d, 3d]
+  const bias = param(p, `${prefix}.c_attn.bias`); // [3d]
+  // part 0, 1, 2 = q, k, v; columns [part*d + h*hd, part*d + (h+1)*hd)
+  const project = (part: number, h: number) => {
+    const lo = part * d + h * hd;
+    const y = b.add(
+      b.matmul(x, b.slice(weight, 1, lo, lo + hd)),
+      b.slice(bias, 0, lo, lo + hd),
+    ); // [N, hd]
+    return b.reshape(y, [B, T, hd]);
+  };
   const mask = new Float32Array(T * T);
   for (let i = 0; i < T; i++) {
     for (let j = i + 1; j < T; j++) mask[i * T + j] = MASKED;
   }
-  const probs = b.softmax(b.add(scores, b.constant(mask, [T, T])));
-  const y = b.matmul(probs, v); // [B, H, T, hd]
-  const merged = b.reshape(b.transpose(y, [0, 2, 1, 3]), [B * T, d]);
+  const causal = b.constant(mask, [T, T]);
+  const heads: Value[] = [];
+  for (let h = 0; h < H; h++) {
+    const q = project(0, h), k = project(1, h), v = project(2, h);
+    const scores = b.div(
+      b.matmul(q, k, { transB: true }),
+      b.scalar(Math.sqrt(hd)),
+    ); // [B, T, T]
+    heads.push(b.matmul(b.softmax(b.add(scores, causal)), v)); // [B, T, hd]
+  }
+  const merged = b.reshape(b.concat(heads, 2), [B * T, d]);
   return linear(b, p, `${prefix}.c_proj`, merged);
 }
 
