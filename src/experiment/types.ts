@@ -45,7 +45,10 @@ export interface Hypothesis {
   /** The full-tier run. */
   readonly config: TrainConfig;
   /** Predicted before running, with the reasoning. */
-  readonly expectation: { readonly verdict: Verdict; readonly reasoning: string };
+  readonly expectation: {
+    readonly verdict: Verdict;
+    readonly reasoning: string;
+  };
   /** Steps of the smoke tier (a prefix of the full run) and why they suffice. */
   readonly smoke: { readonly steps: number; readonly justification: string };
   /** Exact outcomes recorded from earlier runs, by tier, for the CI gate. */

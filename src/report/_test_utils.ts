@@ -1,0 +1,112 @@
+/**
+ * Hand-made hypotheses and run records for the report tests. Small on
+ * purpose: every number a test checks can be worked out from here by hand.
+ *
+ * @module
+ */
+
+import type { Hypothesis, RunRecord } from "../experiment/types.ts";
+import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+
+/** The seeds' run with 11.2b's noise (the scale the seed code applies). */
+export const JIGGLE_CONFIG: TrainConfig = {
+  ...SEED_RUN,
+  noise: { param: "wte", scale: 3e-6 },
+};
+
+/** A hypothesis with a seed result, recorded outcomes and replicates. */
+export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
+  return {
+    id: "11.2b-jiggling",
+    title: "Synthetic jiggling | noise",
+    question: "Can noise of one bf16 ULP break a black hole apart?",
+    background: "Qwen's post-training *consolidates* black holes.",
+    design: "LayerNorm control with `wte` noise after every step.",
+    config: JIGGLE_CONFIG,
+    expectation: {
+      verdict: "positive",
+      reasoning: "Noise moves near-zero components apart.",
+    },
+    smoke: { steps: 20, justification: "The split happens early." },
+    seedResult: {
+      C: 2,
+      P: 51,
+      populations: [31, 20],
+      source: "11.2b_synthetic_jiggling.ipynb",
+    },
+    recorded: {
+      smoke: {
+        C: 2,
+        P: 5,
+        populations: [3, 2],
+        backend: "cpu",
+        steps: 20,
+        tier: "smoke",
+      },
+      full: {
+        C: 2,
+        P: 51,
+        populations: [31, 20],
+        backend: "webgpu",
+        steps: 10_000,
+        tier: "full",
+      },
+    },
+    ...over,
+  };
+}
+
+/**
+ * A 20-step smoke run: dead tokens NUL, ESC, backtick and pipe; clusters
+ * {NUL, backtick, pipe} (all dead) and {newline, 'a'} (both live); C goes
+ * from 1 to 2 at step 10.
+ */
+export function makeRun(over: Partial<RunRecord> = {}): RunRecord {
+  const loss = Array.from({ length: 20 }, (_, i) => 4.8 - 0.1 * i);
+  return {
+    format: 1,
+    hypothesisId: "11.2b-jiggling",
+    tier: "smoke",
+    seed: 42,
+    key: "key-abc123",
+    configHash: "cfg-0123456789abcdef",
+    config: JIGGLE_CONFIG,
+    steps: 20,
+    corpus: {
+      path: "fixtures/corpus/brown.txt",
+      sha256: "ab".repeat(32),
+      bytes: 265_905,
+      deadTokens: [0x00, 0x1b, 0x60, 0x7c],
+    },
+    backend: "cpu",
+    engine: "onnxruntime-node 1.30.0 CPU",
+    backendReason: "no GPU adapter",
+    versions: { deno: "2.9.6", onnxruntime: "1.30.0", engineCode: "e-42" },
+    wallMs: 3_723_400,
+    loss,
+    gradNorm: loss.map((l) => l / 4),
+    trajectory: {
+      step: [0, 5, 10, 15, 20],
+      C: [1, 1, 2, 2, 2],
+      P: [5, 5, 5, 5, 5],
+      centroidNorm: [1, 0.99, 0.98, 0.97, 0.96],
+      firstSplit: 10,
+      firstEscape: null,
+    },
+    final: {
+      C: 2,
+      P: 5,
+      clusters: [
+        { population: 3, tokens: [0x00, 0x60, 0x7c] },
+        { population: 2, tokens: [0x0a, 0x61] },
+      ],
+      centroidNorm: 0.96,
+      displacement: 0.0000123,
+      embeddingSha256: "cd".repeat(32),
+    },
+    verdict: "positive",
+    historyFile: null,
+    finishedAt: "2025-01-02T03:04:05.000Z",
+    ...over,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Writes reports to disk: `<id>.md` with its three SVG plots, and the
+ * `README.md` index.
+ *
+ * Each file is written to a temporary file in the same directory and then
+ * renamed over the target, so a reader (or a crash) never sees a half-written
+ * report; a rename within one directory is atomic on POSIX file systems.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import type { Hypothesis, RunRecord } from "../experiment/types.ts";
+import {
+  type IndexRow,
+  renderHypothesisReport,
+  renderIndex,
+} from "./markdown.ts";
+import { plotsForRun } from "./plots.ts";
+
+/** Ids become file names: keep them to one safe path segment. */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The file names of a hypothesis's report and plots, relative to the
+ * reports directory.
+ *
+ * @example
+ * ```ts
+ * import { reportFiles } from "./write.ts";
+ * reportFiles("11.2b-jiggling").cp; // "11.2b-jiggling-cp.svg"
+ * ```
+ */
+export function reportFiles(id: string): {
+  markdown: string;
+  loss: string;
+  cp: string;
+  centroid: string;
+} {
+  if (!SAFE_ID.test(id)) {
+    throw new RangeError(
+      `hypothesis id ${
+        JSON.stringify(id)
+      } is not a safe file name (letters, digits, '.', '_', '-')`,
+    );
+  }
+  return {
+    markdown: `${id}.md`,
+    loss: `${id}-loss.svg`,
+    cp: `${id}-cp.svg`,
+    centroid: `${id}-centroid.svg`,
+  };
+}
+
+/**
+ * Writes `text` to `path` atomically: a temporary file beside it, then a
+ * rename. The temporary file is removed if anything fails.
+ *
+ * @example
+ * ```ts ignore
+ * await writeTextAtomic("reports/README.md", "# Reports\n");
+ * ```
+ */
+export async function writeTextAtomic(
+  path: string,
+  text: string,
+): Promise<void> {
+  const tmp = await Deno.makeTempFile({
+    dir: dirname(path),
+    prefix: `.${basename(path)}.`,
+    suffix: ".tmp",
+  });
+  try {
+    // Temporary files are created private (0600); reports are for everyone.
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o644);
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Renders and writes a hypothesis's report and plots into `dir` (created
+ * if missing); returns the written paths, report first.
+ *
+ * @example
+ * ```ts ignore
+ * await writeReport("reports", h, [run]);
+ * // ["reports/11.2b-jiggling.md", "reports/11.2b-jiggling-loss.svg", ...]
+ * ```
+ */
+export async function writeReport(
+  dir: string,
+  h: Hypothesis,
+  runs: readonly RunRecord[],
+): Promise<string[]> {
+  const files = reportFiles(h.id);
+  const plots = plotsForRun(h, runs);
+  const markdown = renderHypothesisReport(h, runs, {
+    plots: { loss: files.loss, cp: files.cp, centroid: files.centroid },
+  });
+  await Deno.mkdir(dir, { recursive: true });
+  const out: [string, string][] = [
+    [files.markdown, markdown],
+    [files.loss, plots.loss],
+    [files.cp, plots.cp],
+    [files.centroid, plots.centroid],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of out) {
+    const path = join(dir, name);
+    await writeTextAtomic(path, text);
+    written.push(path);
+  }
+  return written;
+}
+
+/**
+ * Writes the reports index, `<dir>/README.md`; returns its path in a list.
+ *
+ * @example
+ * ```ts ignore
+ * await writeIndex("reports", [{ hypothesis: h, runs: [run], file: "11.2b-jiggling.md" }]);
+ * ```
+ */
+export async function writeIndex(
+  dir: string,
+  rows: readonly IndexRow[],
+): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const path = join(dir, "README.md");
+  await writeTextAtomic(path, renderIndex(rows));
+  return [path];
+}

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { renderHypothesisReport, renderIndex } from "./markdown.ts";
+import { plotsForRun } from "./plots.ts";
+import {
+  reportFiles,
+  writeIndex,
+  writeReport,
+  writeTextAtomic,
+} from "./write.ts";
+import { makeHypothesis, makeRun } from "./_test_utils.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "horizon-report-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+Deno.test("reportFiles() names the report and plots, refusing unsafe ids", () => {
+  assert.deepEqual(reportFiles("11.2b-jiggling"), {
+    markdown: "11.2b-jiggling.md",
+    loss: "11.2b-jiggling-loss.svg",
+    cp: "11.2b-jiggling-cp.svg",
+    centroid: "11.2b-jiggling-centroid.svg",
+  });
+  for (const bad of ["", "../x", "a/b", ".hidden", "a b", "a\\b"]) {
+    assert.throws(() => reportFiles(bad), RangeError, bad);
+  }
+});
+
+Deno.test("writeReport() writes the report and its three plots, and nothing else", async () => {
+  await withTempDir(async (root) => {
+    const dir = join(root, "reports", "nested");
+    const h = makeHypothesis();
+    const runs = [makeRun()];
+    const paths = await writeReport(dir, h, runs);
+    assert.deepEqual(paths, [
+      join(dir, "11.2b-jiggling.md"),
+      join(dir, "11.2b-jiggling-loss.svg"),
+      join(dir, "11.2b-jiggling-cp.svg"),
+      join(dir, "11.2b-jiggling-centroid.svg"),
+    ]);
+    assert.deepEqual(await listDir(dir), [
+      "11.2b-jiggling-centroid.svg",
+      "11.2b-jiggling-cp.svg",
+      "11.2b-jiggling-loss.svg",
+      "11.2b-jiggling.md",
+    ]);
+    const md = await Deno.readTextFile(paths[0]);
+    assert.equal(
+      md,
+      renderHypothesisReport(h, runs, {
+        plots: {
+          loss: "11.2b-jiggling-loss.svg",
+          cp: "11.2b-jiggling-cp.svg",
+          centroid: "11.2b-jiggling-centroid.svg",
+        },
+      }),
+    );
+    const plots = plotsForRun(h, runs);
+    assert.equal(await Deno.readTextFile(paths[1]), plots.loss);
+    assert.equal(await Deno.readTextFile(paths[2]), plots.cp);
+    assert.equal(await Deno.readTextFile(paths[3]), plots.centroid);
+    if (Deno.build.os !== "windows") {
+      assert.equal((await Deno.stat(paths[0])).mode! & 0o777, 0o644);
+    }
+  });
+});
+
+Deno.test("writeReport() replaces an existing report in place", async () => {
+  await withTempDir(async (dir) => {
+    const h = makeHypothesis();
+    await writeReport(dir, h, [makeRun()]);
+    const [md] = await writeReport(dir, h, [makeRun({ verdict: "null" })]);
+    assert.match(await Deno.readTextFile(md), /\*\*Observed: null\*\*/);
+    assert.equal((await listDir(dir)).length, 4, "no temporary files left");
+  });
+});
+
+Deno.test("writeReport() with an unsafe id writes nothing", async () => {
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      () => writeReport(dir, makeHypothesis({ id: "../escape" }), [makeRun()]),
+      RangeError,
+    );
+    assert.deepEqual(await listDir(dir), []);
+  });
+});
+
+Deno.test("writeTextAtomic() leaves no temporary file when the rename fails", async () => {
+  await withTempDir(async (dir) => {
+    // A directory in the target's place makes the rename fail.
+    const target = join(dir, "taken");
+    await Deno.mkdir(join(target, "inside"), { recursive: true });
+    await assert.rejects(() => writeTextAtomic(target, "x"));
+    assert.deepEqual(await listDir(dir), ["taken"]);
+  });
+});
+
+Deno.test("writeIndex() writes README.md with the rendered index", async () => {
+  await withTempDir(async (dir) => {
+    const rows = [{
+      hypothesis: makeHypothesis(),
+      runs: [makeRun()],
+      file: "11.2b-jiggling.md",
+    }];
+    const paths = await writeIndex(dir, rows);
+    assert.deepEqual(paths, [join(dir, "README.md")]);
+    assert.equal(await Deno.readTextFile(paths[0]), renderIndex(rows));
+    assert.deepEqual(await listDir(dir), ["README.md"]);
+  });
+});
