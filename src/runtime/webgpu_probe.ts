@@ -17,6 +17,15 @@ export interface AdapterInfo {
 export async function probeAdapter(): Promise<AdapterInfo | null> {
   const gpu = (globalThis.navigator as { gpu?: GPU }).gpu;
   if (!gpu) return null;
+  // Mesa's Vulkan WSI complains on stderr when this is unset (headless
+  // machines, CI); it only needs a writable directory.
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    try {
+      Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "horizon-xdg-" }));
+    } catch {
+      // Without env/write permission the warning is cosmetic: carry on.
+    }
+  }
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter();

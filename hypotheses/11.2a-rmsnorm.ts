@@ -1,0 +1,40 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** Seed notebook 11.2a: does RMSNorm break the black hole? */
+const hypothesis: Hypothesis = {
+  id: "11.2a-rmsnorm",
+  title: "RMSNorm instead of LayerNorm does not diffuse the black hole",
+  question:
+    "Qwen models normalise with RMSNorm (no mean subtraction). Does replacing GPT-2's LayerNorm with RMSNorm make the dead tokens' shared vector break apart during training?",
+  background: `Long LayerNorm runs never fragmented the black hole, yet the
+embedding matrices of Qwen models hold many small clusters of identical rows.
+RMSNorm is one architectural difference between the two families: it rescales
+by the root mean square without centring, which changes the gradient that
+reaches the residual stream. If the gradient dynamics alone could split
+identical rows, RMSNorm would be a candidate.`,
+  design: `As the control, with every LayerNorm (ln_1, ln_2 of both blocks and
+ln_f) replaced by a weight-only RMSNorm with the same eps (1e-5), computed in
+float32. Note a detail of the seed that the notebook hides: HF's Trainer
+exempts only \`nn.LayerNorm\` modules and bias-like names from weight decay, so
+the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
+  config: { ...SEED_RUN, model: { ...SEED_RUN.model, norm: "rmsnorm" } },
+  expectation: {
+    verdict: "null",
+    reasoning:
+      "The symmetry argument does not depend on the normalisation: dead rows enter the network only through the tied head, where they stay interchangeable whatever the norm. Expected C = 1, P = 51, as in the seed.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "Same argument as the control: after the live tokens leave (~40 steps) a change in C or P would need a symmetry violation, which would show at any step; 300 steps cover the largest updates of the schedule.",
+  },
+  seedResult: {
+    C: 1,
+    P: 51,
+    populations: [51],
+    source: "seed 11.2a (their corpus; 51 dead tokens)",
+  },
+};
+
+export default hypothesis;

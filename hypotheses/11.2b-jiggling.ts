@@ -1,0 +1,45 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** Seed notebook 11.2b: can injected noise manufacture fragmentation? */
+const hypothesis: Hypothesis = {
+  id: "11.2b-jiggling",
+  title: "Tiny noise after every step fragments the black hole (bf16)",
+  question:
+    "If every embedding row gets independent Gaussian noise of bf16-ulp scale after each optimizer step, do the dead tokens' identical rows break apart?",
+  background: `Neither longer training nor RMSNorm split the black hole, so the
+symmetry is not broken by the gradient dynamics. Qwen's post-training, however,
+changes its clusters. The seed asks whether an explicit, tiny, row-independent
+perturbation is enough: if it is, the question becomes which natural process
+(gradient noise, quantisation, stochastic rounding) plays that role.`,
+  design: `LayerNorm model as in the control. After every optimizer step the token
+embedding receives \`wte = bf16(wte + bf16(bf16(randn) * scale))\`. The seed
+notebook *prints* eps = 3e-5 but its code adds \`randn * eps / 10\`: the applied
+scale is **3e-6**, reproduced here. One bf16 ulp at 0.1 is about 4.9e-4, so the
+noise rounds away on almost every component; it can only move components that
+are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
+(identical on every backend).`,
+  config: {
+    ...SEED_RUN,
+    noise: { param: "transformer.wte.weight", scale: 3e-6 },
+  },
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Whenever a component of the shared dead vector passes near zero, the bf16 grid there is fine enough for the noise to give each row its own value, and rows that differ get different gradients afterwards. The seed saw C = 2, P = 51 (populations 31/20). horizon keeps activations and gradients in float32, so rows that differ by one ulp keep differing: we expect at least as much fragmentation as the seed, possibly more.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "In the high-LR phase the dead vector moves fast and its components cross zero within the first tens of steps; a 300-step prefix already shows the split (see the full run's trajectory, first split step), so the verdict is decided at smoke scale.",
+  },
+  replicates: { seeds: [42, 1, 2, 3], minAgreeing: 3 },
+  seedResult: {
+    C: 2,
+    P: 51,
+    populations: [31, 20],
+    source: "seed 11.2b (their corpus; 51 dead tokens; MPS, torch autocast)",
+  },
+};
+
+export default hypothesis;

@@ -1,0 +1,34 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** New: does storage precision decide what the noise does? */
+const hypothesis: Hypothesis = {
+  id: "11.2c-jiggling-fp32",
+  title: "The same noise in float32 storage disperses every dead token",
+  question:
+    "Is bf16 storage what limits 11.2b's fragmentation? With parameters and moments kept in float32, does the same 3e-6 noise scatter the black hole completely?",
+  background: `In 11.2b the noise survives only where the bf16 grid is finer than
+the noise, i.e. near zero, so the split depends on rare zero crossings. In
+float32 the grid at 0.1 is about 7e-9, far finer than 3e-6: every component of
+every row moves independently at every step.`,
+  design: `11.2b with \`precision: fp32\`: no rounding of parameters, moments or
+noise (noise = randn * 3e-6 in float32). Everything else identical, including
+the noise stream.`,
+  config: {
+    ...SEED_RUN,
+    precision: "fp32",
+    noise: { param: "transformer.wte.weight", scale: 3e-6 },
+  },
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Prediction before running: complete dispersal from the first step, C = 0 and P = 0 (no two dead rows share a vector), because independent noise on 64 components makes a collision impossible in float32.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "The first noise injection already separates all rows in float32; 300 steps check that they do not re-merge.",
+  },
+};
+
+export default hypothesis;

@@ -1,0 +1,33 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** New: an eps sweep point 100x below the seed's noise. */
+const hypothesis: Hypothesis = {
+  id: "11.2d-jiggling-tiny",
+  title: "Noise 100x smaller than 11.2b's (3e-8) in bf16",
+  question:
+    "Is there a noise scale below which bf16 storage absorbs the perturbation entirely, leaving the black hole intact?",
+  background: `The bf16 grid is relative: its spacing near a value x is about
+|x|/128 to |x|/256, and near zero it reaches 1e-40. So no scale is small
+enough to be rounded away everywhere; a smaller scale only narrows the band
+around zero where it acts. Whether the band is ever visited depends on how
+often the shared vector's components cross zero, and how closely.`,
+  design: `11.2b with the noise scale divided by 100: \`scale = 3e-8\`, bf16.
+Everything else identical, including the noise stream.`,
+  config: {
+    ...SEED_RUN,
+    noise: { param: "transformer.wte.weight", scale: 3e-8 },
+  },
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Prediction before running: still positive, but with fewer and later splits than 11.2b, because a component must come within ~1e-7 of zero (instead of ~1e-5) for the noise to act, and early high-LR steps jump over that band most of the time.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "A 300-step prefix covers the phase with the most zero crossings. If the full run splits only later, the smoke tier checks the recorded prefix trajectory rather than the final verdict (see recorded values).",
+  },
+};
+
+export default hypothesis;

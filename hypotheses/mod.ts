@@ -1,0 +1,34 @@
+/**
+ * Every hypothesis horizon runs, by id.
+ *
+ * @module
+ */
+
+import type { Hypothesis } from "../src/experiment/types.ts";
+import control from "./control-layernorm.ts";
+import rmsnorm from "./11.2a-rmsnorm.ts";
+import jiggling from "./11.2b-jiggling.ts";
+import jigglingFp32 from "./11.2c-jiggling-fp32.ts";
+import jigglingTiny from "./11.2d-jiggling-tiny.ts";
+
+/** All hypotheses, in report order. */
+export const HYPOTHESES: readonly Hypothesis[] = [
+  control,
+  rmsnorm,
+  jiggling,
+  jigglingFp32,
+  jigglingTiny,
+];
+
+/** Looks a hypothesis up by id; throws a RangeError listing the valid ids. */
+export function hypothesisById(id: string): Hypothesis {
+  const h = HYPOTHESES.find((x) => x.id === id);
+  if (!h) {
+    throw new RangeError(
+      `unknown hypothesis ${JSON.stringify(id)}; choose one of: ${
+        HYPOTHESES.map((x) => x.id).join(", ")
+      }`,
+    );
+  }
+  return h;
+}
