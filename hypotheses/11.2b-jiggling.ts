@@ -12,7 +12,8 @@ symmetry is not broken by the gradient dynamics. Qwen's post-training, however,
 changes its clusters. The seed asks whether an explicit, tiny, row-independent
 perturbation is enough: if it is, the question becomes which natural process
 (gradient noise, quantisation, stochastic rounding) plays that role.`,
-  design: `LayerNorm model as in the control. After every optimizer step the token
+  design:
+    `LayerNorm model as in the control. After every optimizer step the token
 embedding receives \`wte = bf16(wte + bf16(bf16(randn) * scale))\`. The seed
 notebook *prints* eps = 3e-5 but its code adds \`randn * eps / 10\`: the applied
 scale is **3e-6**, reproduced here. One bf16 ulp at 0.1 is about 4.9e-4, so the
@@ -22,6 +23,18 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
   config: {
     ...SEED_RUN,
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
+  },
+  recorded: {
+    smoke: {
+      C: 0,
+      P: 0,
+      populations: [],
+      verdict: "positive",
+      backend: "cpu",
+      steps: 300,
+      tier: "smoke",
+      engineCode: "ee4f7193aa4dfb69",
+    },
   },
   expectation: {
     verdict: "positive",

@@ -7,7 +7,8 @@ const hypothesis: Hypothesis = {
   title: "The same noise in float32 storage disperses every dead token",
   question:
     "Is bf16 storage what limits 11.2b's fragmentation? With parameters and moments kept in float32, does the same 3e-6 noise scatter the black hole completely?",
-  background: `In 11.2b the noise survives only where the bf16 grid is finer than
+  background:
+    `In 11.2b the noise survives only where the bf16 grid is finer than
 the noise, i.e. near zero, so the split depends on rare zero crossings. In
 float32 the grid at 0.1 is about 7e-9, far finer than 3e-6: every component of
 every row moves independently at every step.`,
@@ -18,6 +19,18 @@ the noise stream.`,
     ...SEED_RUN,
     precision: "fp32",
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
+  },
+  recorded: {
+    smoke: {
+      C: 0,
+      P: 0,
+      populations: [],
+      verdict: "positive",
+      backend: "cpu",
+      steps: 300,
+      tier: "smoke",
+      engineCode: "ee4f7193aa4dfb69",
+    },
   },
   expectation: {
     verdict: "positive",

@@ -18,6 +18,18 @@ Everything else identical, including the noise stream.`,
     ...SEED_RUN,
     noise: { param: "transformer.wte.weight", scale: 3e-8 },
   },
+  recorded: {
+    smoke: {
+      C: 1,
+      P: 51,
+      populations: [51],
+      verdict: "null",
+      backend: "cpu",
+      steps: 300,
+      tier: "smoke",
+      engineCode: "ee4f7193aa4dfb69",
+    },
+  },
   expectation: {
     verdict: "positive",
     reasoning:

@@ -7,7 +7,8 @@ const hypothesis: Hypothesis = {
   title: "Control: GPT-2 with LayerNorm keeps its black hole intact",
   question:
     "With Qwen init and no perturbation, do the tokens that never occur in the corpus stay bit-identical for the whole run?",
-  background: `Under "Qwen init" every row of the token embedding starts as the same
+  background:
+    `Under "Qwen init" every row of the token embedding starts as the same
 unit vector. A token that never occurs in the corpus is never an input, so its
 row only receives gradient through the tied output head, where every dead
 token's logit is the same number: identical rows get identical gradients,
@@ -20,6 +21,18 @@ defaults (AdamW, lr 1e-3 decaying linearly to 0 over 10,000 steps, weight
 decay 0.01, clip 1.0), the seeds' double-shifted objective. Nothing is added
 after the optimizer step.`,
   config: SEED_RUN,
+  recorded: {
+    smoke: {
+      C: 1,
+      P: 51,
+      populations: [51],
+      verdict: "null",
+      backend: "cpu",
+      steps: 300,
+      tier: "smoke",
+      engineCode: "ee4f7193aa4dfb69",
+    },
+  },
   expectation: {
     verdict: "null",
     reasoning:

@@ -14,7 +14,9 @@ export class UsageError extends Error {
  * Runs `main`, turning UsageError into exit 2 and any other error into a
  * one-line message and exit 1 (`HORIZON_DEBUG=1` prints the stack instead).
  */
-export async function runCli(main: () => Promise<number | void>): Promise<never> {
+export async function runCli(
+  main: () => Promise<number | void>,
+): Promise<never> {
   try {
     Deno.exit((await main()) ?? 0);
   } catch (e) {

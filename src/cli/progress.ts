@@ -11,9 +11,13 @@ export function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";
   const s = Math.max(0, Math.round(seconds));
   if (s >= 3600) {
-    return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+    return `${Math.floor(s / 3600)}h${
+      String(Math.floor(s / 60) % 60).padStart(2, "0")
+    }m`;
   }
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  if (s >= 60) {
+    return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  }
   return `${s}s`;
 }
 
@@ -30,14 +34,18 @@ export function progressLine(
   const filled = Math.round(frac * width);
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
   const eta = rate > 0 ? (total - done) / rate : Infinity;
-  return `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ` +
+  return `${label} [${"#".repeat(filled)}${
+    ".".repeat(width - filled)
+  }] ${done}/${total} ` +
     `${rate.toFixed(1)} steps/s ETA ${formatEta(eta)} loss ${loss.toFixed(4)}`;
 }
 
 /** Returns an `onStep` callback that draws progress to stderr. */
 export function progressReporter(
   label: string,
-): (info: { step: number; steps: number; elapsedMs: number; loss: number }) => void {
+): (
+  info: { step: number; steps: number; elapsedMs: number; loss: number },
+) => void {
   const tty = Deno.stderr.isTerminal();
   const enc = new TextEncoder();
   let lastDraw = 0;
@@ -48,7 +56,9 @@ export function progressReporter(
       const now = performance.now();
       if (now - lastDraw < 200 && step < steps) return;
       lastDraw = now;
-      Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${line}${step === steps ? "\n" : ""}`));
+      Deno.stderr.writeSync(
+        enc.encode(`\r\x1b[2K${line}${step === steps ? "\n" : ""}`),
+      );
     } else {
       const decile = Math.floor((10 * step) / steps);
       if (decile === lastDecile && step < steps) return;

@@ -40,7 +40,9 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `--${name} must be a non-negative integer, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -65,7 +67,9 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e) {
     throw new UsageError(
-      `${(e as Error).message.split(".")[0]} (valid options: --tier, --steps, --backend, --seed, --out, --threads, --trace, --force, --help)`,
+      `${
+        (e as Error).message.split(".")[0]
+      } (valid options: --tier, --steps, --backend, --seed, --out, --threads, --trace, --force, --help)`,
     );
   }
   const { values, positionals } = parsed;
@@ -75,7 +79,9 @@ export async function main(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) {
     throw new UsageError(
-      `expected one hypothesis id; choose one of: ${HYPOTHESES.map((h) => h.id).join(", ")}`,
+      `expected one hypothesis id; choose one of: ${
+        HYPOTHESES.map((h) => h.id).join(", ")
+      }`,
     );
   }
   let h;
@@ -113,9 +119,13 @@ export async function main(args: string[]): Promise<number> {
   const f = record.final;
   console.log(
     `${h.id} [${tier}, ${record.steps} steps, ${record.backend}] ` +
-      `C=${f.C} P=${f.P} populations=${f.clusters.map((c) => c.population).join("/") || "-"} ` +
+      `C=${f.C} P=${f.P} populations=${
+        f.clusters.map((c) => c.population).join("/") || "-"
+      } ` +
       `verdict=${record.verdict} (expected ${h.expectation.verdict}) ` +
-      `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${(record.wallMs / 1000).toFixed(1)}s`,
+      `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${
+        (record.wallMs / 1000).toFixed(1)
+      }s`,
   );
   return 0;
 }

@@ -70,6 +70,23 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Number of distinct vectors the dead tokens occupy: 1 while they form one
+ * black hole; each dead token outside every cluster counts on its own.
+ */
+export function deadGroups(
+  clusters: readonly { tokens: readonly number[] }[],
+  dead: ReadonlySet<number>,
+): number {
+  let groups = 0, clustered = 0;
+  for (const c of clusters) {
+    const n = c.tokens.filter((t) => dead.has(t)).length;
+    if (n > 0) groups++;
+    clustered += n;
+  }
+  return groups + (dead.size - clustered);
+}
+
 /** Steps a tier runs for a hypothesis. */
 export function tierSteps(h: Hypothesis, tier: Tier): number {
   return tier === "full" ? h.config.maxSteps : h.smoke.steps;
@@ -223,7 +240,9 @@ export async function runHypothesis(
     traj.C.push(bh.C);
     traj.P.push(bh.P);
     traj.centroidNorm.push(centroidNorm(wte, V, d));
-    if (step > 0 && firstSplit === null && bh.C > 1) firstSplit = step;
+    if (step > 0 && firstSplit === null && deadGroups(bh.clusters, dead) > 1) {
+      firstSplit = step;
+    }
     if (step > 0 && firstEscape === null && bh.P < dead.size) {
       firstEscape = step;
     }

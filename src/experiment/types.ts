@@ -29,6 +29,15 @@ export interface RecordedOutcome {
   /** Steps that had run. */
   readonly steps: number;
   readonly tier: Tier;
+  /** Verdict these numbers give (by the seed notebooks' rule). */
+  readonly verdict: Verdict;
+  /**
+   * Allowed absolute deviation of C and P when re-run on the same backend
+   * (0: exact; only chaotic, noise-driven runs need more).
+   */
+  readonly tolerance?: { readonly C: number; readonly P: number };
+  /** Engine code fingerprint the numbers were recorded with. */
+  readonly engineCode: string;
 }
 
 /** One hypothesis, declared in `hypotheses/<id>.ts`. */
@@ -85,7 +94,10 @@ export interface TrajectoryRecord {
   readonly C: readonly number[];
   readonly P: readonly number[];
   readonly centroidNorm: readonly number[];
-  /** First recorded step where C exceeded its step-0 value (null: never). */
+  /**
+   * First recorded step where the dead tokens no longer share one vector
+   * (null: never).
+   */
   readonly firstSplit: number | null;
   /** First recorded step where P fell below the dead-token count. */
   readonly firstEscape: number | null;
