@@ -556,14 +556,12 @@ function trajectorySection(run: RunRecord): string {
     );
     lines.push(
       t.firstSplit === null
-        ? `- First split: never (C stayed at or below its step-${
-          formatInt(first)
-        } value of ${t.C[0]} through step ${formatInt(last)}).`
+        ? `- First split: never (the dead tokens shared one vector through step ${
+          formatInt(last)
+        }).`
         : `- First split: step ${
           formatInt(t.firstSplit)
-        } (C first rose above its step-${formatInt(first)} value of ${
-          t.C[0]
-        }).`,
+        } (the dead tokens first occupied more than one vector).`,
     );
     const dead = run.corpus.deadTokens.length;
     lines.push(

@@ -195,7 +195,7 @@ Deno.test("renderHypothesisReport() trajectory, plots, findings and provenance",
   );
   assert.ok(
     md.includes(
-      "- First split: step 10 (C first rose above its step-0 value of 1).",
+      "- First split: step 10 (the dead tokens first occupied more than one vector).",
     ),
   );
   assert.ok(
