@@ -42,6 +42,8 @@ export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
         backend: "cpu",
         steps: 20,
         tier: "smoke",
+        verdict: "positive",
+        engineCode: "test",
       },
       full: {
         C: 2,
@@ -50,6 +52,8 @@ export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
         backend: "webgpu",
         steps: 10_000,
         tier: "full",
+        verdict: "positive",
+        engineCode: "test",
       },
     },
     ...over,
