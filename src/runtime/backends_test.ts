@@ -27,7 +27,6 @@ if (!Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter()) {
   backends.push("webgpu");
 }
 
-const WTE = "transformer.wte.weight";
 const D = SEED_RUN.model.dModel;
 
 /** Trains and checks, at every step, that all dead rows are bit-identical. */

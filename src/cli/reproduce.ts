@@ -1,0 +1,68 @@
+/**
+ * `deno task reproduce [--tier full|smoke] [--backend NAME]`: the main job.
+ * Runs every hypothesis at the tier (cached runs are reused: an unchanged
+ * engine, config and corpus means nothing is retrained), then writes all
+ * reports. On a 2-core CPU a full-tier hypothesis takes about 10 minutes.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { HYPOTHESES } from "../../hypotheses/mod.ts";
+import { runHypothesis, tierSteps } from "../experiment/run.ts";
+import type { Tier } from "../experiment/types.ts";
+import type { BackendName } from "../runtime/engine.ts";
+import { runCli, UsageError } from "./errors.ts";
+import { progressReporter } from "./progress.ts";
+import { main as report } from "./report.ts";
+
+const HELP = `Usage: deno task reproduce [--tier full|smoke] [--backend NAME]
+
+Runs every hypothesis (default: full tier, the seeds' 10,000 steps; cached
+runs are reused) and writes reports/ and reports/README.md.
+`;
+
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        tier: { type: "string" },
+        backend: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(
+      `${
+        (e as Error).message.split(".")[0]
+      } (valid options: --tier, --backend, --help)`,
+    );
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const tier = (values.tier ?? "full") as Tier;
+  if (tier !== "full" && tier !== "smoke") {
+    throw new UsageError("--tier must be one of: smoke, full");
+  }
+  const backend = (values.backend ?? "auto") as BackendName | "auto";
+  if (!["auto", "cpu", "wasm", "webgpu"].includes(backend)) {
+    throw new UsageError("--backend must be one of: auto, cpu, wasm, webgpu");
+  }
+  for (const h of HYPOTHESES) {
+    const r = await runHypothesis(h, {
+      tier,
+      backend,
+      onStep: progressReporter(`${h.id} ${tier} (${tierSteps(h, tier)} steps)`),
+    });
+    console.log(
+      `${h.id}: C=${r.final.C} P=${r.final.P} verdict=${r.verdict} (expected ${h.expectation.verdict})`,
+    );
+  }
+  return await report(tier === "smoke" ? ["--tier", "smoke"] : []);
+}
+
+if (import.meta.main) await runCli(() => main(Deno.args));
