@@ -80,18 +80,22 @@ export async function assertRecorded(
       );
     }
   }
-  const full = await readRecord(
-    recordPath(RECORDS_DIR, h.id, "full", run.seed),
-  );
-  if (full && full.backend === run.backend && run !== full) {
+  // Loss baseline: the committed full run (a smoke run is its exact prefix),
+  // else the committed smoke run.
+  const baseline =
+    await readRecord(recordPath(RECORDS_DIR, h.id, "full", run.seed)) ??
+      await readRecord(recordPath(RECORDS_DIR, h.id, "smoke", run.seed));
+  if (baseline && baseline.backend === run.backend) {
     let worst = 0, at = -1;
-    for (let t = 0; t < run.steps; t++) {
-      const rel = Math.abs(run.loss[t] - full.loss[t]) / Math.abs(full.loss[t]);
+    const n = Math.min(run.steps, baseline.steps);
+    for (let t = 0; t < n; t++) {
+      const rel = Math.abs(run.loss[t] - baseline.loss[t]) /
+        Math.abs(baseline.loss[t]);
       if (rel > worst) [worst, at] = [rel, t];
     }
     assert.ok(
       worst <= LOSS_PREFIX_RTOL,
-      `${h.id}: loss at step ${at + 1} differs from the committed full run by ${
+      `${h.id}: loss at step ${at + 1} differs from the committed ${baseline.tier} run by ${
         worst.toExponential(2)
       } (relative)`,
     );
