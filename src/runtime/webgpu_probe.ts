@@ -21,7 +21,10 @@ export async function probeAdapter(): Promise<AdapterInfo | null> {
   // machines, CI); it only needs a writable directory.
   if (!Deno.env.get("XDG_RUNTIME_DIR")) {
     try {
-      Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "horizon-xdg-" }));
+      Deno.env.set(
+        "XDG_RUNTIME_DIR",
+        Deno.makeTempDirSync({ prefix: "horizon-xdg-" }),
+      );
     } catch {
       // Without env/write permission the warning is cosmetic: carry on.
     }

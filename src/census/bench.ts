@@ -1,0 +1,651 @@
+/**
+ * Census benchmark: is the census close to the speed of just reading the
+ * bytes?
+ *
+ * Writes a synthetic BF16 embedding of Qwen2.5-3B's shape (151,936 x 2,048,
+ * ~622 MB) with planted clusters (60 clusters, 2,152 rows, like the public
+ * notes on that model) to a temporary `.safetensors` file with the streaming
+ * writer, then times, alternately in the same run, (a) reading the tensor's
+ * bytes sequentially and (b) the full census of the file, and reports the
+ * medians and their ratio (target: census <= 2x read). The planted clusters
+ * must be found exactly, or the benchmark fails.
+ *
+ * Run from the main bench CLI (`deno task bench census`) via
+ * {@linkcode censusBenchMain}, or directly: `deno run -A src/census/bench.ts`.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { parseArgs } from "node:util";
+import {
+  createSafetensorsStreamWriter,
+  openSafetensors,
+} from "../io/safetensors.ts";
+import { runCensus } from "./census.ts";
+import { DEFAULT_BLOCK_BYTES } from "../analysis/black_holes.ts";
+
+/** Options of {@linkcode runCensusBench}. */
+export interface CensusBenchOptions {
+  /** Rows of the synthetic matrix; default 151,936. */
+  rows?: number;
+  /** Columns; default 2,048. */
+  cols?: number;
+  /** Timed repetitions of each measurement; default 5 (medians reported). */
+  repeat?: number;
+  /** Folder for the temporary file; default the system temp folder. */
+  dir?: string;
+  /** PRNG seed of the synthetic values. */
+  seed?: number;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+  /**
+   * Also time both from a cold page cache (the file's pages dropped with
+   * `posix_fadvise(DONTNEED)` through FFI before each run), i.e. reading
+   * from the disk itself. Default true; skipped where not Linux or without
+   * FFI permission.
+   */
+  cold?: boolean;
+  /** Repetitions of the cold measurement; default 3. */
+  coldRepeat?: number;
+}
+
+/** Cold-cache measurements (disk reads) of one benchmark run. */
+export interface ColdBench {
+  /** Wall seconds of each blocking 16 MiB read of the bytes. */
+  readRuns: number[];
+  /** Wall seconds of each census. */
+  censusRuns: number[];
+  /** Median read seconds. */
+  readSeconds: number;
+  /** Median census seconds. */
+  censusSeconds: number;
+  /** censusSeconds / readSeconds. */
+  ratio: number;
+}
+
+/** Measurements of one benchmark run (also the `--json` output). */
+export interface CensusBenchResult {
+  /** Matrix rows. */
+  rows: number;
+  /** Matrix columns. */
+  cols: number;
+  /** Stored dtype. */
+  dtype: "BF16";
+  /** Bytes of the tensor. */
+  bytes: number;
+  /** What was planted. */
+  planted: { C: number; P: number };
+  /** What the census found. */
+  found: { C: number; P: number };
+  /** Whether found equals planted, cluster by cluster, in every run. */
+  correct: boolean;
+  /** Seconds to generate, write and fsync the file. */
+  writeSeconds: number;
+  /** Each way of reading the bytes: wall seconds of its runs and median. */
+  reads: { name: string; runs: number[]; seconds: number }[];
+  /** The fastest way, whose median is the baseline. */
+  baseline: string;
+  /** Wall seconds of each timed census. */
+  censusRuns: number[];
+  /** Baseline: the fastest read median (wall seconds). */
+  readSeconds: number;
+  /** Median census wall seconds. */
+  censusSeconds: number;
+  /** censusSeconds / readSeconds: the benchmark's figure (target <= 2). */
+  ratio: number;
+  /** Median process CPU seconds (all threads) of the baseline read. */
+  readCpuSeconds: number;
+  /** Median process CPU seconds of the census. */
+  censusCpuSeconds: number;
+  /** CPU-time ratio: less sensitive to other load on the machine. */
+  cpuRatio: number;
+  /** The target ratio (2). */
+  target: number;
+  /** The same from a cold page cache; null when not measured. */
+  cold: ColdBench | null;
+  /** 1-minute load average when the run ended (null if unavailable). */
+  loadAverage: number | null;
+  /** Logical CPUs. */
+  cpus: number;
+}
+
+const TENSOR = "model.embed_tokens.weight";
+
+/** Deterministic 32-bit PRNG (xorshift32); never returns 0 for seed != 0. */
+function xorshift32(seed: number): () => number {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+/**
+ * Fills `words` with pairs of bf16 values of embedding-like magnitude
+ * (|x| in [2^-10, 2^-2)): random sign and mantissa, exponent 117..124.
+ * No NaN or infinity, and random rows are distinct with overwhelming
+ * probability (so only planted rows cluster; checked after the census).
+ */
+function fillBf16(words: Uint32Array, next: () => number): void {
+  for (let i = 0; i < words.length; i++) {
+    const r = next();
+    const eLo = 117 + ((r >>> 7) & 7);
+    const eHi = 117 + ((r >>> 23) & 7);
+    words[i] = ((r & 0x807f807f) | (eLo << 7) | (eHi << 23)) >>> 0;
+  }
+}
+
+/**
+ * Planted clusters: 60 clusters holding 2,152 rows for the default shape. One
+ * cluster is a run of rows at the end (like a padded vocabulary); the others,
+ * of 2..60 rows, are scattered over the matrix.
+ */
+function plantClusters(rows: number, next: () => number): number[][] {
+  const sizes: number[] = [];
+  for (let i = 1; i <= 59; i++) sizes.push(2 + ((i * 37) % 59)); // sums to 1,829
+  const tail = Math.max(2, Math.min(323, Math.floor(rows / 4)));
+  const scattered = sizes.reduce((a, b) => a + b, 0);
+  if (tail + scattered > rows / 2) {
+    throw new RangeError(
+      `need at least ${2 * (tail + scattered)} rows to plant clusters`,
+    );
+  }
+  const clusters: number[][] = [
+    Array.from({ length: tail }, (_, k) => rows - tail + k),
+  ];
+  // Scattered members: distinct rows from the head, by rejection sampling.
+  const taken = new Uint8Array(rows - tail);
+  for (const size of sizes) {
+    const members: number[] = [];
+    while (members.length < size) {
+      const r = next() % (rows - tail);
+      if (taken[r] === 0) {
+        taken[r] = 1;
+        members.push(r);
+      }
+    }
+    clusters.push(members.sort((a, b) => a - b));
+  }
+  return clusters;
+}
+
+async function writeSynthetic(
+  path: string,
+  rows: number,
+  cols: number,
+  seed: number,
+): Promise<number[][]> {
+  const rowBytes = cols * 2;
+  if (rowBytes % 4 !== 0) throw new RangeError("cols must be even");
+  const next = xorshift32(seed);
+  const clusters = plantClusters(rows, next);
+  const clusterOf = new Int32Array(rows).fill(-1);
+  clusters.forEach((members, c) => members.forEach((r) => (clusterOf[r] = c)));
+  const reps = clusters.map(() => {
+    const w = new Uint32Array(rowBytes / 4);
+    fillBf16(w, next);
+    return new Uint8Array(w.buffer);
+  });
+
+  const writer = await createSafetensorsStreamWriter(path, {
+    tensors: [{ name: TENSOR, dtype: "BF16", shape: [rows, cols] }],
+    metadata: { format: "pt", note: "horizon census benchmark (synthetic)" },
+  });
+  try {
+    const blockRows = Math.max(1, Math.floor((16 << 20) / rowBytes));
+    const block = new Uint8Array(blockRows * rowBytes);
+    const words = new Uint32Array(block.buffer);
+    for (let start = 0; start < rows; start += blockRows) {
+      const n = Math.min(blockRows, rows - start);
+      fillBf16(words.subarray(0, (n * rowBytes) / 4), next);
+      for (let k = 0; k < n; k++) {
+        const c = clusterOf[start + k];
+        if (c >= 0) block.set(reps[c], k * rowBytes);
+      }
+      await writer.append(TENSOR, block.subarray(0, n * rowBytes));
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  return clusters;
+}
+
+/** Wall-clock and process CPU seconds of one run. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Times `fn` by the wall clock and by the CPU time of the whole process
+ * (user + system, all threads: the file reads run on a helper thread).
+ */
+async function timed(fn: () => Promise<unknown>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** How the baseline reads: async or blocking reads, into which buffer. */
+interface ReadVariant {
+  name: string;
+  sync: boolean;
+  buffer: Uint8Array;
+}
+
+/**
+ * Reads the byte range `[offset, offset + length)` of `path` sequentially
+ * into one reused buffer: the plain way to read those bytes. The kernel may
+ * copy faster with one kind of read or buffer than another (blocking reads
+ * skip the hand-off to an I/O thread; WebAssembly.Memory is mmap-backed), so
+ * the benchmark times every variant and the fastest is the baseline.
+ */
+async function readRange(
+  path: string,
+  offset: number,
+  length: number,
+  variant: ReadVariant,
+): Promise<void> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    file.seekSync(offset, Deno.SeekMode.Start);
+    const { buffer } = variant;
+    let left = length;
+    while (left > 0) {
+      const into = buffer.subarray(0, Math.min(buffer.length, left));
+      const n = variant.sync ? file.readSync(into) : await file.read(into);
+      if (n === null) throw new Error("file shorter than its header says");
+      left -= n;
+    }
+  } finally {
+    file.close();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * A function that drops a file's pages from the page cache (Linux
+ * `posix_fadvise(POSIX_FADV_DONTNEED)` via FFI), or null where unavailable.
+ * Only clean pages can be dropped: fsync the file first.
+ */
+function pageCacheDropper():
+  | { drop(path: string): void; close(): void }
+  | null {
+  if (Deno.build.os !== "linux") return null;
+  let libc;
+  try {
+    libc = Deno.dlopen("libc.so.6", {
+      open: { parameters: ["buffer", "i32"], result: "i32" },
+      posix_fadvise: {
+        parameters: ["i32", "i64", "i64", "i32"],
+        result: "i32",
+      },
+      close: { parameters: ["i32"], result: "i32" },
+    });
+  } catch {
+    return null; // no FFI permission, or no glibc
+  }
+  const lib = libc;
+  return {
+    drop(path) {
+      const fd = lib.symbols.open(new TextEncoder().encode(`${path}\0`), 0);
+      if (fd < 0) throw new Error(`cannot open ${path} to drop its cache`);
+      const POSIX_FADV_DONTNEED = 4;
+      const rc = lib.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED);
+      lib.symbols.close(fd);
+      if (rc !== 0) throw new Error(`posix_fadvise failed (${rc})`);
+    },
+    close: () => lib.close(),
+  };
+}
+
+function loadAverage(): number | null {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Generates the synthetic model, times read vs census, removes the file.
+ *
+ * @example A small, quick run
+ * ```ts ignore
+ * import { runCensusBench } from "./bench.ts";
+ * const r = await runCensusBench({ rows: 8192, cols: 256, repeat: 1 });
+ * console.log(r.ratio, r.correct);
+ * ```
+ */
+export async function runCensusBench(
+  options: CensusBenchOptions = {},
+): Promise<CensusBenchResult> {
+  const rows = options.rows ?? 151_936;
+  const cols = options.cols ?? 2_048;
+  const repeat = options.repeat ?? 5;
+  const log = options.log ?? (() => {});
+  const dir = await Deno.makeTempDir({
+    dir: options.dir,
+    prefix: "horizon_census_bench_",
+  });
+  try {
+    const path = `${dir}/model.safetensors`;
+    const bytes = rows * cols * 2;
+    log(
+      `writing synthetic BF16 ${rows} x ${cols} (${
+        (bytes / 1e6).toFixed(1)
+      } MB) to ${path}`,
+    );
+    const tw = performance.now();
+    const clusters = await writeSynthetic(path, rows, cols, options.seed ?? 1);
+    // Flush the new file to disk first, so that the kernel is not writing
+    // 600 MB of dirty pages back while the timed runs go on.
+    const flush = await Deno.open(path, { read: true });
+    try {
+      await flush.sync();
+    } finally {
+      flush.close();
+    }
+    const writeSeconds = (performance.now() - tw) / 1000;
+    const planted = {
+      C: clusters.length,
+      P: clusters.reduce((a, c) => a + c.length, 0),
+    };
+
+    const header = await openSafetensors(path);
+    const { byteOffset, byteLength } = header.tensor(TENSOR);
+    header.close();
+    // Baseline candidates: async and blocking reads, at the census's read
+    // size and at 16 MiB, into an ordinary buffer, and at the census's size
+    // into WebAssembly memory like the census. The fastest one counts.
+    const small = DEFAULT_BLOCK_BYTES;
+    const large = 16 << 20;
+    const plainLarge = new Uint8Array(large);
+    const plainSmall = plainLarge.subarray(0, small);
+    const wasm = new Uint8Array(
+      new WebAssembly.Memory({ initial: Math.ceil(small / 65536) }).buffer,
+      0,
+      small,
+    );
+    const mib = (n: number) => `${n / (1 << 20)} MiB`;
+    const variants: ReadVariant[] = [
+      { name: `async, ${mib(large)}`, sync: false, buffer: plainLarge },
+      { name: `async, ${mib(small)}`, sync: false, buffer: plainSmall },
+      { name: `blocking, ${mib(large)}`, sync: true, buffer: plainLarge },
+      { name: `blocking, ${mib(small)}`, sync: true, buffer: plainSmall },
+      {
+        name: `blocking, ${mib(small)}, wasm memory`,
+        sync: true,
+        buffer: wasm,
+      },
+    ];
+    const read = (v: ReadVariant) =>
+      timed(() => readRange(path, byteOffset, byteLength, v));
+    // Untimed warm-up of everything, so that every timed run sees the same
+    // cache state and compiled code.
+    for (const v of variants) await read(v);
+    await runCensus(path, { tokenizer: false });
+
+    const readRuns: Timing[][] = variants.map(() => []);
+    const censusRuns: Timing[] = [];
+    let found = { C: -1, P: -1 };
+    let correct = true;
+    // Interleaved, so that a burst of load elsewhere on the machine hits
+    // all measurements alike.
+    for (let i = 0; i < repeat; i++) {
+      for (const [k, v] of variants.entries()) {
+        readRuns[k].push(await read(v));
+      }
+      let report: Awaited<ReturnType<typeof runCensus>> | undefined;
+      censusRuns.push(
+        await timed(async () => {
+          report = await runCensus(path, { tokenizer: false });
+        }),
+      );
+      log(
+        `run ${i + 1}: read ${
+          readRuns.map((r) => r[i].wall.toFixed(3)).join(" / ")
+        } s; census ${censusRuns[i].wall.toFixed(3)} s`,
+      );
+      const t = report!.tensors[0];
+      found = { C: t.C, P: t.P };
+      const want = clusters.map((c) => c.join(",")).sort();
+      const got = t.clusters.map((c) => c.tokens.join(",")).sort();
+      correct = correct && want.length === got.length &&
+        want.every((w, k) => w === got[k]);
+    }
+    const wall = (ts: Timing[]) => median(ts.map((t) => t.wall));
+    const cpu = (ts: Timing[]) => median(ts.map((t) => t.cpu));
+
+    let cold: ColdBench | null = null;
+    const dropper = options.cold === false ? null : pageCacheDropper();
+    if (dropper !== null) {
+      try {
+        const coldReads: number[] = [];
+        const coldCensus: number[] = [];
+        const disk = variants.find((v) => v.sync && v.buffer === plainLarge)!;
+        for (let i = 0; i < (options.coldRepeat ?? 3); i++) {
+          dropper.drop(path);
+          coldReads.push((await read(disk)).wall);
+          dropper.drop(path);
+          const t0 = performance.now();
+          await runCensus(path, { tokenizer: false });
+          coldCensus.push((performance.now() - t0) / 1000);
+          log(
+            `cold run ${i + 1}: read ${coldReads[i].toFixed(3)} s; census ${
+              coldCensus[i].toFixed(3)
+            } s`,
+          );
+        }
+        cold = {
+          readRuns: coldReads,
+          censusRuns: coldCensus,
+          readSeconds: median(coldReads),
+          censusSeconds: median(coldCensus),
+          ratio: median(coldCensus) / median(coldReads),
+        };
+      } finally {
+        dropper.close();
+      }
+    }
+
+    let best = 0;
+    for (let k = 1; k < variants.length; k++) {
+      if (wall(readRuns[k]) < wall(readRuns[best])) best = k;
+    }
+    const readSeconds = wall(readRuns[best]);
+    const censusSeconds = wall(censusRuns);
+    return {
+      rows,
+      cols,
+      dtype: "BF16",
+      bytes,
+      planted,
+      found,
+      correct,
+      writeSeconds,
+      reads: variants.map((v, k) => ({
+        name: v.name,
+        runs: readRuns[k].map((t) => t.wall),
+        seconds: wall(readRuns[k]),
+      })),
+      baseline: variants[best].name,
+      censusRuns: censusRuns.map((t) => t.wall),
+      readSeconds,
+      censusSeconds,
+      ratio: censusSeconds / readSeconds,
+      readCpuSeconds: cpu(readRuns[best]),
+      censusCpuSeconds: cpu(censusRuns),
+      cpuRatio: cpu(censusRuns) / cpu(readRuns[best]),
+      target: 2,
+      cold,
+      loadAverage: loadAverage(),
+      cpus: navigator.hardwareConcurrency,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Human-readable lines for a result.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatCensusBench, runCensusBench } from "./bench.ts";
+ * console.log(formatCensusBench(await runCensusBench()));
+ * ```
+ */
+export function formatCensusBench(r: CensusBenchResult): string {
+  const gbps = (s: number) => `${(r.bytes / s / 1e9).toFixed(1)} GB/s`;
+  const runs = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(" ");
+  const n = (x: number) => x.toLocaleString("en-US");
+  const load = r.loadAverage === null
+    ? ""
+    : `, load average ${r.loadAverage.toFixed(2)}`;
+  const verdict = (ratio: number) =>
+    ratio <= r.target ? "target <= 2 met" : "target <= 2 NOT met";
+  const lines = [
+    `census bench: synthetic ${r.dtype} ${n(r.rows)} x ${n(r.cols)} (${
+      (r.bytes / 1e6).toFixed(1)
+    } MB), planted C=${n(r.planted.C)} P=${
+      n(r.planted.P)
+    }; ${r.cpus} CPUs${load}`,
+    `  write + fsync             ${r.writeSeconds.toFixed(3)} s`,
+    "  warm page cache (medians; runs in parentheses):",
+    ...r.reads.map((v) =>
+      `    read, ${v.name.padEnd(34)} ${v.seconds.toFixed(3)} s  (${
+        runs(v.runs)
+      })`
+    ),
+    `    census ${"".padEnd(34)} ${r.censusSeconds.toFixed(3)} s  (${
+      runs(r.censusRuns)
+    })`,
+    `    ratio census / fastest read: ${r.ratio.toFixed(2)} (${
+      r.censusSeconds.toFixed(3)
+    } s / ${r.readSeconds.toFixed(3)} s, ${gbps(r.censusSeconds)} vs ${
+      gbps(r.readSeconds)
+    }; process CPU ${r.censusCpuSeconds.toFixed(3)} s / ${
+      r.readCpuSeconds.toFixed(3)
+    } s): ${verdict(r.ratio)}`,
+  ];
+  if (r.cold !== null) {
+    lines.push(
+      "  from disk (page cache dropped before each run):",
+      `    read, blocking, 16 MiB ${"".padEnd(18)} ${
+        r.cold.readSeconds.toFixed(3)
+      } s  (${runs(r.cold.readRuns)})`,
+      `    census ${"".padEnd(34)} ${r.cold.censusSeconds.toFixed(3)} s  (${
+        runs(r.cold.censusRuns)
+      })`,
+      `    ratio census / read: ${r.cold.ratio.toFixed(2)}: ${
+        verdict(r.cold.ratio)
+      }`,
+    );
+  }
+  lines.push(
+    `  found C=${n(r.found.C)} P=${n(r.found.P)}: ${
+      r.correct ? "matches the planted clusters" : "WRONG"
+    }`,
+  );
+  return lines.join("\n");
+}
+
+const USAGE =
+  `usage: deno task bench census [--json] [--repeat N] [--warm-only] [--rows N] [--cols N] [--dir DIR]
+
+Times the black-hole census on a synthetic BF16 matrix (default 151,936 x 2,048,
+Qwen2.5-3B's shape, ~622 MB, written to a temporary file and removed after)
+against plainly reading the same bytes, and prints both and their ratio: with
+the file in the page cache (the hard case), and, on Linux, from the disk
+(page cache dropped before each run; --warm-only skips this).`;
+
+/**
+ * CLI entry: parses `args`, runs the benchmark, prints the result (JSON with
+ * `--json`), and returns the exit code: 0, 1 if the census result was wrong
+ * or the run failed, 2 on bad usage.
+ *
+ * @example From the main bench CLI
+ * ```ts ignore
+ * import { censusBenchMain } from "../census/bench.ts";
+ * Deno.exit(await censusBenchMain(Deno.args.slice(1)));
+ * ```
+ */
+export async function censusBenchMain(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        json: { type: "boolean", default: false },
+        repeat: { type: "string" },
+        rows: { type: "string" },
+        cols: { type: "string" },
+        dir: { type: "string" },
+        "warm-only": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const int = (name: string, v: string | undefined, min: number) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+      throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+    }
+    return n;
+  };
+  let options: CensusBenchOptions;
+  try {
+    options = {
+      repeat: int("repeat", values.repeat, 1),
+      rows: int("rows", values.rows, 8192),
+      cols: int("cols", values.cols, 2),
+      dir: values.dir,
+      cold: !values["warm-only"],
+      log: values.json ? () => {} : (line) => console.error(line),
+    };
+    if (options.cols !== undefined && options.cols % 2 !== 0) {
+      throw new Error(`--cols must be even, got ${options.cols}`);
+    }
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  try {
+    const result = await runCensusBench(options);
+    console.log(
+      values.json ? JSON.stringify(result, null, 2) : formatCensusBench(result),
+    );
+    return result.correct ? 0 : 1;
+  } catch (e) {
+    console.error(`error: census bench failed: ${(e as Error)?.message ?? e}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await censusBenchMain(Deno.args));
+}

@@ -1,0 +1,396 @@
+/**
+ * Census of black-hole rows in a model on disk.
+ *
+ * Given a `.safetensors` file or a Hugging Face model folder, finds the
+ * embedding (and unembedding) matrix by its usual name, streams it from disk
+ * in row blocks and counts bit-identical rows with the same code as the
+ * training experiments (`src/analysis/black_holes.ts`), without decoding the
+ * stored dtype. Tied vs untied heads are detected, and token strings are
+ * attached when a `tokenizer.json` sits beside the weights.
+ *
+ * @module
+ */
+
+import {
+  type Dtype,
+  rowBytesOf,
+  type SafetensorsFile,
+} from "../io/safetensors.ts";
+import {
+  findBlackHolesStreaming,
+  type StreamingOptions,
+} from "../analysis/black_holes.ts";
+import { CensusError } from "./census_error.ts";
+import { type ModelWeights, openModelWeights } from "./model_files.ts";
+import { loadTokenizer, TokenizerError, type TokenTable } from "./tokenizer.ts";
+
+export { CensusError } from "./census_error.ts";
+
+/** Input-embedding names, most common first. */
+export const EMBEDDING_NAMES: readonly string[] = [
+  "model.embed_tokens.weight", // Llama, Qwen2/3, Mistral, Gemma
+  "transformer.wte.weight", // GPT-2, Qwen-1
+  "wte.weight", // GPT-2 saved without prefix
+  "model.decoder.embed_tokens.weight", // OPT
+  "gpt_neox.embed_in.weight", // Pythia, GPT-NeoX
+  "transformer.word_embeddings.weight", // BLOOM
+  "transformer.embedding.word_embeddings.weight", // ChatGLM
+  "model.language_model.embed_tokens.weight", // Gemma 3, multimodal wrappers
+  "language_model.model.embed_tokens.weight", // LLaVA-style wrappers
+  "model.embed_tokens", // rare: saved without ".weight"
+  "embed_tokens.weight",
+  "tok_embeddings.weight", // Meta's original Llama layout
+  "embeddings.word_embeddings.weight", // BERT-style encoders
+  "bert.embeddings.word_embeddings.weight",
+];
+
+/** Output-head (unembedding) names, most common first. */
+export const UNEMBEDDING_NAMES: readonly string[] = [
+  "lm_head.weight",
+  "embed_out.weight", // GPT-NeoX
+  "language_model.lm_head.weight",
+  "model.lm_head.weight",
+  "output.weight", // Meta's original Llama layout
+];
+
+/** Dtypes the census compares (bit-exact, in their stored encoding). */
+export const CENSUS_DTYPES: readonly Dtype[] = ["BF16", "F16", "F32", "F64"];
+
+/** Options of {@linkcode runCensus}. */
+export interface CensusOptions extends StreamingOptions {
+  /** Analyse exactly these tensors instead of looking for the usual names. */
+  tensors?: readonly string[];
+  /** Look for `tokenizer.json` beside the weights (default true). */
+  tokenizer?: boolean;
+}
+
+/** A cluster with its token strings. */
+export interface CensusCluster {
+  /** Rows sharing the vector. */
+  population: number;
+  /** Token ids, ascending. */
+  tokens: number[];
+  /** Token strings as stored in tokenizer.json (`null`: id not in it); absent without tokenizer. */
+  labels?: (string | null)[];
+}
+
+/** Census of one tensor. */
+export interface TensorCensus {
+  /** Tensor name. */
+  name: string;
+  /** Why it was analysed. */
+  role: "embedding" | "unembedding" | "embedding+unembedding" | "requested";
+  /** The safetensors file holding it. */
+  file: string;
+  /** Stored dtype. */
+  dtype: Dtype;
+  /** `[rows, cols]`. */
+  shape: number[];
+  /** Distinct row vectors. */
+  distinct: number;
+  /** Clusters: distinct vectors held by >= 2 rows. */
+  C: number;
+  /** Rows in clusters. */
+  P: number;
+  /** All clusters, largest first (ties: smallest token id first). */
+  clusters: CensusCluster[];
+  /** Seconds spent reading and hashing this tensor. */
+  seconds: number;
+}
+
+/** How the output head relates to the input embedding. */
+export interface Tying {
+  /** `tied`: one matrix; `untied`: two different ones; `not-checked`: tensors chosen by hand. */
+  status: "tied" | "untied" | "not-checked";
+  /** One sentence saying how this was decided. */
+  detail: string;
+}
+
+/** Everything the census found (this is also the `--json` output). */
+export interface CensusReport {
+  /** The path as given. */
+  path: string;
+  /** The safetensors files opened. */
+  files: string[];
+  /** The shard index when sharded, else `null`. */
+  index: string | null;
+  /** The tokenizer used for labels, if any. */
+  tokenizer: { path: string; tokens: number } | null;
+  /** Tied or untied output head. */
+  tying: Tying;
+  /** One entry per analysed tensor. */
+  tensors: TensorCensus[];
+  /** Warnings that did not stop the census. */
+  notes: string[];
+  /** Wall-clock seconds of the whole census. */
+  seconds: number;
+}
+
+function checkTensor(file: SafetensorsFile, name: string): {
+  rows: number;
+  rowBytes: number;
+  dtype: Dtype;
+  shape: number[];
+} {
+  const info = file.tensor(name);
+  if (!CENSUS_DTYPES.includes(info.dtype)) {
+    throw new CensusError(
+      "unsupported-dtype",
+      `tensor "${name}" has unsupported dtype ${info.dtype} (the census compares ${
+        CENSUS_DTYPES.join(", ")
+      })`,
+    );
+  }
+  if (info.shape.length !== 2) {
+    throw new CensusError(
+      "bad-tensor",
+      `tensor "${name}" has shape [${
+        info.shape.join(", ")
+      }]; an embedding is 2-D [vocab, width]`,
+    );
+  }
+  return {
+    rows: info.shape[0],
+    rowBytes: rowBytesOf(info),
+    dtype: info.dtype,
+    shape: [...info.shape],
+  };
+}
+
+async function analyse(
+  weights: ModelWeights,
+  name: string,
+  role: TensorCensus["role"],
+  tokens: TokenTable | null,
+  options: CensusOptions,
+): Promise<TensorCensus> {
+  const file = weights.tensorFile.get(name)!;
+  const { rows, rowBytes, dtype, shape } = checkTensor(file, name);
+  const t0 = performance.now();
+  const report = await findBlackHolesStreaming({
+    rows,
+    rowBytes,
+    // `into` lies in the hasher's memory: blocks are read where they are hashed.
+    readRows: (start, count, into) =>
+      file.readRows(name, start, count, { into }),
+    readRowsSync: (start, count, into) =>
+      file.readRowsSync(name, start, count, { into }),
+  }, options);
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    name,
+    role,
+    file: file.path,
+    dtype,
+    shape,
+    distinct: report.distinct,
+    C: report.C,
+    P: report.P,
+    clusters: report.clusters.map((c) =>
+      tokens === null
+        ? c
+        : { ...c, labels: c.tokens.map((id) => tokens.label(id)) }
+    ),
+    seconds,
+  };
+}
+
+/** Streams two tensors and compares them byte for byte; stops at the first difference. */
+async function sameBytes(
+  a: { file: SafetensorsFile; name: string },
+  b: { file: SafetensorsFile; name: string },
+  blockBytes: number | undefined,
+): Promise<boolean> {
+  const ia = a.file.tensor(a.name);
+  const ib = b.file.tensor(b.name);
+  if (
+    ia.dtype !== ib.dtype || ia.shape.length !== ib.shape.length ||
+    ia.shape.some((d, k) => d !== ib.shape[k])
+  ) return false;
+  const ga = a.file.rowBlocks(a.name, { blockBytes });
+  const gb = b.file.rowBlocks(b.name, { blockBytes });
+  try {
+    while (true) {
+      const [x, y] = await Promise.all([ga.next(), gb.next()]);
+      if (x.done || y.done) return x.done === y.done;
+      const p = x.value.bytes;
+      const q = y.value.bytes;
+      if (p.length !== q.length) return false;
+      // Word compare where both views are 4-aligned (always, for rowBlocks).
+      const words = p.byteOffset % 4 === 0 && q.byteOffset % 4 === 0
+        ? p.length >> 2
+        : 0;
+      const pw = new Int32Array(p.buffer, p.byteOffset, words);
+      const qw = new Int32Array(q.buffer, q.byteOffset, words);
+      for (let i = 0; i < words; i++) if (pw[i] !== qw[i]) return false;
+      for (let i = words * 4; i < p.length; i++) {
+        if (p[i] !== q[i]) return false;
+      }
+    }
+  } finally {
+    await ga.return(undefined);
+    await gb.return(undefined);
+  }
+}
+
+function availableNames(weights: ModelWeights): string {
+  const names = [...weights.tensorFile.keys()];
+  const shown = names.slice(0, 20).join(", ");
+  return names.length > 20
+    ? `${shown}, ... (${names.length} in all)`
+    : shown || "(none)";
+}
+
+/**
+ * Runs the census on a `.safetensors` file or a model folder.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCensus } from "./census.ts";
+ * const report = await runCensus("models/Qwen2.5-3B-Instruct");
+ * for (const t of report.tensors) console.log(t.name, t.C, t.P);
+ * console.log(report.tying.status);
+ * ```
+ */
+export async function runCensus(
+  path: string,
+  options: CensusOptions = {},
+): Promise<CensusReport> {
+  const t0 = performance.now();
+  const blockBytes = options.blockBytes;
+  if (
+    blockBytes !== undefined &&
+    (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
+  ) {
+    throw new CensusError(
+      "bad-option",
+      `blockBytes must be a positive integer, got ${blockBytes}`,
+    );
+  }
+  const weights = await openModelWeights(path);
+  try {
+    const notes: string[] = [];
+    let tokens: TokenTable | null = null;
+    if (options.tokenizer !== false) {
+      try {
+        tokens = await loadTokenizer(weights.dir);
+      } catch (e) {
+        if (!(e instanceof TokenizerError)) throw e;
+        notes.push(`${e.message}; token strings are not shown`);
+      }
+    }
+
+    const plan: Array<{ name: string; role: TensorCensus["role"] }> = [];
+    let tying: Tying;
+    if (options.tensors !== undefined && options.tensors.length > 0) {
+      for (const name of new Set(options.tensors)) {
+        if (!weights.tensorFile.has(name)) {
+          throw new CensusError(
+            "unknown-tensor",
+            `no tensor named "${name}" in ${path}; available: ${
+              availableNames(weights)
+            }`,
+          );
+        }
+        plan.push({ name, role: "requested" });
+      }
+      tying = {
+        status: "not-checked",
+        detail: "tensors were chosen with --tensor",
+      };
+    } else {
+      const embed = EMBEDDING_NAMES.find((n) => weights.tensorFile.has(n));
+      const head = UNEMBEDDING_NAMES.find((n) => weights.tensorFile.has(n));
+      if (embed === undefined && head === undefined) {
+        const likely = [...weights.tensorFile].filter(([n, f]) =>
+          /embed|wte|lm_head|tok/i.test(n) && f.tensor(n).shape.length === 2
+        ).map(([n]) => n);
+        throw new CensusError(
+          "no-embedding",
+          `no embedding tensor found under the usual names (e.g. ${
+            EMBEDDING_NAMES.slice(0, 3).join(", ")
+          }); pass --tensor NAME. ${
+            likely.length > 0
+              ? `2-D tensors with embedding-like names: ${
+                likely.slice(0, 10).join(", ")
+              }${likely.length > 10 ? `, ... (${likely.length})` : ""}`
+              : `Available: ${availableNames(weights)}`
+          }`,
+        );
+      }
+      if (embed !== undefined && head !== undefined) {
+        checkTensor(weights.tensorFile.get(embed)!, embed);
+        checkTensor(weights.tensorFile.get(head)!, head);
+        const same = await sameBytes(
+          { file: weights.tensorFile.get(embed)!, name: embed },
+          { file: weights.tensorFile.get(head)!, name: head },
+          blockBytes,
+        );
+        if (same) {
+          tying = {
+            status: "tied",
+            detail:
+              `${head} is byte-identical to ${embed} (one matrix stored twice)`,
+          };
+          plan.push({ name: embed, role: "embedding+unembedding" });
+        } else {
+          tying = {
+            status: "untied",
+            detail: `${embed} and ${head} differ, so both are analysed`,
+          };
+          plan.push({ name: embed, role: "embedding" }, {
+            name: head,
+            role: "unembedding",
+          });
+        }
+      } else if (embed !== undefined) {
+        tying = {
+          status: "tied",
+          detail:
+            `no output-head tensor (e.g. lm_head.weight) is stored, so the head reuses ${embed} (Hugging Face convention)`,
+        };
+        plan.push({ name: embed, role: "embedding+unembedding" });
+      } else {
+        tying = {
+          status: "untied",
+          detail:
+            `only the output head ${head} was found; no input embedding under the usual names`,
+        };
+        plan.push({ name: head!, role: "unembedding" });
+      }
+    }
+
+    for (const { name } of plan) {
+      checkTensor(weights.tensorFile.get(name)!, name);
+    }
+    const tensors: TensorCensus[] = [];
+    for (const { name, role } of plan) {
+      tensors.push(await analyse(weights, name, role, tokens, options));
+    }
+    if (tokens !== null) {
+      for (const t of tensors) {
+        if (t.shape[0] < tokens.size) {
+          notes.push(
+            `${t.name} has ${
+              t.shape[0]
+            } rows but tokenizer.json names ${tokens.size} tokens; labels may not match rows`,
+          );
+        }
+      }
+    }
+    return {
+      path,
+      files: weights.files.map((f) => f.path),
+      index: weights.index,
+      tokenizer: tokens === null
+        ? null
+        : { path: tokens.path, tokens: tokens.size },
+      tying,
+      tensors,
+      notes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    weights.close();
+  }
+}

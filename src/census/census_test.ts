@@ -1,0 +1,499 @@
+import assert from "node:assert/strict";
+import { CensusError, type CensusReport, runCensus } from "./census.ts";
+import { SafetensorsError, writeSafetensors } from "../io/safetensors.ts";
+import type { CensusErrorCode } from "./census_error.ts";
+
+const ROWS = 20;
+const ROW_BYTES = 8; // 4 bf16 columns
+
+/**
+ * A [20, 4] BF16 embedding whose row r is the distinct pattern
+ * [r, 1, 2, 3, 4, 5, 6, seed], except the planted clusters:
+ * rows 7, 8, 9, 10 (4 rows), rows 0, 5, 19 (3 rows), rows 3, 4 (2 rows).
+ * So C = 3, P = 9, populations 4, 3, 2.
+ */
+function plantedEmbedding(seed = 0): Uint8Array {
+  const bytes = new Uint8Array(ROWS * ROW_BYTES);
+  for (let r = 0; r < ROWS; r++) {
+    bytes.set([r, 1, 2, 3, 4, 5, 6, seed], r * ROW_BYTES);
+  }
+  const plant = (rows: number[], pattern: number[]) => {
+    for (const r of rows) bytes.set(pattern, r * ROW_BYTES);
+  };
+  plant([7, 8, 9, 10], [0xaa, 0, 0, 0, 0, 0, 0, 1]);
+  plant([0, 5, 19], [0xbb, 0, 0, 0, 0, 0, 0, 2]);
+  plant([3, 4], [0xcc, 0, 0, 0, 0, 0, 0, 3]);
+  return bytes;
+}
+
+const EXPECTED_CLUSTERS = [
+  { population: 4, tokens: [7, 8, 9, 10] },
+  { population: 3, tokens: [0, 5, 19] },
+  { population: 2, tokens: [3, 4] },
+];
+
+function emb(data: Uint8Array) {
+  return { dtype: "BF16" as const, shape: [ROWS, 4], data };
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "horizon_census_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function clustersOf(report: CensusReport, i = 0) {
+  return report.tensors[i].clusters.map(({ population, tokens }) => ({
+    population,
+    tokens,
+  }));
+}
+
+async function assertCensusRejects(
+  path: string,
+  code: CensusErrorCode,
+  pattern: RegExp,
+  options = {},
+) {
+  await assert.rejects(runCensus(path, options), (e: unknown) => {
+    assert.ok(e instanceof CensusError, `expected CensusError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+Deno.test("runCensus() finds planted clusters exactly in a single file", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/model.safetensors`;
+    await writeSafetensors(path, {
+      "model.norm.weight": {
+        dtype: "F32",
+        shape: [4],
+        data: new Float32Array(4),
+      },
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    // Tiny blocks (3 rows) so clusters span block boundaries.
+    const report = await runCensus(path, { blockBytes: 3 * ROW_BYTES });
+    assert.equal(report.tensors.length, 1);
+    const t = report.tensors[0];
+    assert.equal(t.name, "model.embed_tokens.weight");
+    assert.equal(t.role, "embedding+unembedding");
+    assert.equal(t.dtype, "BF16");
+    assert.deepEqual(t.shape, [20, 4]);
+    assert.equal(t.C, 3);
+    assert.equal(t.P, 9);
+    assert.equal(t.distinct, 20 - 9 + 3);
+    assert.deepEqual(clustersOf(report), EXPECTED_CLUSTERS);
+    assert.equal(report.tying.status, "tied");
+    assert.match(report.tying.detail, /no output-head tensor/);
+    assert.equal(report.tokenizer, null);
+    assert.equal(report.index, null);
+    assert.deepEqual(report.files, [path]);
+  });
+});
+
+Deno.test("runCensus() finds GPT-2 style names and F32 / F16 matrices", async () => {
+  await withTempDir(async (dir) => {
+    // F32 [20, 2] has the same 8-byte rows; F16 likewise.
+    for (const dtype of ["F32", "F16"] as const) {
+      const path = `${dir}/${dtype}.safetensors`;
+      const shape = dtype === "F32" ? [ROWS, 2] : [ROWS, 4];
+      await writeSafetensors(path, {
+        "transformer.wte.weight": { dtype, shape, data: plantedEmbedding() },
+      });
+      const report = await runCensus(path);
+      assert.equal(report.tensors[0].name, "transformer.wte.weight");
+      assert.deepEqual(clustersOf(report), EXPECTED_CLUSTERS);
+    }
+  });
+});
+
+Deno.test("runCensus() tells tied from untied heads", async () => {
+  await withTempDir(async (dir) => {
+    const tiedPath = `${dir}/tied.safetensors`;
+    await writeSafetensors(tiedPath, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+      "lm_head.weight": emb(plantedEmbedding()),
+    });
+    const tied = await runCensus(tiedPath, { blockBytes: 16 });
+    assert.equal(tied.tying.status, "tied");
+    assert.match(tied.tying.detail, /byte-identical/);
+    assert.equal(tied.tensors.length, 1);
+    assert.equal(tied.tensors[0].role, "embedding+unembedding");
+
+    // The head differs from the embedding only in the last byte of row 19.
+    const head = plantedEmbedding();
+    head[ROWS * ROW_BYTES - 1] ^= 1;
+    const untiedPath = `${dir}/untied.safetensors`;
+    await writeSafetensors(untiedPath, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+      "lm_head.weight": emb(head),
+    });
+    const untied = await runCensus(untiedPath, { blockBytes: 16 });
+    assert.equal(untied.tying.status, "untied");
+    assert.deepEqual(untied.tensors.map((t) => [t.name, t.role]), [
+      ["model.embed_tokens.weight", "embedding"],
+      ["lm_head.weight", "unembedding"],
+    ]);
+    assert.deepEqual(clustersOf(untied, 0), EXPECTED_CLUSTERS);
+    // Row 19 left the 3-row cluster of the head.
+    assert.deepEqual(clustersOf(untied, 1), [
+      { population: 4, tokens: [7, 8, 9, 10] },
+      { population: 2, tokens: [0, 5] },
+      { population: 2, tokens: [3, 4] },
+    ]);
+  });
+});
+
+Deno.test("runCensus() reads a sharded folder and labels tokens from tokenizer.json", async () => {
+  await withTempDir(async (dir) => {
+    await writeSafetensors(`${dir}/model-00001-of-00002.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    const head = plantedEmbedding(9); // every row differs from the embedding
+    await writeSafetensors(`${dir}/model-00002-of-00002.safetensors`, {
+      "lm_head.weight": emb(head),
+      "model.norm.weight": {
+        dtype: "F32",
+        shape: [1],
+        data: new Float32Array(1),
+      },
+    });
+    await Deno.writeTextFile(
+      `${dir}/model.safetensors.index.json`,
+      JSON.stringify({
+        metadata: { total_size: 328 },
+        weight_map: {
+          "model.embed_tokens.weight": "model-00001-of-00002.safetensors",
+          "lm_head.weight": "model-00002-of-00002.safetensors",
+          "model.norm.weight": "model-00002-of-00002.safetensors",
+        },
+      }),
+    );
+    const vocab: Record<string, number> = {};
+    for (let i = 0; i < 18; i++) vocab[`t${i}`] = i;
+    vocab["Ġthe"] = 7;
+    vocab["a\nb"] = 8;
+    await Deno.writeTextFile(
+      `${dir}/tokenizer.json`,
+      JSON.stringify({
+        model: { type: "BPE", vocab },
+        added_tokens: [{ id: 19, content: "<|endoftext|>", special: true }],
+      }),
+    );
+    const report = await runCensus(dir);
+    assert.equal(report.index, `${dir}/model.safetensors.index.json`);
+    assert.equal(report.files.length, 2);
+    assert.equal(report.tying.status, "untied");
+    assert.deepEqual(report.tokenizer, {
+      path: `${dir}/tokenizer.json`,
+      tokens: 19,
+    });
+    const t = report.tensors[0];
+    assert.equal(t.file, `${dir}/model-00001-of-00002.safetensors`);
+    assert.deepEqual(t.clusters.map((c) => c.labels), [
+      ["Ġthe", "a\nb", "t9", "t10"],
+      ["t0", "t5", "<|endoftext|>"],
+      ["t3", "t4"],
+    ]);
+    assert.equal(
+      report.tensors[1].file,
+      `${dir}/model-00002-of-00002.safetensors`,
+    );
+    assert.deepEqual(clustersOf(report, 1), EXPECTED_CLUSTERS);
+    // 20 rows, 19 named tokens: no warning (fewer names than rows is normal).
+    assert.deepEqual(report.notes, []);
+  });
+});
+
+Deno.test("runCensus() rejects broken model folders cleanly", async () => {
+  await withTempDir(async (dir) => {
+    await assertCensusRejects(
+      `${dir}/nope`,
+      "not-found",
+      /no such file or folder/,
+    );
+    await assertCensusRejects(dir, "no-weights", /no \.safetensors file/);
+
+    await writeSafetensors(`${dir}/model-00001-of-00002.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    const index = `${dir}/model.safetensors.index.json`;
+    await Deno.writeTextFile(
+      index,
+      JSON.stringify({
+        weight_map: {
+          "model.embed_tokens.weight": "model-00001-of-00002.safetensors",
+          "lm_head.weight": "model-00002-of-00002.safetensors",
+        },
+      }),
+    );
+    await assertCensusRejects(
+      dir,
+      "missing-shard",
+      /points at missing shard model-00002-of-00002\.safetensors \(holding 1 tensors, e\.g\. lm_head\.weight\)/,
+    );
+
+    await Deno.writeTextFile(index, "{ not json");
+    await assertCensusRejects(dir, "bad-index", /not valid JSON/);
+    await Deno.writeTextFile(index, JSON.stringify({ weight_map: [] }));
+    await assertCensusRejects(dir, "bad-index", /no "weight_map" object/);
+    await Deno.writeTextFile(
+      index,
+      JSON.stringify({ weight_map: { x: "../escape.safetensors" } }),
+    );
+    await assertCensusRejects(
+      dir,
+      "bad-index",
+      /not a file name inside the model folder/,
+    );
+    await Deno.writeTextFile(
+      index,
+      JSON.stringify({
+        weight_map: { "lm_head.weight": "model-00001-of-00002.safetensors" },
+      }),
+    );
+    await assertCensusRejects(dir, "bad-index", /does not hold it/);
+  });
+});
+
+Deno.test("runCensus() explains missing, odd and unsupported tensors", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/m.safetensors`;
+    await writeSafetensors(path, {
+      "encoder.weight": {
+        dtype: "I32",
+        shape: [2, 2],
+        data: new Int32Array(4),
+      },
+      "cube": { dtype: "BF16", shape: [2, 2, 2], data: new Uint8Array(16) },
+    });
+    await assertCensusRejects(
+      path,
+      "no-embedding",
+      /no embedding tensor found.*pass --tensor NAME\. Available: encoder\.weight, cube/,
+    );
+    const named = `${dir}/named.safetensors`;
+    await writeSafetensors(named, {
+      "a.weight": { dtype: "F32", shape: [2, 2], data: new Float32Array(4) },
+      "enc.tok_embedding": emb(plantedEmbedding()),
+      "dec.embed_bias": { dtype: "F32", shape: [2], data: new Float32Array(2) },
+    });
+    await assertCensusRejects(
+      named,
+      "no-embedding",
+      /pass --tensor NAME\. 2-D tensors with embedding-like names: enc\.tok_embedding$/,
+    );
+    await assertCensusRejects(
+      path,
+      "unknown-tensor",
+      /no tensor named "wte" in .*; available: encoder\.weight, cube/,
+      { tensors: ["wte"] },
+    );
+    await assertCensusRejects(
+      path,
+      "unsupported-dtype",
+      /"encoder\.weight" has unsupported dtype I32/,
+      { tensors: ["encoder.weight"] },
+    );
+    await assertCensusRejects(path, "bad-tensor", /shape \[2, 2, 2\]/, {
+      tensors: ["cube"],
+    });
+
+    const i8 = `${dir}/i8.safetensors`;
+    await writeSafetensors(i8, {
+      "model.embed_tokens.weight": {
+        dtype: "I8",
+        shape: [2, 2],
+        data: new Int8Array(4),
+      },
+    });
+    await assertCensusRejects(i8, "unsupported-dtype", /unsupported dtype I8/);
+  });
+});
+
+Deno.test("runCensus() analyses exactly the tensors asked for", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/m.safetensors`;
+    await writeSafetensors(path, {
+      "custom.embedding": emb(plantedEmbedding()),
+      "model.embed_tokens.weight": emb(plantedEmbedding(5)),
+    });
+    const report = await runCensus(path, { tensors: ["custom.embedding"] });
+    assert.deepEqual(report.tensors.map((t) => [t.name, t.role]), [[
+      "custom.embedding",
+      "requested",
+    ]]);
+    assert.equal(report.tying.status, "not-checked");
+    assert.deepEqual(clustersOf(report), EXPECTED_CLUSTERS);
+  });
+});
+
+Deno.test("runCensus() keeps going with a broken tokenizer.json and says so", async () => {
+  await withTempDir(async (dir) => {
+    await writeSafetensors(`${dir}/model.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, "{");
+    const report = await runCensus(dir);
+    assert.equal(report.tokenizer, null);
+    assert.equal(report.tensors[0].clusters[0].labels, undefined);
+    assert.equal(report.notes.length, 1);
+    assert.match(report.notes[0], /tokenizer\.json: not valid JSON.*not shown/);
+  });
+});
+
+/** Safetensors images with one defect each (8-byte length, JSON, data). */
+function malformed(): Array<[string, Uint8Array, RegExp]> {
+  const enc = new TextEncoder();
+  const image = (header: string, dataLength: number, lengthField?: bigint) => {
+    const json = enc.encode(header);
+    const out = new Uint8Array(8 + json.length + dataLength);
+    new DataView(out.buffer).setBigUint64(
+      0,
+      lengthField ?? BigInt(json.length),
+      true,
+    );
+    out.set(json, 8);
+    return out;
+  };
+  const entry = (shape: string, offsets: string) =>
+    `"model.embed_tokens.weight":{"dtype":"BF16","shape":${shape},"data_offsets":${offsets}}`;
+  const good = image(`{${entry("[2,2]", "[0,8]")}}`, 8);
+  return [
+    [
+      "truncated data",
+      good.subarray(0, good.length - 3),
+      /beyond the data section/,
+    ],
+    ["truncated prefix", good.subarray(0, 5), /too short/],
+    ["header longer than file", image("{}", 0, 4096n), /exceeds the 2 bytes/],
+    ["header over the cap", image("{}", 0, 1n << 40n), /cap/],
+    ["invalid JSON", image('{"model.embed', 0), /not valid JSON/],
+    [
+      "overlapping offsets",
+      image(
+        `{${
+          entry("[2,2]", "[0,8]")
+        },"lm_head.weight":{"dtype":"BF16","shape":[2,2],"data_offsets":[4,12]}}`,
+        12,
+      ),
+      /overlap/,
+    ],
+    [
+      "offsets outside data",
+      image(`{${entry("[2,2]", "[8,16]")}}`, 8),
+      /beyond/,
+    ],
+    [
+      "dtype x shape mismatch",
+      image(`{${entry("[2,3]", "[0,8]")}}`, 8),
+      /needs 12 bytes/,
+    ],
+  ];
+}
+
+Deno.test("runCensus() rejects each malformed file with a SafetensorsError", async () => {
+  await withTempDir(async (dir) => {
+    for (const [what, bytes, pattern] of malformed()) {
+      const path = `${dir}/bad.safetensors`;
+      await Deno.writeFile(path, bytes);
+      await assert.rejects(runCensus(path), (e: unknown) => {
+        assert.ok(e instanceof SafetensorsError, `${what}: got ${e}`);
+        assert.match(e.message, pattern, what);
+        return true;
+      });
+    }
+  });
+});
+
+const CLI = new URL("../cli/census.ts", import.meta.url).pathname;
+
+async function runCli(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function assertOneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trimEnd().split("\n");
+  assert.ok(lines[0].startsWith("error: "), `stderr: ${stderr}`);
+  assert.match(lines[0], pattern);
+  assert.ok(!/\n\s+at /.test(stderr), `stack trace in stderr: ${stderr}`);
+  assert.ok(lines.length <= 2, `too many lines: ${stderr}`);
+}
+
+Deno.test("census CLI: bad files give one error line and exit 1", async () => {
+  await withTempDir(async (dir) => {
+    for (const [what, bytes, pattern] of malformed().slice(0, 3)) {
+      const path = `${dir}/bad.safetensors`;
+      await Deno.writeFile(path, bytes);
+      const r = await runCli([path]);
+      assert.equal(r.code, 1, what);
+      assertOneLineError(r.stderr, pattern);
+      assert.equal(r.stdout, "");
+    }
+    const missing = await runCli([`${dir}/absent`]);
+    assert.equal(missing.code, 1);
+    assertOneLineError(missing.stderr, /no such file or folder/);
+  });
+});
+
+Deno.test("census CLI: bad usage exits 2", async () => {
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+  assertOneLineError(none.stderr, /missing <path>/);
+  const unknown = await runCli(["x.safetensors", "--bogus"]);
+  assert.equal(unknown.code, 2);
+  assertOneLineError(unknown.stderr, /bogus/);
+  const top = await runCli(["x.safetensors", "--top", "0"]);
+  assert.equal(top.code, 2);
+  assertOneLineError(top.stderr, /--top must be a positive integer/);
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /usage: deno task census <path>/);
+});
+
+Deno.test("census CLI: --json, summary and --out report", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/model.safetensors`;
+    await writeSafetensors(path, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    const json = await runCli([path, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as CensusReport;
+    assert.equal(parsed.tensors[0].C, 3);
+    assert.equal(parsed.tensors[0].P, 9);
+    assert.deepEqual(clustersOf(parsed), EXPECTED_CLUSTERS);
+
+    const out = `${dir}/report.md`;
+    const text = await runCli([path, "--out", out, "--top", "2"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /C = 3 clusters, P = 9 rows/);
+    assert.match(text.stdout, /largest clusters \(2 of 3\)/);
+    const md = await Deno.readTextFile(out);
+    assert.match(
+      md,
+      /\| `model\.embed_tokens\.weight` \| embedding and output head \| 20 x 4 \| BF16 \| 3 \| 9 \| 14 \| 4, 3, 2 \|/,
+    );
+    assert.match(md, /\| 1 \| 4 \| `7`, `8`, `9`, `10` \|/);
+    assert.ok(!md.includes("| 3 | 2 |"), "--top 2 lists two clusters");
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, ["model.safetensors", "report.md"]);
+  });
+});
