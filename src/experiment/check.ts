@@ -95,7 +95,9 @@ export async function assertRecorded(
     }
     assert.ok(
       worst <= LOSS_PREFIX_RTOL,
-      `${h.id}: loss at step ${at + 1} differs from the committed ${baseline.tier} run by ${
+      `${h.id}: loss at step ${
+        at + 1
+      } differs from the committed ${baseline.tier} run by ${
         worst.toExponential(2)
       } (relative)`,
     );

@@ -206,23 +206,19 @@ export async function runHypothesis(
     );
   }
   let trace: SafetensorsStreamWriter | null = null;
-  if (options.trace && config.noise) {
-    trace = await createSafetensorsStreamWriter(
-      `${cacheDir}/traces/${h.id}-${options.tier}-seed${config.seed}.noise.safetensors`,
-      {
-        tensors: [{ name: "noise", dtype, shape: [steps, V, d] }],
-        metadata: { run_key: key, config: canonicalJson(config) },
-      },
-    ).catch(async () => {
-      await Deno.mkdir(`${cacheDir}/traces`, { recursive: true });
-      return await createSafetensorsStreamWriter(
-        `${cacheDir}/traces/${h.id}-${options.tier}-seed${config.seed}.noise.safetensors`,
+  const tracePrefix =
+    `${cacheDir}/traces/${h.id}-${options.tier}-seed${config.seed}`;
+  if (options.trace) {
+    await Deno.mkdir(`${cacheDir}/traces`, { recursive: true });
+    if (config.noise) {
+      trace = await createSafetensorsStreamWriter(
+        `${tracePrefix}.noise.safetensors`,
         {
           tensors: [{ name: "noise", dtype, shape: [steps, V, d] }],
           metadata: { run_key: key, config: canonicalJson(config) },
         },
       );
-    });
+    }
   }
 
   const dead = new Set(corpus.deadTokens);
@@ -282,7 +278,7 @@ export async function runHypothesis(
       ]),
     );
     await writeSafetensors(
-      `${cacheDir}/traces/${h.id}-${options.tier}-seed${config.seed}.safetensors`,
+      `${tracePrefix}.safetensors`,
       {
         ...init,
         offsets: {
