@@ -1,8 +1,9 @@
 /**
  * A fingerprint of the code that decides a run's numbers: every non-test
- * TypeScript file under src/graph, src/model, src/train and src/runtime.
- * Cached results carry it, so an engine change makes them stale instead of
- * silently reused.
+ * TypeScript file under src/graph, src/model, src/train and src/runtime, with
+ * comments and whitespace removed (so reformatting or rewording a comment
+ * does not invalidate cached runs). Cached results carry it, so an engine
+ * change makes them stale instead of silently reused.
  *
  * @module
  */
@@ -21,6 +22,14 @@ async function listSources(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Source text without comments and whitespace (a fingerprint, not a parser). */
+export function normaliseSource(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1")
+    .replace(/\s+/g, "");
+}
+
 let cached: string | null = null;
 
 /** SHA-256 (first 16 hex digits) over the engine's sources. */
@@ -34,7 +43,7 @@ export async function engineCodeVersion(): Promise<string> {
   const enc = new TextEncoder();
   for (const f of files) {
     parts.push(enc.encode(f.slice(src.length) + "\0"));
-    parts.push(await Deno.readFile(f));
+    parts.push(enc.encode(normaliseSource(await Deno.readTextFile(f))));
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
   const all = new Uint8Array(total);

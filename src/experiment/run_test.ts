@@ -24,3 +24,13 @@ Deno.test("the verdict rule of the seeds", () => {
 Deno.test("record paths are per hypothesis, tier and seed", () => {
   assert.equal(recordPath("/r", "x", "full", 42), "/r/x/full-seed42.json");
 });
+
+Deno.test("engine fingerprint ignores comments and formatting", async () => {
+  const { normaliseSource } = await import("./engine_version.ts");
+  const a = "// why\nconst x = f(1, 2); /* note */\n";
+  const b = "const x =\n  f(1,\n    2);";
+  assert.equal(normaliseSource(a), normaliseSource(b));
+  assert.notEqual(normaliseSource(a), normaliseSource("const x = f(1, 3);"));
+  // A URL inside a string is not a comment.
+  assert.equal(normaliseSource('u = "http://x";'), 'u="http://x";');
+});
