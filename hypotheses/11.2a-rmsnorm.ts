@@ -28,7 +28,7 @@ the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "ee4f7193aa4dfb69",
+      engineCode: "fe2e9f2463ce9ef2",
     },
   },
   expectation: {

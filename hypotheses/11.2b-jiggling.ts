@@ -33,7 +33,7 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "ee4f7193aa4dfb69",
+      engineCode: "fe2e9f2463ce9ef2",
     },
   },
   expectation: {

@@ -29,7 +29,7 @@ the noise stream.`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "ee4f7193aa4dfb69",
+      engineCode: "fe2e9f2463ce9ef2",
     },
   },
   expectation: {

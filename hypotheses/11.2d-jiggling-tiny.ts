@@ -27,7 +27,7 @@ Everything else identical, including the noise stream.`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "ee4f7193aa4dfb69",
+      engineCode: "fe2e9f2463ce9ef2",
     },
   },
   expectation: {

@@ -30,7 +30,7 @@ after the optimizer step.`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "ee4f7193aa4dfb69",
+      engineCode: "fe2e9f2463ce9ef2",
     },
   },
   expectation: {
