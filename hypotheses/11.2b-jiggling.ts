@@ -35,6 +35,16 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
       tier: "smoke",
       engineCode: "fe2e9f2463ce9ef2",
     },
+    full: {
+      C: 6,
+      P: 48,
+      populations: [28, 9, 4, 3, 2, 2],
+      verdict: "positive",
+      backend: "cpu",
+      steps: 10_000,
+      tier: "full",
+      engineCode: "fe2e9f2463ce9ef2",
+    },
   },
   expectation: {
     verdict: "positive",
@@ -47,6 +57,29 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
       "In the high-LR phase the dead vector moves fast and its components cross zero within the first tens of steps; a 300-step prefix already shows the split (see the full run's trajectory, first split step), so the verdict is decided at smoke scale.",
   },
   replicates: { seeds: [42, 1, 2, 3], minAgreeing: 3 },
+  findings: `**Positive, as the seed found, but with a different cluster
+structure.** After 10,000 steps (cpu backend) the 51 dead tokens sit in 6
+shared vectors holding 48 of them (28/9/4/3/2/2), and 3 dead tokens own a
+vector alone; the seed reported 2 clusters holding all 51 (31/20).
+
+The trajectory explains how: the noise acts from the first step, because the
+Qwen-init vector's components cross zero as it starts to move, and at that
+moment the bf16 grid is fine enough to keep each row's perturbation. During the
+high-LR phase rows separate and re-merge over and over (at step 300 every dead
+row is distinct, C = 0, P = 0). Re-merging happens because rows that differ
+only in near-zero components receive nearly identical updates that carry those
+components away from zero, where the coarser bf16 grid rounds the difference
+away; once two rows are bit-identical again, the symmetry keeps them together
+for good. The last change is at step 759; from then to step 10,000 the
+structure is frozen at C = 6, P = 48 while the loss keeps falling.
+
+Why not the seed's 31/20: horizon's bf16 contract stores parameters and
+moments in bf16 but computes activations and gradients in float32, while the
+seed ran the whole model in bf16 under autocast (bf16 gradients). Float32
+gradients keep the tiny differences between separated rows alive longer, so
+more of the early fragments survive. The exact populations are a property of
+the arithmetic contract and of the backend's float32 kernels; the verdict is
+not.`,
   seedResult: {
     C: 2,
     P: 51,
