@@ -37,7 +37,7 @@ import {
 } from "../model/config.ts";
 import { crossEntropy, forward } from "../model/gpt2.ts";
 import { type AdamWConfig, adamwUpdate, HF_ADAMW } from "./adamw.ts";
-import { roundToBf16InGraph } from "./bf16_graph.ts";
+import { canonicalZero, roundToBf16InGraph } from "./bf16_graph.ts";
 
 /**
  * Storage precision of parameters and AdamW moments. `bf16`: every stored
@@ -262,8 +262,9 @@ export function compileStep(
         decayMask.fill(1, slot.offset, slot.offset + slot.size);
       }
     }
+    // Stored state never holds -0 (see bf16_graph.ts), in either precision.
     const round = (v: Value) =>
-      c.precision === "bf16" ? roundToBf16InGraph(b, v) : v;
+      c.precision === "bf16" ? roundToBf16InGraph(b, v) : canonicalZero(b, v);
     const next = adamwUpdate(b, c.adamw, scalars, {
       p: flat,
       m: b.input("m", [totalSize]),
