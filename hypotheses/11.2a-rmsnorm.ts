@@ -28,7 +28,7 @@ the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "fe2e9f2463ce9ef2",
+      engineCode: "c96f12810c0232c7",
     },
   },
   expectation: {

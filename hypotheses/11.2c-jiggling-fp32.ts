@@ -29,7 +29,7 @@ the noise stream.`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "fe2e9f2463ce9ef2",
+      engineCode: "c96f12810c0232c7",
     },
   },
   expectation: {

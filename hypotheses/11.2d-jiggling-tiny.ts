@@ -27,7 +27,7 @@ Everything else identical, including the noise stream.`,
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "fe2e9f2463ce9ef2",
+      engineCode: "c96f12810c0232c7",
     },
   },
   expectation: {
