@@ -97,6 +97,36 @@ Deno.test("runCensus() finds planted clusters exactly in a single file", async (
   });
 });
 
+Deno.test("runCensus() finds planted clusters in a matrix large enough for the SIMD kernel", async () => {
+  await withTempDir(async (dir) => {
+    // 20,000 rows of 32 bf16 (64 bytes): 1.2 MiB, read in 1 MiB blocks.
+    // Row r holds r in its first 4 bytes (distinct); planted: rows 5, 16383,
+    // 16384 (across the block boundary) and 19999 share one vector, rows 0
+    // and 1 another.
+    const rows = 20_000;
+    const bytes = new Uint8Array(rows * 64);
+    const view = new DataView(bytes.buffer);
+    for (let r = 0; r < rows; r++) view.setUint32(r * 64, r, true);
+    for (const r of [5, 16383, 16384, 19999]) {
+      bytes.fill(0xab, r * 64, r * 64 + 64);
+    }
+    for (const r of [0, 1]) bytes.fill(0xcd, r * 64, r * 64 + 64);
+    const path = `${dir}/big.safetensors`;
+    await writeSafetensors(path, {
+      "model.embed_tokens.weight": {
+        dtype: "BF16",
+        shape: [rows, 32],
+        data: bytes,
+      },
+    });
+    const report = await runCensus(path);
+    assert.deepEqual(clustersOf(report), [
+      { population: 4, tokens: [5, 16383, 16384, 19999] },
+      { population: 2, tokens: [0, 1] },
+    ]);
+  });
+});
+
 Deno.test("runCensus() finds GPT-2 style names and F32 / F16 matrices", async () => {
   await withTempDir(async (dir) => {
     // F32 [20, 2] has the same 8-byte rows; F16 likewise.

@@ -6,6 +6,7 @@
  */
 
 import type { CensusCluster, CensusReport, TensorCensus } from "./census.ts";
+import { writeTextAtomic } from "../io/atomic.ts";
 import { CensusError } from "./census_error.ts";
 import { escapeTokenText } from "./tokenizer.ts";
 
@@ -270,15 +271,9 @@ export async function writeTextFileAtomic(
   path: string,
   text: string,
 ): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${
-    crypto.randomUUID().slice(0, 8)
-  }.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text, { createNew: true });
-    await Deno.rename(tmp, path);
+    await writeTextAtomic(path, text);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw new CensusError(
       "io",
       `cannot write ${path} (${(e as Error).message})`,

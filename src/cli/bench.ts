@@ -8,13 +8,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { loadCorpus } from "../io/corpus.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import { train } from "../runtime/trainer.ts";
 import { probeAdapter } from "../runtime/webgpu_probe.ts";
 import { SEED_RUN } from "../train/config.ts";
-import { runCli, UsageError } from "./errors.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 
 const HELP = `Usage: deno task bench [options]
        deno task bench census [--json] [...]
@@ -126,27 +125,14 @@ export async function main(args: string[]): Promise<number> {
     const { censusBenchMain } = await import("../census/bench.ts");
     return await censusBenchMain(args.slice(1));
   }
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        steps: { type: "string" },
-        warmup: { type: "string" },
-        backends: { type: "string" },
-        threads: { type: "string" },
-        "no-torch": { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(
-      `${
-        (e as Error).message.split(".")[0]
-      } (valid options: --steps, --warmup, --backends, --threads, --no-torch, --json, --help; or the subcommand census)`,
-    );
-  }
+  const values = parseCliArgs(args, {
+    steps: { type: "string" },
+    warmup: { type: "string" },
+    backends: { type: "string" },
+    threads: { type: "string" },
+    "no-torch": { type: "boolean" },
+    json: { type: "boolean" },
+  }).values;
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -6,12 +6,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { readRecord, RECORDS_DIR } from "../experiment/run.ts";
 import type { Hypothesis, RunRecord, Tier } from "../experiment/types.ts";
 import { writeIndex, writeReport } from "../report/write.ts";
-import { runCli, UsageError } from "./errors.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 
 const HELP = `Usage: deno task report [ids...] [options]
 
@@ -52,24 +51,10 @@ export async function recordsOf(
 }
 
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        tier: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(
-      `${
-        (e as Error).message.split(".")[0]
-      } (valid options: --tier, --out, --help)`,
-    );
-  }
+  const parsed = parseCliArgs(args, {
+    tier: { type: "string" },
+    out: { type: "string" },
+  }, true);
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP);

@@ -7,12 +7,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import { runHypothesis, tierSteps } from "../experiment/run.ts";
 import type { Tier } from "../experiment/types.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { runCli, UsageError } from "./errors.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { progressReporter } from "./progress.ts";
 import { main as report } from "./report.ts";
 
@@ -23,23 +22,10 @@ runs are reused) and writes reports/ and reports/README.md.
 `;
 
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        tier: { type: "string" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(
-      `${
-        (e as Error).message.split(".")[0]
-      } (valid options: --tier, --backend, --help)`,
-    );
-  }
+  const values = parseCliArgs(args, {
+    tier: { type: "string" },
+    backend: { type: "string" },
+  }).values;
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -5,12 +5,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { RECORDS_DIR, runHypothesis, tierSteps } from "../experiment/run.ts";
 import type { Tier } from "../experiment/types.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { runCli, UsageError } from "./errors.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { progressReporter } from "./progress.ts";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]
@@ -48,30 +47,16 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 }
 
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        tier: { type: "string" },
-        steps: { type: "string" },
-        backend: { type: "string" },
-        seed: { type: "string" },
-        out: { type: "string" },
-        threads: { type: "string" },
-        trace: { type: "boolean" },
-        force: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(
-      `${
-        (e as Error).message.split(".")[0]
-      } (valid options: --tier, --steps, --backend, --seed, --out, --threads, --trace, --force, --help)`,
-    );
-  }
+  const parsed = parseCliArgs(args, {
+    tier: { type: "string" },
+    steps: { type: "string" },
+    backend: { type: "string" },
+    seed: { type: "string" },
+    out: { type: "string" },
+    threads: { type: "string" },
+    trace: { type: "boolean" },
+    force: { type: "boolean" },
+  }, true);
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP);
@@ -105,6 +90,8 @@ export async function main(args: string[]): Promise<number> {
   const seed = positiveInt("seed", values.seed);
   const threads = positiveInt("threads", values.threads);
   const total = steps ?? tierSteps(h, tier);
+  let trained = false;
+  const progress = progressReporter(`${h.id} ${tier} (${total} steps)`);
   const record = await runHypothesis(h, {
     tier,
     steps,
@@ -114,7 +101,10 @@ export async function main(args: string[]): Promise<number> {
     trace: values.trace,
     useCache: !values.force,
     recordsDir: values.out ?? RECORDS_DIR,
-    onStep: progressReporter(`${h.id} ${tier} (${total} steps)`),
+    onStep: (info) => {
+      trained = true;
+      progress(info);
+    },
   });
   const f = record.final;
   console.log(
@@ -125,7 +115,11 @@ export async function main(args: string[]): Promise<number> {
       `verdict=${record.verdict} (expected ${h.expectation.verdict}) ` +
       `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${
         (record.wallMs / 1000).toFixed(1)
-      }s`,
+      }s${
+        trained
+          ? ""
+          : " (cached record: same config, corpus and engine; --force retrains)"
+      }`,
   );
   return 0;
 }

@@ -13,6 +13,7 @@ import {
   centroidNorm,
   findBlackHolesFloat32,
 } from "../analysis/black_holes.ts";
+import { writeTextAtomic } from "../io/atomic.ts";
 import { loadCorpus } from "../io/corpus.ts";
 import {
   createSafetensorsStreamWriter,
@@ -127,19 +128,6 @@ export async function readRecord(path: string): Promise<RunRecord | null> {
     return JSON.parse(await Deno.readTextFile(path)) as RunRecord;
   } catch {
     return null;
-  }
-}
-
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
   }
 }
 
@@ -350,7 +338,9 @@ export async function runHypothesis(
     finishedAt: new Date().toISOString(),
   };
   if (options.saveRecord ?? true) {
-    await writeTextAtomic(recordFile, JSON.stringify(record) + "\n");
+    await writeTextAtomic(recordFile, JSON.stringify(record) + "\n", {
+      createDirs: true,
+    });
   }
   return record;
 }

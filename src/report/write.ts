@@ -9,7 +9,8 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { writeTextAtomic } from "../io/atomic.ts";
+import { join } from "node:path";
 import type { Hypothesis, RunRecord } from "../experiment/types.ts";
 import {
   type IndexRow,
@@ -52,34 +53,8 @@ export function reportFiles(id: string): {
   };
 }
 
-/**
- * Writes `text` to `path` atomically: a temporary file beside it, then a
- * rename. The temporary file is removed if anything fails.
- *
- * @example
- * ```ts ignore
- * await writeTextAtomic("reports/README.md", "# Reports\n");
- * ```
- */
-export async function writeTextAtomic(
-  path: string,
-  text: string,
-): Promise<void> {
-  const tmp = await Deno.makeTempFile({
-    dir: dirname(path),
-    prefix: `.${basename(path)}.`,
-    suffix: ".tmp",
-  });
-  try {
-    // Temporary files are created private (0600); reports are for everyone.
-    if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o644);
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
+/** Atomic text write (shared helper, re-exported for report callers). */
+export { writeTextAtomic } from "../io/atomic.ts";
 
 /**
  * Renders and writes a hypothesis's report and plots into `dir` (created
