@@ -30,6 +30,16 @@ the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
       tier: "smoke",
       engineCode: "c96f12810c0232c7",
     },
+    full: {
+      C: 1,
+      P: 51,
+      populations: [51],
+      verdict: "null",
+      backend: "cpu",
+      steps: 10_000,
+      tier: "full",
+      engineCode: "c96f12810c0232c7",
+    },
   },
   expectation: {
     verdict: "null",
@@ -41,6 +51,14 @@ the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
     justification:
       "Same argument as the control: after the live tokens leave (~40 steps) a change in C or P would need a symmetry violation, which would show at any step; 300 steps cover the largest updates of the schedule.",
   },
+  findings: `**Null, reproducing the seed exactly: C = 1, P = 51.** With RMSNorm
+(and, as in the seed, decayed RMSNorm weights) the 51 dead tokens share one
+bit-identical vector from step 40 to step 10,000 and no live token joins them.
+The shared vector travels further than under LayerNorm (centroid displacement
+0.614 against the control's 0.508; final centroid norm 0.748 against 0.769;
+the seed printed 0.809 and 0.527 on its own corpus), so RMSNorm changes where
+the black hole goes, not whether it stays whole: the symmetry argument holds
+for any normalisation.`,
   seedResult: {
     C: 1,
     P: 51,
