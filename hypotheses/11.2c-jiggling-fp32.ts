@@ -21,17 +21,6 @@ the noise stream.`,
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
   },
   recorded: {
-    findings:
-      `**Positive, as predicted: complete and immediate dispersal.** After
-the very first noise injection every one of the 128 rows is distinct (C = 0,
-P = 0 at step 1), and no two rows ever coincide again in 10,000 steps. In
-float32 the noise survives on every component of every row, so a collision
-would need 64 independent coincidences. Set against 11.2b (same noise, same
-stream, bf16 storage: 6 clusters holding 48 of the 51 dead tokens), this shows
-that storage precision decides the outcome: bf16 rounding both limits where the
-noise can act (near zero) and re-merges rows whose differences it rounds away.
-A side observation: fp32 storage also trains better on this corpus (mean loss
-over the last 100 steps 2.03 against 2.24 for the bf16 runs).`,
     smoke: {
       C: 0,
       P: 0,
@@ -53,6 +42,16 @@ over the last 100 steps 2.03 against 2.24 for the bf16 runs).`,
       engineCode: "c96f12810c0232c7",
     },
   },
+  findings: `**Positive, as predicted: complete and immediate dispersal.** After
+the very first noise injection every one of the 128 rows is distinct (C = 0,
+P = 0 at step 1), and no two rows ever coincide again in 10,000 steps. In
+float32 the noise survives on every component of every row, so a collision
+would need 64 independent coincidences. Set against 11.2b (same noise, same
+stream, bf16 storage: 6 clusters holding 48 of the 51 dead tokens), this shows
+that storage precision decides the outcome: bf16 rounding both limits where the
+noise can act (near zero) and re-merges rows whose differences it rounds away.
+A side observation: fp32 storage also trains better on this corpus (mean loss
+over the last 100 steps 2.03 against 2.24 for the bf16 runs).`,
   expectation: {
     verdict: "positive",
     reasoning:
