@@ -29,7 +29,31 @@ Everything else identical, including the noise stream.`,
       tier: "smoke",
       engineCode: "c96f12810c0232c7",
     },
+    full: {
+      C: 1,
+      P: 51,
+      populations: [51],
+      verdict: "null",
+      backend: "cpu",
+      steps: 10_000,
+      tier: "full",
+      engineCode: "c96f12810c0232c7",
+    },
   },
+  findings:
+    `**Null: the prediction (positive) is refuted.** A hundred times less
+noise than 11.2b does split the black hole, but only briefly: the dead tokens
+first occupy two vectors at step 10, some become singletons at step 123, and
+the black hole is broken at 16 of the recorded steps between 40 and 404. Every
+time, the rows re-merge within a few steps, and from step 405 to 10,000 all 51
+dead tokens share one bit-identical vector again (C = 1, P = 51, as in the
+control). At 3e-8 the noise only survives bf16 rounding while a component sits
+within ~1e-7 of zero; the rows it separates differ by one ulp of a near-zero
+value, and the shared update that carries that component away from zero
+rounds the difference away before the rows' gradients can drive them apart.
+With 3e-6 (11.2b) the separated rows differed enough to survive that
+coarsening. So the outcome is not monotone in "any noise breaks the
+symmetry": below some scale, bf16 storage heals the splits it lets through.`,
   expectation: {
     verdict: "positive",
     reasoning:
