@@ -81,11 +81,14 @@ export interface BlackHoleOptions {
   hash?: RowHash;
   /**
    * `"auto"` (default): the WebAssembly kernel when rows are a multiple of
-   * 64 bytes and no custom `hash` is given, else JavaScript. `"wasm"` throws
-   * where the kernel cannot be used.
+   * 64 bytes, no custom `hash` is given and the matrix has at least 1 MiB,
+   * else JavaScript. `"wasm"` throws where the kernel cannot be used.
    */
   engine?: HashEngine;
 }
+
+/** Matrices smaller than this are hashed in JavaScript under `"auto"`. */
+const WASM_MIN_BYTES = 1 << 20;
 
 /** Error for arguments that do not describe a matrix. */
 export class BlackHoleError extends Error {
@@ -332,7 +335,7 @@ function buildHashModule(): Uint8Array<ArrayBuffer> {
   const k4 = [0, 1, 2, 3];
   const source = `
     ${
-    k4.map((k) => `v128.const ${quad(MULTS.map((m) => m ^ 2), k)} local.set ${12 + k}`).join(" ")
+    k4.map((k) => `v128.const ${quad(MULTS, k)} local.set ${12 + k}`).join(" ")
   }
     local.get 0 local.get 1 local.get 2 i32.mul i32.add local.set 4
     local.get 0 local.set 5
@@ -648,7 +651,12 @@ export class BlackHoleScanner {
           : `engine "wasm" needs rows of a multiple of 64 bytes and no custom hash (rows are ${rowBytes} bytes)`,
       );
     }
-    this.engine = engine !== "js" && wasmFits ? "wasm" : "js";
+    // Setting up the kernel costs ~0.1 ms: small matrices (a training
+    // snapshot of 128 x 64) are hashed sooner in JavaScript.
+    const large = rows * rowBytes >= WASM_MIN_BYTES;
+    this.engine = engine === "wasm" || (engine === "auto" && wasmFits && large)
+      ? "wasm"
+      : "js";
     this.#hasher = this.engine === "wasm"
       ? wasmHasher(module!, rowBytes, this.blockRows)
       : jsHasher(

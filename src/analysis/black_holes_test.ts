@@ -336,8 +336,10 @@ Deno.test("the SIMD kernel computes the same keys as hashRowBytes", () => {
     () => new BlackHoleScanner(2, 64, { engine: "wasm", hash: () => 0 }),
     /no custom hash/,
   );
-  assert.equal(new BlackHoleScanner(2, 64).engine, "wasm");
-  assert.equal(new BlackHoleScanner(2, 48).engine, "js");
+  // "auto" picks the kernel for matrices of 1 MiB and more.
+  assert.equal(new BlackHoleScanner(16384, 64).engine, "wasm");
+  assert.equal(new BlackHoleScanner(16383, 64).engine, "js");
+  assert.equal(new BlackHoleScanner(1 << 20, 48).engine, "js");
 });
 
 Deno.test("a single flipped bit changes the SIMD kernel's key", () => {

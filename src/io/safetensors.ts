@@ -701,7 +701,7 @@ function fileFromHeader(
     }
   };
 
-  let syncFile: Deno.FsFile | null = null;
+  let syncHandle: Handle | null = null;
   const readRowsSync = (
     name: string,
     startRow: number,
@@ -711,11 +711,17 @@ function fileFromHeader(
     if (closed) throw new SafetensorsError("io", header.path, "file is closed");
     const { offset, into } = planRows(name, startRow, rowCount, options);
     try {
-      syncFile ??= Deno.openSync(header.path, { read: true });
-      syncFile.seekSync(offset, Deno.SeekMode.Start);
+      syncHandle ??= {
+        file: Deno.openSync(header.path, { read: true }),
+        position: 0,
+      };
+      const h = syncHandle;
+      // Consecutive reads (a tensor streamed block by block) skip the seek.
+      if (h.position !== offset) h.file.seekSync(offset, Deno.SeekMode.Start);
+      h.position = -1; // until this read has fully succeeded
       let got = 0;
       while (got < into.length) {
-        const n = syncFile.readSync(into.subarray(got));
+        const n = h.file.readSync(into.subarray(got));
         if (n === null) {
           throw new SafetensorsError(
             "truncated",
@@ -727,6 +733,7 @@ function fileFromHeader(
         }
         got += n;
       }
+      h.position = offset + got;
     } catch (e) {
       if (e instanceof SafetensorsError) throw e;
       throw new SafetensorsError(
@@ -805,7 +812,7 @@ function fileFromHeader(
       if (closed) return;
       closed = true;
       file.close();
-      syncFile?.close();
+      syncHandle?.file.close();
     },
   };
 }

@@ -158,6 +158,27 @@ Deno.test("openSafetensors() round-trips tensors, metadata and rows", async () =
       assert.equal((await file.readTensorBytes("empty")).length, 0);
       assert.deepEqual(await file.readTensorBytes("flag"), new Uint8Array([1]));
 
+      // Blocking reads (second handle) see the same bytes, also while an
+      // async read is in flight on the first handle.
+      const pending = file.readRows("model.embed_tokens.weight", 0, 4);
+      const sync = file.readRowsSync("model.embed_tokens.weight", 2, 2);
+      assert.deepEqual(
+        new Float32Array(sync.slice().buffer),
+        new Float32Array([6, 7, 8, 9, 10, 11]),
+      );
+      assert.deepEqual(
+        new Float32Array(
+          file.readRowsSync("model.embed_tokens.weight", 0, 1).slice().buffer,
+        ),
+        new Float32Array([0, 1, 2]),
+      );
+      assert.deepEqual(new Float32Array((await pending).slice().buffer), w);
+      assert.throws(
+        () => file.readRowsSync("model.embed_tokens.weight", 3, 2),
+        (e: unknown) =>
+          e instanceof SafetensorsError && e.code === "out-of-range",
+      );
+
       // Reusing a caller's buffer.
       const into = new Uint8Array(100);
       const got = await file.readRows("model.embed_tokens.weight", 3, 1, {
@@ -251,6 +272,7 @@ Deno.test("readRows() and readTensorBytes() refuse bad requests", async () => {
       file.readTensorBytes("alpha"),
       (e: unknown) => e instanceof SafetensorsError && /closed/.test(e.message),
     );
+    assert.throws(() => file.readRowsSync("alpha", 0, 1), /closed/);
   });
 });
 
