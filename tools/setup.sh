@@ -22,5 +22,9 @@ fi
 
 # --ignore-scripts: onnxruntime-node's postinstall would try to download CUDA
 # binaries (no internet here, and not needed for the CPU backend).
-npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# `npm install` (not `npm ci`): npm 11 leaves the other platforms' optional
+# Deno binaries out of the lock file and `npm ci` then calls the lock out of
+# sync. package.json pins every direct dependency exactly and the lock file
+# pins the rest, so this installs the same versions.
+npm install --ignore-scripts --no-audit --no-fund --loglevel=error
 node_modules/.bin/deno --version | head -n 1
