@@ -217,7 +217,8 @@ export async function runHypothesis(
     centroidNorm: [] as number[],
   };
   let firstSplit: number | null = null, firstEscape: number | null = null;
-  let first: Float32Array | null = null, last: Float32Array | null = null;
+  // The first and latest embedding snapshots (each a fresh copy).
+  const seen: { first?: Float32Array; last?: Float32Array } = {};
   const observe = async (step: number, wte: Float32Array) => {
     const bh = findBlackHolesFloat32(wte, V, d);
     traj.step.push(step);
@@ -230,8 +231,8 @@ export async function runHypothesis(
     if (step > 0 && firstEscape === null && bh.P < dead.size) {
       firstEscape = step;
     }
-    if (!first) first = wte.slice();
-    last = wte;
+    seen.first ??= wte;
+    seen.last = wte;
     if (history) await history.append("embedding_history", toBytes(wte));
   };
 
@@ -289,9 +290,10 @@ export async function runHypothesis(
     );
   }
 
-  const finalWte = last as unknown as Float32Array;
+  if (!seen.first || !seen.last) throw new Error("no embedding was recorded");
+  const finalWte = seen.last;
   const bh = findBlackHolesFloat32(finalWte, V, d);
-  const c0 = centroid(first as unknown as Float32Array, V, d);
+  const c0 = centroid(seen.first, V, d);
   const c1 = centroid(finalWte, V, d);
   const displacement = Math.hypot(...c1.map((v, i) => v - c0[i]));
   const trajectory: TrajectoryRecord = { ...traj, firstSplit, firstEscape };
