@@ -37,7 +37,10 @@ export async function recordsOf(
   const runs: RunRecord[] = [];
   try {
     for await (const e of Deno.readDir(`${dir}/${h.id}`)) {
-      if (!e.isFile || !e.name.startsWith(`${tier}-seed`)) continue;
+      // Only whole-tier records (<tier>-seed<N>.json), not shortened runs.
+      if (!e.isFile || !new RegExp(`^${tier}-seed\\d+\\.json$`).test(e.name)) {
+        continue;
+      }
       const r = await readRecord(`${dir}/${h.id}/${e.name}`);
       if (r && r.hypothesisId === h.id) runs.push(r);
     }

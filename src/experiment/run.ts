@@ -112,14 +112,23 @@ export async function runKey(
   });
 }
 
-/** Path of the committed record of (hypothesis, tier, seed). */
+/**
+ * File stem of a run: `<tier>-seed<seed>`, plus `-<steps>steps` when the step
+ * count was overridden, so a shortened run never replaces the tier's record.
+ */
+export function runStem(tier: Tier, seed: number, steps?: number): string {
+  return `${tier}-seed${seed}${steps === undefined ? "" : `-${steps}steps`}`;
+}
+
+/** Path of the record of (hypothesis, tier, seed[, overridden steps]). */
 export function recordPath(
   dir: string,
   id: string,
   tier: Tier,
   seed: number,
+  steps?: number,
 ): string {
-  return `${dir}/${id}/${tier}-seed${seed}.json`;
+  return `${dir}/${id}/${runStem(tier, seed, steps)}.json`;
 }
 
 /** Reads a record, or null when absent or unreadable. */
@@ -153,7 +162,14 @@ export async function runHypothesis(
   const key = await runKey(config, steps, corpus.sha256);
   const recordsDir = options.recordsDir ?? RECORDS_DIR;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
-  const recordFile = recordPath(recordsDir, h.id, options.tier, config.seed);
+  const stem = runStem(options.tier, config.seed, options.steps);
+  const recordFile = recordPath(
+    recordsDir,
+    h.id,
+    options.tier,
+    config.seed,
+    options.steps,
+  );
   if (options.useCache ?? true) {
     const cached = await readRecord(recordFile);
     if (cached && cached.key === key && cached.steps === steps) return cached;
@@ -169,8 +185,7 @@ export async function runHypothesis(
     );
 
   await Deno.mkdir(`${cacheDir}/history`, { recursive: true });
-  const historyFile =
-    `history/${h.id}-${options.tier}-seed${config.seed}.safetensors`;
+  const historyFile = `history/${h.id}-${stem}.safetensors`;
   let history: SafetensorsStreamWriter | null = null;
   if (options.writeHistory ?? true) {
     history = await createSafetensorsStreamWriter(
@@ -194,8 +209,7 @@ export async function runHypothesis(
     );
   }
   let trace: SafetensorsStreamWriter | null = null;
-  const tracePrefix =
-    `${cacheDir}/traces/${h.id}-${options.tier}-seed${config.seed}`;
+  const tracePrefix = `${cacheDir}/traces/${h.id}-${stem}`;
   if (options.trace) {
     await Deno.mkdir(`${cacheDir}/traces`, { recursive: true });
     if (config.noise) {

@@ -23,6 +23,11 @@ Deno.test("the verdict rule of the seeds", () => {
 
 Deno.test("record paths are per hypothesis, tier and seed", () => {
   assert.equal(recordPath("/r", "x", "full", 42), "/r/x/full-seed42.json");
+  // A shortened run must not overwrite the tier's record.
+  assert.equal(
+    recordPath("/r", "x", "smoke", 42, 12),
+    "/r/x/smoke-seed42-12steps.json",
+  );
 });
 
 Deno.test("engine fingerprint ignores comments and formatting", async () => {

@@ -2,16 +2,16 @@
 """Replay a horizon run in PyTorch from its exported trace.
 
 `deno task run <id> --steps N --trace` writes, under .cache/traces/,
-  <id>-<tier>-seed<seed>.safetensors        init.<param> (F32), offsets [N, B]
+  <id>-<tier>-seed<seed>[-<N>steps].safetensors  init.<param> (F32), offsets [N, B]
                                             (I32), loss [N] (F32); metadata
                                             "config" = the run's TrainConfig
-  <id>-<tier>-seed<seed>.noise.safetensors  noise [N, V, d] (runs with noise)
+  <id>-<tier>-seed<seed>[-<N>steps].noise.safetensors  noise [N, V, d] (runs with noise)
 This script re-trains those N steps with the plain-torch model and step of
 make_reference.py (same double-shift loss, clipping, fused-AdamW order, bf16
 storage rounding, post-step noise) and prints the per-step loss next to the
 loss horizon recorded, plus how many final parameters agree bit for bit.
 
-    /usr/bin/python3 tools/reference/replay_trace.py .cache/traces/11.2b-jiggling-smoke-seed42 [corpus]
+    /usr/bin/python3 tools/reference/replay_trace.py .cache/traces/11.2b-jiggling-smoke-seed42-12steps [corpus]
 
 Only the seed architecture (vocab 128, d 64, 2 layers, 2 heads, context 128)
 is supported, as in make_reference.py.
