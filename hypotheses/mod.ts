@@ -10,6 +10,7 @@ import rmsnorm from "./11.2a-rmsnorm.ts";
 import jiggling from "./11.2b-jiggling.ts";
 import jigglingFp32 from "./11.2c-jiggling-fp32.ts";
 import jigglingTiny from "./11.2d-jiggling-tiny.ts";
+import jigglingAutocast from "./11.2e-jiggling-autocast.ts";
 
 /** All hypotheses, in report order. */
 export const HYPOTHESES: readonly Hypothesis[] = [
@@ -18,6 +19,7 @@ export const HYPOTHESES: readonly Hypothesis[] = [
   jiggling,
   jigglingFp32,
   jigglingTiny,
+  jigglingAutocast,
 ];
 
 /** Looks a hypothesis up by id; throws a RangeError listing the valid ids. */

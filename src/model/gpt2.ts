@@ -9,13 +9,26 @@
  * @module
  */
 
-import type { Builder } from "../graph/builder.ts";
+import type { Builder, MatMulOptions } from "../graph/builder.ts";
 import type { Value } from "../graph/ir.ts";
 import type { ModelConfig } from "./config.ts";
 import { geluNew, layerNorm, rmsNorm } from "./layers.ts";
 
 /** Parameter values by HF name. */
 export type ParamValues = Readonly<Record<string, Value>>;
+
+/**
+ * A matrix product as the model performs it: `b.matmul` by default; a
+ * precision mode may substitute one that rounds operands and results (see
+ * src/train/autocast.ts).
+ */
+export type MatMulFn = (a: Value, w: Value, opts?: MatMulOptions) => Value;
+
+/** Options of {@link forward}. */
+export interface ForwardOptions {
+  /** Replaces every matrix product of the model (default: `b.matmul`). */
+  readonly matmul?: MatMulFn;
+}
 
 /** Shapes of one forward pass. */
 export interface ForwardShape {
@@ -34,9 +47,15 @@ function param(p: ParamValues, name: string): Value {
 }
 
 /** y = x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
-function linear(b: Builder, p: ParamValues, prefix: string, x: Value): Value {
+function linear(
+  b: Builder,
+  p: ParamValues,
+  prefix: string,
+  x: Value,
+  mm: MatMulFn,
+): Value {
   return b.add(
-    b.matmul(x, param(p, `${prefix}.weight`)),
+    mm(x, param(p, `${prefix}.weight`)),
     param(p, `${prefix}.bias`),
   );
 }
@@ -69,6 +88,7 @@ function attention(
   prefix: string,
   x: Value, // [N, d]
   shape: ForwardShape,
+  mm: MatMulFn,
 ): Value {
   const { batch: B, seqLen: T } = shape;
   const d = cfg.dModel, H = cfg.nHead, hd = d / H;
@@ -78,7 +98,7 @@ function attention(
   const project = (part: number, h: number) => {
     const lo = part * d + h * hd;
     const y = b.add(
-      b.matmul(x, b.slice(weight, 1, lo, lo + hd)),
+      mm(x, b.slice(weight, 1, lo, lo + hd)),
       b.slice(bias, 0, lo, lo + hd),
     ); // [N, hd]
     return b.reshape(y, [B, T, hd]);
@@ -92,13 +112,13 @@ function attention(
   for (let h = 0; h < H; h++) {
     const q = project(0, h), k = project(1, h), v = project(2, h);
     const scores = b.div(
-      b.matmul(q, k, { transB: true }),
+      mm(q, k, { transB: true }),
       b.scalar(Math.sqrt(hd)),
     ); // [B, T, T]
-    heads.push(b.matmul(b.softmax(b.add(scores, causal)), v)); // [B, T, hd]
+    heads.push(mm(b.softmax(b.add(scores, causal)), v)); // [B, T, hd]
   }
   const merged = b.reshape(b.concat(heads, 2), [B * T, d]);
-  return linear(b, p, `${prefix}.c_proj`, merged);
+  return linear(b, p, `${prefix}.c_proj`, merged, mm);
 }
 
 /**
@@ -110,7 +130,9 @@ export function forward(
   p: ParamValues,
   inputIds: Value,
   shape: ForwardShape,
+  options: ForwardOptions = {},
 ): Value {
+  const mm: MatMulFn = options.matmul ?? ((a, w, o) => b.matmul(a, w, o));
   const { batch: B, seqLen: T } = shape;
   if (T > cfg.context) {
     throw new RangeError(`sequence length ${T} exceeds context ${cfg.context}`);
@@ -129,15 +151,23 @@ export function forward(
     const h = `transformer.h.${i}`;
     x = b.add(
       x,
-      attention(b, cfg, p, `${h}.attn`, norm(b, cfg, p, `${h}.ln_1`, x), shape),
+      attention(
+        b,
+        cfg,
+        p,
+        `${h}.attn`,
+        norm(b, cfg, p, `${h}.ln_1`, x),
+        shape,
+        mm,
+      ),
     );
     const a = norm(b, cfg, p, `${h}.ln_2`, x);
-    const hidden = geluNew(b, linear(b, p, `${h}.mlp.c_fc`, a)); // [N, 4d]
-    x = b.add(x, linear(b, p, `${h}.mlp.c_proj`, hidden));
+    const hidden = geluNew(b, linear(b, p, `${h}.mlp.c_fc`, a, mm)); // [N, 4d]
+    x = b.add(x, linear(b, p, `${h}.mlp.c_proj`, hidden, mm));
   }
   x = norm(b, cfg, p, "transformer.ln_f", x);
   const head = cfg.tiedHead ? wte : param(p, "lm_head.weight");
-  return b.matmul(x, head, { transB: true }); // [N, V]
+  return mm(x, head, { transB: true }); // [N, V]
 }
 
 /**

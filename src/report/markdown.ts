@@ -337,7 +337,9 @@ function designTable(
   const norm = `${NORM_TEXT[m.norm] ?? escapeCell(String(m.norm))}, eps ${
     formatNumber(m.normEps)
   }`;
-  const precision = c.precision === "bf16"
+  const precision = c.precision === "bf16" && c.autocast
+    ? "bf16 storage (parameters and AdamW moments rounded to bf16 after every step) plus autocast emulation: every matrix product, forward and backward, takes bf16 operands and returns a bf16 result; parameter gradients are bf16; other activations fp32"
+    : c.precision === "bf16"
     ? "bf16 storage: parameters and AdamW moments rounded to bf16 (nearest even) after every step; activations and gradients fp32"
     : c.precision === "fp32"
     ? "fp32 throughout"

@@ -38,6 +38,8 @@ export interface TrainConfig {
   readonly noise: NoiseConfig | null;
   /** Seeds init, batch order and noise (independent PCG32 streams). */
   readonly seed: number;
+  /** bf16 autocast emulation of the matrix products (see autocast.ts). */
+  readonly autocast?: boolean;
 }
 
 /** The seed notebooks' run: 10,000 steps of B=32, T=128 in bf16, Qwen init. */
@@ -67,6 +69,7 @@ export function stepConfigOf(c: TrainConfig): StepConfig {
     clipNorm: c.clipNorm,
     decay: c.decay,
     noiseParam: c.noise?.param ?? null,
+    ...(c.autocast ? { autocast: true } : {}),
   };
 }
 

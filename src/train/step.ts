@@ -37,6 +37,7 @@ import {
 } from "../model/config.ts";
 import { crossEntropy, forward } from "../model/gpt2.ts";
 import { type AdamWConfig, adamwUpdate, HF_ADAMW } from "./adamw.ts";
+import { autocastMatmul } from "./autocast.ts";
 import { canonicalZero, roundToBf16InGraph } from "./bf16_graph.ts";
 
 /**
@@ -70,6 +71,11 @@ export interface StepConfig {
   readonly decay: DecayPolicy;
   /** Parameter that receives the per-step `noise` input, if any. */
   readonly noiseParam: string | null;
+  /**
+   * Emulate torch bf16 autocast in the matrix products and keep parameter
+   * gradients as bf16 values (see autocast.ts). Needs precision `bf16`.
+   */
+  readonly autocast?: boolean;
 }
 
 /** The seeds' step (B=32, T=128, bf16, HF defaults), with overrides. */
@@ -160,6 +166,9 @@ function validate(c: StepConfig): void {
   if (c.precision !== "bf16" && c.precision !== "fp32") {
     throw new RangeError(`precision must be "bf16" or "fp32"`);
   }
+  if (c.autocast && c.precision !== "bf16") {
+    throw new RangeError("autocast needs precision bf16");
+  }
   if (c.clipNorm !== null && !(c.clipNorm > 0)) {
     throw new RangeError("clipNorm must be > 0 or null");
   }
@@ -194,7 +203,14 @@ function buildCommon(b: Builder, c: StepConfig) {
   const ids = b.input("input_ids", [B, T], "int32");
   const targets = b.input("targets", [B, T], "int32");
   const weights = b.input("loss_weights", [B, T]);
-  const logits = forward(b, c.model, p, ids, { batch: B, seqLen: T });
+  const logits = forward(
+    b,
+    c.model,
+    p,
+    ids,
+    { batch: B, seqLen: T },
+    c.autocast ? { matmul: (x, w, o) => autocastMatmul(b, x, w, o) } : {},
+  );
   const loss = crossEntropy(
     b,
     logits,
@@ -205,10 +221,13 @@ function buildCommon(b: Builder, c: StepConfig) {
   // input) so the backward pass needs no scatter back into the flat vector:
   // one Concat joins the gradients.
   const grads = gradients(b, loss, params.map((s) => p[s.name]));
-  const flatGrad = b.concat(
+  const joined = b.concat(
     grads.map((g, i) => b.reshape(g, [params[i].size])),
     0,
   );
+  // Under autocast the parameters' gradients are bf16 tensors, as in a model
+  // cast to bf16.
+  const flatGrad = c.autocast ? roundToBf16InGraph(b, joined) : joined;
   const gradNorm = b.sqrt(sumOfSquares(b, flatGrad));
   return { params, totalSize, flat, logits, loss, grads, flatGrad, gradNorm };
 }
@@ -249,13 +268,15 @@ export function compileStep(
     };
     // clip_coef = min(1, max_norm / (norm + 1e-6)), applied unconditionally
     // as torch.nn.utils.clip_grad_norm_ does.
-    const g = c.clipNorm === null ? flatGrad : b.mul(
+    const clipped = c.clipNorm === null ? flatGrad : b.mul(
       flatGrad,
       b.min(
         b.scalar(1),
         b.div(b.scalar(c.clipNorm), b.add(gradNorm, b.scalar(1e-6))),
       ),
     );
+    // torch scales bf16 gradients in place: the product is bf16 again.
+    const g = c.autocast ? roundToBf16InGraph(b, clipped) : clipped;
     const decayMask = new Uint8Array(totalSize);
     for (const slot of params) {
       if (isDecayed(slot, c.model, c.decay)) {

@@ -1,0 +1,41 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** New: does bf16 arithmetic (not just storage) shape 11.2b's clusters? */
+const hypothesis: Hypothesis = {
+  id: "11.2e-jiggling-autocast",
+  title:
+    "11.2b's noise with bf16 matrix products and gradients (autocast emulation)",
+  question:
+    "horizon's 11.2b ended with 6 clusters holding 48 dead tokens where the seed, which ran the model in bf16 under autocast, saw 2 holding all 51. Does computing the matrix products and gradients in bf16 move the outcome towards the seed's?",
+  background: `In 11.2b rows separated by the noise re-merge when the bf16 grid
+rounds their differences away; float32 gradients keep the separated rows'
+updates slightly different, which works against re-merging. The seeds' model
+was cast to bf16 and trained under autocast: every matrix product (forward and
+backward) had bf16 operands and results, and parameter gradients were bf16.
+Those roundings could absorb the small differences, so more rows would
+re-merge.`,
+  design: `11.2b (same noise scale 3e-6, same seeds and streams) with
+\`autocast: true\`: each matrix product rounds its operands and result to bf16,
+in the forward pass and in both gradient products, and parameter gradients
+(before and after clipping) are bf16. Elementwise operations (norms, gelu,
+softmax, loss) stay float32, so this is a partial emulation of the seeds'
+all-bf16 model.`,
+  config: {
+    ...SEED_RUN,
+    noise: { param: "transformer.wte.weight", scale: 3e-6 },
+    autocast: true,
+  },
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Prediction before running: still positive, with fewer and larger clusters and fewer escaped tokens than 11.2b (closer to the seed's 2 clusters holding all 51), because bf16 products and gradients make separated rows' updates identical more often, so re-merging wins more often.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "As for 11.2b: the noise acts from the first steps, while the learning rate is high and the dead vector's components cross zero; a 300-step prefix of the full run shows whether the black hole splits.",
+  },
+};
+
+export default hypothesis;
