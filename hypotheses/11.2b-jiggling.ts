@@ -33,7 +33,7 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
       backend: "cpu",
       steps: 300,
       tier: "smoke",
-      engineCode: "c96f12810c0232c7",
+      engineCode: "781321e59a83f3a8",
     },
     full: {
       C: 6,
@@ -43,7 +43,7 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
       backend: "cpu",
       steps: 10_000,
       tier: "full",
-      engineCode: "c96f12810c0232c7",
+      engineCode: "781321e59a83f3a8",
     },
   },
   expectation: {

@@ -26,6 +26,18 @@ all-bf16 model.`,
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
     autocast: true,
   },
+  recorded: {
+    smoke: {
+      C: 0,
+      P: 0,
+      populations: [],
+      verdict: "positive",
+      backend: "cpu",
+      steps: 300,
+      tier: "smoke",
+      engineCode: "781321e59a83f3a8",
+    },
+  },
   expectation: {
     verdict: "positive",
     reasoning:
