@@ -37,7 +37,29 @@ all-bf16 model.`,
       tier: "smoke",
       engineCode: "781321e59a83f3a8",
     },
+    full: {
+      C: 3,
+      P: 45,
+      populations: [34, 8, 3],
+      verdict: "positive",
+      backend: "cpu",
+      steps: 10_000,
+      tier: "full",
+      engineCode: "781321e59a83f3a8",
+    },
   },
+  findings: `**Positive; the prediction holds for the clusters but not for the
+escapes.** With bf16 matrix products and gradients the dead tokens end in 3
+shared vectors (34/8/3) instead of 11.2b's 6 (28/9/4/3/2/2): fewer and larger
+clusters, as predicted, and closer to the seed's 2 (31/20). But 6 dead tokens
+end alone (P = 45) against 3 in 11.2b, where we predicted fewer. The dynamics
+have the same shape as 11.2b: the noise scatters the rows from step 1 (C = 0,
+P = 0 at step 300), rows re-merge while the learning rate is high, and the
+structure is frozen from step 786 to 10,000. So bf16 arithmetic makes
+re-merging into a few large holes more likely, but it does not by itself
+recover the seed's outcome; the remaining differences (elementwise operations
+in bf16 in the seeds, their corpus, MPS kernels, torch's random streams) are
+not emulated here.`,
   expectation: {
     verdict: "positive",
     reasoning:
