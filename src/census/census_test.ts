@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CensusError, type CensusReport, runCensus } from "./census.ts";
 import { SafetensorsError, writeSafetensors } from "../io/safetensors.ts";
 import type { CensusErrorCode } from "./census_error.ts";
+import { runScript, withTempDir } from "../testing/helpers.ts";
 
 const ROWS = 20;
 const ROW_BYTES = 8; // 4 bf16 columns
@@ -34,15 +35,6 @@ const EXPECTED_CLUSTERS = [
 
 function emb(data: Uint8Array) {
   return { dtype: "BF16" as const, shape: [ROWS, 4], data };
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "horizon_census_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 function clustersOf(report: CensusReport, i = 0) {
@@ -444,19 +436,8 @@ Deno.test("runCensus() rejects each malformed file with a SafetensorsError", asy
 
 const CLI = new URL("../cli/census.ts", import.meta.url).pathname;
 
-async function runCli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+function runCli(args: string[]) {
+  return runScript(CLI, args);
 }
 
 function assertOneLineError(stderr: string, pattern: RegExp) {

@@ -2,21 +2,13 @@ import assert from "node:assert/strict";
 import { openModelWeights } from "./model_files.ts";
 import { CensusError } from "./census_error.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
+import { withTempDir } from "../testing/helpers.ts";
 
 const u8 = (n: number) => ({
   dtype: "U8" as const,
   shape: [n],
   data: new Uint8Array(n),
 });
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "horizon_files_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("openModelWeights() opens a single file and names its folder", async () => {
   await withTempDir(async (dir) => {

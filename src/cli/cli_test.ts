@@ -1,19 +1,10 @@
 // The CLIs as a user meets them: subprocesses, exit codes, one-line errors.
 
 import assert from "node:assert/strict";
+import { runScript } from "../testing/helpers.ts";
 
-async function cli(script: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+function cli(script: string, ...args: string[]) {
+  return runScript(new URL(script, import.meta.url).pathname, args);
 }
 
 for (const script of ["run.ts", "report.ts", "bench.ts", "reproduce.ts"]) {

@@ -10,6 +10,7 @@ import {
   type SafetensorsErrorCode,
   writeSafetensors,
 } from "./safetensors.ts";
+import { listDir, withTempDir } from "../testing/helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -29,21 +30,6 @@ function craft(
   out.set(json, 8);
   out.set(data, 8 + json.length);
   return out;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "horizon_st_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
 }
 
 async function assertOpenRejects(

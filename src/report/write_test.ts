@@ -9,21 +9,7 @@ import {
   writeTextAtomic,
 } from "./write.ts";
 import { makeHypothesis, makeRun } from "./_test_utils.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "horizon-report-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}
+import { listDir, withTempDir } from "../testing/helpers.ts";
 
 Deno.test("reportFiles() names the report and plots, refusing unsafe ids", () => {
   assert.deepEqual(reportFiles("11.2b-jiggling"), {
