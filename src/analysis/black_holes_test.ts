@@ -116,16 +116,12 @@ Deno.test("float32 comparison is bit-exact by default; value-zero merges -0 and 
     ...[NaN, 2],
   ]);
   const bits = findBlackHolesFloat32(e, 5, 2);
-  // Rows 3, 4 hold the same NaN bit pattern, so they are one vector.
-  assert.deepEqual(bits.clusters, [
-    { population: 2, tokens: [0, 2] },
-    { population: 2, tokens: [3, 4] },
-  ]);
+  // Rows 3, 4 hold the same NaN bit pattern, but NaN rows never cluster.
+  assert.deepEqual(bits.clusters, [{ population: 2, tokens: [0, 2] }]);
+  assert.deepEqual(bits.nonFinite, [3, 4]);
   const value = findBlackHolesFloat32(e, 5, 2, { compare: "value-zero" });
-  assert.deepEqual(value.clusters, [
-    { population: 3, tokens: [0, 1, 2] },
-    { population: 2, tokens: [3, 4] },
-  ]);
+  assert.deepEqual(value.clusters, [{ population: 3, tokens: [0, 1, 2] }]);
+  assert.deepEqual(value.nonFinite, [3, 4]);
   // The caller's array is left alone.
   assert.ok(Object.is(e[2], -0));
   assert.throws(() => findBlackHolesFloat32(e, 4, 2), BlackHoleError);
@@ -418,4 +414,239 @@ Deno.test("describeToken() labels byte tokens", () => {
   assert.equal(describeToken(127), "DEL");
   assert.equal(describeToken(200), "\\xc8");
   assert.throws(() => describeToken(256), RangeError);
+});
+
+// ---------------------------------------------------------------------------
+// Non-finite rows (NaN, +-Inf) never form black holes.
+// ---------------------------------------------------------------------------
+
+Deno.test("findBlackHolesFloat32() never clusters NaN or Inf rows", () => {
+  // A diverged model: 128 rows of 4 columns, all the same NaN bit pattern.
+  const diverged = new Float32Array(128 * 4).fill(NaN);
+  const d = findBlackHolesFloat32(diverged, 128, 4);
+  assert.equal(d.C, 0);
+  assert.equal(d.P, 0);
+  assert.deepEqual(d.clusters, []);
+  assert.deepEqual(d.nonFinite, Array.from({ length: 128 }, (_, i) => i));
+  assert.equal(d.distinct, 0, "distinct counts finite rows only");
+
+  // Finite clusters survive around non-finite rows: rows 0, 4 finite pair;
+  // 1, 5 +Inf in one column; 2, 6 -Inf everywhere; 3 NaN in the last column
+  // only; 7 finite alone. Both compare modes.
+  const A = [1, 2, 3];
+  const rows = [
+    A,
+    [1, Infinity, 3],
+    [-Infinity, -Infinity, -Infinity],
+    [4, 5, NaN],
+    A,
+    [1, Infinity, 3],
+    [-Infinity, -Infinity, -Infinity],
+    [7, 8, 9],
+  ];
+  const m = new Float32Array(rows.flat());
+  for (const compare of ["bits", "value-zero"] as const) {
+    const r = findBlackHolesFloat32(m, 8, 3, { compare });
+    assert.deepEqual(r.clusters, [{ population: 2, tokens: [0, 4] }], compare);
+    assert.equal(r.C, 1);
+    assert.equal(r.P, 2);
+    assert.deepEqual(r.nonFinite, [1, 2, 3, 5, 6]);
+    assert.equal(r.distinct, 2); // A and [7, 8, 9]
+  }
+  // No non-finite rows: the field is present and empty.
+  assert.deepEqual(findBlackHolesFloat32(sixRows(), 6, 3).nonFinite, []);
+});
+
+type FloatDtype = "BF16" | "F16" | "F32" | "F64";
+
+/** Element size and top-16-bit patterns of each format. */
+const FORMATS: Record<FloatDtype, {
+  size: number;
+  nan: number;
+  inf: number;
+  maxFinite: number;
+}> = {
+  BF16: { size: 2, nan: 0x7fc0, inf: 0x7f80, maxFinite: 0x7f7f },
+  F16: { size: 2, nan: 0x7e00, inf: 0x7c00, maxFinite: 0x7bff },
+  F32: { size: 4, nan: 0x7fc0, inf: 0x7f80, maxFinite: 0x7f7f },
+  F64: { size: 8, nan: 0x7ff8, inf: 0x7ff0, maxFinite: 0x7fef },
+};
+
+/**
+ * A matrix of `rows` rows of `rowBytes` bytes in format `dtype`, with
+ * distinct finite rows except for planted ones; returns it and the expected
+ * clusters and non-finite rows.
+ */
+function plantedFloats(dtype: FloatDtype, rows: number, rowBytes: number) {
+  const { size, nan, inf, maxFinite } = FORMATS[dtype];
+  const bytes = new Uint8Array(rows * rowBytes);
+  const view = new DataView(bytes.buffer);
+  const elems = rowBytes / size;
+  // Top 16 bits of element e of row r (little-endian: the last two bytes).
+  const setTop = (r: number, e: number, top: number) =>
+    view.setUint16(r * rowBytes + e * size + size - 2, top, true);
+  for (let r = 0; r < rows; r++) {
+    // Small finite values, distinct per row (row id in the low bytes of
+    // element 0 for wide formats, in the mantissa for 16-bit ones).
+    for (let e = 0; e < elems; e++) setTop(r, e, 0x3c00 + ((r * 7 + e) & 0xff));
+    if (size > 2) view.setUint16(r * rowBytes, r, true);
+    else setTop(r, 0, 0x3000 + (r & 0x3ff));
+  }
+  const copy = (from: number, to: number) =>
+    bytes.copyWithin(to * rowBytes, from * rowBytes, (from + 1) * rowBytes);
+  // Rows 1, 3, 8: identical NaN everywhere (a dead cluster of NaNs).
+  for (let e = 0; e < elems; e++) setTop(1, e, nan);
+  copy(1, 3);
+  copy(1, 8);
+  // Rows 2, 9: identical, +Inf in the last element only.
+  setTop(2, elems - 1, inf);
+  copy(2, 9);
+  // Rows 4, 10: identical, negative NaN (sign set) in element 0 only.
+  setTop(4, 0, 0x8000 | nan);
+  copy(4, 10);
+  // Rows 5, 11, 12: identical, -Inf in the middle element.
+  setTop(5, elems >> 1, 0x8000 | inf);
+  copy(5, 11);
+  copy(5, 12);
+  // Rows 6, 13: identical, the largest finite magnitude (a real cluster).
+  setTop(6, elems - 1, 0x8000 | maxFinite);
+  copy(6, 13);
+  // Rows 0, rows - 1: identical finite rows (a real cluster).
+  copy(0, rows - 1);
+  return {
+    bytes,
+    clusters: [
+      { population: 2, tokens: [0, rows - 1] },
+      { population: 2, tokens: [6, 13] },
+    ],
+    nonFinite: [1, 2, 3, 4, 5, 8, 9, 10, 11, 12],
+  };
+}
+
+Deno.test("non-finite rows are excluded in every stored format, engine and read mode", async () => {
+  for (const dtype of ["BF16", "F16", "F32", "F64"] as const) {
+    // 64-byte rows run through the SIMD kernel, 24-byte rows through JS.
+    for (const rowBytes of [64, 128, 24]) {
+      const rows = 40;
+      const { bytes, clusters, nonFinite } = plantedFloats(
+        dtype,
+        rows,
+        rowBytes,
+      );
+      const what = `${dtype}, ${rowBytes}-byte rows`;
+      const engines = rowBytes % 64 === 0
+        ? ["wasm", "js"] as const
+        : ["js"] as const;
+      for (const engine of engines) {
+        const r = findBlackHoles({ bytes, rows, rowBytes }, { dtype, engine });
+        assert.deepEqual(r.clusters, clusters, `${what}, ${engine}`);
+        assert.deepEqual(r.nonFinite, nonFinite, `${what}, ${engine}`);
+        assert.equal(r.C, 2);
+        assert.equal(r.P, 4);
+        assert.equal(r.distinct, rows - nonFinite.length - 4 + 2);
+        // Streaming, in small blocks, both read modes.
+        for (const reads of ["sync", "async"] as const) {
+          const s = await findBlackHolesStreaming({
+            rows,
+            rowBytes,
+            readRows: (start, count, into) => {
+              into.set(
+                bytes.subarray(start * rowBytes, (start + count) * rowBytes),
+              );
+              return Promise.resolve(into);
+            },
+            readRowsSync: (start, count, into) => {
+              into.set(
+                bytes.subarray(start * rowBytes, (start + count) * rowBytes),
+              );
+              return into;
+            },
+          }, { dtype, engine, reads, blockBytes: 3 * rowBytes });
+          assert.deepEqual(
+            s.clusters,
+            clusters,
+            `${what}, ${engine}, ${reads}`,
+          );
+          assert.deepEqual(
+            s.nonFinite,
+            nonFinite,
+            `${what}, ${engine}, ${reads}`,
+          );
+        }
+      }
+      // Without a dtype rows are opaque bytes: the NaN rows do cluster.
+      const raw = findBlackHoles({ bytes, rows, rowBytes });
+      assert.deepEqual(raw.nonFinite, []);
+      assert.equal(raw.C, 6);
+    }
+  }
+});
+
+Deno.test("the SIMD kernel flags exactly the rows a scalar check flags", () => {
+  // Random rows where each element has a small chance of an all-ones
+  // exponent; compare the kernel with a plain per-element reference.
+  let s = 987654321;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+  for (const dtype of ["BF16", "F16", "F32", "F64"] as const) {
+    const { size } = FORMATS[dtype];
+    const rows = 300;
+    const rowBytes = 192;
+    const bytes = new Uint8Array(rows * rowBytes);
+    const view = new DataView(bytes.buffer);
+    const expMask = dtype === "F16"
+      ? 0x7c00
+      : dtype === "F64"
+      ? 0x7ff0
+      : 0x7f80;
+    for (let i = 0; i < bytes.length; i += 2) {
+      view.setUint16(i, next() >>> 16, true);
+    }
+    // Clear the exponents' top bit so no element is non-finite by chance,
+    // then plant all-ones exponents in ~1 of 4 rows, anywhere in the row.
+    for (let i = size - 2; i < bytes.length; i += size) {
+      view.setUint16(i, view.getUint16(i, true) & ~0x4000, true);
+    }
+    for (let r = 0; r < rows; r++) {
+      if ((next() >>> 24) < 64) {
+        const e = (next() >>> 8) % (rowBytes / size);
+        const at = r * rowBytes + e * size + size - 2;
+        view.setUint16(at, view.getUint16(at, true) | expMask, true);
+      }
+    }
+    const expected: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (
+        let at = r * rowBytes + size - 2;
+        at < (r + 1) * rowBytes;
+        at += size
+      ) {
+        if ((view.getUint16(at, true) & expMask) === expMask) {
+          expected.push(r);
+          break;
+        }
+      }
+    }
+    assert.ok(expected.length > 30 && expected.length < 120, dtype);
+    for (const engine of ["wasm", "js"] as const) {
+      const r = findBlackHoles({ bytes, rows, rowBytes }, { dtype, engine });
+      assert.deepEqual(r.nonFinite, expected, `${dtype} ${engine}`);
+    }
+  }
+});
+
+Deno.test("a dtype must fit the rows", () => {
+  assert.throws(
+    () =>
+      findBlackHoles({ bytes: new Uint8Array(12), rows: 2, rowBytes: 6 }, {
+        dtype: "F32",
+      }),
+    /6-byte rows do not hold whole F32 elements/,
+  );
+  assert.throws(
+    () =>
+      findBlackHoles({ bytes: new Uint8Array(8), rows: 2, rowBytes: 4 }, {
+        dtype: "I8" as "F32",
+      }),
+    /unknown dtype "I8"/,
+  );
 });

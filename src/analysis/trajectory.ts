@@ -172,7 +172,10 @@ export async function computeTrajectory(
         }`,
       );
     }
-    const report = findBlackHoles({ bytes, rows, rowBytes }, options);
+    const report = findBlackHoles({ bytes, rows, rowBytes }, {
+      ...options,
+      dtype,
+    });
     const c = centroid(decode(bytes, dtype), rows, cols);
     let sq = 0;
     for (const x of c) sq += x * x;

@@ -6,7 +6,8 @@
  * in row blocks and counts bit-identical rows with the same code as the
  * training experiments (`src/analysis/black_holes.ts`), without decoding the
  * stored dtype. Tied vs untied heads are detected, and token strings are
- * attached when a `tokenizer.json` sits beside the weights.
+ * attached when a `tokenizer.json` sits beside the weights. Rows holding NaN
+ * or ±Inf are never counted as black holes; they are listed apart.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
 } from "../io/safetensors.ts";
 import {
   findBlackHolesStreaming,
+  type FloatDtype,
   type StreamingOptions,
 } from "../analysis/black_holes.ts";
 import { CensusError } from "./census_error.ts";
@@ -56,12 +58,20 @@ export const UNEMBEDDING_NAMES: readonly string[] = [
 /** Dtypes the census compares (bit-exact, in their stored encoding). */
 export const CENSUS_DTYPES: readonly Dtype[] = ["BF16", "F16", "F32", "F64"];
 
-/** Options of {@linkcode runCensus}. */
-export interface CensusOptions extends StreamingOptions {
+/** Options of {@linkcode runCensus} (the dtype is each tensor's own). */
+export interface CensusOptions extends Omit<StreamingOptions, "dtype"> {
   /** Analyse exactly these tensors instead of looking for the usual names. */
   tensors?: readonly string[];
   /** Look for `tokenizer.json` beside the weights (default true). */
   tokenizer?: boolean;
+  /**
+   * Called once the headers and `tokenizer.json` are read, before any tensor
+   * data is read (even by the tied-head check), with the path of every file the census reads: the
+   * safetensors files, the shard index and `tokenizer.json` when they exist.
+   * An exception it throws ends the census (e.g. the CLI refusing an `--out`
+   * that names an input).
+   */
+  beforeScan?: (inputs: readonly string[]) => void | Promise<void>;
 }
 
 /** A cluster with its token strings. */
@@ -86,14 +96,21 @@ export interface TensorCensus {
   dtype: Dtype;
   /** `[rows, cols]`. */
   shape: number[];
-  /** Distinct row vectors. */
+  /** Distinct row vectors among the finite rows. */
   distinct: number;
-  /** Clusters: distinct vectors held by >= 2 rows. */
+  /** Clusters: distinct vectors held by >= 2 finite rows. */
   C: number;
   /** Rows in clusters. */
   P: number;
   /** All clusters, largest first (ties: smallest token id first). */
   clusters: CensusCluster[];
+  /**
+   * Rows (token ids), ascending, holding at least one NaN or ±Inf: excluded
+   * from the clusters, `C`, `P` and `distinct`.
+   */
+  nonFinite: number[];
+  /** Token strings of `nonFinite` (`null`: id not named); absent without tokenizer. */
+  nonFiniteLabels?: (string | null)[];
   /** Seconds spent reading and hashing this tensor. */
   seconds: number;
 }
@@ -116,6 +133,11 @@ export interface CensusReport {
   index: string | null;
   /** The tokenizer used for labels, if any. */
   tokenizer: { path: string; tokens: number } | null;
+  /**
+   * A `tokenizer.json` that is present but unusable (then `tokenizer` is
+   * `null` and token ids are shown without strings), else `null`.
+   */
+  tokenizerError: { path: string; reason: string } | null;
   /** Tied or untied output head. */
   tying: Tying;
   /** One entry per analysed tensor. */
@@ -175,7 +197,7 @@ async function analyse(
       file.readRows(name, start, count, { into }),
     readRowsSync: (start, count, into) =>
       file.readRowsSync(name, start, count, { into }),
-  }, options);
+  }, { ...options, dtype: dtype as FloatDtype });
   const seconds = (performance.now() - t0) / 1000;
   return {
     name,
@@ -191,6 +213,10 @@ async function analyse(
         ? c
         : { ...c, labels: c.tokens.map((id) => tokens.label(id)) }
     ),
+    nonFinite: report.nonFinite,
+    ...(tokens === null ? {} : {
+      nonFiniteLabels: report.nonFinite.map((id) => tokens.label(id)),
+    }),
     seconds,
   };
 }
@@ -271,13 +297,21 @@ export async function runCensus(
   try {
     const notes: string[] = [];
     let tokens: TokenTable | null = null;
+    let tokenizerError: CensusReport["tokenizerError"] = null;
     if (options.tokenizer !== false) {
       try {
         tokens = await loadTokenizer(weights.dir);
       } catch (e) {
         if (!(e instanceof TokenizerError)) throw e;
-        notes.push(`${e.message}; token strings are not shown`);
+        tokenizerError = { path: e.path, reason: e.reason };
       }
+    }
+    if (options.beforeScan !== undefined) {
+      const inputs = weights.files.map((f) => f.path);
+      if (weights.index !== null) inputs.push(weights.index);
+      const tokenizerPath = tokens?.path ?? tokenizerError?.path;
+      if (tokenizerPath !== undefined) inputs.push(tokenizerPath);
+      await options.beforeScan(inputs);
     }
 
     const plan: Array<{ name: string; role: TensorCensus["role"] }> = [];
@@ -385,6 +419,7 @@ export async function runCensus(
       tokenizer: tokens === null
         ? null
         : { path: tokens.path, tokens: tokens.size },
+      tokenizerError,
       tying,
       tensors,
       notes,

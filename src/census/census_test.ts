@@ -365,8 +365,16 @@ Deno.test("runCensus() keeps going with a broken tokenizer.json and says so", as
     const report = await runCensus(dir);
     assert.equal(report.tokenizer, null);
     assert.equal(report.tensors[0].clusters[0].labels, undefined);
-    assert.equal(report.notes.length, 1);
-    assert.match(report.notes[0], /tokenizer\.json: not valid JSON.*not shown/);
+    assert.deepEqual(clustersOf(report), EXPECTED_CLUSTERS);
+    // Reported once, in its own field (not also as a note).
+    assert.equal(report.tokenizerError?.path, `${dir}/tokenizer.json`);
+    assert.match(report.tokenizerError?.reason ?? "", /^not valid JSON/);
+    assert.deepEqual(report.notes, []);
+    // A folder named tokenizer.json is unusable too, not absent.
+    await Deno.remove(`${dir}/tokenizer.json`);
+    await Deno.mkdir(`${dir}/tokenizer.json`);
+    const folder = await runCensus(dir);
+    assert.match(folder.tokenizerError?.reason ?? "", /^cannot read/);
   });
 });
 
@@ -506,5 +514,341 @@ Deno.test("census CLI: --json, summary and --out report", async () => {
     assert.ok(!md.includes("| 3 | 2 |"), "--top 2 lists two clusters");
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(left, ["model.safetensors", "report.md"]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Non-finite rows, --out safety, usage and other mistakes.
+// ---------------------------------------------------------------------------
+
+/** Top 16 bits of NaN / +Inf, and element size, per stored format. */
+const FLOATS = {
+  BF16: { size: 2, nan: 0x7fc0, inf: 0x7f80 },
+  F16: { size: 2, nan: 0x7e00, inf: 0x7c00 },
+  F32: { size: 4, nan: 0x7fc0, inf: 0x7f80 },
+  F64: { size: 8, nan: 0x7ff8, inf: 0x7ff0 },
+} as const;
+
+/**
+ * The planted [20, 8-byte] embedding with, on top, rows 11, 12, 13 one
+ * identical all-NaN vector and rows 14, 15 one identical vector with -Inf
+ * in its last element: neither may form a cluster.
+ */
+function withNonFinite(dtype: keyof typeof FLOATS): Uint8Array {
+  const { size, nan, inf } = FLOATS[dtype];
+  const bytes = plantedEmbedding();
+  const view = new DataView(bytes.buffer);
+  for (const r of [11, 12, 13]) {
+    bytes.fill(0, r * ROW_BYTES, (r + 1) * ROW_BYTES);
+    for (let e = 0; e < ROW_BYTES / size; e++) {
+      view.setUint16(r * ROW_BYTES + e * size + size - 2, nan, true);
+    }
+  }
+  for (const r of [14, 15]) {
+    bytes.fill(7, r * ROW_BYTES, (r + 1) * ROW_BYTES);
+    view.setUint16((r + 1) * ROW_BYTES - 2, 0x8000 | inf, true);
+  }
+  return bytes;
+}
+
+Deno.test("runCensus() never counts NaN/Inf rows as black holes, in any float dtype", async () => {
+  await withTempDir(async (dir) => {
+    for (const dtype of ["BF16", "F16", "F32", "F64"] as const) {
+      const path = `${dir}/${dtype}.safetensors`;
+      await writeSafetensors(path, {
+        "model.embed_tokens.weight": {
+          dtype,
+          shape: [ROWS, ROW_BYTES / FLOATS[dtype].size],
+          data: withNonFinite(dtype),
+        },
+      });
+      const report = await runCensus(path, { blockBytes: 3 * ROW_BYTES });
+      const t = report.tensors[0];
+      assert.deepEqual(clustersOf(report), EXPECTED_CLUSTERS, dtype);
+      assert.equal(t.C, 3, dtype);
+      assert.equal(t.P, 9, dtype);
+      assert.deepEqual(t.nonFinite, [11, 12, 13, 14, 15], dtype);
+      assert.equal(t.distinct, ROWS - 5 - 9 + 3, dtype);
+      assert.equal(t.nonFiniteLabels, undefined); // no tokenizer
+    }
+  });
+});
+
+Deno.test("runCensus() of a diverged model (every row the same NaN) finds no black hole", async () => {
+  await withTempDir(async (dir) => {
+    // 128 rows and, separately, 20,000 rows of 64 bytes (SIMD kernel path).
+    for (const rows of [128, 20_000]) {
+      const data = new Uint16Array(rows * 32).fill(0x7fc0); // BF16 NaN
+      await writeSafetensors(`${dir}/model.safetensors`, {
+        "model.embed_tokens.weight": {
+          dtype: "BF16",
+          shape: [rows, 32],
+          data: new Uint8Array(data.buffer),
+        },
+      });
+      const vocab: Record<string, number> = { "a": 0, "b": 1 };
+      await Deno.writeTextFile(
+        `${dir}/tokenizer.json`,
+        JSON.stringify({ model: { vocab } }),
+      );
+      const report = await runCensus(dir);
+      const t = report.tensors[0];
+      assert.equal(t.C, 0);
+      assert.equal(t.P, 0);
+      assert.equal(t.distinct, 0);
+      assert.deepEqual(t.clusters, []);
+      assert.equal(t.nonFinite.length, rows);
+      assert.equal(t.nonFinite[rows - 1], rows - 1);
+      assert.deepEqual(t.nonFiniteLabels?.slice(0, 3), ["a", "b", null]);
+    }
+  });
+});
+
+Deno.test("runCensus() hands every input file to beforeScan before reading tensor data", async () => {
+  await withTempDir(async (dir) => {
+    await writeSafetensors(`${dir}/a.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    await writeSafetensors(`${dir}/b.safetensors`, {
+      "lm_head.weight": emb(plantedEmbedding()),
+    });
+    await Deno.writeTextFile(
+      `${dir}/model.safetensors.index.json`,
+      JSON.stringify({
+        weight_map: {
+          "model.embed_tokens.weight": "a.safetensors",
+          "lm_head.weight": "b.safetensors",
+        },
+      }),
+    );
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, "garbage");
+    let seen: readonly string[] = [];
+    await assert.rejects(
+      runCensus(dir, {
+        beforeScan: (inputs) => {
+          seen = inputs;
+          throw new Error("stop here");
+        },
+      }),
+      /stop here/,
+    );
+    assert.deepEqual(seen, [
+      `${dir}/a.safetensors`,
+      `${dir}/b.safetensors`,
+      `${dir}/model.safetensors.index.json`,
+      `${dir}/tokenizer.json`,
+    ]);
+  });
+});
+
+/** Asserts exactly one stderr line, starting "error: " and matching. */
+function assertSingleErrorLine(stderr: string, pattern: RegExp) {
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line: ${stderr}`);
+  assert.ok(lines[0].startsWith("error: "), stderr);
+  assert.match(lines[0], pattern);
+}
+
+Deno.test("census CLI: --out never overwrites an input, through any name", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/model.safetensors`;
+    await writeSafetensors(model, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    await Deno.writeTextFile(
+      `${dir}/tokenizer.json`,
+      JSON.stringify({ model: { vocab: { a: 0 } } }),
+    );
+    const original = await Deno.readFile(model);
+    const tokenizer = await Deno.readTextFile(`${dir}/tokenizer.json`);
+    await Deno.mkdir(`${dir}/elsewhere`);
+    await Deno.symlink(model, `${dir}/elsewhere/link.md`);
+    await Deno.link(model, `${dir}/elsewhere/hard.md`);
+    await Deno.symlink(dir, `${dir}/elsewhere/dirlink`);
+    const cases: Array<[string[], RegExp]> = [
+      [[model, "--out", model], /is an input of this census/],
+      [[model, "--out", model, "--force"], /is an input of this census/],
+      [[model, "--out", `${dir}/elsewhere/link.md`, "--force"], /same file as/],
+      [[model, "--out", `${dir}/elsewhere/hard.md`, "--force"], /same file as/],
+      [
+        [`${dir}/elsewhere/dirlink`, "--out", `${dir}/tokenizer.json`],
+        /same file as .*tokenizer\.json, an input/,
+      ],
+      [[dir, "--out", `${dir}/tokenizer.json`, "--force"], /an input/],
+      [
+        [dir, "--out", `${dir}/./model.safetensors`],
+        /same file as .*, an input/,
+      ],
+      [[dir, "--out", `${dir}/new.safetensors`], /\.safetensors name/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assertSingleErrorLine(r.stderr, pattern);
+      assert.equal(r.stdout, "");
+    }
+    assert.deepEqual(await Deno.readFile(model), original);
+    assert.equal(await Deno.readTextFile(`${dir}/tokenizer.json`), tokenizer);
+  });
+});
+
+Deno.test("census CLI: --out replaces only census reports unless --force", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/model.safetensors`;
+    await writeSafetensors(model, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    const notes = `${dir}/notes.md`;
+    await Deno.writeTextFile(notes, "# my notes\n");
+    const refused = await runCli([model, "--out", notes]);
+    assert.equal(refused.code, 2);
+    assertSingleErrorLine(
+      refused.stderr,
+      /notes\.md exists and is not a census report; pass --force/,
+    );
+    assert.equal(await Deno.readTextFile(notes), "# my notes\n");
+    // A hand-written page that merely starts like a census report.
+    const page = `${dir}/census.md`;
+    await Deno.writeTextFile(
+      page,
+      "# Census: black holes in real checkpoints\n",
+    );
+    assert.equal((await runCli([model, "--out", page])).code, 2);
+
+    const forced = await runCli([model, "--out", notes, "--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(
+      await Deno.readTextFile(notes),
+      /^# Census: `model\.safetensors`/,
+    );
+    // Now a census report: replaced without --force, and so is a --json one.
+    const again = await runCli([model, "--out", notes, "--top", "1"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(await Deno.readTextFile(notes), /The 1 largest/);
+    const json = `${dir}/report.json`;
+    const printed = await runCli([model, "--json"]);
+    await Deno.writeTextFile(json, printed.stdout);
+    const overJson = await runCli([model, "--out", json]);
+    assert.equal(overJson.code, 0, overJson.stderr);
+    assert.match(await Deno.readTextFile(json), /^# Census: /);
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, [
+      "census.md",
+      "model.safetensors",
+      "notes.md",
+      "report.json",
+    ]);
+  });
+});
+
+Deno.test("census CLI: --out is checked before the model is even opened", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/file`, "x");
+    // The model path does not exist: a bad --out must still be what is
+    // reported (exit 2), as it is checked first.
+    const missing = `${dir}/no-model`;
+    const cases: Array<[string, RegExp]> = [
+      [dir, /is a folder/],
+      [`${dir}/sub/`, /names a folder/],
+      [`${dir}/absent/r.md`, /folder .*absent does not exist/],
+      [`${dir}/file/r.md`, /cannot access|is not a folder/],
+      ["/dev/null", /not a regular file/],
+    ];
+    for (const [out, pattern] of cases) {
+      const r = await runCli([missing, "--out", out]);
+      assert.equal(r.code, 2, `--out ${out}: ${r.stderr}`);
+      assertSingleErrorLine(r.stderr, pattern);
+    }
+    const force = await runCli([missing, "--force"]);
+    assert.equal(force.code, 2);
+    assertSingleErrorLine(force.stderr, /--force only applies to --out/);
+  });
+});
+
+Deno.test("census CLI: an unknown option is one line listing the valid options", async () => {
+  const r = await runCli(["x.safetensors", "--bogus"]);
+  assert.equal(r.code, 2);
+  assertSingleErrorLine(r.stderr, /'--bogus'/);
+  for (const name of ["tensor", "json", "out", "force", "top", "help"]) {
+    assert.ok(
+      r.stderr.includes(`--${name}`),
+      `${name} not listed: ${r.stderr}`,
+    );
+  }
+  assert.equal(r.stdout, "");
+});
+
+Deno.test("census CLI: a garbage tokenizer.json is one warning, never 'absent'", async () => {
+  await withTempDir(async (dir) => {
+    await writeSafetensors(`${dir}/model.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, "\u0000garbage");
+    const r = await runCli([dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout.split("tokenizer.json").length - 1, 1, r.stdout);
+    assert.match(
+      r.stdout,
+      /^ {2}tokenizer: {3}warning: .*tokenizer\.json: not valid JSON .*; ignored, token ids are shown instead$/m,
+    );
+    assert.ok(!/no tokenizer\.json|none/.test(r.stdout), r.stdout);
+    assert.match(r.stdout, /1\. +4 rows: 7, 8, 9, 10$/m); // numeric ids
+  });
+});
+
+Deno.test("census CLI: NaN/Inf rows are listed apart in the summary, JSON and report", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/model.safetensors`;
+    await writeSafetensors(model, {
+      "model.embed_tokens.weight": emb(withNonFinite("BF16")),
+    });
+    const out = `${dir}/r.md`;
+    const r = await runCli([model, "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /C = 3 clusters, P = 9 rows; 9 distinct finite rows of 20/,
+    );
+    assert.match(
+      r.stdout,
+      /^ {2}5 rows hold NaN\/Inf values \(excluded from clusters\): 11, 12, 13, 14, 15$/m,
+    );
+    assert.match(
+      await Deno.readTextFile(out),
+      /^\*\*5 rows hold NaN\/Inf values \(excluded from clusters\):\*\* `11`, `12`, `13`, `14`, `15`$/m,
+    );
+    const json = JSON.parse((await runCli([model, "--json"])).stdout);
+    assert.deepEqual(json.tensors[0].nonFinite, [11, 12, 13, 14, 15]);
+    assert.equal(json.tensors[0].C, 3);
+  });
+});
+
+Deno.test("census CLI: other mistakes are one error line, never a stack trace", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/empty`);
+    await Deno.mkdir(`${dir}/odd/model.safetensors`, { recursive: true });
+    const fifo = `${dir}/fifo`;
+    await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    await writeSafetensors(`${dir}/m.safetensors`, {
+      "model.embed_tokens.weight": emb(plantedEmbedding()),
+    });
+    const cases: Array<[string[], number, RegExp]> = [
+      [[""], 2, /<path> is empty/],
+      [[`${dir}/empty`], 1, /no \.safetensors file/],
+      [[`${dir}/odd`], 1, /model\.safetensors is not a file/],
+      [[fifo], 1, /not a file or folder/],
+      [[`${dir}/m.safetensors`, "--tensor", ""], 1, /no tensor named ""/],
+      [[`${dir}/m.safetensors`, "--top"], 2, /--top/],
+      [[`${dir}/m.safetensors`, "--top", "1e3"], 2, /--top must be/],
+      [[`${dir}/m.safetensors`, "--json=yes"], 2, /--json/],
+      [["a", "b"], 2, /expected one <path>, got 2/],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const r = await runCli(args);
+      assert.equal(r.code, code, `${JSON.stringify(args)}: ${r.stderr}`);
+      assertSingleErrorLine(r.stderr, pattern);
+      assert.ok(!/\n\s+at /.test(r.stderr), r.stderr);
+    }
   });
 });

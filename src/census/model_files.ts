@@ -159,14 +159,30 @@ export async function openModelWeights(path: string): Promise<ModelWeights> {
       }
     } else {
       const single = join(path, "model.safetensors");
-      if (await statOrNull(single) !== null) {
+      const singleStat = await statOrNull(single);
+      if (singleStat !== null) {
+        if (!singleStat.isFile) {
+          throw new CensusError("no-weights", `${single} is not a file`);
+        }
         shardPaths = [single];
       } else {
         shardPaths = [];
-        for await (const e of Deno.readDir(path)) {
-          if (e.isFile && e.name.endsWith(".safetensors")) {
-            shardPaths.push(join(path, e.name));
+        try {
+          for await (const e of Deno.readDir(path)) {
+            if (!e.name.endsWith(".safetensors")) continue;
+            // Symlinks count when they lead to a file (shards are often
+            // links into a download cache); broken ones are skipped.
+            const p = join(path, e.name);
+            const target = e.isSymlink
+              ? await Deno.stat(p).catch(() => null) // dangling or a loop
+              : null;
+            if (e.isFile || target?.isFile) shardPaths.push(p);
           }
+        } catch (e) {
+          throw new CensusError(
+            "io",
+            `cannot list ${path} (${(e as Error).message})`,
+          );
         }
         shardPaths.sort();
         if (shardPaths.length === 0) {

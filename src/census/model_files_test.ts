@@ -91,3 +91,40 @@ Deno.test("openModelWeights() follows an index to its shards", async () => {
     }
   });
 });
+
+Deno.test("openModelWeights() follows symlinked shards in a folder without an index", async () => {
+  await withTempDir(async (dir) => {
+    // Shards live in a cache folder; the model folder holds links to them
+    // (as Hugging Face's snapshot folders do), plus a dangling link.
+    await Deno.mkdir(`${dir}/blobs`);
+    await Deno.mkdir(`${dir}/model`);
+    await writeSafetensors(`${dir}/blobs/1`, { x: u8(1) });
+    await writeSafetensors(`${dir}/blobs/2`, { y: u8(2) });
+    await Deno.symlink(`${dir}/blobs/1`, `${dir}/model/part-1.safetensors`);
+    await Deno.symlink("../blobs/2", `${dir}/model/part-2.safetensors`);
+    await Deno.symlink(`${dir}/gone`, `${dir}/model/part-3.safetensors`);
+    await Deno.symlink(`${dir}/blobs`, `${dir}/model/dir.safetensors`);
+    const w = await openModelWeights(`${dir}/model`);
+    try {
+      assert.deepEqual(w.files.map((f) => f.path), [
+        `${dir}/model/part-1.safetensors`,
+        `${dir}/model/part-2.safetensors`,
+      ]);
+      assert.equal(
+        w.tensorFile.get("y")?.path,
+        `${dir}/model/part-2.safetensors`,
+      );
+    } finally {
+      w.close();
+    }
+    // A single symlinked model.safetensors was always followed; a folder
+    // under that name is refused with a clear message.
+    await Deno.mkdir(`${dir}/odd/model.safetensors`, { recursive: true });
+    await assert.rejects(
+      openModelWeights(`${dir}/odd`),
+      (e: unknown) =>
+        e instanceof CensusError && e.code === "no-weights" &&
+        /model\.safetensors is not a file/.test(e.message),
+    );
+  });
+});

@@ -52,6 +52,27 @@ function tokenList(cluster: CensusCluster, shown: number): string {
   return parts.join(", ") + (more > 0 ? `, ... (+${fmt(more)})` : "");
 }
 
+/** The non-finite rows of a tensor as a pseudo-cluster, for listing. */
+function nonFiniteRows(t: TensorCensus): CensusCluster {
+  return {
+    population: t.nonFinite.length,
+    tokens: t.nonFinite,
+    ...(t.nonFiniteLabels === undefined ? {} : { labels: t.nonFiniteLabels }),
+  };
+}
+
+/** "3 rows hold" / "1 row holds". */
+function rowsHold(n: number): string {
+  return n === 1 ? "1 row holds" : `${fmt(n)} rows hold`;
+}
+
+/** The lead of the line listing non-finite rows. */
+function nonFiniteLead(t: TensorCensus): string {
+  return `${
+    rowsHold(t.nonFinite.length)
+  } NaN/Inf values (excluded from clusters)`;
+}
+
 function roleText(role: TensorCensus["role"]): string {
   return role === "embedding+unembedding" ? "embedding and output head" : role;
 }
@@ -89,11 +110,14 @@ export function censusText(
 ): string {
   const top = options.top ?? 10;
   const perCluster = options.tokensPerCluster ?? 8;
+  const bad = report.tokenizerError;
   const lines = [
     `census of ${report.path}`,
     `  weights:     ${weightsText(report)}`,
     `  tokenizer:   ${
-      report.tokenizer === null
+      bad !== null
+        ? `warning: ${bad.path}: ${bad.reason}; ignored, token ids are shown instead`
+        : report.tokenizer === null
         ? "none (no tokenizer.json beside the weights)"
         : `${report.tokenizer.path} (${fmt(report.tokenizer.tokens)} tokens)`
     }`,
@@ -108,8 +132,15 @@ export function censusText(
       })`,
       `  C = ${fmt(t.C)} clusters, P = ${fmt(t.P)} rows; ${
         fmt(t.distinct)
-      } distinct rows of ${fmt(t.shape[0])}`,
+      } distinct ${t.nonFinite.length > 0 ? "finite " : ""}rows of ${
+        fmt(t.shape[0])
+      }`,
     );
+    if (t.nonFinite.length > 0) {
+      lines.push(
+        `  ${nonFiniteLead(t)}: ${tokenList(nonFiniteRows(t), perCluster)}`,
+      );
+    }
     if (t.C > 0) {
       const n = Math.min(top, t.C);
       lines.push(`  largest clusters (${n} of ${fmt(t.C)}):`);
@@ -173,7 +204,13 @@ export function censusMarkdown(
     `| Path | ${mdCode(report.path)} |`,
     `| Weights | ${mdCode(weightsText(report))} |`,
     `| Tokenizer | ${
-      report.tokenizer === null
+      report.tokenizerError !== null
+        ? `**invalid**, ignored: ${
+          mdCode(basename(report.tokenizerError.path))
+        } (${
+          mdCode(report.tokenizerError.reason)
+        }); token ids are shown instead`
+        : report.tokenizer === null
         ? "none (no `tokenizer.json` beside the weights)"
         : `${mdCode(basename(report.tokenizer.path))}, ${
           fmt(report.tokenizer.tokens)
@@ -202,8 +239,19 @@ export function censusMarkdown(
   }
   for (const t of report.tensors) {
     out.push("", `## ${mdCode(t.name)}`, "");
+    const nonFinite = t.nonFinite.length === 0 ? [] : [
+      "",
+      `**${nonFiniteLead(t)}:** ${mdTokens(nonFiniteRows(t), perCluster)}`,
+    ];
     if (t.C === 0) {
-      out.push(`All ${fmt(t.shape[0])} rows are distinct: no black holes.`);
+      out.push(
+        t.nonFinite.length === 0
+          ? `All ${fmt(t.shape[0])} rows are distinct: no black holes.`
+          : `No black holes among the ${
+            fmt(t.shape[0] - t.nonFinite.length)
+          } finite rows.`,
+        ...nonFinite,
+      );
       continue;
     }
     const n = Math.min(top, t.C);
@@ -224,6 +272,7 @@ export function censusMarkdown(
         `| ${i + 1} | ${fmt(c.population)} | ${mdTokens(c, perCluster)} |`,
       );
     });
+    out.push(...nonFinite);
   }
   out.push(
     "",
@@ -255,6 +304,42 @@ export function censusMarkdown(
     "",
   );
   return out.join("\n");
+}
+
+/**
+ * Whether `text` is a report the census wrote: a Markdown report from
+ * `--out` (first line `# Census: `name``, a Provenance table ending with the
+ * census time) or the `--json` output (an object with the fields of
+ * {@linkcode CensusReport}). `deno task census --out` replaces such a file
+ * without `--force`, and no other.
+ *
+ * @example
+ * ```ts
+ * import { isCensusReportText } from "./report.ts";
+ * isCensusReportText("# Census: black holes in real checkpoints\n"); // false
+ * isCensusReportText("{}"); // false
+ * ```
+ */
+export function isCensusReportText(text: string): boolean {
+  if (text.startsWith("# Census: `")) {
+    const first = text.slice(0, text.indexOf("\n"));
+    return /^# Census: `.*`$/.test(first) &&
+      text.includes("\n## Provenance\n") &&
+      /\n\| Census time \| \d+\.\d\d s \|\n/.test(text);
+  }
+  if (!text.trimStart().startsWith("{")) return false;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const r = json as Partial<Record<keyof CensusReport, unknown>> | null;
+  return typeof r === "object" && r !== null && !Array.isArray(r) &&
+    typeof r.path === "string" && Array.isArray(r.files) &&
+    Array.isArray(r.tensors) && Array.isArray(r.notes) &&
+    typeof r.tying === "object" && r.tying !== null &&
+    typeof r.seconds === "number";
 }
 
 /**

@@ -20,12 +20,29 @@ export interface TokenTable {
   label(id: number): string | null;
 }
 
-/** `tokenizer.json` is present but unusable. */
+/**
+ * `tokenizer.json` is present but unusable. The message is
+ * `<path>: <reason>`.
+ *
+ * @example
+ * ```ts
+ * import { TokenizerError } from "./tokenizer.ts";
+ * const e = new TokenizerError("m/tokenizer.json", "not a JSON object");
+ * e.message; // "m/tokenizer.json: not a JSON object"
+ * ```
+ */
 export class TokenizerError extends Error {
+  /** The file. */
+  readonly path: string;
+  /** What is wrong with it. */
+  readonly reason: string;
+
   /** Builds the error. */
-  constructor(message: string) {
-    super(message);
+  constructor(path: string, reason: string) {
+    super(`${path}: ${reason}`);
     this.name = "TokenizerError";
+    this.path = path;
+    this.reason = reason;
   }
 }
 
@@ -52,16 +69,14 @@ export function parseTokenizerJson(
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new TokenizerError(
-      `${path}: not valid JSON (${(e as Error).message})`,
-    );
+    throw new TokenizerError(path, `not valid JSON (${(e as Error).message})`);
   }
   const root = json as {
     model?: { vocab?: unknown };
     added_tokens?: unknown;
   } | null;
   if (typeof root !== "object" || root === null) {
-    throw new TokenizerError(`${path}: not a JSON object`);
+    throw new TokenizerError(path, "not a JSON object");
   }
   const byId = new Map<number, string>();
   const vocab = root.model?.vocab;
@@ -78,7 +93,8 @@ export function parseTokenizerJson(
     }
   } else {
     throw new TokenizerError(
-      `${path}: no "model.vocab" to read token strings from`,
+      path,
+      'no "model.vocab" to read token strings from',
     );
   }
   if (Array.isArray(root.added_tokens)) {
@@ -107,7 +123,7 @@ export async function loadTokenizer(dir: string): Promise<TokenTable | null> {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw new TokenizerError(`${path}: cannot read (${(e as Error).message})`);
+    throw new TokenizerError(path, `cannot read (${(e as Error).message})`);
   }
   return parseTokenizerJson(text, path);
 }

@@ -1,36 +1,51 @@
 /**
  * `deno task census <path>`: black-hole census of a model on disk.
  *
- * Exit codes: 0 done, 1 the model files are unusable, 2 bad usage.
+ * Exit codes: 0 done, 1 the model files are unusable, 2 bad usage (including
+ * an `--out` that would overwrite an input or a file that is not a census
+ * report). Every failure is one `error: ...` line on stderr.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { SafetensorsError } from "../io/safetensors.ts";
 import { CensusError, runCensus } from "../census/census.ts";
 import {
   censusMarkdown,
   censusText,
+  isCensusReportText,
   writeTextFileAtomic,
 } from "../census/report.ts";
 import { TokenizerError } from "../census/tokenizer.ts";
+import { parseCliArgs, UsageError } from "./errors.ts";
 
 const USAGE =
-  `usage: deno task census <path> [--tensor NAME]... [--json] [--out report.md] [--top N]
+  `usage: deno task census <path> [--tensor NAME]... [--json] [--out report.md [--force]] [--top N]
 
-Counts black holes (bit-identical embedding rows) in a model on disk.
+Counts black holes (bit-identical embedding rows) in a model on disk. Rows
+holding NaN or Inf values are never counted; they are listed apart.
 
   <path>           a .safetensors file, or a Hugging Face model folder
                    (model.safetensors, or shards with model.safetensors.index.json)
   --tensor NAME    analyse this tensor instead of the usual embedding /
                    lm_head names (repeatable)
   --json           print the full result as JSON instead of the summary
-  --out FILE       also write a Markdown report to FILE (atomically)
+  --out FILE       also write a Markdown report to FILE (atomically); FILE
+                   may be new or a previous census report, never an input
+  --force          let --out replace an existing file that is not a census report
   --top N          clusters listed per tensor in the summary and report (default 10)
   -h, --help       show this help`;
 
-class UsageError extends Error {}
+const OPTIONS = {
+  tensor: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  out: { type: "string" },
+  force: { type: "boolean" },
+  top: { type: "string" },
+} as const;
+
+/** Largest existing file `--out` reads to see whether it is a census report. */
+const MAX_REPORT_BYTES = 64 << 20;
 
 function debugRequested(): boolean {
   try {
@@ -42,34 +57,18 @@ function debugRequested(): boolean {
 
 /** Parses arguments; throws UsageError on bad usage. */
 function parse(args: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        tensor: { type: "string", multiple: true },
-        json: { type: "boolean", default: false },
-        out: { type: "string" },
-        top: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCliArgs(args, OPTIONS, true);
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? "missing <path> (a .safetensors file or a model folder)"
+        ? "missing <path> (a .safetensors file or a model folder); see --help"
         : `expected one <path>, got ${positionals.length}: ${
           positionals.join(" ")
         }`,
     );
   }
+  if (positionals[0] === "") throw new UsageError("<path> is empty");
   let top = 10;
   if (values.top !== undefined) {
     top = Number(values.top);
@@ -79,17 +78,155 @@ function parse(args: string[]) {
       );
     }
   }
-  if (values.out !== undefined && values.out === "") {
-    throw new UsageError("--out needs a file name");
+  if (values.out === "") throw new UsageError("--out needs a file name");
+  if (values.force && values.out === undefined) {
+    throw new UsageError("--force only applies to --out FILE");
   }
   return {
     help: false as const,
     path: positionals[0],
     tensors: values.tensor,
-    json: values.json,
+    json: values.json ?? false,
     out: values.out,
+    force: values.force ?? false,
     top,
   };
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : path.slice(0, slash) || "/";
+}
+
+/** `Deno.stat` (following symlinks), null when nothing is there. */
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new UsageError(
+      `--out ${path}: cannot access (${(e as Error).message})`,
+    );
+  }
+}
+
+/**
+ * Checks, before the model is opened, that `--out` can be written: a file
+ * name (not a folder, not a device), in an existing, writable folder.
+ */
+async function checkOutLocation(out: string): Promise<void> {
+  if (out.endsWith("/")) {
+    throw new UsageError(`--out ${out} names a folder; give a file name`);
+  }
+  const target = await statOrNull(out);
+  if (target?.isDirectory) {
+    throw new UsageError(`--out ${out} is a folder; give a file name`);
+  }
+  if (target !== null && !target.isFile) {
+    throw new UsageError(`--out ${out} exists and is not a regular file`);
+  }
+  const parent = dirname(out);
+  const folder = await statOrNull(parent);
+  if (folder === null || !folder.isDirectory) {
+    throw new UsageError(
+      `--out ${out}: folder ${parent} ${
+        folder === null ? "does not exist" : "is not a folder"
+      }`,
+    );
+  }
+  try {
+    // No access(2) in Deno: create (and remove) a file where the report goes.
+    const probe = await Deno.makeTempFile({
+      dir: parent,
+      prefix: ".census-probe-",
+    });
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new UsageError(
+      `--out ${out}: cannot write in ${parent} (${(e as Error).message})`,
+    );
+  }
+}
+
+async function realPathOrNull(path: string): Promise<string | null> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the file at `path` holds a census report (Markdown or JSON). */
+async function holdsCensusReport(
+  path: string,
+  info: Deno.FileInfo,
+): Promise<boolean> {
+  if (info.size > MAX_REPORT_BYTES) return false;
+  try {
+    const bytes = await Deno.readFile(path);
+    return isCensusReportText(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+    );
+  } catch {
+    return false; // unreadable or not UTF-8: not a report we wrote
+  }
+}
+
+/**
+ * Checks that `--out` is none of the census's `inputs` (same real path, or
+ * same device and inode: symlinks and hard links too), is not named like
+ * weights, and, unless `force`, that an existing file there is a previous
+ * census report.
+ */
+async function checkOutTarget(
+  out: string,
+  inputs: readonly string[],
+  force: boolean,
+): Promise<void> {
+  const target = await statOrNull(out);
+  if (target !== null) {
+    const input = await sameFileAs(out, target, inputs);
+    if (input !== undefined) {
+      throw new UsageError(
+        `--out ${out} is ${
+          input === out ? "" : `the same file as ${input}, `
+        }an input of this census; refusing to overwrite it`,
+      );
+    }
+  }
+  if (out.endsWith(".safetensors")) {
+    throw new UsageError(
+      `--out ${out}: the report is Markdown; refusing a .safetensors name`,
+    );
+  }
+  if (target === null) return;
+  if (!target.isFile) {
+    throw new UsageError(`--out ${out} exists and is not a regular file`);
+  }
+  if (!force && !await holdsCensusReport(out, target)) {
+    throw new UsageError(
+      `--out ${out} exists and is not a census report; pass --force to replace it`,
+    );
+  }
+}
+
+/** The first of `inputs` that is the file at `path` (stat: `info`), if any. */
+async function sameFileAs(
+  path: string,
+  info: Deno.FileInfo,
+  inputs: readonly string[],
+): Promise<string | undefined> {
+  const real = await realPathOrNull(path);
+  for (const input of inputs) {
+    const other = await Deno.stat(input).catch(() => null);
+    if (other === null) continue;
+    const sameInode = info.ino !== null && other.ino !== null &&
+      info.dev === other.dev && info.ino === other.ino;
+    if (sameInode || (real !== null && real === await realPathOrNull(input))) {
+      return input;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -103,43 +240,55 @@ function parse(args: string[]) {
  * ```
  */
 export async function censusMain(args: string[]): Promise<number> {
-  let opts: ReturnType<typeof parse>;
   try {
-    opts = parse(args);
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    console.error("run with --help for usage");
-    return 2;
-  }
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  try {
-    const report = await runCensus(opts.path, { tensors: opts.tensors });
-    if (opts.out !== undefined) {
+    const opts = parse(args);
+    if (opts.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const out = opts.out;
+    if (out !== undefined) await checkOutLocation(out);
+    let inputs: readonly string[] = [];
+    const report = await runCensus(opts.path, {
+      tensors: opts.tensors,
+      beforeScan: out === undefined ? undefined : async (files) => {
+        inputs = files;
+        await checkOutTarget(out, files, opts.force);
+      },
+    });
+    if (out !== undefined) {
+      // Again, in case the file appeared while the model was read.
+      await checkOutTarget(out, inputs, opts.force);
       const command = ["deno task census", ...args].join(" ");
       await writeTextFileAtomic(
-        opts.out,
+        out,
         censusMarkdown(report, { top: opts.top, command }),
       );
     }
     if (opts.json) console.log(JSON.stringify(report, null, 2));
     else console.log(censusText(report, { top: opts.top }));
-    if (opts.out !== undefined && !opts.json) {
-      console.log(`report written to ${opts.out}`);
+    if (out !== undefined && !opts.json) {
+      console.log(`report written to ${out}`);
     }
     return 0;
   } catch (e) {
+    const message = String((e as Error)?.message ?? e).replace(
+      /\s*\n\s*/g,
+      " ",
+    );
+    if (e instanceof UsageError) {
+      console.error(`error: ${message}`);
+      return 2;
+    }
     if (
       e instanceof CensusError || e instanceof SafetensorsError ||
       e instanceof TokenizerError
     ) {
-      console.error(`error: ${e.message}`);
+      console.error(`error: ${message}`);
       return 1;
     }
     // Not a known user mistake: still one line, with the stack on request.
-    console.error(`error: unexpected failure: ${(e as Error)?.message ?? e}`);
+    console.error(`error: unexpected failure: ${message}`);
     if (debugRequested()) console.error((e as Error)?.stack);
     return 1;
   }
