@@ -102,12 +102,54 @@ export {
 
 // Experiments and reports.
 export type {
+  CompleteRunRecord,
+  FinalRecord,
+  HistoryFileRecord,
   Hypothesis,
   RunRecord,
+  RunStatus,
+  RunVerdict,
   Tier,
   Verdict,
 } from "./src/experiment/types.ts";
-export { runHypothesis } from "./src/experiment/run.ts";
+export { isComplete } from "./src/experiment/types.ts";
+export {
+  prepareRun,
+  runHypothesis,
+  runHypothesisDetailed,
+  RunStoppedError,
+} from "./src/experiment/run.ts";
+export type {
+  PreparedRun,
+  RunOptions,
+  RunOutcome,
+} from "./src/experiment/run.ts";
+export {
+  ANALYSIS_VERSION,
+  type RunIdentity,
+  runIdentity,
+} from "./src/experiment/run_key.ts";
+export {
+  applyOverrides,
+  type Override,
+  parseOverride,
+} from "./src/experiment/overrides.ts";
+export {
+  readRecord,
+  RecordError,
+  recordPath,
+  recordsOf,
+} from "./src/experiment/records.ts";
+export {
+  readOutcomes,
+  type RecordedOutcome,
+} from "./src/experiment/outcomes.ts";
+export { ConfigError, validateTrainConfig } from "./src/train/validate.ts";
+export {
+  HOST_STREAMS_VERSION,
+  hostStreamsDigest,
+} from "./src/train/host_streams.ts";
+export { DivergedError, type Divergence } from "./src/runtime/divergence.ts";
 export { verdictOf } from "./src/experiment/verdict.ts";
 export { renderHypothesisReport } from "./src/report/markdown.ts";
 export { runCensus } from "./src/census/census.ts";

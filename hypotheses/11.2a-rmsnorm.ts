@@ -19,28 +19,6 @@ float32. Note a detail of the seed that the notebook hides: HF's Trainer
 exempts only \`nn.LayerNorm\` modules and bias-like names from weight decay, so
 the custom RMSNorm weights *are* decayed (policy \`hf-trainer\`).`,
   config: { ...SEED_RUN, model: { ...SEED_RUN.model, norm: "rmsnorm" } },
-  recorded: {
-    smoke: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   expectation: {
     verdict: "null",
     reasoning:

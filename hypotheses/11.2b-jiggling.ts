@@ -24,28 +24,6 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
     ...SEED_RUN,
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
   },
-  recorded: {
-    smoke: {
-      C: 0,
-      P: 0,
-      populations: [],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 6,
-      P: 48,
-      populations: [28, 9, 4, 3, 2, 2],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   expectation: {
     verdict: "positive",
     reasoning:

@@ -20,28 +20,6 @@ the noise stream.`,
     precision: "fp32",
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
   },
-  recorded: {
-    smoke: {
-      C: 0,
-      P: 0,
-      populations: [],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 0,
-      P: 0,
-      populations: [],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   findings: `**Positive, as predicted: complete and immediate dispersal.** After
 the very first noise injection every one of the 128 rows is distinct (C = 0,
 P = 0 at step 1), and no two rows ever coincide again in 10,000 steps. In

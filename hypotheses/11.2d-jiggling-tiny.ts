@@ -18,28 +18,6 @@ Everything else identical, including the noise stream.`,
     ...SEED_RUN,
     noise: { param: "transformer.wte.weight", scale: 3e-8 },
   },
-  recorded: {
-    smoke: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   findings:
     `**Null: the prediction (positive) is refuted.** A hundred times less
 noise than 11.2b does split the black hole, but only briefly: the dead tokens

@@ -26,28 +26,6 @@ all-bf16 model.`,
     noise: { param: "transformer.wte.weight", scale: 3e-6 },
     autocast: true,
   },
-  recorded: {
-    smoke: {
-      C: 0,
-      P: 0,
-      populations: [],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 3,
-      P: 45,
-      populations: [34, 8, 3],
-      verdict: "positive",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   findings: `**Positive; the prediction holds for the clusters but not for the
 escapes.** With bf16 matrix products and gradients the dead tokens end in 3
 shared vectors (34/8/3) instead of 11.2b's 6 (28/9/4/3/2/2): fewer and larger

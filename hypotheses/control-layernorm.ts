@@ -21,28 +21,6 @@ defaults (AdamW, lr 1e-3 decaying linearly to 0 over 10,000 steps, weight
 decay 0.01, clip 1.0), the seeds' double-shifted objective. Nothing is added
 after the optimizer step.`,
   config: SEED_RUN,
-  recorded: {
-    smoke: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 300,
-      tier: "smoke",
-      engineCode: "781321e59a83f3a8",
-    },
-    full: {
-      C: 1,
-      P: 51,
-      populations: [51],
-      verdict: "null",
-      backend: "cpu",
-      steps: 10_000,
-      tier: "full",
-      engineCode: "781321e59a83f3a8",
-    },
-  },
   expectation: {
     verdict: "null",
     reasoning:

@@ -1,7 +1,7 @@
 // The CLIs as a user meets them: subprocesses, exit codes, one-line errors.
 
 import assert from "node:assert/strict";
-import { runScript } from "../testing/helpers.ts";
+import { listDir, runScript, withTempDir } from "../testing/helpers.ts";
 
 function cli(script: string, ...args: string[]) {
   return runScript(new URL(script, import.meta.url).pathname, args);
@@ -36,5 +36,125 @@ Deno.test("run: an unknown hypothesis lists the valid ids", async () => {
 Deno.test("run: --steps beyond the schedule is refused", async () => {
   const r = await cli("run.ts", "control-layernorm", "--steps", "20000");
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--steps must be in 1\.\.10000/);
+  assert.match(r.stderr, /--steps must be an integer >= 1 and <= 10000/);
+});
+
+/** One-line usage error (exit 2) from `run` with these arguments. */
+async function runRefuses(args: string[], message: RegExp): Promise<void> {
+  const r = await cli("run.ts", "control-layernorm", ...args);
+  assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], message);
+  assert.equal(r.stdout, "", "nothing trained");
+}
+
+Deno.test("run: numbers are parsed strictly; a negative one says what is allowed", async () => {
+  for (const v of ["1e1", "0x10", " 20", "2.5"]) {
+    await runRefuses(["--steps", v], /^error: --steps must be an integer/);
+  }
+  await runRefuses(
+    ["--steps", "-5"],
+    /^error: --steps must be an integer >= 1/,
+  );
+  await runRefuses(
+    ["--seed", "1e300"],
+    /^error: --seed must be an integer >= 0/,
+  );
+  await runRefuses(
+    ["--threads", "999"],
+    /^error: --threads must be in 1\.\.\d+ \(this machine has/,
+  );
+});
+
+Deno.test("run: every config field is validated before training, naming the field", async () => {
+  const cases: [string, RegExp][] = [
+    ["adamw.lr=-1e-3", /adamw\.lr must be >= 0/],
+    ["adamw.beta1=2", /adamw\.beta1 must be in \[0, 1\)/],
+    ["adamw.weightDecay=-100", /adamw\.weightDecay must be >= 0/],
+    ["adamw.eps=0", /adamw\.eps must be > 0/],
+    [
+      "decay=nope",
+      /decay must be one of "hf-trainer", "matrices-only", got "nope"/,
+    ],
+    ["adamw.Lr=1", /adamw\.Lr is not a config field/],
+    ["noise.scale=-1", /noise\.scale must be >= 0/],
+    ["adamw.lr=NaN", /adamw\.lr must be a finite number/],
+    ["adamw.lr", /path=value/],
+  ];
+  for (const [set, message] of cases) {
+    await runRefuses(["--set", set, "--steps", "1"], message);
+  }
+});
+
+Deno.test("run: output locations and the corpus are checked before training", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/a-file`;
+    await Deno.writeTextFile(file, "x");
+    await runRefuses(["--out", file, "--steps", "1"], /a-file/);
+    await runRefuses(["--out", "", "--steps", "1"], /--out must not be empty/);
+    await runRefuses(
+      ["--corpus", `${dir}/missing.txt`, "--steps", "1"],
+      /missing\.txt/,
+    );
+    assert.equal(await Deno.readTextFile(file), "x", "the file is untouched");
+  });
+});
+
+Deno.test("run: a diverged run exits 1 with the step and keeps an invalid record", async () => {
+  await withTempDir(async (dir) => {
+    const r = await cli(
+      "run.ts",
+      "control-layernorm",
+      "--steps",
+      "20",
+      "--set",
+      "adamw.lr=1e6",
+      "--backend",
+      "cpu",
+      "--out",
+      dir,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error: diverged at step \d+ \(loss (NaN|\d+)/m);
+    assert.ok(!/verdict=(null|positive)/.test(r.stdout), r.stdout);
+    const [name] = await listDir(`${dir}/control-layernorm`);
+    const record = JSON.parse(
+      await Deno.readTextFile(`${dir}/control-layernorm/${name}`),
+    );
+    assert.equal(record.status, "diverged");
+    assert.equal(record.verdict, "invalid");
+    assert.equal(record.final, null);
+    assert.deepEqual(record.overrides, ["adamw.lr=1000000"]);
+    // Asked again, the cached record gives the same answer, not a verdict.
+    const again = await cli(
+      "run.ts",
+      "control-layernorm",
+      "--steps",
+      "20",
+      "--set",
+      "adamw.lr=1e6",
+      "--backend",
+      "cpu",
+      "--out",
+      dir,
+    );
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /diverged at step/);
+  });
+});
+
+Deno.test("bench: a negative number is the option's value, not 'ambiguous'", async () => {
+  const r = await cli("bench.ts", "--warmup", "-5");
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^error: --warmup must be/);
+  assert.ok(!r.stderr.includes("ambiguous"), r.stderr);
+});
+
+Deno.test("report: a negative number is the option's value, not 'ambiguous'", async () => {
+  const r = await cli("report.ts", "--tier", "-1");
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "error: --tier must be one of: smoke, full\n");
 });

@@ -1,14 +1,19 @@
 /**
  * `deno task report [ids...]`: renders reports/<id>.md (+ SVG plots) for each
  * hypothesis from its committed run records, and the index reports/README.md.
- * Never trains: a hypothesis without records is listed as not run.
+ * Never trains: a hypothesis without records is listed as not run. A
+ * malformed record is an error naming its file, never a silent fall-back to
+ * another tier.
  *
  * @module
  */
 
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
-import { readRecord, RECORDS_DIR } from "../experiment/run.ts";
+import { readOutcomes } from "../experiment/outcomes.ts";
+import { recordsOf } from "../experiment/records.ts";
+import { RECORDS_DIR } from "../experiment/run.ts";
 import type { Hypothesis, RunRecord, Tier } from "../experiment/types.ts";
+import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { writeIndex, writeReport } from "../report/write.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 
@@ -16,7 +21,8 @@ const HELP = `Usage: deno task report [ids...] [options]
 
 Writes reports/<id>.md with its plots for each hypothesis (all by default)
 from the run records in reports/data/, then the index reports/README.md.
-Reports use the full-tier records when present, else the smoke tier's.
+Reports use the full-tier records when the hypothesis has any, else the smoke
+tier's. A malformed record stops the report with its path.
 
 Options:
   --tier smoke|full   use only this tier's records
@@ -28,29 +34,20 @@ Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 
 const REPORTS_DIR = new URL("../../reports", import.meta.url).pathname;
 
-/** All records of one hypothesis at one tier, main seed first. */
-export async function recordsOf(
+/**
+ * The records a report is made of: the given tier's, or the full tier's
+ * when there are any, else the smoke tier's.
+ */
+export async function reportRecords(
   h: Hypothesis,
-  tier: Tier,
+  tier: Tier | undefined,
   dir = RECORDS_DIR,
 ): Promise<RunRecord[]> {
-  const runs: RunRecord[] = [];
-  try {
-    for await (const e of Deno.readDir(`${dir}/${h.id}`)) {
-      // Only whole-tier records (<tier>-seed<N>.json), not shortened runs.
-      if (!e.isFile || !new RegExp(`^${tier}-seed\\d+\\.json$`).test(e.name)) {
-        continue;
-      }
-      const r = await readRecord(`${dir}/${h.id}/${e.name}`);
-      if (r && r.hypothesisId === h.id) runs.push(r);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return runs.sort((a, b) =>
-    (a.seed === h.config.seed ? -1 : 0) - (b.seed === h.config.seed ? -1 : 0) ||
-    a.seed - b.seed
-  );
+  if (tier) return await recordsOf(dir, h.id, tier, h.config.seed);
+  const full = await recordsOf(dir, h.id, "full", h.config.seed);
+  return full.length
+    ? full
+    : await recordsOf(dir, h.id, "smoke", h.config.seed);
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -78,18 +75,25 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const out = values.out ?? REPORTS_DIR;
-  const pick = async (h: Hypothesis) => {
-    if (values.tier) return await recordsOf(h, values.tier as Tier);
-    const full = await recordsOf(h, "full");
-    return full.length ? full : await recordsOf(h, "smoke");
-  };
+  try {
+    await checkOutputDir(out, { what: "--out" });
+  } catch (e) {
+    if (e instanceof OutputLocationError) throw new UsageError(e.message);
+    throw e;
+  }
+  const tier = values.tier as Tier | undefined;
+  // Read every record first: a malformed one stops the command before any
+  // report is rewritten.
+  const all = new Map<string, RunRecord[]>();
+  for (const h of HYPOTHESES) all.set(h.id, await reportRecords(h, tier));
   for (const h of selected) {
-    const runs = await pick(h);
+    const runs = all.get(h.id)!;
     if (!runs.length) {
       console.log(`${h.id}: no run records (run \`deno task run ${h.id}\`)`);
       continue;
     }
-    const written = await writeReport(out, h, runs);
+    const outcomes = await readOutcomes(RECORDS_DIR, h.id);
+    const written = await writeReport(out, h, runs, outcomes);
     console.log(
       `${h.id}: ${runs[0].tier} tier, ${runs.length} run(s) -> ${
         written.join(", ")
@@ -97,10 +101,11 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   // The index always covers every hypothesis.
-  const rows = [];
-  for (const h of HYPOTHESES) {
-    rows.push({ hypothesis: h, runs: await pick(h), file: `${h.id}.md` });
-  }
+  const rows = HYPOTHESES.map((h) => ({
+    hypothesis: h,
+    runs: all.get(h.id)!,
+    file: `${h.id}.md`,
+  }));
   const index = await writeIndex(out, rows);
   console.log(`index -> ${index.join(", ")}`);
   return 0;

@@ -14,6 +14,8 @@ import type { BackendName } from "../runtime/engine.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { progressReporter } from "./progress.ts";
 import { main as report } from "./report.ts";
+import { stopSignal } from "./lifeline.ts";
+import { DivergedError } from "../runtime/divergence.ts";
 
 const HELP = `Usage: deno task reproduce [--tier full|smoke] [--backend NAME]
 
@@ -38,17 +40,36 @@ export async function main(args: string[]): Promise<number> {
   if (!["auto", "cpu", "wasm", "webgpu"].includes(backend)) {
     throw new UsageError("--backend must be one of: auto, cpu, wasm, webgpu");
   }
+  const signal = stopSignal();
+  let diverged = 0;
   for (const h of HYPOTHESES) {
-    const r = await runHypothesis(h, {
-      tier,
-      backend,
-      onStep: progressReporter(`${h.id} ${tier} (${tierSteps(h, tier)} steps)`),
-    });
+    let r;
+    try {
+      r = await runHypothesis(h, {
+        tier,
+        backend,
+        signal,
+        onNote: (note) => console.error(`note: ${note}`),
+        onStep: progressReporter(
+          `${h.id} ${tier} (${tierSteps(h, tier)} steps)`,
+        ),
+      });
+    } catch (e) {
+      if (!(e instanceof DivergedError)) throw e;
+      diverged++;
+      console.error(`${h.id}: invalid, ${e.message}`);
+      continue;
+    }
     console.log(
-      `${h.id}: C=${r.final.C} P=${r.final.P} verdict=${r.verdict} (expected ${h.expectation.verdict})`,
+      `${h.id} [${r.backend}]: C=${r.final?.C} P=${r.final?.P} verdict=${r.verdict} (expected ${h.expectation.verdict})`,
     );
   }
-  return await report(tier === "smoke" ? ["--tier", "smoke"] : []);
+  const reported = await report(tier === "smoke" ? ["--tier", "smoke"] : []);
+  if (diverged > 0) {
+    console.error(`error: ${diverged} run(s) diverged (reported as invalid)`);
+    return 1;
+  }
+  return reported;
 }
 
 if (import.meta.main) await runCli(() => main(Deno.args));

@@ -6,28 +6,60 @@
  */
 
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
-import { RECORDS_DIR, runHypothesis, tierSteps } from "../experiment/run.ts";
+import { type Override, parseOverride } from "../experiment/overrides.ts";
+import {
+  CACHE_DIR,
+  prepareRun,
+  runHypothesisDetailed,
+  type RunOptions,
+  RunStoppedError,
+  tierSteps,
+} from "../experiment/run.ts";
 import type { Tier } from "../experiment/types.ts";
+import { CorpusError } from "../io/corpus.ts";
+import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
+import { sweepStaleTemps } from "../io/temp_files.ts";
+import { DivergedError } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { ConfigError } from "../train/validate.ts";
+import {
+  intOption,
+  parseCliArgs,
+  runCli,
+  threadsOption,
+  UsageError,
+} from "./errors.ts";
+import { stopSignal } from "./lifeline.ts";
 import { progressReporter } from "./progress.ts";
+import { dirname } from "node:path";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]
 
 Trains a hypothesis, analyses its black holes and writes its run record to
-reports/data/<id>/<tier>-seed<seed>.json (history under .cache/history/).
-An unchanged run (same config, steps, corpus and engine code) is not retrained.
+reports/data/<id>/<tier>-seed<seed>-<backend>.json (embedding history under
+.cache/history/). A run whose key matches an existing record is not retrained:
+the key hashes the effective config, steps, corpus bytes, compiled step graph,
+host-side streams, backend, onnxruntime version and analysis version.
 
 Options:
   --tier smoke|full     smoke: the first steps of the run (default); full: all steps
   --steps N             run only the first N steps (overrides the tier)
   --backend NAME        auto (default), cpu, wasm or webgpu
   --seed N              replicate seed (default: the hypothesis's seed)
-  --out DIR             where run records go (default: reports/data)
-  --threads N           cpu backend threads (default: all cores)
+  --set PATH=VALUE      change one config value, e.g. --set adamw.lr=3e-4
+                        --set noise.scale=1e-7 (repeatable; dotted config paths)
+  --corpus FILE         train on another byte corpus (checked like the fixture)
+  --out DIR             where run records go (default: reports/data, or
+                        .cache/records for a run with --set or --corpus)
+  --threads N           cpu backend threads (1..cores; default: all cores)
   --trace               also export a replay trace (.cache/traces/)
   --force               retrain even if a matching record exists
   -h, --help            this help
+
+A run that diverges (NaN/Inf loss, gradient norm or parameter, or a loss above
+10 ln(vocab)) stops at that step and exits 1; its record says "diverged" and
+its verdict is "invalid". Ctrl-C, SIGTERM, or killing the process that started
+the run stop it after the current step; nothing is recorded.
 
 Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 `;
@@ -35,15 +67,19 @@ Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 const TIERS = ["smoke", "full"];
 const BACKENDS = ["auto", "cpu", "wasm", "webgpu"];
 
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(
-      `--${name} must be a non-negative integer, got ${JSON.stringify(v)}`,
-    );
+/** Runs `fn`, turning a user's config, corpus or output mistake into exit 2. */
+async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (
+      e instanceof ConfigError || e instanceof CorpusError ||
+      e instanceof OutputLocationError
+    ) {
+      throw new UsageError(e.message);
+    }
+    throw e;
   }
-  return n;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -52,6 +88,8 @@ export async function main(args: string[]): Promise<number> {
     steps: { type: "string" },
     backend: { type: "string" },
     seed: { type: "string" },
+    set: { type: "string", multiple: true },
+    corpus: { type: "string" },
     out: { type: "string" },
     threads: { type: "string" },
     trace: { type: "boolean" },
@@ -83,42 +121,84 @@ export async function main(args: string[]): Promise<number> {
   if (!BACKENDS.includes(backend)) {
     throw new UsageError(`--backend must be one of: ${BACKENDS.join(", ")}`);
   }
-  const steps = positiveInt("steps", values.steps);
-  if (steps !== undefined && (steps < 1 || steps > h.config.maxSteps)) {
-    throw new UsageError(`--steps must be in 1..${h.config.maxSteps}`);
+  const seed = intOption("seed", values.seed, { min: 0 });
+  const threads = threadsOption(values.threads);
+  let overrides: Override[];
+  try {
+    overrides = (values.set ?? []).map(parseOverride);
+  } catch (e) {
+    throw new UsageError(`--set: ${(e as Error).message}`);
   }
-  const seed = positiveInt("seed", values.seed);
-  const threads = positiveInt("threads", values.threads);
-  const total = steps ?? tierSteps(h, tier);
-  let trained = false;
-  const progress = progressReporter(`${h.id} ${tier} (${total} steps)`);
-  const record = await runHypothesis(h, {
+  // --steps is bounded by the effective config's schedule.
+  const maxSteps = overrides.find((o) => o.path === "maxSteps")?.value;
+  const steps = intOption("steps", values.steps, {
+    min: 1,
+    max: typeof maxSteps === "number" ? maxSteps : h.config.maxSteps,
+  });
+  if (values.corpus === "") throw new UsageError("--corpus must not be empty");
+  if (values.out === "") throw new UsageError("--out must not be empty");
+
+  const options: RunOptions = {
     tier,
     steps,
     seed,
     backend,
     threads,
+    overrides,
+    corpusPath: values.corpus,
     trace: values.trace,
     useCache: !values.force,
-    recordsDir: values.out ?? RECORDS_DIR,
-    onStep: (info) => {
-      trained = true;
-      progress(info);
-    },
+    recordsDir: values.out,
+    signal: stopSignal(),
+    onNote: (note) => console.error(`note: ${note}`),
+  };
+  // Everything that can be wrong with the request is found before training:
+  // config, corpus, backend, and where the outputs go.
+  const prepared = await asUsage(async () => {
+    const p = await prepareRun(h, options);
+    await checkOutputDir(dirname(p.recordFile), { what: "records directory" });
+    await checkOutputDir(`${CACHE_DIR}/history`, {
+      what: "history directory",
+    });
+    return p;
   });
-  const f = record.final;
+  await sweepStaleTemps(`${CACHE_DIR}/history`);
+  await sweepStaleTemps(dirname(prepared.recordFile));
+
+  const total = steps ?? tierSteps(h, tier);
+  const label = `${h.id} ${tier} ${prepared.name.backend}`;
+  const progress = progressReporter(`${label} (${total} steps)`);
+  let outcome;
+  try {
+    outcome = await runHypothesisDetailed(h, { ...options, onStep: progress });
+  } catch (e) {
+    if (e instanceof DivergedError) {
+      console.error(
+        `error: ${e.message}; recorded as invalid in ${prepared.recordFile}`,
+      );
+      return 1;
+    }
+    if (e instanceof RunStoppedError) {
+      console.error(`stopped: ${e.message}`);
+      return 130;
+    }
+    throw e;
+  }
+  const record = outcome.record;
+  const f = record.final!;
+  const variant = record.overrides.length
+    ? ` with ${record.overrides.join(" ")}`
+    : "";
   console.log(
-    `${h.id} [${tier}, ${record.steps} steps, ${record.backend}] ` +
+    `${h.id} [${tier}, ${record.steps} steps, ${record.backend}${variant}] ` +
       `C=${f.C} P=${f.P} populations=${
         f.clusters.map((c) => c.population).join("/") || "-"
       } ` +
       `verdict=${record.verdict} (expected ${h.expectation.verdict}) ` +
       `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${
         (record.wallMs / 1000).toFixed(1)
-      }s${
-        trained
-          ? ""
-          : " (cached record: same config, corpus and engine; --force retrains)"
+      }s -> ${outcome.path}${
+        outcome.cached ? " (cached: same run key; --force retrains)" : ""
       }`,
   );
   return 0;

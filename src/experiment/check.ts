@@ -1,20 +1,29 @@
 /**
  * The regression gate behind `deno test experiments/`: runs a hypothesis at
- * the selected tier and asserts its observed outcome against what was
- * recorded from earlier runs (verdict, C, P, populations) and its loss curve
- * against the committed full run's first steps.
+ * the selected tier and asserts (1) the verdict the test file states, (2) the
+ * exact numbers recorded in `reports/data/<id>/outcomes.json` for this tier,
+ * backend and seed, and (3) the loss curve against the committed full run's
+ * first steps.
  *
  * Tier and backend come from the environment: `HORIZON_TIER=smoke|full`
  * (default smoke) and `HORIZON_BACKEND=auto|cpu|wasm|webgpu` (default cpu,
- * the backend the smoke values were recorded on).
+ * the backend the outcomes were recorded on).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { BackendName } from "../runtime/engine.ts";
-import { readRecord, recordPath, RECORDS_DIR, runHypothesis } from "./run.ts";
-import type { Hypothesis, RunRecord, Tier } from "./types.ts";
+import { findOutcome, readOutcomes } from "./outcomes.ts";
+import { readRecord, recordPath } from "./records.ts";
+import { RECORDS_DIR, runHypothesis } from "./run.ts";
+import {
+  type Hypothesis,
+  isComplete,
+  type RunRecord,
+  type Tier,
+  type Verdict,
+} from "./types.ts";
 import { verdictOf } from "./verdict.ts";
 
 /** Tier selected by HORIZON_TIER. */
@@ -44,26 +53,47 @@ export function selectedBackend(): BackendName | "auto" {
  */
 export const LOSS_PREFIX_RTOL = 1e-4;
 
-/** Asserts one run against the hypothesis's recorded outcome and baseline. */
+/** The verdict a test file states for each tier. */
+export type ExpectedVerdicts = Readonly<Record<Tier, Verdict>>;
+
+/**
+ * Asserts one run against the verdict stated for its tier, the recorded
+ * outcome of its tier/backend/seed, and the committed loss baseline.
+ */
 export async function assertRecorded(
   h: Hypothesis,
   run: RunRecord,
-  tier: Tier,
+  expected: Verdict,
+  recordsDir = RECORDS_DIR,
 ): Promise<void> {
+  const tier = run.tier;
+  assert.ok(
+    isComplete(run),
+    `${h.id} (${tier}): the run diverged (${
+      run.divergence?.quantity ?? "?"
+    } at step ${run.divergence?.step ?? "?"}); it has no verdict`,
+  );
   const dead = run.corpus.deadTokens.length;
   assert.equal(run.verdict, verdictOf(run.final, dead));
-  const rec = h.recorded?.[tier];
-  if (!rec) {
-    throw new Error(
-      `${h.id}: no recorded ${tier} outcome; run \`deno task run ${h.id} --tier ${tier}\` and record it in hypotheses/${h.id}.ts`,
-    );
-  }
   assert.equal(
     run.verdict,
-    rec.verdict,
-    `${h.id} (${tier}): verdict changed from the recorded ${rec.verdict} to ${run.verdict} (C=${run.final.C}, P=${run.final.P})`,
+    expected,
+    `${h.id} (${tier}): expected ${expected}, observed ${run.verdict} (C=${run.final.C}, P=${run.final.P})`,
   );
-  if (run.backend === rec.backend && run.steps === rec.steps) {
+  const outcomes = await readOutcomes(recordsDir, h.id);
+  const atTier = outcomes.filter((o) => o.tier === tier);
+  if (atTier.length === 0) {
+    throw new Error(
+      `${h.id}: no recorded ${tier} outcome; run \`deno task run ${h.id} --tier ${tier}\`, then \`deno task record ${h.id} --tier ${tier}\``,
+    );
+  }
+  const rec = findOutcome(outcomes, tier, run.backend, run.seed);
+  if (rec && rec.steps === run.steps) {
+    assert.equal(
+      rec.verdict,
+      expected,
+      `${h.id}: the recorded ${tier} outcome says ${rec.verdict}, the test expects ${expected}`,
+    );
     const tol = rec.tolerance ?? { C: 0, P: 0 };
     const pops = run.final.clusters.map((c) => c.population);
     assert.ok(
@@ -81,13 +111,14 @@ export async function assertRecorded(
     }
   }
   // Loss baseline: the committed full run (a smoke run is its exact prefix),
-  // else the committed smoke run.
+  // else the committed smoke run, of the same backend and seed.
+  const name = { hypothesisId: h.id, seed: run.seed, backend: run.backend };
   const baseline =
-    await readRecord(recordPath(RECORDS_DIR, h.id, "full", run.seed)) ??
-      await readRecord(recordPath(RECORDS_DIR, h.id, "smoke", run.seed));
-  if (baseline && baseline.backend === run.backend) {
+    await readRecord(recordPath(recordsDir, { ...name, tier: "full" })) ??
+      await readRecord(recordPath(recordsDir, { ...name, tier: "smoke" }));
+  if (baseline) {
     let worst = 0, at = -1;
-    const n = Math.min(run.steps, baseline.steps);
+    const n = Math.min(run.loss.length, baseline.loss.length);
     for (let t = 0; t < n; t++) {
       const rel = Math.abs(run.loss[t] - baseline.loss[t]) /
         Math.abs(baseline.loss[t]);
@@ -104,11 +135,19 @@ export async function assertRecorded(
   }
 }
 
-/** Registers the Deno tests of one hypothesis. */
-export function testHypothesis(h: Hypothesis): void {
+/**
+ * Registers the Deno tests of one hypothesis: its run at the selected tier
+ * reaches `expected[tier]` and reproduces the recorded outcome; declared
+ * replicates (smoke tier) reach it in at least `minAgreeing` seeds.
+ */
+export function gateHypothesis(
+  h: Hypothesis,
+  expected: ExpectedVerdicts,
+): void {
   const tier = selectedTier();
   const backend = selectedBackend();
-  Deno.test(`${h.id}: ${tier} run reproduces the recorded outcome`, async () => {
+  const verdict = expected[tier];
+  Deno.test(`${h.id}: ${tier} run is ${verdict} and reproduces its recorded outcome`, async () => {
     const run = await runHypothesis(h, {
       tier,
       backend,
@@ -116,11 +155,11 @@ export function testHypothesis(h: Hypothesis): void {
       saveRecord: false,
       writeHistory: false,
     });
-    await assertRecorded(h, run, tier);
+    await assertRecorded(h, run, verdict);
   });
   const reps = h.replicates;
   if (reps && tier === "smoke") {
-    Deno.test(`${h.id}: verdict holds in >= ${reps.minAgreeing}/${reps.seeds.length} seeds`, async () => {
+    Deno.test(`${h.id}: ${verdict} in >= ${reps.minAgreeing}/${reps.seeds.length} seeds (${tier})`, async () => {
       const verdicts: string[] = [];
       for (const seed of reps.seeds) {
         const run = await runHypothesis(h, {
@@ -133,11 +172,10 @@ export function testHypothesis(h: Hypothesis): void {
         });
         verdicts.push(run.verdict);
       }
-      const expected = h.recorded?.smoke?.verdict ?? h.expectation.verdict;
-      const agreeing = verdicts.filter((v) => v === expected).length;
+      const agreeing = verdicts.filter((v) => v === verdict).length;
       assert.ok(
         agreeing >= reps.minAgreeing,
-        `${h.id}: ${expected} in ${agreeing}/${reps.seeds.length} seeds (${
+        `${h.id}: ${verdict} in ${agreeing}/${reps.seeds.length} seeds (${
           verdicts.join(", ")
         }), need ${reps.minAgreeing}`,
       );

@@ -1,13 +1,19 @@
 /**
  * Runs a hypothesis: trains its configuration (a prefix of it at the smoke
  * tier), streams the embedding history to disk, analyses black holes along
- * the way and returns a {@link RunRecord}. Records are cached by a key over
- * (config, steps, corpus, engine code), so an unchanged run is never trained
- * twice.
+ * the way and returns a {@link RunRecord}. Records are cached by their run
+ * key (see `run_key.ts`), so an unchanged run is never trained twice, and a
+ * cached record is used only when it parses, its key matches and its history
+ * file (when present) is whole.
+ *
+ * A run that diverges stops at that step: its record (status `diverged`,
+ * verdict `invalid`) is kept so the run is not repeated, and a
+ * {@link DivergedError} is thrown.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import {
   centroid,
   centroidNorm,
@@ -21,15 +27,34 @@ import {
   type SafetensorsStreamWriter,
   writeSafetensors,
 } from "../io/safetensors.ts";
+import { type BackendChoice, selectBackend } from "../runtime/backend.ts";
+import { DivergedError } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { type StepInfo, train } from "../runtime/trainer.ts";
+import { type StepInfo, train, type TrainResult } from "../runtime/trainer.ts";
 import {
   canonicalJson,
   sha256Json,
   type TrainConfig,
 } from "../train/config.ts";
-import { engineCodeVersion } from "./engine_version.ts";
-import type { Hypothesis, RunRecord, Tier, TrajectoryRecord } from "./types.ts";
+import type { CompiledStep } from "../train/step.ts";
+import { applyOverrides, type Override, overrideText } from "./overrides.ts";
+import {
+  readRecord,
+  RecordError,
+  type RecordName,
+  recordPath,
+  recordStem,
+} from "./records.ts";
+import { type RunIdentity, runIdentity, sha256Hex } from "./run_key.ts";
+import type {
+  FinalRecord,
+  HistoryFileRecord,
+  Hypothesis,
+  RunRecord,
+  Tier,
+  TrajectoryRecord,
+} from "./types.ts";
+import { RECORD_FORMAT } from "./types.ts";
 import { verdictOf } from "./verdict.ts";
 
 /** The corpus every hypothesis trains on unless told otherwise. */
@@ -45,6 +70,14 @@ export const RECORDS_DIR = new URL("../../reports/data", import.meta.url)
 /** Where bulky, uncommitted artefacts (histories, traces) go. */
 export const CACHE_DIR = new URL("../../.cache", import.meta.url).pathname;
 
+/**
+ * Where records of variant runs (`--set`, `--corpus`) go unless told
+ * otherwise: they are explorations, not the hypothesis's committed evidence.
+ */
+export const VARIANT_RECORDS_DIR = `${CACHE_DIR}/records`;
+
+const PROJECT_ROOT = new URL("../../", import.meta.url).pathname;
+
 /** Options of {@link runHypothesis}. */
 export interface RunOptions {
   readonly tier: Tier;
@@ -53,10 +86,16 @@ export interface RunOptions {
   /** Override the tier's step count (must not exceed maxSteps). */
   readonly steps?: number;
   readonly backend?: BackendName | "auto";
+  /** Config overrides (`--set`), applied after the seed. */
+  readonly overrides?: readonly Override[];
   /** Reuse a record with the same key when present (default true). */
   readonly useCache?: boolean;
   /** Write the record to `recordsDir` (default true). */
   readonly saveRecord?: boolean;
+  /**
+   * Default: `reports/data`, or `.cache/records` for a variant run (with
+   * overrides or another corpus).
+   */
   readonly recordsDir?: string;
   readonly cacheDir?: string;
   /** Record the embedding every k steps (default 1: every step). */
@@ -68,7 +107,17 @@ export interface RunOptions {
   readonly corpusPath?: string;
   readonly threads?: number;
   readonly onStep?: (info: StepInfo) => void;
+  /** Told why a cached record was not used, or what it lacks. */
+  readonly onNote?: (note: string) => void;
   readonly signal?: AbortSignal;
+}
+
+/** A run's record and whether it came from the cache. */
+export interface RunOutcome {
+  readonly record: RunRecord;
+  readonly cached: boolean;
+  /** Where the record is (null when not saved). */
+  readonly path: string | null;
 }
 
 /**
@@ -98,81 +147,172 @@ export function replicateConfig(h: Hypothesis, seed?: number): TrainConfig {
   return seed === undefined ? h.config : { ...h.config, seed };
 }
 
-/** Cache key of a run: config, steps, corpus bytes and engine code. */
-export async function runKey(
-  config: TrainConfig,
-  steps: number,
-  corpusSha256: string,
-): Promise<string> {
-  return await sha256Json({
-    config,
-    steps,
-    corpus: corpusSha256,
-    engine: await engineCodeVersion(),
-  });
+/** Size and SHA-256 of a file, streamed. */
+export async function fileDigest(
+  path: string,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  using file = await Deno.open(path, { read: true });
+  for await (const chunk of file.readable) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: hash.digest("hex") };
 }
 
 /**
- * File stem of a run: `<tier>-seed<seed>`, plus `-<steps>steps` when the step
- * count was overridden, so a shortened run never replaces the tier's record.
+ * Why a record's history file cannot back it (null: it can, or the record
+ * has none).
  */
-export function runStem(tier: Tier, seed: number, steps?: number): string {
-  return `${tier}-seed${seed}${steps === undefined ? "" : `-${steps}steps`}`;
-}
-
-/** Path of the record of (hypothesis, tier, seed[, overridden steps]). */
-export function recordPath(
-  dir: string,
-  id: string,
-  tier: Tier,
-  seed: number,
-  steps?: number,
-): string {
-  return `${dir}/${id}/${runStem(tier, seed, steps)}.json`;
-}
-
-/** Reads a record, or null when absent or unreadable. */
-export async function readRecord(path: string): Promise<RunRecord | null> {
+async function historyProblem(
+  h: HistoryFileRecord,
+  cacheDir: string,
+): Promise<string | null> {
+  const path = `${cacheDir}/${h.file}`;
+  let stat: Deno.FileInfo;
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as RunRecord;
+    stat = await Deno.stat(path);
   } catch {
-    return null;
+    return "missing";
   }
+  if (stat.size !== h.bytes) {
+    return `${stat.size} bytes, the record says ${h.bytes} (truncated or replaced)`;
+  }
+  const { sha256 } = await fileDigest(path);
+  return sha256 === h.sha256 ? null : "its SHA-256 differs from the record's";
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+/** Everything about a run that is decided before it trains. */
+export interface PreparedRun {
+  readonly hypothesis: Hypothesis;
+  readonly tier: Tier;
+  readonly config: TrainConfig;
+  readonly steps: number;
+  readonly overrides: readonly string[];
+  readonly corpusPath: string;
+  readonly corpus: Awaited<ReturnType<typeof loadCorpus>>;
+  readonly identity: RunIdentity;
+  readonly key: string;
+  readonly name: RecordName;
+  readonly recordFile: string;
+  readonly compiled: CompiledStep;
+  readonly choice: BackendChoice;
 }
 
-/** Runs (or fetches from cache) one replicate of a hypothesis at a tier. */
-export async function runHypothesis(
+/**
+ * Validates and identifies a run without training it: config (with
+ * overrides), corpus, backend and run key. Throws a ConfigError / CorpusError
+ * / BackendError for a run that cannot start.
+ */
+export async function prepareRun(
   h: Hypothesis,
   options: RunOptions,
-): Promise<RunRecord> {
-  const config = replicateConfig(h, options.seed);
+): Promise<PreparedRun> {
+  const overrides = options.overrides ?? [];
+  const config = applyOverrides(replicateConfig(h, options.seed), overrides);
   const steps = options.steps ?? tierSteps(h, options.tier);
   const corpusPath = options.corpusPath ?? DEFAULT_CORPUS;
   const corpus = await loadCorpus(corpusPath, {
     vocabSize: config.model.vocabSize,
     context: config.seqLen,
   });
-  const key = await runKey(config, steps, corpus.sha256);
-  const recordsDir = options.recordsDir ?? RECORDS_DIR;
+  const choice = await selectBackend(options.backend ?? "auto");
+  const { identity, key, compiled } = await runIdentity({
+    config,
+    steps,
+    corpus: { sha256: corpus.sha256, length: corpus.bytes.length },
+    backend: choice.engine.name,
+    onnxruntime: choice.engine.runtime,
+  });
+  const overrideTexts = overrides.map(overrideText);
+  const variant = overrideTexts.length > 0 || corpusPath !== DEFAULT_CORPUS
+    ? (await sha256Json({ overrides: overrideTexts, corpus: corpus.sha256 }))
+      .slice(0, 8)
+    : undefined;
+  const name: RecordName = {
+    hypothesisId: h.id,
+    tier: options.tier,
+    seed: config.seed,
+    backend: choice.engine.name,
+    steps: options.steps,
+    variant,
+  };
+  const dir = options.recordsDir ??
+    (variant ? VARIANT_RECORDS_DIR : RECORDS_DIR);
+  return {
+    hypothesis: h,
+    tier: options.tier,
+    config,
+    steps,
+    overrides: overrideTexts,
+    corpusPath,
+    corpus,
+    identity,
+    key,
+    name,
+    recordFile: recordPath(dir, name),
+    compiled,
+    choice,
+  };
+}
+
+/**
+ * Runs (or fetches from cache) one replicate of a hypothesis at a tier;
+ * see {@link runHypothesisDetailed} for whether it was cached.
+ */
+export async function runHypothesis(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunRecord> {
+  return (await runHypothesisDetailed(h, options)).record;
+}
+
+/** Runs (or fetches from cache) one replicate of a hypothesis at a tier. */
+export async function runHypothesisDetailed(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const prepared = await prepareRun(h, options);
+  const { config, steps, corpus, key, recordFile } = prepared;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
-  const stem = runStem(options.tier, config.seed, options.steps);
-  const recordFile = recordPath(
-    recordsDir,
-    h.id,
-    options.tier,
-    config.seed,
-    options.steps,
-  );
+  const note = options.onNote ?? (() => {});
+  const save = options.saveRecord ?? true;
+
   if (options.useCache ?? true) {
-    const cached = await readRecord(recordFile);
-    if (cached && cached.key === key && cached.steps === steps) return cached;
+    let cached: RunRecord | null = null;
+    try {
+      cached = await readRecord(recordFile);
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e;
+      note(`${e.message}; treated as a cache miss`);
+    }
+    if (cached && cached.key !== key) {
+      note(`${recordFile} is stale (its run key differs); re-running`);
+      cached = null;
+    }
+    if (cached?.history) {
+      const problem = await historyProblem(cached.history, cacheDir);
+      if (problem === "missing") {
+        note(
+          `the embedding history ${cached.history.file} is not on this machine (--force regenerates it)`,
+        );
+      } else if (problem) {
+        note(
+          `the embedding history ${cached.history.file} is unusable (${problem}); re-running`,
+        );
+        cached = null;
+      }
+    }
+    if (cached) {
+      if (cached.status === "diverged" && cached.divergence) {
+        throw new DivergedError(cached.divergence, {
+          losses: Float32Array.from(cached.loss),
+          gradNorms: Float32Array.from(cached.gradNorm),
+        });
+      }
+      return { record: cached, cached: true, path: recordFile };
+    }
   }
 
   const { vocabSize: V, dModel: d } = config.model;
@@ -184,10 +324,11 @@ export async function runHypothesis(
       wte.buffer.slice(wte.byteOffset, wte.byteOffset + wte.byteLength),
     );
 
-  await Deno.mkdir(`${cacheDir}/history`, { recursive: true });
+  const stem = recordStem(prepared.name);
   const historyFile = `history/${h.id}-${stem}.safetensors`;
   let history: SafetensorsStreamWriter | null = null;
   if (options.writeHistory ?? true) {
+    await Deno.mkdir(`${cacheDir}/history`, { recursive: true });
     history = await createSafetensorsStreamWriter(
       `${cacheDir}/${historyFile}`,
       {
@@ -202,6 +343,7 @@ export async function runHypothesis(
           run_key: key,
           hypothesis: h.id,
           tier: options.tier,
+          backend: prepared.name.backend,
           every: String(every),
           config: canonicalJson(config),
         },
@@ -250,10 +392,39 @@ export async function runHypothesis(
     if (history) await history.append("embedding_history", toBytes(wte));
   };
 
-  let result;
+  const base = {
+    format: RECORD_FORMAT,
+    hypothesisId: h.id,
+    tier: options.tier,
+    seed: config.seed,
+    steps,
+    backend: prepared.name.backend,
+    key,
+    identity: prepared.identity,
+    overrides: prepared.overrides,
+    config,
+    corpus: {
+      path: prepared.corpusPath.startsWith(PROJECT_ROOT)
+        ? prepared.corpusPath.slice(PROJECT_ROOT.length)
+        : prepared.corpusPath,
+      sha256: corpus.sha256,
+      bytes: corpus.bytes.length,
+      deadTokens: corpus.deadTokens,
+    },
+    threads: prepared.name.backend === "cpu"
+      ? options.threads ?? navigator.hardwareConcurrency ?? 1
+      : null,
+    versions: {
+      deno: Deno.version.deno,
+      onnxruntime: prepared.identity.onnxruntime,
+    },
+  } as const;
+
+  let result: TrainResult;
   try {
     result = await train(config, corpus.bytes, {
-      backend: options.backend ?? "auto",
+      choice: prepared.choice,
+      compiled: prepared.compiled,
       steps,
       embeddingEvery: every,
       onEmbedding: observe,
@@ -265,12 +436,38 @@ export async function runHypothesis(
         ? (_t, noise) => trace!.append("noise", toBytes(noise))
         : undefined,
     });
-    if (result.stepsRun < steps) throw new Error("run interrupted");
+    if (result.stepsRun < steps) {
+      throw new RunStoppedError(
+        result.stepsRun,
+        steps,
+        String(options.signal?.reason ?? "stopped"),
+      );
+    }
     await history?.close();
     await trace?.close();
   } catch (e) {
     await history?.abort();
     await trace?.abort();
+    if (e instanceof DivergedError && save) {
+      const record: RunRecord = {
+        ...base,
+        status: "diverged",
+        engine: prepared.choice.engine.runtime,
+        backendReason: prepared.choice.reason,
+        wallMs: 0,
+        loss: Array.from(e.losses),
+        gradNorm: Array.from(e.gradNorms),
+        trajectory: { ...traj, firstSplit, firstEscape },
+        final: null,
+        divergence: e.divergence,
+        verdict: "invalid",
+        history: null,
+        finishedAt: new Date().toISOString(),
+      };
+      await writeTextAtomic(recordFile, JSON.stringify(record) + "\n", {
+        createDirs: true,
+      });
+    }
     throw e;
   }
   if (options.trace) {
@@ -309,54 +506,52 @@ export async function runHypothesis(
   const bh = findBlackHolesFloat32(finalWte, V, d);
   const c0 = centroid(seen.first, V, d);
   const c1 = centroid(finalWte, V, d);
-  const displacement = Math.hypot(...c1.map((v, i) => v - c0[i]));
+  const final: FinalRecord = {
+    C: bh.C,
+    P: bh.P,
+    clusters: bh.clusters.map((c) => ({
+      population: c.population,
+      tokens: c.tokens,
+    })),
+    nonFinite: bh.nonFinite,
+    centroidNorm: centroidNorm(finalWte, V, d),
+    displacement: Math.hypot(...c1.map((v, i) => v - c0[i])),
+    embeddingSha256: await sha256Hex(toBytes(finalWte)),
+  };
   const trajectory: TrajectoryRecord = { ...traj, firstSplit, firstEscape };
   const record: RunRecord = {
-    format: 1,
-    hypothesisId: h.id,
-    tier: options.tier,
-    seed: config.seed,
-    key,
-    configHash: await sha256Json(config),
-    config,
-    steps,
-    corpus: {
-      path: corpusPath.replace(new URL("../../", import.meta.url).pathname, ""),
-      sha256: corpus.sha256,
-      bytes: corpus.bytes.length,
-      deadTokens: corpus.deadTokens,
-    },
-    backend: result.backend,
+    ...base,
+    status: "complete",
     engine: result.engine,
     backendReason: result.reason,
-    versions: {
-      deno: Deno.version.deno,
-      onnxruntime: "1.30.0",
-      engineCode: await engineCodeVersion(),
-    },
     wallMs: Math.round(result.wallMs),
     loss: Array.from(result.losses),
     gradNorm: Array.from(result.gradNorms),
     trajectory,
-    final: {
-      C: bh.C,
-      P: bh.P,
-      clusters: bh.clusters.map((c) => ({
-        population: c.population,
-        tokens: c.tokens,
-      })),
-      centroidNorm: centroidNorm(finalWte, V, d),
-      displacement,
-      embeddingSha256: await sha256Hex(toBytes(finalWte)),
-    },
+    final,
+    divergence: null,
     verdict: verdictOf(bh, dead.size),
-    historyFile: history ? historyFile : null,
+    history: history
+      ? { file: historyFile, ...await fileDigest(`${cacheDir}/${historyFile}`) }
+      : null,
     finishedAt: new Date().toISOString(),
   };
-  if (options.saveRecord ?? true) {
+  if (save) {
     await writeTextAtomic(recordFile, JSON.stringify(record) + "\n", {
       createDirs: true,
     });
   }
-  return record;
+  return { record, cached: false, path: save ? recordFile : null };
+}
+
+/** A run stopped before its last step (signal, parent gone): nothing recorded. */
+export class RunStoppedError extends Error {
+  override name = "RunStoppedError";
+  readonly stepsRun: number;
+  constructor(stepsRun: number, steps: number, reason: string) {
+    super(
+      `stopped after step ${stepsRun} of ${steps} (${reason}); nothing was recorded`,
+    );
+    this.stepsRun = stepsRun;
+  }
 }

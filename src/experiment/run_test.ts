@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { deadGroups, recordPath } from "./run.ts";
+import { recordPath } from "./records.ts";
+import { deadGroups } from "./run.ts";
 import { verdictOf } from "./verdict.ts";
 
 Deno.test("deadGroups counts the vectors the dead tokens occupy", () => {
@@ -21,21 +22,23 @@ Deno.test("the verdict rule of the seeds", () => {
   assert.equal(verdictOf({ C: 0, P: 0 }, 51), "positive");
 });
 
-Deno.test("record paths are per hypothesis, tier and seed", () => {
-  assert.equal(recordPath("/r", "x", "full", 42), "/r/x/full-seed42.json");
-  // A shortened run must not overwrite the tier's record.
+Deno.test("record paths carry tier, seed and backend; shortened and variant runs never replace the tier's record", () => {
+  const n = { hypothesisId: "x", tier: "full" as const, seed: 42 };
   assert.equal(
-    recordPath("/r", "x", "smoke", 42, 12),
-    "/r/x/smoke-seed42-12steps.json",
+    recordPath("/r", { ...n, backend: "cpu" }),
+    "/r/x/full-seed42-cpu.json",
   );
-});
-
-Deno.test("engine fingerprint ignores comments and formatting", async () => {
-  const { normaliseSource } = await import("./engine_version.ts");
-  const a = "// why\nconst x = f(1, 2); /* note */\n";
-  const b = "const x =\n  f(1,\n    2);";
-  assert.equal(normaliseSource(a), normaliseSource(b));
-  assert.notEqual(normaliseSource(a), normaliseSource("const x = f(1, 3);"));
-  // A URL inside a string is not a comment.
-  assert.equal(normaliseSource('u = "http://x";'), 'u="http://x";');
+  // cpu and wasm records of one run live side by side.
+  assert.equal(
+    recordPath("/r", { ...n, backend: "wasm" }),
+    "/r/x/full-seed42-wasm.json",
+  );
+  assert.equal(
+    recordPath("/r", { ...n, tier: "smoke", backend: "cpu", steps: 12 }),
+    "/r/x/smoke-seed42-cpu-12steps.json",
+  );
+  assert.equal(
+    recordPath("/r", { ...n, backend: "cpu", variant: "0badcafe" }),
+    "/r/x/full-seed42-cpu-0badcafe.json",
+  );
 });

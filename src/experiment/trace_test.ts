@@ -43,10 +43,10 @@ Deno.test("a trace replays the run bit for bit", async () => {
       useCache: false,
     });
     const trace = await openSafetensors(
-      `${dir}/traces/trace-check-smoke-seed42.safetensors`,
+      `${dir}/traces/trace-check-smoke-seed42-cpu.safetensors`,
     );
     const noiseFile = await openSafetensors(
-      `${dir}/traces/trace-check-smoke-seed42.noise.safetensors`,
+      `${dir}/traces/trace-check-smoke-seed42-cpu.noise.safetensors`,
     );
     try {
       const step = compileStep(stepConfigOf(config));

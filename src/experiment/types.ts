@@ -7,38 +7,25 @@
  * @module
  */
 
-import type { TrainConfig } from "../train/config.ts";
+import type { Divergence } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
+import type { TrainConfig } from "../train/config.ts";
+import type { RunIdentity } from "./run_key.ts";
 
-/** A hypothesis's predicted or observed outcome. */
+/** A hypothesis's predicted outcome, or a completed run's observed one. */
 export type Verdict = "null" | "positive";
+
+/**
+ * What a run record says: a {@link Verdict} for a run that completed, or
+ * `invalid` for one that diverged (it earned no verdict).
+ */
+export type RunVerdict = Verdict | "invalid";
+
+/** How a recorded run ended. */
+export type RunStatus = "complete" | "diverged";
 
 /** How much of a run to execute. */
 export type Tier = "smoke" | "full";
-
-/** Exact black-hole numbers recorded from one deterministic run. */
-export interface RecordedOutcome {
-  /** Distinct vectors shared by >= 2 tokens. */
-  readonly C: number;
-  /** Tokens in those clusters. */
-  readonly P: number;
-  /** Cluster sizes, largest first. */
-  readonly populations: readonly number[];
-  /** Backend whose arithmetic produced these numbers (exact per backend). */
-  readonly backend: BackendName;
-  /** Steps that had run. */
-  readonly steps: number;
-  readonly tier: Tier;
-  /** Verdict these numbers give (by the seed notebooks' rule). */
-  readonly verdict: Verdict;
-  /**
-   * Allowed absolute deviation of C and P when re-run on the same backend
-   * (0: exact; only chaotic, noise-driven runs need more).
-   */
-  readonly tolerance?: { readonly C: number; readonly P: number };
-  /** Engine code fingerprint the numbers were recorded with. */
-  readonly engineCode: string;
-}
 
 /** One hypothesis, declared in `hypotheses/<id>.ts`. */
 export interface Hypothesis {
@@ -60,8 +47,6 @@ export interface Hypothesis {
   };
   /** Steps of the smoke tier (a prefix of the full run) and why they suffice. */
   readonly smoke: { readonly steps: number; readonly justification: string };
-  /** Exact outcomes recorded from earlier runs, by tier, for the CI gate. */
-  readonly recorded?: Partial<Record<Tier, RecordedOutcome>>;
   /** Seeds' own numbers, when the hypothesis reproduces a seed notebook. */
   readonly seedResult?: {
     readonly C: number;
@@ -103,51 +88,87 @@ export interface TrajectoryRecord {
   readonly firstEscape: number | null;
 }
 
+/** The embedding history file a record points at, with what it must hold. */
+export interface HistoryFileRecord {
+  /** Path relative to the cache root (`.cache/`). */
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** The black-hole numbers at the end of a completed run. */
+export interface FinalRecord {
+  readonly C: number;
+  readonly P: number;
+  readonly clusters: readonly ClusterRecord[];
+  /** Rows holding NaN or Infinity (never part of a cluster). */
+  readonly nonFinite: readonly number[];
+  readonly centroidNorm: number;
+  /** Norm of (final centroid - step-0 centroid). */
+  readonly displacement: number;
+  /** SHA-256 of the final embedding's bytes in its stored dtype. */
+  readonly embeddingSha256: string;
+}
+
+/** Current {@link RunRecord} format. */
+export const RECORD_FORMAT = 2;
+
 /** Everything a run produced that reports and gates need. */
 export interface RunRecord {
-  /** Record format version. */
-  readonly format: 1;
+  /** Record format version ({@link RECORD_FORMAT}). */
+  readonly format: typeof RECORD_FORMAT;
   readonly hypothesisId: string;
   readonly tier: Tier;
   /** Seed of this replicate. */
   readonly seed: number;
-  /** Cache key: hash of config, steps, corpus and engine code version. */
-  readonly key: string;
-  readonly configHash: string;
-  readonly config: TrainConfig;
   readonly steps: number;
+  readonly backend: BackendName;
+  readonly status: RunStatus;
+  /** SHA-256 of {@link RunRecord.identity}: the cache key. */
+  readonly key: string;
+  /** What the key is the hash of. */
+  readonly identity: RunIdentity;
+  /** `--set` overrides applied to the hypothesis's config (`path=value`). */
+  readonly overrides: readonly string[];
+  /** The effective config (after overrides). */
+  readonly config: TrainConfig;
   readonly corpus: {
     readonly path: string;
     readonly sha256: string;
     readonly bytes: number;
     readonly deadTokens: readonly number[];
   };
-  readonly backend: BackendName;
+  /** Engine and adapter description. */
   readonly engine: string;
   readonly backendReason: string;
-  readonly versions: {
-    readonly deno: string;
-    readonly onnxruntime: string;
-    readonly engineCode: string;
-  };
+  /** cpu intra-op threads (provenance: they do not change the numbers). */
+  readonly threads: number | null;
+  readonly versions: { readonly deno: string; readonly onnxruntime: string };
   readonly wallMs: number;
-  /** Per-step training loss and pre-clip gradient norm. */
+  /** Per-step training loss and pre-clip gradient norm (up to divergence). */
   readonly loss: readonly number[];
   readonly gradNorm: readonly number[];
   readonly trajectory: TrajectoryRecord;
-  readonly final: {
-    readonly C: number;
-    readonly P: number;
-    readonly clusters: readonly ClusterRecord[];
-    readonly centroidNorm: number;
-    /** Norm of (final centroid - step-0 centroid). */
-    readonly displacement: number;
-    /** SHA-256 of the final embedding's bytes in its stored dtype. */
-    readonly embeddingSha256: string;
-  };
-  readonly verdict: Verdict;
-  /** Embedding history file (safetensors), relative to the cache root. */
-  readonly historyFile: string | null;
+  /** Final black-hole numbers; null when the run diverged. */
+  readonly final: FinalRecord | null;
+  /** Where and how the run diverged; null when it completed. */
+  readonly divergence: Divergence | null;
+  /** The verdict by the seeds' rule; `invalid` when the run diverged. */
+  readonly verdict: RunVerdict;
+  /** The embedding history written next to the record, if any. */
+  readonly history: HistoryFileRecord | null;
   /** ISO timestamp of when the run finished (provenance only). */
   readonly finishedAt: string;
+}
+
+/** A record of a run that completed (it has final numbers and a verdict). */
+export type CompleteRunRecord = RunRecord & {
+  readonly status: "complete";
+  readonly final: FinalRecord;
+  readonly verdict: Verdict;
+};
+
+/** Whether a record is of a completed run. */
+export function isComplete(r: RunRecord): r is CompleteRunRecord {
+  return r.status === "complete" && r.final !== null && r.verdict !== "invalid";
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RecordedOutcome } from "../experiment/outcomes.ts";
 import type { Hypothesis, RunRecord } from "../experiment/types.ts";
 import { SEED_RUN, type TrainConfig } from "../train/config.ts";
 
@@ -34,28 +35,6 @@ export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
       populations: [31, 20],
       source: "11.2b_synthetic_jiggling.ipynb",
     },
-    recorded: {
-      smoke: {
-        C: 2,
-        P: 5,
-        populations: [3, 2],
-        backend: "cpu",
-        steps: 20,
-        tier: "smoke",
-        verdict: "positive",
-        engineCode: "test",
-      },
-      full: {
-        C: 2,
-        P: 51,
-        populations: [31, 20],
-        backend: "webgpu",
-        steps: 10_000,
-        tier: "full",
-        verdict: "positive",
-        engineCode: "test",
-      },
-    },
     ...over,
   };
 }
@@ -68,24 +47,37 @@ export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
 export function makeRun(over: Partial<RunRecord> = {}): RunRecord {
   const loss = Array.from({ length: 20 }, (_, i) => 4.8 - 0.1 * i);
   return {
-    format: 1,
+    format: 2,
     hypothesisId: "11.2b-jiggling",
     tier: "smoke",
     seed: 42,
-    key: "key-abc123",
-    configHash: "cfg-0123456789abcdef",
-    config: JIGGLE_CONFIG,
     steps: 20,
+    backend: "cpu",
+    status: "complete",
+    key: "key-abc123",
+    identity: {
+      format: "horizon-run-identity/1",
+      config: JIGGLE_CONFIG,
+      steps: 20,
+      corpusSha256: "ab".repeat(32),
+      graphSha256: "ef".repeat(32),
+      hostStreams: "v1:0123",
+      backend: "cpu",
+      onnxruntime: "onnxruntime-node 1.30.0",
+      analysis: 2,
+    },
+    overrides: [],
+    config: JIGGLE_CONFIG,
     corpus: {
       path: "fixtures/corpus/brown.txt",
       sha256: "ab".repeat(32),
       bytes: 265_905,
       deadTokens: [0x00, 0x1b, 0x60, 0x7c],
     },
-    backend: "cpu",
     engine: "onnxruntime-node 1.30.0 CPU",
     backendReason: "no GPU adapter",
-    versions: { deno: "2.9.6", onnxruntime: "1.30.0", engineCode: "e-42" },
+    threads: 2,
+    versions: { deno: "2.9.6", onnxruntime: "onnxruntime-node 1.30.0" },
     wallMs: 3_723_400,
     loss,
     gradNorm: loss.map((l) => l / 4),
@@ -104,13 +96,41 @@ export function makeRun(over: Partial<RunRecord> = {}): RunRecord {
         { population: 3, tokens: [0x00, 0x60, 0x7c] },
         { population: 2, tokens: [0x0a, 0x61] },
       ],
+      nonFinite: [],
       centroidNorm: 0.96,
       displacement: 0.0000123,
       embeddingSha256: "cd".repeat(32),
     },
+    divergence: null,
     verdict: "positive",
-    historyFile: null,
+    history: null,
     finishedAt: "2025-01-02T03:04:05.000Z",
     ...over,
   };
 }
+
+/** Recorded outcomes of {@link makeHypothesis}: a smoke one and a full one on another backend. */
+export const OUTCOMES: readonly RecordedOutcome[] = [
+  {
+    tier: "smoke",
+    backend: "cpu",
+    seed: 42,
+    steps: 20,
+    key: "key-abc123",
+    verdict: "positive",
+    C: 2,
+    P: 5,
+    populations: [3, 2],
+  },
+  {
+    tier: "full",
+    backend: "webgpu",
+    seed: 42,
+    steps: 10_000,
+    key: "key-full",
+    verdict: "positive",
+    C: 2,
+    P: 51,
+    populations: [31, 20],
+  },
+];

@@ -13,11 +13,14 @@
  */
 
 import { describeToken } from "../analysis/black_holes.ts";
-import type {
-  Hypothesis,
-  RecordedOutcome,
-  RunRecord,
-  Verdict,
+import type { RecordedOutcome } from "../experiment/outcomes.ts";
+import {
+  type CompleteRunRecord,
+  type Hypothesis,
+  isComplete,
+  type RunRecord,
+  type RunVerdict,
+  type Verdict,
 } from "../experiment/types.ts";
 import type { TrainConfig } from "../train/config.ts";
 
@@ -31,6 +34,8 @@ export interface ReportPlots {
 /** Options of {@linkcode renderHypothesisReport}. */
 export interface HypothesisReportOptions {
   readonly plots: ReportPlots;
+  /** Recorded outcomes the CI gate holds re-runs to (outcomes.json). */
+  readonly outcomes?: readonly RecordedOutcome[];
 }
 
 /** One line of the reports index. */
@@ -45,8 +50,11 @@ export interface IndexRow {
 export interface Outcome {
   /** The run the report is about (the hypothesis's own seed when present). */
   readonly primary: RunRecord | null;
-  /** The primary run's verdict; null when nothing has run. */
-  readonly observed: Verdict | null;
+  /**
+   * The primary run's verdict (`invalid` when it diverged); null when
+   * nothing has run.
+   */
+  readonly observed: RunVerdict | null;
   readonly expected: Verdict;
   /** Runs whose verdict is the expected one. */
   readonly agreeing: number;
@@ -286,6 +294,12 @@ export function verdictBadge(o: Outcome): string {
   if (o.observed === null) {
     return `**Not run yet** (expected: ${o.expected})`;
   }
+  const d = o.primary?.divergence;
+  if (o.observed === "invalid" && d) {
+    return `**Observed: invalid** (the run diverged at step ${
+      formatInt(d.step)
+    }: ${d.quantity} ${String(d.value)}; expected: ${o.expected}) ✗`;
+  }
   const mark = o.pass ? "✓" : "✗";
   const reps = o.total > 1
     ? ` · ${o.agreeing} of ${o.total} replicates reach the expected verdict`
@@ -422,7 +436,7 @@ function sameNumbers(
     a.populations.every((p, i) => p === b.populations[i]);
 }
 
-function populationsOf(run: RunRecord): number[] {
+function populationsOf(run: CompleteRunRecord): number[] {
   return run.final.clusters.map((c) => c.population);
 }
 
@@ -430,7 +444,11 @@ function pops(p: readonly number[]): string {
   return p.length === 0 ? "—" : p.join(", ");
 }
 
-function cpTable(h: Hypothesis, run: RunRecord): string {
+function cpTable(
+  h: Hypothesis,
+  run: CompleteRunRecord,
+  outcomes: readonly RecordedOutcome[],
+): string {
   const mine = {
     C: run.final.C,
     P: run.final.P,
@@ -458,7 +476,11 @@ function cpTable(h: Hypothesis, run: RunRecord): string {
     ]);
   }
   for (const tier of ["full", "smoke"] as const) {
-    const r: RecordedOutcome | undefined = h.recorded?.[tier];
+    const r = outcomes.find((o) =>
+      o.tier === tier && o.seed === run.seed && o.backend === run.backend
+    ) ?? outcomes.find((o) =>
+      o.tier === tier && o.seed === run.seed
+    );
     if (!r) continue;
     // Exact numbers are per backend and per number of steps: only a record
     // of the same backend and length can be compared with this run.
@@ -482,7 +504,7 @@ function cpTable(h: Hypothesis, run: RunRecord): string {
   );
 }
 
-function clustersSection(run: RunRecord): string {
+function clustersSection(run: CompleteRunRecord): string {
   const clusters = run.final.clusters;
   if (clusters.length === 0) {
     return "No clusters: every token-embedding row is distinct.";
@@ -538,7 +560,7 @@ function changesTable(run: RunRecord): string {
     table(["step", "C", "P", "centroid norm"], rows) + note;
 }
 
-function trajectorySection(run: RunRecord): string {
+function trajectorySection(run: CompleteRunRecord): string {
   const t = run.trajectory;
   const n = t.step.length;
   const lines: string[] = [];
@@ -620,10 +642,12 @@ function replicatesSection(
     String(r.seed),
     r.tier,
     escapeCell(r.backend),
-    String(r.final.C),
-    String(r.final.P),
-    pops(populationsOf(r)),
-    r.verdict,
+    isComplete(r) ? String(r.final.C) : "—",
+    isComplete(r) ? String(r.final.P) : "—",
+    isComplete(r) ? pops(populationsOf(r)) : "—",
+    isComplete(r)
+      ? r.verdict
+      : `invalid (diverged at step ${formatInt(r.divergence?.step ?? 0)})`,
     r.verdict === o.expected ? "✓" : "✗",
   ]);
   const need = h.replicates
@@ -643,27 +667,42 @@ function replicatesSection(
 
 function provenanceTable(run: RunRecord): string {
   const c = run.corpus;
+  const id = run.identity;
   return table(["field", "value"], [
     ["tier", run.tier],
     ["backend", escapeCell(run.backend)],
     ["engine", escapeCell(run.engine)],
     ["backend reason", escapeCell(run.backendReason)],
-    ["config hash", codeSpan(run.configHash)],
-    ["cache key", codeSpan(run.key)],
+    ["status", run.status],
+    ["run key", codeSpan(run.key)],
+    ["step graph sha256", codeSpan(id.graphSha256)],
+    ["host streams", codeSpan(id.hostStreams)],
+    ["analysis version", String(id.analysis)],
+    [
+      "overrides",
+      run.overrides.length ? run.overrides.map(codeSpan).join(" ") : "none",
+    ],
     [
       "corpus",
       `${codeSpan(c.path)}, ${formatInt(c.bytes)} bytes, sha256 ${
         codeSpan(c.sha256)
       }`,
     ],
-    ["final embedding sha256", codeSpan(run.final.embeddingSha256)],
+    [
+      "final embedding sha256",
+      run.final ? codeSpan(run.final.embeddingSha256) : "— (diverged)",
+    ],
     [
       "history file",
-      run.historyFile === null ? "none" : codeSpan(run.historyFile),
+      run.history === null
+        ? "none"
+        : `${codeSpan(run.history.file)}, ${
+          formatInt(run.history.bytes)
+        } bytes, sha256 ${codeSpan(run.history.sha256)}`,
     ],
+    ["cpu threads", run.threads === null ? "—" : String(run.threads)],
     ["Deno", escapeCell(run.versions.deno)],
     ["onnxruntime", escapeCell(run.versions.onnxruntime)],
-    ["engine code", codeSpan(run.versions.engineCode)],
     ["wall time", formatDuration(run.wallMs)],
     ["finished at", escapeCell(run.finishedAt)],
   ]);
@@ -711,11 +750,19 @@ export function renderHypothesisReport(
   section("Background", h.background.trim());
   section("Design", h.design.trim(), "", designTable(h, config, runs, run));
 
-  const observed = run
+  const observed = !run
+    ? "**Observed:** not run yet."
+    : isComplete(run)
     ? `**Observed:** ${run.verdict}: C = ${run.final.C}, P = ${run.final.P} after ${
       formatInt(run.steps)
     } steps (${run.tier} tier, ${escapeCell(run.backend)}).`
-    : "**Observed:** not run yet.";
+    : `**Observed:** invalid: the run diverged at step ${
+      formatInt(run.divergence?.step ?? 0)
+    } (${run.divergence?.quantity ?? "?"} ${
+      String(run.divergence?.value)
+    }; ${run.tier} tier, ${
+      escapeCell(run.backend)
+    }). A diverged run earns no verdict: its embedding says nothing about black holes.`;
   const match = run
     ? (o.pass
       ? "✓ The observation agrees with the expectation."
@@ -729,12 +776,13 @@ export function renderHypothesisReport(
     ...(match ? ["", match] : []),
   );
 
-  if (!run) {
+  if (!run || !isComplete(run)) {
     section("Findings", h.findings?.trim() || "_No findings recorded yet._");
+    if (run) section("Provenance", provenanceTable(run));
     return out.join("\n").replace(/\n+$/, "\n");
   }
 
-  section("C and P", cpTable(h, run));
+  section("C and P", cpTable(h, run, opts.outcomes ?? []));
   section("Clusters", clustersSection(run));
   section("Trajectory", trajectorySection(run));
   const reps = replicatesSection(h, runs, o);
@@ -778,8 +826,8 @@ export function renderIndex(rows: readonly IndexRow[]): string {
       o.expected,
       o.observed ?? "not run",
       r ? (o.pass ? "✓" : "✗") : "—",
-      r ? String(r.final.C) : "—",
-      r ? String(r.final.P) : "—",
+      r && isComplete(r) ? String(r.final.C) : "—",
+      r && isComplete(r) ? String(r.final.P) : "—",
       r ? r.tier : "—",
       r ? escapeCell(r.backend) : "—",
     ];

@@ -10,7 +10,7 @@ import {
   renderHypothesisReport,
   renderIndex,
 } from "./markdown.ts";
-import { makeHypothesis, makeRun } from "./_test_utils.ts";
+import { makeHypothesis, makeRun, OUTCOMES } from "./_test_utils.ts";
 
 const PLOTS = {
   loss: "11.2b-jiggling-loss.svg",
@@ -156,6 +156,7 @@ Deno.test("renderHypothesisReport() design table spells out the run", () => {
 Deno.test("renderHypothesisReport() C/P table compares with the seed notebook and records", () => {
   const md = renderHypothesisReport(makeHypothesis(), [makeRun()], {
     plots: PLOTS,
+    outcomes: OUTCOMES,
   });
   assert.equal(
     lineWith(md, "| this run"),
@@ -233,7 +234,11 @@ Deno.test("renderHypothesisReport() trajectory, plots, findings and provenance",
     lineWith(md, "| wall time |"),
     "| wall time | 1 h 02 min 03 s |",
   );
-  assert.equal(lineWith(md, "| cache key |"), "| cache key | `key-abc123` |");
+  assert.equal(lineWith(md, "| run key |"), "| run key | `key-abc123` |");
+  assert.equal(
+    lineWith(md, "| host streams |"),
+    "| host streams | `v1:0123` |",
+  );
   assert.equal(
     lineWith(md, "| corpus |"),
     `| corpus | \`fixtures/corpus/brown.txt\`, 265,905 bytes, sha256 \`${
@@ -345,4 +350,28 @@ Deno.test("renderIndex() lists each hypothesis with its link and outcome", () =>
   ]);
   assert.equal(checkTables(md), 1);
   assert.ok(md.startsWith("# Reports\n"));
+});
+
+Deno.test("a diverged run is reported as invalid: no verdict, no C/P, a ✗ in the index", () => {
+  const run = makeRun({
+    status: "diverged",
+    final: null,
+    verdict: "invalid",
+    divergence: { step: 2, quantity: "loss", value: NaN },
+    loss: [4.8, NaN],
+    gradNorm: [1, NaN],
+  });
+  const h = makeHypothesis({
+    expectation: { verdict: "null", reasoning: "Nothing moves." },
+  });
+  const md = renderHypothesisReport(h, [run], { plots: PLOTS });
+  assert.match(
+    md,
+    /\*\*Observed: invalid\*\* \(the run diverged at step 2: loss NaN; expected: null\) ✗/,
+  );
+  assert.ok(!md.includes("## C and P"), "a diverged run has no C/P table");
+  assert.ok(!/Observed: null/.test(md));
+  const index = renderIndex([{ hypothesis: h, runs: [run], file: "h.md" }]);
+  const row = index.split("\n").find((l) => l.startsWith("| [11.2b"))!;
+  assert.match(row, /\| null \| invalid \| ✗ \| — \| — \|/);
 });

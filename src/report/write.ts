@@ -11,6 +11,7 @@
 
 import { writeTextAtomic } from "../io/atomic.ts";
 import { join } from "node:path";
+import type { RecordedOutcome } from "../experiment/outcomes.ts";
 import type { Hypothesis, RunRecord } from "../experiment/types.ts";
 import {
   type IndexRow,
@@ -70,11 +71,13 @@ export async function writeReport(
   dir: string,
   h: Hypothesis,
   runs: readonly RunRecord[],
+  outcomes: readonly RecordedOutcome[] = [],
 ): Promise<string[]> {
   const files = reportFiles(h.id);
   const plots = plotsForRun(h, runs);
   const markdown = renderHypothesisReport(h, runs, {
     plots: { loss: files.loss, cp: files.cp, centroid: files.centroid },
+    outcomes,
   });
   await Deno.mkdir(dir, { recursive: true });
   const out: [string, string][] = [

@@ -14,11 +14,13 @@ import {
   type OrtTensor,
 } from "./engine.ts";
 
-const VERSION = "1.30.0";
+/** Read from the installed package, never written down by hand. */
+const VERSION = ortNode.env.versions.node ?? ortNode.env.versions.common;
 
 /** The onnxruntime-node CPU engine. */
 export const cpuEngine: Engine = {
   name: "cpu",
+  runtime: `onnxruntime-node ${VERSION}`,
   async load(model, options = {}) {
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     let session: ortNode.InferenceSession;

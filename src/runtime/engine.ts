@@ -50,6 +50,11 @@ export interface EngineSession {
 /** An engine that can load graphs. */
 export interface Engine {
   readonly name: BackendName;
+  /**
+   * The onnxruntime package and version this engine runs on, read from the
+   * installed package (e.g. `onnxruntime-node 1.30.0`); part of a run's key.
+   */
+  readonly runtime: string;
   /** Loads ONNX bytes into a session. */
   load(model: Uint8Array, options?: SessionOptions): Promise<EngineSession>;
 }

@@ -17,20 +17,14 @@
  * @module
  */
 
-import { initParameters } from "../model/init.ts";
-import { stepScalars } from "../train/adamw.ts";
-import { roundArrayToBf16 } from "../train/bf16.ts";
-import {
-  stepConfigOf,
-  type TrainConfig,
-  validateTrainConfig,
-} from "../train/config.ts";
-import { noiseForStep } from "../train/noise.ts";
-import { Pcg32, Stream } from "../train/rng.ts";
-import { createSampler, makeBatch } from "../train/sampler.ts";
-import { compileStep } from "../train/step.ts";
+import { stepConfigOf, type TrainConfig } from "../train/config.ts";
+import { HostStreams, initialParameters } from "../train/host_streams.ts";
+import { makeBatch } from "../train/sampler.ts";
+import { type CompiledStep, compileStep } from "../train/step.ts";
+import { validateTrainConfig } from "../train/validate.ts";
 import { type BackendChoice, selectBackend } from "./backend.ts";
 import type { BackendName } from "./engine.ts";
+import { DivergedError, firstNonFinite, stepDivergence } from "./divergence.ts";
 import { StepRunner } from "./runner.ts";
 
 /** Reported after every step. */
@@ -71,6 +65,10 @@ export interface TrainOptions {
   threads?: number;
   /** Stops the run after the current step. */
   signal?: AbortSignal;
+  /** A backend already selected (overrides `backend`). */
+  choice?: BackendChoice;
+  /** The step graph of `config`, when the caller has compiled it already. */
+  compiled?: CompiledStep;
 }
 
 /** What a run produced. */
@@ -95,12 +93,7 @@ export interface TrainResult {
 }
 
 /** Initial parameters of a run (host side, identical for every backend). */
-export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
-  return initParameters(c.model, new Pcg32(c.seed, Stream.init), {
-    embedding: c.embeddingInit,
-    roundToBf16: c.precision === "bf16" ? roundArrayToBf16 : undefined,
-  });
-}
+export { initialParameters } from "../train/host_streams.ts";
 
 /** Trains `config` on `corpus` (bytes < vocab size). */
 export async function train(
@@ -116,8 +109,9 @@ export async function train(
     );
   }
   const setupStart = performance.now();
-  const choice: BackendChoice = await selectBackend(options.backend ?? "auto");
-  const compiled = compileStep(stepConfigOf(config));
+  const choice: BackendChoice = options.choice ??
+    await selectBackend(options.backend ?? "auto");
+  const compiled = options.compiled ?? compileStep(stepConfigOf(config));
   const initial = initialParameters(config);
   const runner = await StepRunner.create(choice.engine, compiled, initial, {
     threads: options.threads,
@@ -125,23 +119,7 @@ export async function train(
   const setupMs = performance.now() - setupStart;
 
   const B = config.batchSize, T = config.seqLen;
-  const sampler = createSampler({
-    windows: corpus.length - T,
-    batchSize: B,
-    seed: config.seed,
-  });
-  const noiseRng = new Pcg32(config.seed, Stream.noise);
-  const noiseShape = config.noise
-    ? compiled.params.find((p) => p.name === config.noise!.param)?.shape
-    : undefined;
-  if (config.noise && !noiseShape) {
-    throw new RangeError(
-      `noise.param ${config.noise.param} is not a parameter`,
-    );
-  }
-  const noiseBuf = noiseShape
-    ? new Float32Array(noiseShape[0] * noiseShape[1])
-    : undefined;
+  const host = new HostStreams(config, corpus.length);
   const every = options.embeddingEvery ?? 0;
   const losses = new Float32Array(steps);
   const gradNorms = new Float32Array(steps);
@@ -150,49 +128,56 @@ export async function train(
   const start = performance.now();
   let done = 0;
   try {
+    const V = config.model.vocabSize;
+    const diverged = (step: number, quantity: string, value: number) =>
+      new DivergedError({ step, quantity, value }, {
+        losses: losses.slice(0, step),
+        gradNorms: gradNorms.slice(0, step),
+      });
+    const readEmbedding = async (step: number) => {
+      const wte = await runner.read("transformer.wte.weight");
+      const bad = firstNonFinite(wte);
+      if (bad >= 0) {
+        throw diverged(step, "parameter transformer.wte.weight", wte[bad]);
+      }
+      return wte;
+    };
     if (every > 0 && options.onEmbedding) {
-      await options.onEmbedding(0, await runner.read("transformer.wte.weight"));
+      await options.onEmbedding(0, await readEmbedding(0));
     }
     for (let t = 0; t < steps; t++) {
       if (options.signal?.aborted) break;
-      const windowOffsets = sampler.next();
-      offsets?.set(windowOffsets, t * B);
-      const scalars = stepScalars(config.adamw, t, config.maxSteps);
-      let noise: Float32Array | undefined;
-      if (config.noise && noiseShape) {
-        noise = noiseForStep(noiseRng, {
-          rows: noiseShape[0],
-          cols: noiseShape[1],
-          scale: config.noise.scale,
-          precision: config.precision,
-          out: noiseBuf,
-        });
-        await options.onNoise?.(t, noise);
-      }
+      const inputs = host.next();
+      offsets?.set(inputs.offsets, t * B);
+      if (inputs.noise) await options.onNoise?.(t, inputs.noise);
       const out = await runner.run({
-        batch: makeBatch(corpus, windowOffsets, T, config.objective),
-        scalars,
-        noise,
+        batch: makeBatch(corpus, inputs.offsets, T, config.objective),
+        scalars: inputs.scalars,
+        noise: inputs.noise,
       });
       losses[t] = out.loss;
       gradNorms[t] = out.gradNorm;
       done = t + 1;
+      const bad = stepDivergence(done, out.loss, out.gradNorm, V);
+      if (bad) throw diverged(bad.step, bad.quantity, bad.value);
       if (every > 0 && options.onEmbedding && done % every === 0) {
-        await options.onEmbedding(
-          done,
-          await runner.read("transformer.wte.weight"),
-        );
+        await options.onEmbedding(done, await readEmbedding(done));
       }
       await options.onStep?.({
         step: done,
         steps,
         loss: out.loss,
         gradNorm: out.gradNorm,
-        lr: scalars.lr,
+        lr: inputs.scalars.lr,
         elapsedMs: performance.now() - start,
       });
     }
     const wallMs = performance.now() - start;
+    const finalParams = await runner.parameters();
+    for (const [name, values] of finalParams) {
+      const i = firstNonFinite(values);
+      if (i >= 0) throw diverged(done, `parameter ${name}`, values[i]);
+    }
     return {
       config,
       backend: choice.engine.name,
@@ -202,7 +187,7 @@ export async function train(
       losses: losses.subarray(0, done),
       gradNorms: gradNorms.subarray(0, done),
       initialParams: initial,
-      finalParams: await runner.parameters(),
+      finalParams,
       offsets: offsets ? offsets.subarray(0, done * B) : null,
       wallMs,
       setupMs,

@@ -17,6 +17,7 @@ import {
 /** The onnxruntime-web wasm engine. */
 export const wasmEngine: Engine = {
   name: "wasm",
+  runtime: `onnxruntime-web ${ortWeb.env.versions.web}`,
   async load(model) {
     ortWeb.env.wasm.numThreads = 1;
     ortWeb.env.logLevel = "error";

@@ -19,6 +19,7 @@ import { probeAdapter } from "./webgpu_probe.ts";
 /** The onnxruntime-web WebGPU engine. */
 export const webgpuEngine: Engine = {
   name: "webgpu",
+  runtime: `onnxruntime-web ${ortGpu.env.versions.web}`,
   async load(model, options = {}) {
     const adapter = await probeAdapter();
     if (!adapter) {

@@ -73,18 +73,29 @@ export function stepConfigOf(c: TrainConfig): StepConfig {
   };
 }
 
-/** JSON with object keys sorted, so equal configs serialise equally. */
+/**
+ * JSON with object keys sorted, so equal configs serialise equally; throws a
+ * RangeError on NaN or Infinity.
+ */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
+    (k, v) => {
+      // JSON writes NaN and Infinity as null: two different configs would
+      // share one key.
+      if (typeof v === "number" && !Number.isFinite(v)) {
+        throw new RangeError(
+          `${k || "value"} is ${v}: only finite numbers have a canonical form`,
+        );
+      }
+      return v && typeof v === "object" && !Array.isArray(v)
         ? Object.fromEntries(
           Object.keys(v).sort().map((
             k,
           ) => [k, (v as Record<string, unknown>)[k]]),
         )
-        : v,
+        : v;
+    },
   );
 }
 
@@ -95,22 +106,4 @@ export async function sha256Json(value: unknown): Promise<string> {
   return [...new Uint8Array(digest)]
     .map((b) => b.toString(16).padStart(2, "0"))
     .join("");
-}
-
-/** Throws a readable RangeError for configs that cannot run. */
-export function validateTrainConfig(c: TrainConfig): void {
-  for (const k of ["batchSize", "seqLen", "maxSteps"] as const) {
-    if (!Number.isInteger(c[k]) || c[k] <= 0) {
-      throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
-    }
-  }
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) {
-    throw new RangeError(`seed must be a non-negative integer, got ${c.seed}`);
-  }
-  if (c.noise && !(Number.isFinite(c.noise.scale) && c.noise.scale >= 0)) {
-    throw new RangeError(`noise.scale must be a finite number >= 0`);
-  }
-  if (c.embeddingInit !== "qwen" && c.embeddingInit !== "gpt2") {
-    throw new RangeError(`embeddingInit must be "qwen" or "gpt2"`);
-  }
 }

@@ -1,0 +1,90 @@
+/**
+ * `deno task record [ids...] [--tier smoke|full] [--backend NAME]`: writes
+ * the outcomes the CI gate holds each hypothesis to
+ * (`reports/data/<id>/outcomes.json`) from its committed run records. The
+ * only writer of that file: review its diff like a snapshot update.
+ *
+ * @module
+ */
+
+import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
+import { writeOutcomes } from "../experiment/outcomes.ts";
+import { recordsOf } from "../experiment/records.ts";
+import { RECORDS_DIR } from "../experiment/run.ts";
+import type { Hypothesis, Tier } from "../experiment/types.ts";
+import { isComplete } from "../experiment/types.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+
+const HELP = `Usage: deno task record [ids...] [options]
+
+Writes reports/data/<id>/outcomes.json (the exact C, P, populations and
+verdict the CI gate holds a re-run to) from the committed run records of each
+hypothesis (all by default). Review the change in the diff.
+
+Options:
+  --tier smoke|full     only this tier (default: both)
+  --backend NAME        only this backend's records (cpu, wasm, webgpu)
+  --dir DIR             records directory (default: reports/data)
+  -h, --help            this help
+`;
+
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCliArgs(args, {
+    tier: { type: "string" },
+    backend: { type: "string" },
+    dir: { type: "string" },
+  }, true);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const tiers: Tier[] = values.tier === undefined
+    ? ["smoke", "full"]
+    : values.tier === "smoke" || values.tier === "full"
+    ? [values.tier]
+    : (() => {
+      throw new UsageError("--tier must be one of: smoke, full");
+    })();
+  if (
+    values.backend !== undefined &&
+    !["cpu", "wasm", "webgpu"].includes(values.backend)
+  ) {
+    throw new UsageError("--backend must be one of: cpu, wasm, webgpu");
+  }
+  let selected: Hypothesis[];
+  try {
+    selected = positionals.length
+      ? positionals.map(hypothesisById)
+      : [...HYPOTHESES];
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const dir = values.dir ?? RECORDS_DIR;
+  for (const h of selected) {
+    const runs = [];
+    for (const tier of tiers) {
+      for (const r of await recordsOf(dir, h.id, tier, h.config.seed)) {
+        if (values.backend && r.backend !== values.backend) continue;
+        if (!isComplete(r)) {
+          throw new Error(
+            `${h.id} ${tier} seed ${r.seed} (${r.backend}) diverged; a diverged run has no outcome to record`,
+          );
+        }
+        runs.push(r);
+      }
+    }
+    if (runs.length === 0) {
+      console.log(`${h.id}: no run records to record`);
+      continue;
+    }
+    const changes = await writeOutcomes(dir, h.id, runs);
+    console.log(
+      changes.length
+        ? changes.join("\n")
+        : `${h.id}: ${runs.length} outcome(s) unchanged`,
+    );
+  }
+  return 0;
+}
+
+if (import.meta.main) await runCli(() => main(Deno.args));

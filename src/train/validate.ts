@@ -1,0 +1,241 @@
+/**
+ * Validation of a {@link TrainConfig} before any work: every field is
+ * checked for type and range, unknown fields are rejected (a typo such as
+ * `adamw.Lr` would otherwise train with the default), and the error names the
+ * field in one line.
+ *
+ * @module
+ */
+
+import { parameterSpecs } from "../model/config.ts";
+import type { TrainConfig } from "./config.ts";
+
+/** A config field that cannot run; `path` is the dotted field name. */
+export class ConfigError extends RangeError {
+  override name = "ConfigError";
+  /** Dotted path of the offending field, e.g. `adamw.lr`. */
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(`config: ${path} ${problem}`);
+    this.path = path;
+  }
+}
+
+/** The enumerations a config may name, with their allowed values. */
+export const CONFIG_ENUMS = {
+  "model.norm": ["layernorm", "rmsnorm"],
+  precision: ["bf16", "fp32"],
+  decay: ["hf-trainer", "matrices-only"],
+  objective: ["double-shift", "next-token"],
+  embeddingInit: ["qwen", "gpt2"],
+} as const;
+
+/** Largest vocabulary a byte corpus can use. */
+const MAX_VOCAB = 256;
+
+type Obj = Record<string, unknown>;
+
+function describe(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v;
+}
+
+class Checker {
+  constructor(readonly root: Obj) {}
+
+  object(
+    path: string,
+    allowed: readonly string[],
+    optional: readonly string[] = [],
+  ): Obj {
+    const v = path === "" ? this.root : this.get(path);
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+      throw new ConfigError(
+        path || "config",
+        `must be an object, got ${describe(v)}`,
+      );
+    }
+    const o = v as Obj;
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k) && !optional.includes(k)) {
+        const where = path ? `${path}.${k}` : k;
+        throw new ConfigError(
+          where,
+          `is not a config field (${path || "config"} has: ${
+            [...allowed, ...optional].join(", ")
+          })`,
+        );
+      }
+    }
+    for (const k of allowed) {
+      if (!(k in o)) {
+        throw new ConfigError(path ? `${path}.${k}` : k, "is missing");
+      }
+    }
+    return o;
+  }
+
+  get(path: string): unknown {
+    let v: unknown = this.root;
+    for (const part of path.split(".")) v = (v as Obj)[part];
+    return v;
+  }
+
+  number(path: string, ok: (x: number) => boolean, rule: string): number {
+    const v = this.get(path);
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ConfigError(
+        path,
+        `must be a finite number, got ${describe(v)}`,
+      );
+    }
+    if (!ok(v)) throw new ConfigError(path, `must be ${rule}, got ${v}`);
+    return v;
+  }
+
+  integer(path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.get(path);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+      throw new ConfigError(path, `must be an integer, got ${describe(v)}`);
+    }
+    if (v < min || v > max) {
+      throw new ConfigError(
+        path,
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be >= ${min}, got ${v}`
+          : `must be in ${min}..${max}, got ${v}`,
+      );
+    }
+    return v;
+  }
+
+  oneOf(path: keyof typeof CONFIG_ENUMS): void {
+    const v = this.get(path);
+    const allowed: readonly string[] = CONFIG_ENUMS[path];
+    if (typeof v !== "string" || !allowed.includes(v)) {
+      throw new ConfigError(
+        path,
+        `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${
+          describe(v)
+        }`,
+      );
+    }
+  }
+
+  boolean(path: string): void {
+    const v = this.get(path);
+    if (typeof v !== "boolean") {
+      throw new ConfigError(path, `must be true or false, got ${describe(v)}`);
+    }
+  }
+}
+
+/**
+ * Throws a {@link ConfigError} naming the first field of `config` that is
+ * missing, unknown, of the wrong type or out of range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SEED_RUN } from "./config.ts";
+ * import { validateTrainConfig } from "./validate.ts";
+ * validateTrainConfig(SEED_RUN);
+ * assert.throws(
+ *   () => validateTrainConfig({ ...SEED_RUN, adamw: { ...SEED_RUN.adamw, lr: -1e-3 } }),
+ *   /adamw\.lr must be >= 0/,
+ * );
+ * ```
+ */
+export function validateTrainConfig(
+  config: unknown,
+): asserts config is TrainConfig {
+  const c = new Checker(config as Obj);
+  c.object(
+    "",
+    [
+      "model",
+      "batchSize",
+      "seqLen",
+      "maxSteps",
+      "precision",
+      "adamw",
+      "clipNorm",
+      "decay",
+      "objective",
+      "embeddingInit",
+      "noise",
+      "seed",
+    ],
+    ["autocast"],
+  );
+  c.object("model", [
+    "vocabSize",
+    "dModel",
+    "nLayer",
+    "nHead",
+    "context",
+    "norm",
+    "normEps",
+    "tiedHead",
+  ]);
+  c.integer("model.vocabSize", 1, MAX_VOCAB);
+  const d = c.integer("model.dModel", 1);
+  c.integer("model.nLayer", 1);
+  const heads = c.integer("model.nHead", 1);
+  if (d % heads !== 0) {
+    throw new ConfigError(
+      "model.nHead",
+      `(${heads}) must divide model.dModel (${d})`,
+    );
+  }
+  const context = c.integer("model.context", 1);
+  c.oneOf("model.norm");
+  c.number("model.normEps", (x) => x > 0, "> 0");
+  c.boolean("model.tiedHead");
+
+  c.integer("batchSize", 1);
+  c.integer("seqLen", 1, context);
+  c.integer("maxSteps", 1);
+  c.oneOf("precision");
+
+  c.object("adamw", ["lr", "beta1", "beta2", "eps", "weightDecay"]);
+  c.number("adamw.lr", (x) => x >= 0, ">= 0");
+  c.number("adamw.beta1", (x) => x >= 0 && x < 1, "in [0, 1)");
+  c.number("adamw.beta2", (x) => x >= 0 && x < 1, "in [0, 1)");
+  c.number("adamw.eps", (x) => x > 0, "> 0");
+  c.number("adamw.weightDecay", (x) => x >= 0, ">= 0");
+
+  if (c.get("clipNorm") !== null) {
+    c.number("clipNorm", (x) => x > 0, "> 0 (or null: no clipping)");
+  }
+  c.oneOf("decay");
+  c.oneOf("objective");
+  c.oneOf("embeddingInit");
+  if (c.get("noise") !== null) {
+    c.object("noise", ["param", "scale"]);
+    const p = c.get("noise.param");
+    if (typeof p !== "string" || p === "") {
+      throw new ConfigError(
+        "noise.param",
+        `must be a parameter name, got ${describe(p)}`,
+      );
+    }
+    const names = parameterSpecs(c.get("model") as TrainConfig["model"]).map((
+      s,
+    ) => s.name);
+    if (!names.includes(p)) {
+      throw new ConfigError(
+        "noise.param",
+        `must name a parameter of the model (e.g. "transformer.wte.weight"), got ${
+          describe(p)
+        }`,
+      );
+    }
+    c.number("noise.scale", (x) => x >= 0, ">= 0");
+  }
+  c.integer("seed", 0);
+  if (c.get("autocast") !== undefined) c.boolean("autocast");
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { SEED_RUN, type TrainConfig } from "./config.ts";
+import { ConfigError, validateTrainConfig } from "./validate.ts";
+
+// deno-lint-ignore no-explicit-any
+type Loose = any;
+
+function refuses(change: (c: Loose) => void, message: RegExp): void {
+  const c: Loose = structuredClone(SEED_RUN);
+  change(c);
+  assert.throws(() => validateTrainConfig(c), (e: Error) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.match(e.message, message);
+    assert.ok(!e.message.includes("\n"), "one line");
+    return true;
+  });
+}
+
+Deno.test("the seeds' config and its documented variations are valid", () => {
+  validateTrainConfig(SEED_RUN);
+  const ok: TrainConfig[] = [
+    { ...SEED_RUN, clipNorm: null },
+    { ...SEED_RUN, precision: "fp32", autocast: true },
+    { ...SEED_RUN, noise: { param: "transformer.wte.weight", scale: 0 } },
+    { ...SEED_RUN, adamw: { ...SEED_RUN.adamw, lr: 0, beta1: 0 } },
+  ];
+  for (const c of ok) validateTrainConfig(c);
+});
+
+Deno.test("every field is range-checked with a one-line error naming it", () => {
+  refuses(
+    (c) => (c.adamw.lr = -1e-3),
+    /^config: adamw\.lr must be >= 0, got -0\.001$/,
+  );
+  refuses(
+    (c) => (c.adamw.lr = NaN),
+    /adamw\.lr must be a finite number, got NaN/,
+  );
+  refuses((c) => (c.adamw.lr = Infinity), /adamw\.lr must be a finite number/);
+  refuses(
+    (c) => (c.adamw.beta1 = 2),
+    /adamw\.beta1 must be in \[0, 1\), got 2/,
+  );
+  refuses((c) => (c.adamw.beta2 = 1), /adamw\.beta2 must be in \[0, 1\)/);
+  refuses((c) => (c.adamw.eps = 0), /adamw\.eps must be > 0/);
+  refuses(
+    (c) => (c.adamw.weightDecay = -100),
+    /adamw\.weightDecay must be >= 0/,
+  );
+  refuses(
+    (c) => (c.decay = "nope"),
+    /decay must be one of "hf-trainer", "matrices-only", got "nope"/,
+  );
+  refuses((c) => (c.precision = "bf8"), /precision must be one of/);
+  refuses((c) => (c.objective = 3), /objective must be one of .*got 3/);
+  refuses((c) => (c.embeddingInit = "zero"), /embeddingInit must be one of/);
+  refuses((c) => (c.model.norm = "batchnorm"), /model\.norm must be one of/);
+  refuses((c) => (c.model.normEps = 0), /model\.normEps must be > 0/);
+  refuses(
+    (c) => (c.model.nHead = 3),
+    /model\.nHead \(3\) must divide model\.dModel \(64\)/,
+  );
+  refuses(
+    (c) => (c.model.vocabSize = 1000),
+    /model\.vocabSize must be in 1\.\.256/,
+  );
+  refuses(
+    (c) => (c.model.tiedHead = "yes"),
+    /model\.tiedHead must be true or false/,
+  );
+  refuses((c) => (c.seqLen = 129), /seqLen must be in 1\.\.128, got 129/);
+  refuses((c) => (c.batchSize = 0), /batchSize must be >= 1/);
+  refuses((c) => (c.maxSteps = 1.5), /maxSteps must be an integer, got 1\.5/);
+  refuses((c) => (c.seed = -1), /seed must be >= 0/);
+  refuses((c) => (c.seed = 1e300), /seed must be an integer/);
+  refuses(
+    (c) => (c.clipNorm = 0),
+    /clipNorm must be > 0 \(or null: no clipping\)/,
+  );
+  refuses(
+    (c) => (c.noise = { param: "transformer.wte.weight", scale: -1 }),
+    /noise\.scale must be >= 0/,
+  );
+  refuses(
+    (c) => (c.noise = { param: "wte", scale: 1e-6 }),
+    /noise\.param must name a parameter/,
+  );
+  refuses((c) => (c.noise = { scale: 1e-6 }), /noise\.param is missing/);
+  refuses((c) => (c.autocast = 1), /autocast must be true or false/);
+});
+
+Deno.test("unknown and missing fields are refused (a typo never trains as the default)", () => {
+  refuses(
+    (c) => (c.adamw.Lr = 1),
+    /adamw\.Lr is not a config field \(adamw has: lr, beta1/,
+  );
+  refuses((c) => (c.learningRate = 1), /learningRate is not a config field/);
+  refuses((c) => delete c.decay, /^config: decay is missing$/);
+  refuses((c) => (c.adamw = null), /adamw must be an object, got null/);
+});

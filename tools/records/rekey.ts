@@ -1,0 +1,184 @@
+/**
+ * `deno task rekey [ids...]`: re-keys committed run records after a change
+ * that alters run keys but must not alter numbers (a new record format, a
+ * graph refactor), and only after proving that it did not.
+ *
+ * For every hypothesis and backend with committed records, the smoke tier is
+ * re-run from scratch and must reproduce the committed smoke record bit for
+ * bit: every per-step loss and gradient norm, the final embedding's SHA-256,
+ * C, P and populations. Only then are that backend's records (smoke and
+ * full: the smoke run is an exact prefix of the full one) rewritten under the
+ * current run key and record format, keeping their measured numbers,
+ * trajectories and timestamps. Reads record format 1 (source-fingerprint
+ * keys) and 2.
+ *
+ * @module
+ */
+
+import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
+import { writeTextAtomic } from "../../src/io/atomic.ts";
+import { parseCliArgs, runCli, UsageError } from "../../src/cli/errors.ts";
+import { recordPath } from "../../src/experiment/records.ts";
+import {
+  prepareRun,
+  RECORDS_DIR,
+  runHypothesis,
+} from "../../src/experiment/run.ts";
+import type {
+  Hypothesis,
+  RunRecord,
+  Tier,
+} from "../../src/experiment/types.ts";
+import type { BackendName } from "../../src/runtime/engine.ts";
+import { canonicalJson } from "../../src/train/config.ts";
+
+/** Any committed record, format 1 or 2, read loosely. */
+// deno-lint-ignore no-explicit-any
+type AnyRecord = Record<string, any>;
+
+const STEM = /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?\.json$/;
+
+async function committed(dir: string, h: Hypothesis) {
+  const found: { path: string; record: AnyRecord; tier: Tier }[] = [];
+  for await (const e of Deno.readDir(`${dir}/${h.id}`)) {
+    const m = STEM.exec(e.name);
+    if (!m) continue;
+    const path = `${dir}/${h.id}/${e.name}`;
+    found.push({
+      path,
+      record: JSON.parse(await Deno.readTextFile(path)),
+      tier: m[1] as Tier,
+    });
+  }
+  return found;
+}
+
+function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
+  if (a.loss.length !== b.loss.length) return "number of steps";
+  for (let i = 0; i < a.loss.length; i++) {
+    if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
+    if (a.gradNorm[i] !== b.gradNorm[i]) {
+      return `gradient norm at step ${i + 1}`;
+    }
+  }
+  const f = b.final!;
+  if (a.final.embeddingSha256 !== f.embeddingSha256) return "final embedding";
+  if (a.final.C !== f.C || a.final.P !== f.P) return "C/P";
+  const pa = a.final.clusters.map((c: AnyRecord) => c.population).join("/");
+  const pb = f.clusters.map((c) => c.population).join("/");
+  return pa === pb ? null : "populations";
+}
+
+async function rekey(dir: string, h: Hypothesis): Promise<void> {
+  const records = await committed(dir, h);
+  const backends = new Set<BackendName>(
+    records.map((r) => r.record.backend as BackendName),
+  );
+  for (const backend of backends) {
+    const mine = records.filter((r) => r.record.backend === backend);
+    const smokes = mine.filter((r) => r.tier === "smoke");
+    const verifiedSeeds = new Set<number>();
+    for (const s of smokes) {
+      const fresh = await runHypothesis(h, {
+        tier: "smoke",
+        seed: s.record.seed,
+        backend,
+        useCache: false,
+        saveRecord: false,
+        writeHistory: false,
+      });
+      const diff = sameNumbers(s.record, fresh);
+      if (diff) {
+        throw new Error(
+          `${h.id} smoke seed ${s.record.seed} (${backend}): ${diff} differs from ${s.path}; not re-keying`,
+        );
+      }
+      verifiedSeeds.add(s.record.seed);
+      console.log(
+        `${h.id} smoke seed ${s.record.seed} ${backend}: bit-identical (${fresh.loss.length} losses, embedding ${
+          fresh.final!.embeddingSha256.slice(0, 12)
+        })`,
+      );
+    }
+    for (const r of mine) {
+      const old = r.record;
+      if (!verifiedSeeds.has(old.seed)) {
+        throw new Error(
+          `${h.id} ${r.tier} seed ${old.seed} (${backend}): no smoke record to verify against`,
+        );
+      }
+      const prepared = await prepareRun(h, {
+        tier: r.tier,
+        seed: old.seed,
+        backend,
+        recordsDir: dir,
+      });
+      const migrated: RunRecord = {
+        format: 2,
+        hypothesisId: h.id,
+        tier: r.tier,
+        seed: old.seed,
+        steps: old.steps,
+        backend,
+        status: "complete",
+        key: prepared.key,
+        identity: prepared.identity,
+        overrides: [],
+        config: prepared.config,
+        corpus: old.corpus,
+        engine: old.engine,
+        backendReason: old.backendReason,
+        // Format 1 kept the thread count only in the engine description.
+        threads: old.threads ??
+          (Number(/\((\d+) threads\)/.exec(old.engine ?? "")?.[1]) || null),
+        versions: {
+          deno: old.versions.deno,
+          onnxruntime: prepared.identity.onnxruntime,
+        },
+        wallMs: old.wallMs,
+        loss: old.loss,
+        gradNorm: old.gradNorm,
+        trajectory: old.trajectory,
+        final: { ...old.final, nonFinite: old.final.nonFinite ?? [] },
+        divergence: null,
+        verdict: old.verdict,
+        history: old.format === 2 ? old.history : null,
+        finishedAt: old.finishedAt,
+      };
+      if (canonicalJson(old.config) !== canonicalJson(prepared.config)) {
+        throw new Error(`${r.path}: its config differs from the hypothesis's`);
+      }
+      if (old.steps !== prepared.steps) {
+        throw new Error(
+          `${r.path}: ${old.steps} steps, the tier has ${prepared.steps}`,
+        );
+      }
+      const target = recordPath(dir, prepared.name);
+      await writeTextAtomic(target, JSON.stringify(migrated) + "\n");
+      if (target !== r.path) await Deno.remove(r.path);
+      console.log(`${r.path} -> ${target} (key ${prepared.key.slice(0, 12)})`);
+    }
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCliArgs(args, {}, true);
+  if (values.help) {
+    console.log(
+      "Usage: deno task rekey [ids...]   (see tools/records/rekey.ts)",
+    );
+    return 0;
+  }
+  let selected: Hypothesis[];
+  try {
+    selected = positionals.length
+      ? positionals.map(hypothesisById)
+      : [...HYPOTHESES];
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  for (const h of selected) await rekey(RECORDS_DIR, h);
+  return 0;
+}
+
+if (import.meta.main) await runCli(() => main(Deno.args));
