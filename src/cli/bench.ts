@@ -13,7 +13,13 @@ import type { BackendName } from "../runtime/engine.ts";
 import { train } from "../runtime/trainer.ts";
 import { probeAdapter } from "../runtime/webgpu_probe.ts";
 import { SEED_RUN } from "../train/config.ts";
-import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import {
+  intOption,
+  parseCliArgs,
+  runCli,
+  threadsOption,
+  UsageError,
+} from "./errors.ts";
 
 const HELP = `Usage: deno task bench [options]
        deno task bench census [--json] [...]
@@ -137,17 +143,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const int = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new UsageError(`--${name} must be a positive integer`);
-    }
-    return n;
-  };
-  const steps = int("steps", values.steps) ?? 30;
-  const warmup = int("warmup", values.warmup) ?? 5;
-  const threads = int("threads", values.threads);
+  const steps = intOption("steps", values.steps, { min: 1 }) ?? 30;
+  const warmup = intOption("warmup", values.warmup, { min: 1 }) ?? 5;
+  const threads = threadsOption(values.threads);
   const requested = (values.backends ?? "cpu,wasm,webgpu").split(",").map((s) =>
     s.trim()
   );

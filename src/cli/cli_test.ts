@@ -153,6 +153,14 @@ Deno.test("bench: a negative number is the option's value, not 'ambiguous'", asy
   assert.ok(!r.stderr.includes("ambiguous"), r.stderr);
 });
 
+Deno.test("bench: numbers are parsed strictly", async () => {
+  for (const v of ["1e1", "0x10", " 20"]) {
+    const r = await cli("bench.ts", "--steps", v);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: --steps must be an integer >= 1/);
+  }
+});
+
 Deno.test("report: a negative number is the option's value, not 'ambiguous'", async () => {
   const r = await cli("report.ts", "--tier", "-1");
   assert.equal(r.code, 2);
