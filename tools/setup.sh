@@ -27,9 +27,8 @@ fi
 # download CUDA binaries (no internet here, and not needed for the CPU
 # backend).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-# The one install script we want: deno's own, which points
-# node_modules/.bin/deno at the native binary instead of the node shim that
-# spawns it (faster start, and one process per `deno` instead of two).
-node node_modules/deno/install.cjs ||
-  echo "setup: node_modules/.bin/deno stays the node shim (could not link the native binary)" >&2
+# deno's own install script (which would point node_modules/.bin/deno at the
+# native binary) is deliberately not run: `deno task` runs node_modules/.bin
+# entries as JavaScript, so a native binary there breaks every task. The
+# stop signal (src/cli/lifeline.ts) handles the extra shim process instead.
 node_modules/.bin/deno --version | head -n 1
