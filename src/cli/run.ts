@@ -31,6 +31,7 @@ import {
 } from "./errors.ts";
 import { stopSignal } from "./lifeline.ts";
 import { progressReporter } from "./progress.ts";
+import { fileCheckpointStore } from "../experiment/checkpoint.ts";
 import { dirname } from "node:path";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]
@@ -54,6 +55,8 @@ Options:
   --threads N           cpu backend threads (1..cores; default: all cores)
   --trace               also export a replay trace (.cache/traces/)
   --force               retrain even if a matching record exists
+  --checkpoint-every K  save a checkpoint every K steps (default 250; 0: none);
+                        a stopped or killed run resumes from it when run again
   -h, --help            this help
 
 A run that diverges (NaN/Inf loss, gradient norm or parameter, or a loss above
@@ -65,6 +68,9 @@ Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 `;
 
 const TIERS = ["smoke", "full"];
+
+/** Steps between checkpoints (1.5 MB each for the seeds' model). */
+const DEFAULT_CHECKPOINT_EVERY = 250;
 const BACKENDS = ["auto", "cpu", "wasm", "webgpu"];
 
 /** Runs `fn`, turning a user's config, corpus or output mistake into exit 2. */
@@ -94,6 +100,7 @@ export async function main(args: string[]): Promise<number> {
     threads: { type: "string" },
     trace: { type: "boolean" },
     force: { type: "boolean" },
+    "checkpoint-every": { type: "string" },
   }, true);
   const { values, positionals } = parsed;
   if (values.help) {
@@ -138,6 +145,10 @@ export async function main(args: string[]): Promise<number> {
   if (values.corpus === "") throw new UsageError("--corpus must not be empty");
   if (values.out === "") throw new UsageError("--out must not be empty");
 
+  const checkpointEvery = values.trace
+    ? 0
+    : intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
+      DEFAULT_CHECKPOINT_EVERY;
   const options: RunOptions = {
     tier,
     steps,
@@ -165,12 +176,26 @@ export async function main(args: string[]): Promise<number> {
   await sweepStaleTemps(`${CACHE_DIR}/history`);
   await sweepStaleTemps(dirname(prepared.recordFile));
 
+  const runOptions: RunOptions = checkpointEvery > 0
+    ? {
+      ...options,
+      checkpoints: {
+        store: fileCheckpointStore(
+          `${CACHE_DIR}/checkpoints/${prepared.key}.ckpt`,
+        ),
+        every: checkpointEvery,
+      },
+    }
+    : options;
   const total = steps ?? tierSteps(h, tier);
   const label = `${h.id} ${tier} ${prepared.name.backend}`;
   const progress = progressReporter(`${label} (${total} steps)`);
   let outcome;
   try {
-    outcome = await runHypothesisDetailed(h, { ...options, onStep: progress });
+    outcome = await runHypothesisDetailed(h, {
+      ...runOptions,
+      onStep: progress,
+    });
   } catch (e) {
     if (e instanceof DivergedError) {
       console.error(
@@ -179,7 +204,17 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     if (e instanceof RunStoppedError) {
-      console.error(`stopped: ${e.message}`);
+      const resumable = checkpointEvery > 0 &&
+        e.stepsRun >= checkpointEvery;
+      console.error(
+        `stopped: ${e.message}${
+          resumable
+            ? `; the same command resumes from step ${
+              Math.floor(e.stepsRun / checkpointEvery) * checkpointEvery
+            }`
+            : ""
+        }`,
+      );
       return 130;
     }
     throw e;

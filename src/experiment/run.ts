@@ -30,7 +30,19 @@ import {
 import { type BackendChoice, selectBackend } from "../runtime/backend.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { type StepInfo, train, type TrainResult } from "../runtime/trainer.ts";
+import {
+  type StepInfo,
+  train,
+  type TrainerCheckpoint,
+  type TrainResult,
+} from "../runtime/trainer.ts";
+import {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type RunCheckpoint,
+} from "./checkpoint.ts";
+import type { CheckpointStore } from "./execute.ts";
 import {
   canonicalJson,
   sha256Json,
@@ -67,8 +79,12 @@ export const DEFAULT_CORPUS = new URL(
 export const RECORDS_DIR = new URL("../../reports/data", import.meta.url)
   .pathname;
 
-/** Where bulky, uncommitted artefacts (histories, traces) go. */
-export const CACHE_DIR = new URL("../../.cache", import.meta.url).pathname;
+/**
+ * Where bulky, uncommitted artefacts (histories, traces, checkpoints) go:
+ * `.cache/`, or `HORIZON_CACHE_DIR` when set.
+ */
+export const CACHE_DIR = Deno.env.get("HORIZON_CACHE_DIR") ||
+  new URL("../../.cache", import.meta.url).pathname;
 
 /**
  * Where records of variant runs (`--set`, `--corpus`) go unless told
@@ -106,7 +122,15 @@ export interface RunOptions {
   readonly trace?: boolean;
   readonly corpusPath?: string;
   readonly threads?: number;
-  readonly onStep?: (info: StepInfo) => void;
+  readonly onStep?: (info: StepInfo) => void | Promise<void>;
+  /**
+   * Save a checkpoint every `every` steps to `store` and resume from the one
+   * found there; the resumed run ends bit-identical to an uninterrupted one.
+   */
+  readonly checkpoints?: {
+    readonly store: CheckpointStore;
+    readonly every: number;
+  };
   /** Told why a cached record was not used, or what it lacks. */
   readonly onNote?: (note: string) => void;
   readonly signal?: AbortSignal;
@@ -139,7 +163,9 @@ export function deadGroups(
 
 /** Steps a tier runs for a hypothesis. */
 export function tierSteps(h: Hypothesis, tier: Tier): number {
-  return tier === "full" ? h.config.maxSteps : h.smoke.steps;
+  return tier === "full"
+    ? h.fullSteps?.steps ?? h.config.maxSteps
+    : h.smoke.steps;
 }
 
 /** The config of one replicate. */
@@ -326,29 +352,76 @@ export async function runHypothesisDetailed(
 
   const stem = recordStem(prepared.name);
   const historyFile = `history/${h.id}-${stem}.safetensors`;
-  let history: SafetensorsStreamWriter | null = null;
-  if (options.writeHistory ?? true) {
-    await Deno.mkdir(`${cacheDir}/history`, { recursive: true });
-    history = await createSafetensorsStreamWriter(
-      `${cacheDir}/${historyFile}`,
-      {
-        tensors: [{
-          name: "embedding_history",
-          dtype,
-          shape: [recorded, V, d],
-        }],
-        metadata: {
-          format: "horizon-embedding-history",
-          config_hash: await sha256Json(config),
-          run_key: key,
-          hypothesis: h.id,
-          tier: options.tier,
-          backend: prepared.name.backend,
-          every: String(every),
-          config: canonicalJson(config),
-        },
-      },
+  // With checkpoints, the history is written to a stable partial file that
+  // survives a kill, so a resumed run can continue it.
+  const partialHistory = `${cacheDir}/history/.${h.id}-${stem}.partial`;
+  const checkpoints = options.checkpoints;
+  if (checkpoints && options.trace) {
+    throw new RangeError("a traced run cannot use checkpoints");
+  }
+  if (checkpoints && every !== 1 && checkpoints.every % every !== 0) {
+    throw new RangeError(
+      "checkpoint interval must be a multiple of historyEvery",
     );
+  }
+  let resume: RunCheckpoint | null = null;
+  const saved = checkpoints ? await checkpoints.store.load() : null;
+  if (saved) {
+    try {
+      resume = decodeCheckpoint(saved, key);
+      note(`resuming from the checkpoint at step ${resume.trainer.step}`);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      note(`${e.message}; starting from step 0`);
+    }
+  }
+  let history: SafetensorsStreamWriter | null = null;
+  const wantHistory = (options.writeHistory ?? true) &&
+    (!resume || resume.historyBytes !== null);
+  if ((options.writeHistory ?? true) && !wantHistory) {
+    note("the interrupted run wrote no history; this run records none");
+  }
+  if (wantHistory) {
+    await Deno.mkdir(`${cacheDir}/history`, { recursive: true });
+    const open = async () =>
+      createSafetensorsStreamWriter(
+        `${cacheDir}/${historyFile}`,
+        {
+          ...(checkpoints
+            ? {
+              partial: {
+                path: partialHistory,
+                resumeDataBytes: resume?.historyBytes ?? undefined,
+              },
+            }
+            : {}),
+          tensors: [{
+            name: "embedding_history",
+            dtype,
+            shape: [recorded, V, d],
+          }],
+          metadata: {
+            format: "horizon-embedding-history",
+            config_hash: await sha256Json(config),
+            run_key: key,
+            hypothesis: h.id,
+            tier: options.tier,
+            backend: prepared.name.backend,
+            every: String(every),
+            config: canonicalJson(config),
+          },
+        },
+      );
+    try {
+      history = await open();
+    } catch (e) {
+      if (!resume) throw e;
+      note(
+        `the partial history could not be resumed (${
+          (e as Error).message
+        }); this run records none`,
+      );
+    }
   }
   let trace: SafetensorsStreamWriter | null = null;
   const tracePrefix = `${cacheDir}/traces/${h.id}-${stem}`;
@@ -375,6 +448,29 @@ export async function runHypothesisDetailed(
   let firstSplit: number | null = null, firstEscape: number | null = null;
   // The first and latest embedding snapshots (each a fresh copy).
   const seen: { first?: Float32Array; last?: Float32Array } = {};
+  if (resume) {
+    traj.step.push(...resume.trajectory.step);
+    traj.C.push(...resume.trajectory.C);
+    traj.P.push(...resume.trajectory.P);
+    traj.centroidNorm.push(...resume.trajectory.centroidNorm);
+    firstSplit = resume.firstSplit;
+    firstEscape = resume.firstEscape;
+    seen.first = resume.firstEmbedding;
+  }
+  const onCheckpoint = checkpoints
+    ? async (t: TrainerCheckpoint) => {
+      const historyBytes = history ? await history.sync() : null;
+      await checkpoints.store.save(encodeCheckpoint({
+        key,
+        trainer: t,
+        trajectory: traj,
+        firstSplit,
+        firstEscape,
+        firstEmbedding: seen.first!,
+        historyBytes,
+      }));
+    }
+    : undefined;
   const observe = async (step: number, wte: Float32Array) => {
     const bh = findBlackHolesFloat32(wte, V, d);
     traj.step.push(step);
@@ -431,6 +527,9 @@ export async function runHypothesisDetailed(
       onStep: options.onStep,
       threads: options.threads,
       signal: options.signal,
+      resume: resume?.trainer,
+      checkpointEvery: checkpoints?.every,
+      onCheckpoint,
       recordOffsets: options.trace,
       onNoise: trace
         ? (_t, noise) => trace!.append("noise", toBytes(noise))
@@ -445,9 +544,13 @@ export async function runHypothesisDetailed(
     }
     await history?.close();
     await trace?.close();
+    await checkpoints?.store.clear();
   } catch (e) {
-    await history?.abort();
+    // A stopped run keeps its checkpoint and partial history to resume from.
+    const resumable = checkpoints && !(e instanceof DivergedError);
+    if (!resumable) await history?.abort();
     await trace?.abort();
+    if (e instanceof DivergedError) await checkpoints?.store.clear();
     if (e instanceof DivergedError && save) {
       const record: RunRecord = {
         ...base,

@@ -35,13 +35,22 @@ export async function writeTextAtomic(
   text: string,
   options: { createDirs?: boolean } = {},
 ): Promise<void> {
+  await writeFileAtomic(path, new TextEncoder().encode(text), options);
+}
+
+/** {@linkcode writeTextAtomic} for bytes. */
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  options: { createDirs?: boolean } = {},
+): Promise<void> {
   const tmp = tempPathFor(path);
   trackTemp(tmp);
   try {
     if (options.createDirs) {
       await Deno.mkdir(split(path)[0], { recursive: true });
     }
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
     // The mode above is reduced by the umask; results are for everyone.
     if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o644);
     await Deno.rename(tmp, path);

@@ -1062,6 +1062,13 @@ export interface StreamWriterOptions {
   tensors: readonly TensorSpec[];
   /** Written as `"__metadata__"` when given. */
   metadata?: Record<string, string>;
+  /**
+   * Write to this stable path instead of a process-private temporary file,
+   * so an interrupted write can be resumed: with `resumeDataBytes`, the
+   * existing partial file (same header) is cut to that many data bytes and
+   * appending continues from there.
+   */
+  partial?: { path: string; resumeDataBytes?: number };
 }
 
 /** A safetensors file being written piece by piece. */
@@ -1080,6 +1087,11 @@ export interface SafetensorsStreamWriter {
   close(): Promise<void>;
   /** Abandons the write and deletes the temporary file. */
   abort(): Promise<void>;
+  /**
+   * Writes everything appended so far to the file; resolves to the number of
+   * data bytes (after the header) it now holds.
+   */
+  sync(): Promise<number>;
 }
 
 /**
@@ -1112,14 +1124,56 @@ export async function createSafetensorsStreamWriter(
   const specs = options.tensors;
   const lengths = checkSpecs(specs, path);
   const header = encodeHeader(specs, lengths, options.metadata, path);
-  const tmp = tempPathFor(path);
-  trackTemp(tmp);
+  const partial = options.partial;
+  const tmp = partial?.path ?? tempPathFor(path);
+  if (!partial) trackTemp(tmp);
+  const resumeAt = partial?.resumeDataBytes;
+  const totalData = lengths.reduce((a, b) => a + b, 0);
+  if (
+    resumeAt !== undefined &&
+    (!Number.isSafeInteger(resumeAt) || resumeAt < 0 || resumeAt > totalData)
+  ) {
+    throw new SafetensorsError(
+      "invalid-argument",
+      path,
+      `cannot resume at ${resumeAt} data bytes (the file holds ${totalData})`,
+    );
+  }
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(tmp, { write: true, createNew: true });
-    await writeAll(file, header);
+    if (resumeAt === undefined) {
+      file = await Deno.open(tmp, {
+        write: true,
+        create: true,
+        truncate: true,
+        createNew: !partial,
+      });
+      await writeAll(file, header);
+    } else {
+      const existing = await Deno.open(tmp, { read: true });
+      const head = new Uint8Array(header.length);
+      let got = 0;
+      try {
+        while (got < head.length) {
+          const n = await existing.read(head.subarray(got));
+          if (n === null) break;
+          got += n;
+        }
+      } finally {
+        existing.close();
+      }
+      if (got !== head.length || head.some((b, i) => b !== header[i])) {
+        throw new Error("the partial file has another header");
+      }
+      if ((await Deno.stat(tmp)).size < header.length + resumeAt) {
+        throw new Error("the partial file is shorter than the resume point");
+      }
+      file = await Deno.open(tmp, { write: true });
+      await file.truncate(header.length + resumeAt);
+      await file.seek(0, Deno.SeekMode.End);
+    }
   } catch (e) {
-    await removeQuietly(tmp);
+    if (resumeAt === undefined) await removeQuietly(tmp);
     throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
   }
 
@@ -1161,6 +1215,18 @@ export async function createSafetensorsStreamWriter(
       filled = 0;
     }
   };
+  let appended = 0; // data bytes accepted so far
+  if (resumeAt !== undefined) {
+    // Already on disk: fill the declared tensors up to the resume point.
+    let left = resumeAt;
+    while (index < specs.length && left >= lengths[index] - filled) {
+      left -= lengths[index] - filled;
+      index++;
+      filled = 0;
+    }
+    filled += left;
+    appended = resumeAt;
+  }
   skipComplete(); // zero-size tensors need no append
 
   const abort = async (): Promise<void> => {
@@ -1217,6 +1283,7 @@ export async function createSafetensorsStreamWriter(
       );
     }
     filled += bytes.length;
+    appended += bytes.length;
     skipComplete();
     return enqueue(async () => {
       if (bytes.length > staging.length - staged) await flush();
@@ -1260,7 +1327,12 @@ export async function createSafetensorsStreamWriter(
     }
   };
 
-  return { path, append, close, abort };
+  const sync = (): Promise<number> => {
+    const at = appended;
+    return enqueue(flush).then(() => at);
+  };
+
+  return { path, append, close, abort, sync };
 }
 
 /**

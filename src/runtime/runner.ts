@@ -18,6 +18,13 @@ export interface StepOutput {
   readonly gradNorm: number;
 }
 
+/** The resident state as flat host vectors (parameters and AdamW moments). */
+export interface FlatState {
+  readonly params: Float32Array;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+}
+
 /** The inputs that change every step. */
 export interface StepFeed {
   readonly batch: Batch;
@@ -46,7 +53,11 @@ export class StepRunner {
     engine: Engine,
     step: CompiledStep,
     params: ReadonlyMap<string, Float32Array>,
-    options: { threads?: number } = {},
+    options: {
+      threads?: number;
+      /** Resume from these flat vectors instead (moments included). */
+      state?: FlatState;
+    } = {},
   ): Promise<StepRunner> {
     if (step.kind !== "train") {
       throw new Error("StepRunner needs a train graph");
@@ -56,6 +67,20 @@ export class StepRunner {
       threads: options.threads,
     });
     const runner = new StepRunner(session, step);
+    const dims = [step.totalSize];
+    if (options.state) {
+      for (const k of ["params", "m", "v"] as const) {
+        if (options.state[k].length !== step.totalSize) {
+          throw new RangeError(
+            `resumed ${k} has ${
+              options.state[k].length
+            } values, the graph ${step.totalSize}`,
+          );
+        }
+        runner.#state.set(k, session.tensor(options.state[k].slice(), dims));
+      }
+      return runner;
+    }
     const flat = new Float32Array(step.totalSize);
     for (const slot of step.params) {
       const values = params.get(slot.name);
@@ -66,7 +91,6 @@ export class StepRunner {
       }
       flat.set(values, slot.offset);
     }
-    const dims = [step.totalSize];
     runner.#state.set("params", session.tensor(flat, dims));
     runner.#state.set("m", session.tensor(new Float32Array(flat.length), dims));
     runner.#state.set("v", session.tensor(new Float32Array(flat.length), dims));

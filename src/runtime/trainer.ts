@@ -18,14 +18,29 @@
  */
 
 import { stepConfigOf, type TrainConfig } from "../train/config.ts";
-import { HostStreams, initialParameters } from "../train/host_streams.ts";
+import {
+  HostStreams,
+  type HostStreamsSnapshot,
+  initialParameters,
+} from "../train/host_streams.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { type CompiledStep, compileStep } from "../train/step.ts";
 import { validateTrainConfig } from "../train/validate.ts";
 import { type BackendChoice, selectBackend } from "./backend.ts";
 import type { BackendName } from "./engine.ts";
 import { DivergedError, firstNonFinite, stepDivergence } from "./divergence.ts";
-import { StepRunner } from "./runner.ts";
+import { type FlatState, StepRunner } from "./runner.ts";
+
+/** Everything the trainer needs to continue a run bit-identically. */
+export interface TrainerCheckpoint {
+  /** Steps completed. */
+  readonly step: number;
+  readonly state: FlatState;
+  readonly host: HostStreamsSnapshot;
+  /** Losses and gradient norms of the completed steps. */
+  readonly losses: Float32Array;
+  readonly gradNorms: Float32Array;
+}
 
 /** Reported after every step. */
 export interface StepInfo {
@@ -67,6 +82,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** A backend already selected (overrides `backend`). */
   choice?: BackendChoice;
+  /** Continue a run from this state (taken by `onCheckpoint`). */
+  resume?: TrainerCheckpoint;
+  /** Call `onCheckpoint` after every this many steps (not after the last). */
+  checkpointEvery?: number;
+  /** Receives the state to resume from, after its step's `onStep`. */
+  onCheckpoint?: (state: TrainerCheckpoint) => Promise<void>;
   /** The step graph of `config`, when the caller has compiled it already. */
   compiled?: CompiledStep;
 }
@@ -113,20 +134,30 @@ export async function train(
     await selectBackend(options.backend ?? "auto");
   const compiled = options.compiled ?? compileStep(stepConfigOf(config));
   const initial = initialParameters(config);
+  const resume = options.resume;
+  if (resume && (resume.step < 0 || resume.step > steps)) {
+    throw new RangeError(`cannot resume at step ${resume.step} of ${steps}`);
+  }
   const runner = await StepRunner.create(choice.engine, compiled, initial, {
     threads: options.threads,
+    state: resume?.state,
   });
   const setupMs = performance.now() - setupStart;
 
   const B = config.batchSize, T = config.seqLen;
   const host = new HostStreams(config, corpus.length);
+  if (resume) host.resume(resume.host);
   const every = options.embeddingEvery ?? 0;
   const losses = new Float32Array(steps);
   const gradNorms = new Float32Array(steps);
   const offsets = options.recordOffsets ? new Int32Array(steps * B) : null;
 
   const start = performance.now();
-  let done = 0;
+  let done = resume?.step ?? 0;
+  if (resume) {
+    losses.set(resume.losses.subarray(0, done));
+    gradNorms.set(resume.gradNorms.subarray(0, done));
+  }
   try {
     const V = config.model.vocabSize;
     const diverged = (step: number, quantity: string, value: number) =>
@@ -142,10 +173,10 @@ export async function train(
       }
       return wte;
     };
-    if (every > 0 && options.onEmbedding) {
+    if (every > 0 && options.onEmbedding && !resume) {
       await options.onEmbedding(0, await readEmbedding(0));
     }
-    for (let t = 0; t < steps; t++) {
+    for (let t = done; t < steps; t++) {
       if (options.signal?.aborted) break;
       const inputs = host.next();
       offsets?.set(inputs.offsets, t * B);
@@ -171,6 +202,23 @@ export async function train(
         lr: inputs.scalars.lr,
         elapsedMs: performance.now() - start,
       });
+      const ckEvery = options.checkpointEvery ?? 0;
+      if (
+        ckEvery > 0 && options.onCheckpoint && done % ckEvery === 0 &&
+        done < steps
+      ) {
+        await options.onCheckpoint({
+          step: done,
+          state: {
+            params: await runner.readState("params"),
+            m: await runner.readState("m"),
+            v: await runner.readState("v"),
+          },
+          host: host.snapshot(),
+          losses: losses.slice(0, done),
+          gradNorms: gradNorms.slice(0, done),
+        });
+      }
     }
     const wallMs = performance.now() - start;
     const finalParams = await runner.parameters();

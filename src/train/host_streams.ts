@@ -14,7 +14,7 @@ import { type StepScalars, stepScalars } from "./adamw.ts";
 import { roundArrayToBf16 } from "./bf16.ts";
 import type { TrainConfig } from "./config.ts";
 import { noiseForStep } from "./noise.ts";
-import { Pcg32, Stream } from "./rng.ts";
+import { Pcg32, type Pcg32Snapshot, Stream } from "./rng.ts";
 import { createSampler, type Sampler } from "./sampler.ts";
 
 /**
@@ -31,6 +31,13 @@ export const HOST_STREAMS_VERSION = 1;
  * stream id.
  */
 export const DIGEST_NOISE_STEPS = 4;
+
+/** Where a run's host streams are (see {@link HostStreams.snapshot}). */
+export interface HostStreamsSnapshot {
+  /** The 0-based step the next inputs are for. */
+  readonly step: number;
+  readonly noise: Pcg32Snapshot;
+}
 
 /** One step's host inputs. */
 export interface HostStep {
@@ -53,7 +60,7 @@ export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
 export class HostStreams {
   readonly config: TrainConfig;
   readonly #sampler: Sampler;
-  readonly #noiseRng: Pcg32;
+  #noiseRng: Pcg32;
   readonly #noiseShape: readonly number[] | null;
   readonly #noiseBuf: Float32Array | null;
   #step = 0;
@@ -82,6 +89,18 @@ export class HostStreams {
       this.#noiseShape = null;
       this.#noiseBuf = null;
     }
+  }
+
+  /** Where the streams are, to resume them with {@link HostStreams.resume}. */
+  snapshot(): HostStreamsSnapshot {
+    return { step: this.#step, noise: this.#noiseRng.snapshot() };
+  }
+
+  /** Moves the streams to a snapshot taken from streams of the same config. */
+  resume(s: HostStreamsSnapshot): void {
+    this.#sampler.seek(s.step);
+    this.#noiseRng = Pcg32.restore(s.noise);
+    this.#step = s.step;
   }
 
   /** The 0-based step the next {@link HostStreams.next} call is for. */

@@ -66,6 +66,15 @@ export interface NormalSource {
   normal(): number;
 }
 
+/** A {@linkcode Pcg32}'s position, JSON-safe (see `snapshot()`). */
+export interface Pcg32Snapshot {
+  readonly seed: string;
+  readonly stream: string;
+  readonly hi: number;
+  readonly lo: number;
+  readonly spare: number | null;
+}
+
 /**
  * A PCG32 generator (pcg-c-basic compatible).
  *
@@ -118,6 +127,30 @@ export class Pcg32 implements NormalSource {
       state: (BigInt(this.#hi) << 32n) | BigInt(this.#lo),
       inc: (BigInt(this.#incHi) << 32n) | BigInt(this.#incLo),
     };
+  }
+
+  /**
+   * The position as plain numbers (JSON-safe), for checkpoints; restore it
+   * with {@linkcode Pcg32.restore}. `spare` is the cached Box-Muller value
+   * (NaN, written null, when none is waiting).
+   */
+  snapshot(): Pcg32Snapshot {
+    return {
+      seed: this.seed.toString(),
+      stream: this.stream.toString(),
+      hi: this.#hi,
+      lo: this.#lo,
+      spare: Number.isNaN(this.#spare) ? null : this.#spare,
+    };
+  }
+
+  /** A generator at a position taken by {@linkcode Pcg32.snapshot}. */
+  static restore(s: Pcg32Snapshot): Pcg32 {
+    const c = new Pcg32(BigInt(s.seed), BigInt(s.stream));
+    c.#hi = s.hi >>> 0;
+    c.#lo = s.lo >>> 0;
+    c.#spare = s.spare === null ? Number.NaN : s.spare;
+    return c;
   }
 
   /** An independent copy at the same position (cached normal included). */
