@@ -10,6 +10,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=""
   command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
   dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing="$missing mesa-vulkan-drivers"
+  command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
   if [ -n "$missing" ]; then
     echo "setup: apt-get install$missing"
     apt-get update -qq

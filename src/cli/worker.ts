@@ -1,0 +1,135 @@
+/**
+ * `deno task worker --queue redis://HOST:PORT [options]`: a queue worker
+ * that trains runs until stopped. See `--help`.
+ *
+ * @module
+ */
+
+import { RedisUrlError } from "../queue/connection.ts";
+import { specLabel } from "../queue/jobs.ts";
+import { startWorker, type WorkerEvent } from "../queue/worker.ts";
+import {
+  intOption,
+  parseCliArgs,
+  runCli,
+  threadsOption,
+  UsageError,
+} from "./errors.ts";
+import { stopSignal, stopState } from "./lifeline.ts";
+
+const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
+
+Takes runs off the queue (BullMQ queue "horizon-runs" in that Redis) and
+trains them until stopped; the submitter (a sweep) collects the records, so
+nothing is written here. A run is checkpointed to Redis every K steps; when a
+worker dies, its run is detected as stalled within about 25 s and resumes from
+its last checkpoint on another worker, with a bit-identical record. Prints one
+line when a run starts, resumes, finishes or fails.
+
+Options:
+  --queue URL              the Redis server of the queue (required)
+  --concurrency N          runs trained at once (default 1)
+  --threads N              cpu backend threads per run (1..cores; default: all)
+  --checkpoint-every K     steps between checkpoints (default 500)
+  -h, --help               this help
+
+Ctrl-C or SIGTERM stops the run in progress after its current step and puts
+it back in the queue (another worker resumes it from its last checkpoint); a
+second Ctrl-C exits at once.
+`;
+
+/** One line about a worker event, or null for none. */
+export function describeEvent(e: WorkerEvent): string | null {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  switch (e.type) {
+    case "ready":
+      return null;
+    case "start":
+      return `start ${specLabel(e.spec)}${
+        e.stalls > 0 ? ` (abandoned ${e.stalls}x before)` : ""
+      }`;
+    case "resumed":
+      return `resumed ${specLabel(e.spec)} from step ${e.step}`;
+    case "done": {
+      const f = e.record.final;
+      return `done ${specLabel(e.spec)} in ${s(e.wallMs)}${
+        f ? `: C=${f.C} P=${f.P} (${e.record.verdict})` : ""
+      }`;
+    }
+    case "failed":
+      return `failed ${e.spec ? specLabel(e.spec) : `job ${e.jobId}`} in ${
+        s(e.wallMs)
+      }: ${e.error}`;
+    case "released":
+      return `released ${specLabel(e.spec)} after step ${e.step} in ${
+        s(e.wallMs)
+      } (back in the queue)`;
+    case "stalled":
+      return `requeued ${e.jobId.slice(0, 12)} (its worker stopped answering)`;
+    case "note":
+      return `note ${specLabel(e.spec)}: ${e.text}`;
+    case "error":
+      return `warning: ${e.message}`;
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCliArgs(args, {
+    queue: { type: "string" },
+    concurrency: { type: "string" },
+    threads: { type: "string" },
+    "checkpoint-every": { type: "string" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.queue === undefined) {
+    throw new UsageError("--queue redis://HOST:PORT is required (see --help)");
+  }
+  const concurrency = intOption("concurrency", values.concurrency, {
+    min: 1,
+    max: 64,
+  }) ?? 1;
+  const threads = threadsOption(values.threads);
+  const checkpointEvery = intOption(
+    "checkpoint-every",
+    values["checkpoint-every"],
+    { min: 1 },
+  ) ?? 500;
+  const signal = stopSignal();
+  let worker;
+  try {
+    worker = await startWorker(values.queue, {
+      concurrency,
+      threads,
+      checkpointEvery,
+      onEvent: (e) => {
+        const line = describeEvent(e);
+        if (line === null) return;
+        const at = new Date().toISOString().slice(11, 19);
+        if (e.type === "error" || e.type === "note") {
+          console.error(`${at} ${line}`);
+        } else console.log(`${at} ${line}`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof RedisUrlError) throw new UsageError(e.message);
+    throw e;
+  }
+  console.log(
+    `worker ${Deno.pid}: waiting for runs on ${values.queue} (concurrency ${concurrency}, threads ${
+      threads ?? "all"
+    }, checkpoint every ${checkpointEvery} steps)`,
+  );
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  console.log(`worker ${Deno.pid}: stopping (${signal.reason})`);
+  await worker.close();
+  console.error(`stopped: ${signal.reason}`);
+  return stopState()?.exitCode ?? 0;
+}
+
+if (import.meta.main) await runCli(() => main(Deno.args));

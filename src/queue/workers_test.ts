@@ -1,0 +1,281 @@
+// The queue end to end: real `deno run src/cli/worker.ts` processes training
+// real smoke runs (control-layernorm, 300 steps, 1 thread each) from a
+// private redis-server. Each run is trained exactly once and its record
+// equals a local run's; a resubmission is answered from the queue; a worker
+// killed with SIGKILL mid-run loses nothing: the other worker resumes its
+// run from the Redis checkpoint and the record is bit-identical.
+
+import assert from "node:assert/strict";
+import { Queue } from "bullmq";
+import { hypothesisById } from "../../hypotheses/mod.ts";
+import { executeRun } from "../experiment/execute.ts";
+import { type PlannedRun, planRuns } from "../experiment/plan.ts";
+import type { RunRecord } from "../experiment/types.ts";
+import { checkpointKey } from "./checkpoints.ts";
+import { connectionOptions, parseRedisUrl } from "./connection.ts";
+import { QUEUE_NAME } from "./jobs.ts";
+import { startRedisServer } from "./redis_server.ts";
+import { submitRuns } from "./submit.ts";
+
+const WORKER = new URL("../cli/worker.ts", import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A worker subprocess and the lines it printed so far. */
+class WorkerProcess {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  readonly stderr: string[] = [];
+  readonly status: Promise<Deno.CommandStatus>;
+  readonly #reading: Promise<unknown>;
+
+  constructor(url: string, args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", WORKER, "--queue", url, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.status = this.child.status;
+    const collect = async (
+      stream: ReadableStream<Uint8Array>,
+      to: string[],
+    ) => {
+      let rest = "";
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        const parts = (rest + text).split("\n");
+        rest = parts.pop()!;
+        to.push(...parts);
+      }
+      if (rest) to.push(rest);
+    };
+    this.#reading = Promise.all([
+      collect(this.child.stdout, this.lines),
+      collect(this.child.stderr, this.stderr),
+    ]);
+  }
+
+  /** The first line matching `re`, waiting up to `timeoutMs`. */
+  async waitFor(re: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find((l) => re.test(l));
+      if (line) return line;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `worker ${this.child.pid} printed no line matching ${re} in ${timeoutMs} ms:\n${
+            this.lines.join("\n")
+          }\n${this.stderr.join("\n")}`,
+        );
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Lines of job events (`start ...`, `done ...`, `resumed ...`). */
+  events(kind: string): string[] {
+    return this.lines.filter((l) =>
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${kind} `).test(l)
+    );
+  }
+
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.child.kill(signal);
+    } catch { /* already gone */ }
+    const status = await this.status;
+    await this.#reading;
+    return status;
+  }
+}
+
+/** What must not differ between a queue run and a local run. */
+function science(r: RunRecord) {
+  return {
+    key: r.key,
+    status: r.status,
+    steps: r.steps,
+    loss: r.loss,
+    gradNorm: r.gradNorm,
+    trajectory: r.trajectory,
+    final: r.final,
+    verdict: r.verdict,
+    divergence: r.divergence,
+  };
+}
+
+/** Local (in-process) records of the planned runs, computed once each, one at a time. */
+const local = new Map<string, Promise<RunRecord>>();
+let localTail: Promise<unknown> = Promise.resolve();
+function localRecord(p: PlannedRun): Promise<RunRecord> {
+  let r = local.get(p.spec.key);
+  if (!r) {
+    r = localTail.then(() =>
+      executeRun(p.spec, {
+        threads: 1,
+        saveRecord: false,
+        writeHistory: false,
+        useCache: false,
+      })
+    );
+    localTail = r.catch(() => {});
+    local.set(p.spec.key, r);
+  }
+  return r;
+}
+
+const plan = await planRuns(hypothesisById("control-layernorm"), {
+  tier: "smoke",
+  backend: "cpu",
+  seeds: [42, 1, 2],
+});
+
+Deno.test({
+  name:
+    "queue: two worker processes train three runs once each, records equal local runs; a resubmission is answered at once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const args = ["--threads", "1", "--checkpoint-every", "100"];
+    const workers = [
+      new WorkerProcess(server.url, args),
+      new WorkerProcess(server.url, args),
+    ];
+    try {
+      for (const w of workers) await w.waitFor(/waiting for runs/, 60_000);
+      const t0 = performance.now();
+      const results = await submitRuns(server.url, plan.map((p) => p.spec), {
+        // The local runs train alongside, once the queue's are under way (a
+        // core would idle in the queue's second round otherwise).
+        onProgress: (e) => {
+          if (e.type === "started") {
+            for (const p of plan) localRecord(p).catch(() => {});
+          }
+        },
+      });
+      const wall = performance.now() - t0;
+
+      // Each run started exactly once, and both workers took part.
+      const starts = workers.map((w) => w.events("start"));
+      for (const { spec } of plan) {
+        const n = starts.flat().filter((l) => l.includes(spec.key.slice(0, 12)))
+          .length;
+        assert.equal(n, 1, `${spec.seed}: ${starts.flat().join("\n")}`);
+      }
+      assert.ok(starts.every((s) => s.length >= 1), String(starts));
+
+      // Each record equals a local run's, field for field.
+      const t1 = performance.now();
+      for (const [i, p] of plan.entries()) {
+        const r = results[i];
+        assert.equal(r.error, undefined, r.error ?? "");
+        assert.equal(r.reused, false);
+        assert.deepEqual(science(r.record!), science(await localRecord(p)));
+      }
+      const localWall = performance.now() - t1;
+
+      // Submitting again re-runs nothing and answers at once.
+      const t2 = performance.now();
+      const again = await submitRuns(server.url, plan.map((p) => p.spec));
+      const againMs = performance.now() - t2;
+      assert.ok(againMs < 5000, `${againMs} ms`);
+      assert.deepEqual(again, results.map((r) => ({ ...r, reused: true })));
+      await sleep(200);
+      assert.equal(workers.flatMap((w) => w.events("start")).length, 3);
+      console.log(
+        `3 smoke runs on 2 queue workers: ${(wall / 1000).toFixed(1)} s; ` +
+          `then waited ${
+            (localWall / 1000).toFixed(1)
+          } s for the local runs; ` +
+          `resubmission ${againMs.toFixed(0)} ms`,
+      );
+
+      // SIGTERM: an idle worker exits promptly, 143.
+      for (const w of workers) {
+        const status = await w.stop("SIGTERM");
+        assert.equal(status.code, 143, w.stderr.join("\n"));
+        assert.ok(w.stderr.includes("stopped: SIGTERM"), w.stderr.join("\n"));
+      }
+    } finally {
+      for (const w of workers) await w.stop("SIGKILL");
+    }
+  },
+});
+
+// ~40 s (a smoke run, plus ~15 s until the dead worker's job counts as
+// stalled).
+Deno.test({
+  name:
+    "queue: a worker killed mid-run (SIGKILL) loses nothing; its run resumes on the other worker from the checkpoint, bit-identical",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const url = server.url;
+    const p = plan[0];
+    const args = ["--threads", "1", "--checkpoint-every", "50"];
+    const workers = [
+      new WorkerProcess(url, args),
+      new WorkerProcess(url, args),
+    ];
+    const queue = new Queue(QUEUE_NAME, {
+      connection: connectionOptions(parseRedisUrl(url)),
+    });
+    try {
+      for (const w of workers) await w.waitFor(/waiting for runs/, 60_000);
+      const t0 = performance.now();
+      const result = submitRuns(url, [p.spec]);
+      let settled = false;
+      result.finally(() => settled = true).catch(() => {});
+      const label = p.spec.key.slice(0, 12);
+      // The worker that took the run, once its first checkpoint is in Redis.
+      let victim: WorkerProcess | undefined;
+      const client = await queue.client;
+      while (!settled) {
+        victim ??= workers.find((w) =>
+          w.events("start").some((l) => l.includes(label))
+        );
+        if (victim && await client.get(checkpointKey(p.spec.key)) !== null) {
+          break;
+        }
+        await sleep(100);
+      }
+      assert.ok(
+        victim && !settled,
+        "the run finished without writing a checkpoint to Redis (does executeRun save `checkpoints`?)",
+      );
+      const survivor = workers.find((w) => w !== victim)!;
+      victim.child.kill("SIGKILL");
+      const tKill = performance.now();
+      await victim.status;
+      const start = await survivor.waitFor(
+        new RegExp(`start .*${label}`),
+        60_000,
+      );
+      const pickup = performance.now() - tKill;
+
+      const [r] = await result;
+      const wall = performance.now() - t0;
+      const resumed = await survivor.waitFor(
+        new RegExp(`resumed .*${label} from step \\d+`),
+        1000,
+      );
+      const step = Number(resumed.match(/from step (\d+)$/)![1]);
+      assert.ok(step > 0 && step % 50 === 0, resumed);
+      assert.match(start, /\(abandoned 1x before\)$/);
+      assert.equal(r.error, undefined, r.error ?? "");
+      assert.deepEqual(science(r.record!), science(await localRecord(p)));
+      assert.equal(await client.get(checkpointKey(p.spec.key)), null);
+      console.log(
+        `killed after a checkpoint; the other worker took the run ${
+          (pickup / 1000).toFixed(1)
+        } s later and resumed from step ${step}; submit to record ${
+          (wall / 1000).toFixed(1)
+        } s`,
+      );
+    } finally {
+      await queue.close();
+      for (const w of workers) await w.stop("SIGKILL");
+    }
+  },
+});
