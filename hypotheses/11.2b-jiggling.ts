@@ -27,14 +27,22 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
   expectation: {
     verdict: "positive",
     reasoning:
-      "Whenever a component of the shared dead vector passes near zero, the bf16 grid there is fine enough for the noise to give each row its own value, and rows that differ get different gradients afterwards. The seed saw C = 2, P = 51 (populations 31/20). horizon keeps activations and gradients in float32, so rows that differ by one ulp keep differing: we expect at least as much fragmentation as the seed, possibly more.",
+      "Whenever a component of the shared dead vector passes near zero, the bf16 grid there is fine enough for the noise to give each row its own value, and rows that differ get different gradients afterwards. The seed saw C = 2, P = 51 (populations 31/20). horizon keeps activations and gradients in float32, so rows that differ by one ulp keep differing: we expect at least as much fragmentation as the seed, possibly more. Over 8 seeds (stated before the replicates ran): positive in at least 80% of them; an independent PyTorch re-run on this corpus was positive in 3/3 seeds, with C between 2 and 6.",
+    rate: { verdict: "positive", atLeast: 0.8 },
   },
   smoke: {
     steps: 300,
     justification:
       "In the high-LR phase the dead vector moves fast and its components cross zero within the first tens of steps; a 300-step prefix already shows the split (see the full run's trajectory, first split step), so the verdict is decided at smoke scale.",
   },
-  replicates: { seeds: [42, 1, 2, 3], minAgreeing: 3 },
+  replicates: {
+    count: 8,
+    smoke: {
+      seeds: [42, 1],
+      why:
+        "At 300 steps every seed is still in the shatter phase (C = 0, P = 0), so the smoke tier checks that the noise path runs and separates rows in more than one seed; the rate is decided at the full tier.",
+    },
+  },
   findings: `**Positive, as the seed found, but with a different cluster
 structure.** After 10,000 steps (cpu backend) the 51 dead tokens sit in 6
 shared vectors holding 48 of them (28/9/4/3/2/2), and 3 dead tokens own a

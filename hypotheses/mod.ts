@@ -12,6 +12,7 @@ import jiggling from "./11.2b-jiggling.ts";
 import jigglingFp32 from "./11.2c-jiggling-fp32.ts";
 import jigglingTiny from "./11.2d-jiggling-tiny.ts";
 import jigglingAutocast from "./11.2e-jiggling-autocast.ts";
+import noiseSweep from "./11.2f-noise-sweep.ts";
 
 /**
  * Throws when two hypotheses share an id (their records, reports and
@@ -42,6 +43,7 @@ export const HYPOTHESES: readonly Hypothesis[] = [
   jigglingFp32,
   jigglingTiny,
   jigglingAutocast,
+  noiseSweep,
 ];
 checkHypotheses(HYPOTHESES);
 

@@ -7,7 +7,16 @@ function cli(script: string, ...args: string[]) {
   return runScript(new URL(script, import.meta.url).pathname, args);
 }
 
-for (const script of ["run.ts", "report.ts", "bench.ts", "reproduce.ts"]) {
+for (
+  const script of [
+    "run.ts",
+    "report.ts",
+    "bench.ts",
+    "reproduce.ts",
+    "record.ts",
+    "sweep.ts",
+  ]
+) {
   Deno.test(`${script}: a bad flag is one error line and exit 2`, async () => {
     const r = await cli(script, "--no-such-flag");
     assert.equal(r.code, 2);
@@ -165,4 +174,74 @@ Deno.test("report: a negative number is the option's value, not 'ambiguous'", as
   const r = await cli("report.ts", "--tier", "-1");
   assert.equal(r.code, 2);
   assert.equal(r.stderr, "error: --tier must be one of: smoke, full\n");
+});
+
+Deno.test("run: kill -9 mid-run, run again: it resumes from the last checkpoint and ends bit-identical to the committed record", async () => {
+  await withTempDir(async (dir) => {
+    const args = [
+      "run",
+      "-A",
+      new URL("run.ts", import.meta.url).pathname,
+      "control-layernorm",
+      "--backend",
+      "cpu",
+      "--out",
+      dir,
+      "--checkpoint-every",
+      "50",
+    ];
+    const env = { NO_COLOR: "1", HORIZON_CACHE_DIR: `${dir}/cache` };
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // Wait until the progress bar passes step 120, then kill without warning.
+    const reader = child.stderr.getReader();
+    let seen = "";
+    while (!/ 1[2-9]\d\/300 | 2\d\d\/300 /.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stderr.cancel().catch(() => {});
+    assert.ok((await listDir(`${dir}/cache/checkpoints`)).length === 1);
+
+    const again = await new Deno.Command(Deno.execPath(), {
+      args,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(again.stderr);
+    assert.equal(again.code, 0, stderr);
+    assert.match(
+      stderr,
+      /note: resuming from the checkpoint at step (100|150|200)/,
+    );
+    const resumed = JSON.parse(
+      await Deno.readTextFile(`${dir}/control-layernorm/smoke-seed42-cpu.json`),
+    );
+    const committed = JSON.parse(
+      await Deno.readTextFile(
+        new URL(
+          "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
+          import.meta.url,
+        ),
+      ),
+    );
+    assert.equal(resumed.key, committed.key);
+    assert.deepEqual(resumed.loss, committed.loss);
+    assert.deepEqual(resumed.gradNorm, committed.gradNorm);
+    assert.deepEqual(resumed.trajectory, committed.trajectory);
+    assert.equal(
+      resumed.final.embeddingSha256,
+      committed.final.embeddingSha256,
+    );
+    assert.deepEqual(await listDir(`${dir}/cache/checkpoints`), []);
+  });
 });

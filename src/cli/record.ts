@@ -9,6 +9,7 @@
 
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { writeOutcomes } from "../experiment/outcomes.ts";
+import { pointLabel, sweepPoints } from "../experiment/plan.ts";
 import { recordsOf } from "../experiment/records.ts";
 import { RECORDS_DIR } from "../experiment/run.ts";
 import type { Hypothesis, Tier } from "../experiment/types.ts";
@@ -63,7 +64,8 @@ export async function main(args: string[]): Promise<number> {
   for (const h of selected) {
     const runs = [];
     for (const tier of tiers) {
-      for (const r of await recordsOf(dir, h.id, tier, h.config.seed)) {
+      const points = ["", ...sweepPoints(h).map(pointLabel)];
+      for (const r of await recordsOf(dir, h.id, tier, h.config.seed, points)) {
         if (values.backend && r.backend !== values.backend) continue;
         if (!isComplete(r)) {
           throw new Error(

@@ -1,15 +1,16 @@
 /**
  * `deno task report [ids...]`: renders reports/<id>.md (+ SVG plots) for each
- * hypothesis from its committed run records, and the index reports/README.md.
- * Never trains: a hypothesis without records is listed as not run. A
- * malformed record is an error naming its file, never a silent fall-back to
- * another tier.
+ * hypothesis from its committed run records (every replicate seed at every
+ * sweep point), and the index reports/README.md. Never trains: a hypothesis
+ * without records is listed as not run. A malformed record is an error
+ * naming its file, never a silent fall-back to another tier.
  *
  * @module
  */
 
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { readOutcomes } from "../experiment/outcomes.ts";
+import { pointLabel, sweepPoints } from "../experiment/plan.ts";
 import { recordsOf } from "../experiment/records.ts";
 import { RECORDS_DIR } from "../experiment/run.ts";
 import type { Hypothesis, RunRecord, Tier } from "../experiment/types.ts";
@@ -20,9 +21,11 @@ import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 const HELP = `Usage: deno task report [ids...] [options]
 
 Writes reports/<id>.md with its plots for each hypothesis (all by default)
-from the run records in reports/data/, then the index reports/README.md.
-Reports use the full-tier records when the hypothesis has any, else the smoke
-tier's. A malformed record stops the report with its path.
+from the run records in reports/data/ (every replicate seed at every sweep
+point; a hypothesis with a control is shown beside the control's records),
+then the index reports/README.md. Reports use the full-tier records when the
+hypothesis has any, else the smoke tier's. A malformed record stops the
+report with its path.
 
 Options:
   --tier smoke|full   use only this tier's records
@@ -35,19 +38,28 @@ Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 const REPORTS_DIR = new URL("../../reports", import.meta.url).pathname;
 
 /**
- * The records a report is made of: the given tier's, or the full tier's
- * when there are any, else the smoke tier's.
+ * The sweep point labels whose records a report reads: every point of the
+ * sweep, and the unmodified config (`""`; the only one without a sweep).
+ */
+export function reportPoints(h: Hypothesis): string[] {
+  return [...new Set(["", ...sweepPoints(h).map(pointLabel)])];
+}
+
+/**
+ * The records a report is made of, at every sweep point: the given tier's,
+ * or the full tier's when there are any, else the smoke tier's.
  */
 export async function reportRecords(
   h: Hypothesis,
   tier: Tier | undefined,
   dir = RECORDS_DIR,
 ): Promise<RunRecord[]> {
-  if (tier) return await recordsOf(dir, h.id, tier, h.config.seed);
-  const full = await recordsOf(dir, h.id, "full", h.config.seed);
+  const points = reportPoints(h);
+  if (tier) return await recordsOf(dir, h.id, tier, h.config.seed, points);
+  const full = await recordsOf(dir, h.id, "full", h.config.seed, points);
   return full.length
     ? full
-    : await recordsOf(dir, h.id, "smoke", h.config.seed);
+    : await recordsOf(dir, h.id, "smoke", h.config.seed, points);
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -82,6 +94,17 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   const tier = values.tier as Tier | undefined;
+  for (const h of selected) {
+    if (
+      h.control !== undefined && !HYPOTHESES.some((c) => c.id === h.control)
+    ) {
+      throw new UsageError(
+        `hypothesis ${h.id} names control ${
+          JSON.stringify(h.control)
+        }, which is not a hypothesis`,
+      );
+    }
+  }
   // Read every record first: a malformed one stops the command before any
   // report is rewritten.
   const all = new Map<string, RunRecord[]>();
@@ -93,7 +116,21 @@ export async function main(args: string[]): Promise<number> {
       continue;
     }
     const outcomes = await readOutcomes(RECORDS_DIR, h.id);
-    const written = await writeReport(out, h, runs, outcomes);
+    let control;
+    if (h.control !== undefined) {
+      const c = hypothesisById(h.control);
+      // The control at the same tier as this report, so like is compared
+      // with like (its own choice when it has no records of that tier).
+      const same = await reportRecords(c, runs[0].tier);
+      control = {
+        hypothesis: c,
+        runs: same.length ? same : all.get(c.id)!,
+      };
+    }
+    const written = await writeReport(out, h, runs, {
+      outcomes,
+      ...(control ? { control } : {}),
+    });
     console.log(
       `${h.id}: ${runs[0].tier} tier, ${runs.length} run(s) -> ${
         written.join(", ")

@@ -15,6 +15,8 @@
 import assert from "node:assert/strict";
 import type { BackendName } from "../runtime/engine.ts";
 import { findOutcome, readOutcomes } from "./outcomes.ts";
+import type { Override } from "./overrides.ts";
+import { pointLabel, replicateSeeds, sweepPoints } from "./plan.ts";
 import { readRecord, recordPath } from "./records.ts";
 import { RECORDS_DIR, runHypothesis } from "./run.ts";
 import {
@@ -137,8 +139,8 @@ export async function assertRecorded(
 
 /**
  * Registers the Deno tests of one hypothesis: its run at the selected tier
- * reaches `expected[tier]` and reproduces the recorded outcome; declared
- * replicates (smoke tier) reach it in at least `minAgreeing` seeds.
+ * reaches `expected[tier]` and reproduces the recorded outcome; its
+ * replicates (at the smoke tier, the seeds it chose for CI) reproduce theirs.
  */
 export function gateHypothesis(
   h: Hypothesis,
@@ -157,28 +159,54 @@ export function gateHypothesis(
     });
     await assertRecorded(h, run, verdict);
   });
-  const reps = h.replicates;
-  if (reps && tier === "smoke") {
-    Deno.test(`${h.id}: ${verdict} in >= ${reps.minAgreeing}/${reps.seeds.length} seeds (${tier})`, async () => {
-      const verdicts: string[] = [];
-      for (const seed of reps.seeds) {
+  // Replicates: at the smoke tier the seeds the hypothesis chose for CI, at
+  // the full tier all of them. Each seed must reproduce its recorded
+  // outcome, so the recorded rate is reproduced too.
+  const seeds = tier === "smoke"
+    ? h.replicates?.smoke?.seeds.filter((s) => s !== h.config.seed) ?? []
+    : replicateSeeds(h).filter((s) => s !== h.config.seed);
+  const runs: { seed: number; overrides: Override[] }[] = seeds.map((
+    seed,
+  ) => ({ seed, overrides: [] }));
+  // Sweep points: at the smoke tier those the hypothesis chose for CI, at
+  // the full tier every point with every replicate seed.
+  const chosen = h.replicates?.smoke?.points ?? [];
+  for (const overrides of sweepPoints(h)) {
+    if (tier === "smoke" && !chosen.includes(pointLabel(overrides))) continue;
+    const pointSeeds = tier === "smoke"
+      ? h.replicates?.smoke?.seeds ?? [h.config.seed]
+      : replicateSeeds(h);
+    for (const seed of pointSeeds) runs.push({ seed, overrides });
+  }
+  if (runs.length > 0) {
+    Deno.test(`${h.id}: ${tier} replicates and sweep points (${runs.length} runs) reproduce their recorded outcomes`, async () => {
+      const outcomes = await readOutcomes(RECORDS_DIR, h.id);
+      for (const { seed, overrides } of runs) {
+        const point = pointLabel(overrides);
+        const what = `${h.id} seed ${seed}${
+          point ? ` [${point}]` : ""
+        } (${tier})`;
         const run = await runHypothesis(h, {
           tier,
           seed,
+          overrides,
           backend,
           useCache: false,
           saveRecord: false,
           writeHistory: false,
         });
-        verdicts.push(run.verdict);
+        const rec = findOutcome(outcomes, tier, run.backend, seed, point);
+        assert.ok(
+          rec,
+          `${what}: no recorded outcome on ${run.backend}; run \`deno task sweep ${h.id} --tier ${tier}\`, then \`deno task record ${h.id}\``,
+        );
+        assert.ok(isComplete(run), `${what} diverged`);
+        assert.equal(
+          `${run.verdict} C=${run.final.C} P=${run.final.P}`,
+          `${rec.verdict} C=${rec.C} P=${rec.P}`,
+          what,
+        );
       }
-      const agreeing = verdicts.filter((v) => v === verdict).length;
-      assert.ok(
-        agreeing >= reps.minAgreeing,
-        `${h.id}: ${verdict} in ${agreeing}/${reps.seeds.length} seeds (${
-          verdicts.join(", ")
-        }), need ${reps.minAgreeing}`,
-      );
     });
   }
 }

@@ -20,6 +20,8 @@ export interface RecordedOutcome {
   readonly tier: Tier;
   readonly backend: BackendName;
   readonly seed: number;
+  /** Sweep point (override texts joined by a space); absent: the own config. */
+  readonly point?: string;
   readonly steps: number;
   /** Run key of the record these numbers came from. */
   readonly key: string;
@@ -97,18 +99,22 @@ export function findOutcome(
   tier: Tier,
   backend: BackendName,
   seed: number,
+  point = "",
 ): RecordedOutcome | undefined {
   return outcomes.find((o) =>
-    o.tier === tier && o.backend === backend && o.seed === seed
+    o.tier === tier && o.backend === backend && o.seed === seed &&
+    (o.point ?? "") === point
   );
 }
 
 /** The outcome a completed run gives (no tolerance: exact). */
 export function outcomeOfRun(r: CompleteRunRecord): RecordedOutcome {
+  const point = r.overrides.join(" ");
   return {
     tier: r.tier,
     backend: r.backend,
     seed: r.seed,
+    ...(point ? { point } : {}),
     steps: r.steps,
     key: r.key,
     verdict: r.verdict,
@@ -134,11 +140,14 @@ export async function writeOutcomes(
   for (const r of runs) {
     const next = outcomeOfRun(r);
     const i = merged.findIndex((o) =>
-      o.tier === next.tier && o.backend === next.backend && o.seed === next.seed
+      o.tier === next.tier && o.backend === next.backend &&
+      o.seed === next.seed && (o.point ?? "") === (next.point ?? "")
     );
     const old = i >= 0 ? merged[i] : undefined;
     const entry = old?.tolerance ? { ...next, tolerance: old.tolerance } : next;
-    const label = `${id} ${next.tier} ${next.backend} seed ${next.seed}`;
+    const label = `${id} ${next.tier} ${next.backend} seed ${next.seed}${
+      next.point ? ` [${next.point}]` : ""
+    }`;
     const summary = (o: RecordedOutcome) =>
       `${o.verdict} C=${o.C} P=${o.P} [${o.populations.join("/")}]`;
     if (!old) changes.push(`${label}: new, ${summary(next)}`);
@@ -155,6 +164,7 @@ export async function writeOutcomes(
   const tierOrder = (t: Tier) => (t === "smoke" ? 0 : 1);
   merged.sort((a, b) =>
     tierOrder(a.tier) - tierOrder(b.tier) ||
+    (a.point ?? "").localeCompare(b.point ?? "") ||
     a.backend.localeCompare(b.backend) || a.seed - b.seed
   );
   const file: OutcomesFile = {

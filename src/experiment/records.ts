@@ -68,8 +68,12 @@ export function recordPath(dir: string, n: RecordName): string {
   return `${dir}/${n.hypothesisId}/${recordStem(n)}.json`;
 }
 
-/** Matches the stem of a whole-tier, unmodified record. */
-const CANONICAL_STEM = /^(smoke|full)-seed(\d+)-(cpu|wasm|webgpu)\.json$/;
+/**
+ * Matches the file of a whole-tier record, with or without a variant (a
+ * sweep point): not a shortened (`--steps`) run.
+ */
+const TIER_RECORD =
+  /^(smoke|full)-seed(\d+)-(cpu|wasm|webgpu)(?:-([0-9a-f]{8}))?\.json$/;
 
 /**
  * Parses a record file's text, checking every field a report or gate reads.
@@ -192,21 +196,26 @@ export async function readRecord(path: string): Promise<RunRecord | null> {
 }
 
 /**
- * Every whole-tier, unmodified record of a hypothesis at a tier (any seed,
- * any backend), main seed first. Throws {@link RecordError} on the first
- * malformed one: a report never silently leaves a run out.
+ * Every whole-tier record of a hypothesis at a tier (any seed, any backend),
+ * main seed first. Records of variants are included when their overrides
+ * form one of `points` (sweep point labels, override texts joined by a
+ * space; default `[""]`: only unmodified runs) and they used the default
+ * corpus. Throws {@link RecordError} on the first malformed one: a report
+ * never silently leaves a run out.
  */
 export async function recordsOf(
   dir: string,
   hypothesisId: string,
   tier: Tier,
   mainSeed: number,
+  points: readonly string[] = [""],
 ): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   try {
     for await (const e of Deno.readDir(`${dir}/${hypothesisId}`)) {
-      const m = CANONICAL_STEM.exec(e.name);
+      const m = TIER_RECORD.exec(e.name);
       if (!e.isFile || !m || m[1] !== tier) continue;
+      if (m[4] !== undefined && points.every((p) => p === "")) continue;
       const path = `${dir}/${hypothesisId}/${e.name}`;
       const r = (await readRecord(path))!;
       if (
@@ -215,17 +224,24 @@ export async function recordsOf(
       ) {
         throw new RecordError(path, "its fields do not match its file name");
       }
+      if (!points.includes(r.overrides.join(" "))) continue;
+      if (m[4] !== undefined && r.corpus.path !== DEFAULT_CORPUS_PATH) continue;
       runs.push(r);
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   const order = (b: BackendName) => ["cpu", "wasm", "webgpu"].indexOf(b);
+  const point = (r: RunRecord) => points.indexOf(r.overrides.join(" "));
   return runs.sort((a, b) =>
+    point(a) - point(b) ||
     (a.seed === mainSeed ? -1 : 0) - (b.seed === mainSeed ? -1 : 0) ||
     a.seed - b.seed || order(a.backend) - order(b.backend)
   );
 }
+
+/** The default corpus as records name it (relative to the project root). */
+export const DEFAULT_CORPUS_PATH = "fixtures/corpus/brown.txt";
 
 /** Only the records of runs that completed. */
 export function completed(runs: readonly RunRecord[]): CompleteRunRecord[] {

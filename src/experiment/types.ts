@@ -27,6 +27,46 @@ export type RunStatus = "complete" | "diverged";
 /** How much of a run to execute. */
 export type Tier = "smoke" | "full";
 
+/**
+ * Seeds a hypothesis runs: `seeds` listed, or `count` seeds (the config's
+ * own seed, then 1, 2, ...). `smoke` chooses the seeds the CI gate runs at
+ * the smoke tier, with the reason.
+ */
+export interface Replicates {
+  readonly seeds?: readonly number[];
+  readonly count?: number;
+  readonly smoke?: {
+    readonly seeds: readonly number[];
+    /** Sweep points (labels, see `plan.ts`) run at the smoke tier; default none. */
+    readonly points?: readonly string[];
+    readonly why: string;
+  };
+}
+
+/** One axis of a sweep: a dotted config path and its values. */
+export interface SweepAxis {
+  readonly path: string;
+  readonly values: readonly (number | string | boolean)[];
+}
+
+/**
+ * What is predicted before running. `verdict` is the prediction for the
+ * hypothesis's own config; `rate` a share of seeds (e.g. positive in at
+ * least 0.8 of them); `boundary` where a swept value switches the verdict.
+ */
+export interface Expectation {
+  readonly verdict: Verdict;
+  readonly reasoning: string;
+  readonly rate?: { readonly verdict: Verdict; readonly atLeast: number };
+  readonly boundary?: {
+    readonly path: string;
+    /** Null at and below this value. */
+    readonly nullAtOrBelow: number;
+    /** Positive at and above this value. */
+    readonly positiveAtOrAbove: number;
+  };
+}
+
 /** One hypothesis, declared in `hypotheses/<id>.ts`. */
 export interface Hypothesis {
   /** Stable identifier, e.g. `11.2b-jiggling`. */
@@ -41,9 +81,15 @@ export interface Hypothesis {
   /** The full-tier run. */
   readonly config: TrainConfig;
   /** Predicted before running, with the reasoning. */
-  readonly expectation: {
-    readonly verdict: Verdict;
-    readonly reasoning: string;
+  readonly expectation: Expectation;
+  /**
+   * Steps of the full tier when it is a prefix of the schedule rather than
+   * all `config.maxSteps` (the LR schedule still spans maxSteps), and why
+   * they suffice.
+   */
+  readonly fullSteps?: {
+    readonly steps: number;
+    readonly justification: string;
   };
   /** Steps of the smoke tier (a prefix of the full run) and why they suffice. */
   readonly smoke: { readonly steps: number; readonly justification: string };
@@ -55,13 +101,14 @@ export interface Hypothesis {
     readonly source: string;
   };
   /**
-   * Replicates: the same run with these seeds; the verdict must be reached in
-   * at least `minAgreeing` of them.
+   * Replicates: the same run (and every sweep point) with these seeds. The
+   * claim is then a rate over seeds (see `rates.ts`).
    */
-  readonly replicates?: {
-    readonly seeds: readonly number[];
-    readonly minAgreeing: number;
-  };
+  readonly replicates?: Replicates;
+  /** A grid over config paths (the `run --set` syntax); every point runs every seed. */
+  readonly sweep?: readonly SweepAxis[];
+  /** Id of the hypothesis this one is compared against, side by side. */
+  readonly control?: string;
   /** What was observed, in prose (filled in after the full run). */
   readonly findings?: string;
 }

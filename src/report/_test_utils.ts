@@ -134,3 +134,42 @@ export const OUTCOMES: readonly RecordedOutcome[] = [
     populations: [31, 20],
   },
 ];
+
+/**
+ * A completed replicate of {@link makeRun} with its own seed and key (and
+ * sweep point): final C and P as given (the verdict follows the seeds' rule
+ * with makeRun's 4 dead tokens), one cluster per unit of C.
+ */
+export function makeReplicate(
+  seed: number,
+  final: { C: number; P: number },
+  over: Partial<RunRecord> = {},
+): RunRecord {
+  const base = makeRun();
+  const verdict = final.C > 1 || final.P < 4 ? "positive" : "null";
+  return makeRun({
+    seed,
+    key: `key-${seed}-${(over.overrides ?? []).join(",")}`,
+    verdict,
+    final: { ...base.final!, C: final.C, P: final.P },
+    ...over,
+  });
+}
+
+/** A replicate that diverged at step 2 (loss NaN): no final numbers. */
+export function makeDiverged(
+  seed: number,
+  over: Partial<RunRecord> = {},
+): RunRecord {
+  return makeRun({
+    seed,
+    key: `key-${seed}-diverged`,
+    status: "diverged",
+    final: null,
+    verdict: "invalid",
+    divergence: { step: 2, quantity: "loss", value: NaN },
+    loss: [4.8, NaN],
+    gradNorm: [1, NaN],
+    ...over,
+  });
+}

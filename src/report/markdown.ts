@@ -14,21 +14,55 @@
 
 import { describeToken } from "../analysis/black_holes.ts";
 import type { RecordedOutcome } from "../experiment/outcomes.ts";
+import { replicateSeeds } from "../experiment/plan.ts";
+import {
+  type Distribution,
+  rateText,
+  type RunSummary,
+} from "../experiment/rates.ts";
 import {
   type CompleteRunRecord,
   type Hypothesis,
   isComplete,
   type RunRecord,
-  type RunVerdict,
-  type Verdict,
 } from "../experiment/types.ts";
 import type { TrainConfig } from "../train/config.ts";
+import {
+  configDiff,
+  expectationText,
+  type Outcome,
+  outcomeOf,
+  type PointOutcome,
+  rateFraction,
+  shortRate,
+} from "./claims.ts";
+
+export {
+  type Check,
+  type Outcome,
+  outcomeOf,
+  type PointOutcome,
+  primaryRun,
+} from "./claims.ts";
 
 /** Relative file names of a report's plots. */
 export interface ReportPlots {
   readonly loss: string;
   readonly cp: string;
   readonly centroid: string;
+  /** The phase diagram of a sweep (linked when given). */
+  readonly phase?: string;
+  /** The envelope of C and P over replicates (linked when given). */
+  readonly envelope?: string;
+}
+
+/** The hypothesis a report is compared with, side by side. */
+export interface ControlInput {
+  readonly hypothesis: Hypothesis;
+  /** Its run records (the same tier as the report's, when it has any). */
+  readonly runs: readonly RunRecord[];
+  /** Its report's file name, relative to this report (linked when given). */
+  readonly file?: string;
 }
 
 /** Options of {@linkcode renderHypothesisReport}. */
@@ -36,6 +70,8 @@ export interface HypothesisReportOptions {
   readonly plots: ReportPlots;
   /** Recorded outcomes the CI gate holds re-runs to (outcomes.json). */
   readonly outcomes?: readonly RecordedOutcome[];
+  /** The control hypothesis (`hypothesis.control`) and its runs. */
+  readonly control?: ControlInput;
 }
 
 /** One line of the reports index. */
@@ -44,69 +80,6 @@ export interface IndexRow {
   readonly runs: readonly RunRecord[];
   /** The report's file name, relative to the index. */
   readonly file: string;
-}
-
-/** What a set of runs says about a hypothesis. */
-export interface Outcome {
-  /** The run the report is about (the hypothesis's own seed when present). */
-  readonly primary: RunRecord | null;
-  /**
-   * The primary run's verdict (`invalid` when it diverged); null when
-   * nothing has run.
-   */
-  readonly observed: RunVerdict | null;
-  readonly expected: Verdict;
-  /** Runs whose verdict is the expected one. */
-  readonly agreeing: number;
-  readonly total: number;
-  /**
-   * The primary run reached the expected verdict and, when several
-   * replicates are given, at least `replicates.minAgreeing` of them did.
-   */
-  readonly pass: boolean;
-}
-
-/**
- * The run a report is about: the one with the hypothesis's configured seed,
- * else the first.
- *
- * @example
- * ```ts ignore
- * primaryRun(h, [runSeed1, runSeed42]); // runSeed42 when h.config.seed is 42
- * ```
- */
-export function primaryRun(
-  h: Hypothesis,
-  runs: readonly RunRecord[],
-): RunRecord | null {
-  return runs.find((r) => r.seed === h.config.seed) ?? runs[0] ?? null;
-}
-
-/**
- * Judges a hypothesis against its runs.
- *
- * @example
- * ```ts ignore
- * const o = outcomeOf(h, runs);
- * o.pass; // true when the observed verdict is the expected one
- * ```
- */
-export function outcomeOf(h: Hypothesis, runs: readonly RunRecord[]): Outcome {
-  const primary = primaryRun(h, runs);
-  const expected = h.expectation.verdict;
-  const agreeing = runs.filter((r) => r.verdict === expected).length;
-  let pass = primary !== null && primary.verdict === expected;
-  if (pass && runs.length > 1 && h.replicates) {
-    pass = agreeing >= h.replicates.minAgreeing;
-  }
-  return {
-    primary,
-    observed: primary?.verdict ?? null,
-    expected,
-    agreeing,
-    total: runs.length,
-    pass,
-  };
 }
 
 // ---------------------------------------------------------------------------
@@ -281,18 +254,77 @@ function mean(values: readonly number[]): number {
 // ---------------------------------------------------------------------------
 // Pieces
 
+/** A count with its noun: `1 run`, `3 runs`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** A quantile: integers as they are, fractions to two decimals. */
+function quantile(x: number): string {
+  if (!Number.isFinite(x)) return "—";
+  return Number.isInteger(x) ? formatInt(x) : String(Number(x.toFixed(2)));
+}
+
+/**
+ * A distribution in one cell: `6 (quartiles 4.5–6.25, range 3–8)`; the
+ * value alone for one run; `—` for none.
+ *
+ * @example
+ * ```ts
+ * import { distributionText } from "./markdown.ts";
+ * import { distribution } from "../experiment/rates.ts";
+ * distributionText(distribution([6, 3, 2, 1])); // "2.5 (quartiles 1.75–3.75, range 1–6)"
+ * ```
+ */
+export function distributionText(d: Distribution): string {
+  if (d.n === 0) return "—";
+  if (d.n === 1) return quantile(d.median);
+  return `${quantile(d.median)} (quartiles ${quantile(d.q1)}–${
+    quantile(d.q3)
+  }, range ${quantile(d.min)}–${quantile(d.max)})`;
+}
+
+/** `; 1 run diverged (invalid, counted apart: seed 5)`, or `""`. */
+function invalidNote(runs: readonly RunRecord[]): string {
+  const bad = runs.filter((r) => !isComplete(r));
+  if (bad.length === 0) return "";
+  return `; ${
+    plural(bad.length, "run")
+  } diverged (invalid, not counted in k or n: seed${
+    bad.length === 1 ? "" : "s"
+  } ${bad.map((r) => r.seed).join(", ")})`;
+}
+
 /**
  * The one-line verdict badge, e.g. `**Observed: positive** (expected:
- * positive) ✓`.
+ * positive) ✓`, or for a rate expectation `**Observed: positive in 7/8
+ * seeds (88%, 95% CI 53–98%)** (expected: positive in at least 80% of
+ * seeds) ✓`.
  *
  * @example
  * ```ts ignore
- * verdictBadge(outcomeOf(h, runs));
+ * verdictBadge(h, outcomeOf(h, runs));
  * ```
  */
-export function verdictBadge(o: Outcome): string {
-  if (o.observed === null) {
-    return `**Not run yet** (expected: ${o.expected})`;
+export function verdictBadge(h: Hypothesis, o: Outcome): string {
+  const expected = expectationText(h);
+  if (o.observed === null) return `**Not run yet** (expected: ${expected})`;
+  const mark = o.pass ? "✓" : "✗";
+  const invalid = o.claim.invalid > 0
+    ? ` · ${plural(o.claim.invalid, "run")} diverged (invalid, not counted)`
+    : "";
+  if (!o.rules.includes("primary")) {
+    const seen: string[] = [];
+    if (o.rules.includes("rate")) {
+      seen.push(rateText(o.claimVerdict, o.claim.rate));
+    }
+    if (o.rules.includes("boundary")) {
+      const ok = o.checks.filter((c) => c.ok).length;
+      seen.push(`${ok} of ${o.checks.length} checks hold`);
+    }
+    return `**Observed: ${
+      seen.join("; ")
+    }** (expected: ${expected}) ${mark}${invalid}`;
   }
   const d = o.primary?.divergence;
   if (o.observed === "invalid" && d) {
@@ -300,11 +332,10 @@ export function verdictBadge(o: Outcome): string {
       formatInt(d.step)
     }: ${d.quantity} ${String(d.value)}; expected: ${o.expected}) ✗`;
   }
-  const mark = o.pass ? "✓" : "✗";
-  const reps = o.total > 1
-    ? ` · ${o.agreeing} of ${o.total} replicates reach the expected verdict`
+  const rate = o.claim.runs > 1
+    ? ` · ${rateText(o.claimVerdict, o.claim.rate)}`
     : "";
-  return `**Observed: ${o.observed}** (expected: ${o.expected}) ${mark}${reps}`;
+  return `**Observed: ${o.observed}** (expected: ${o.expected}) ${mark}${rate}${invalid}`;
 }
 
 function tokenList(tokens: readonly number[]): string {
@@ -339,6 +370,20 @@ function objectiveText(c: TrainConfig): string {
     return "next-token: the logits at position t are trained on byte t+1 (the usual language-model objective)";
   }
   return escapeCell(String(c.objective));
+}
+
+/** A sweep value as it is written in an override. */
+function valueText(v: unknown): string {
+  return typeof v === "number" ? formatNumber(v) : String(v);
+}
+
+function sweepText(h: Hypothesis): string {
+  const axes = h.sweep ?? [];
+  const points = axes.reduce((n, a) => n * a.values.length, 1);
+  return axes.map((a) =>
+    `${codeSpan(a.path)} ∈ {${a.values.map(valueText).join(", ")}}`
+  ).join(" × ") +
+    `: ${plural(points, "point")}, each run with every replicate seed`;
 }
 
 function designTable(
@@ -402,9 +447,7 @@ function designTable(
       .join(", ")
     : String(primary?.seed ?? c.seed);
   const declared = h.replicates
-    ? ` (replicates declared: ${
-      h.replicates.seeds.join(", ")
-    }; at least ${h.replicates.minAgreeing} must agree)`
+    ? ` (replicates declared: ${replicateSeeds(h).join(", ")})`
     : "";
   const model =
     `GPT-2 (HF layout): vocab ${m.vocabSize}, d_model ${m.dModel}, ${m.nLayer} layers, ${m.nHead} heads, context ${m.context}, ${
@@ -424,6 +467,7 @@ function designTable(
     ["weight decay", decay],
     ["gradient clip", clip],
     ["seed(s)", seeds + declared],
+    ...(h.sweep?.length ? [["sweep", sweepText(h)]] : []),
   ]);
 }
 
@@ -621,23 +665,23 @@ function trajectorySection(run: CompleteRunRecord): string {
   return lines.join("\n");
 }
 
-function replicatesSection(
-  h: Hypothesis,
-  runs: readonly RunRecord[],
-  o: Outcome,
-): string | null {
-  if (runs.length <= 1) {
-    if (!h.replicates) return null;
-    return `Replicates are declared (seeds ${
-      h.replicates.seeds.join(", ")
-    }; at least ${h.replicates.minAgreeing} must reach the expected verdict), but this report includes ${runs.length} run${
-      runs.length === 1 ? "" : "s"
-    }.`;
-  }
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  const sorted = [...runs].sort((a, b) =>
-    a.seed - b.seed || cmp(a.tier, b.tier) || cmp(a.backend, b.backend)
-  );
+/** `| C | median | quartiles | range | runs |` rows of a summary. */
+function distributionTable(sm: RunSummary): string {
+  const row = (name: string, d: Distribution) => [
+    name,
+    quantile(d.median),
+    d.n > 1 ? `${quantile(d.q1)}–${quantile(d.q3)}` : "—",
+    d.n > 1 ? `${quantile(d.min)}–${quantile(d.max)}` : "—",
+    String(d.n),
+  ];
+  return table(["", "median", "quartiles", "range", "completed runs"], [
+    row("C", sm.C),
+    row("P", sm.P),
+  ]);
+}
+
+function runsTable(o: Outcome, runs: readonly RunRecord[]): string {
+  const sorted = [...runs].sort((a, b) => a.seed - b.seed);
   const rows = sorted.map((r) => [
     String(r.seed),
     r.tier,
@@ -648,21 +692,182 @@ function replicatesSection(
     isComplete(r)
       ? r.verdict
       : `invalid (diverged at step ${formatInt(r.divergence?.step ?? 0)})`,
-    r.verdict === o.expected ? "✓" : "✗",
+    isComplete(r) ? (r.verdict === o.claimVerdict ? "✓" : "✗") : "—",
   ]);
-  const need = h.replicates
-    ? `; required: at least ${h.replicates.minAgreeing}, ${
-      o.agreeing >= h.replicates.minAgreeing ? "met" : "**not met**"
-    }`
-    : "";
+  return table(
+    [
+      "seed",
+      "tier",
+      "backend",
+      "C",
+      "P",
+      "populations",
+      "verdict",
+      `${o.claimVerdict}?`,
+    ],
+    rows,
+  );
+}
+
+function replicatesSection(h: Hypothesis, o: Outcome): string | null {
+  const runs = o.primaryPoint.runs;
+  const where = o.primaryPoint.label === ""
+    ? "the hypothesis's own config"
+    : `its own config (sweep point ${pointName(o.primaryPoint)})`;
+  if (runs.length <= 1) {
+    if (!h.replicates) return null;
+    return `Replicates are declared (seeds ${
+      replicateSeeds(h).join(", ")
+    }), but this report includes ${
+      plural(runs.length, "run")
+    } at ${where}: the rate above is of ${plural(runs.length, "run")}.`;
+  }
+  const sm = o.claim;
   return [
+    `${plural(sm.runs, "run")} at ${where}: ${
+      rateText(o.claimVerdict, sm.rate)
+    }${invalidNote(runs)}.`,
+    "",
+    "C and P over the completed runs (quartiles interpolated between order statistics):",
+    "",
+    distributionTable(sm),
+    "",
+    runsTable(o, runs),
+  ].join("\n");
+}
+
+function pointName(p: PointOutcome): string {
+  if (p.label === "") return "unmodified config";
+  return p.overrides.map((x) => codeSpan(`${x.path}=${valueText(x.value)}`))
+    .join(" ");
+}
+
+function sweepSection(
+  h: Hypothesis,
+  o: Outcome,
+  phase: string | undefined,
+): string {
+  const axes = h.sweep ?? [];
+  const lines: string[] = [
+    `${
+      sweepText(h)
+    }. Per point: positive among the completed runs with its 95% Wilson interval, the majority verdict, and C and P (median, quartiles, range)${
+      o.points.some((p) => p.primary && p.inSweep)
+        ? "; ★ marks the hypothesis's own config"
+        : ""
+    }. Diverged runs are counted apart.`,
+    "",
+  ];
+  const rows = o.points.map((p) => {
+    const s = p.summary;
+    return [
+      pointName(p) + (p.primary && p.inSweep ? " ★" : ""),
+      String(s.runs),
+      String(s.invalid),
+      s.rate.n === 0 ? "—" : rateFraction(s.rate),
+      p.majority ?? "—",
+      distributionText(s.C),
+      distributionText(s.P),
+    ];
+  });
+  lines.push(
     table(
-      ["seed", "tier", "backend", "C", "P", "populations", "verdict", "agrees"],
+      [
+        "point",
+        "runs",
+        "invalid",
+        "positive (95% CI)",
+        "majority",
+        "C",
+        "P",
+      ],
       rows,
     ),
+  );
+  if (phase) {
+    lines.push("");
+    if (axes.length > 1) {
+      lines.push(
+        `The phase diagram plots the first axis, ${
+          codeSpan(axes[0].path)
+        }, along x; each combination of the other axes (${
+          axes.slice(1).map((a) => codeSpan(a.path)).join(", ")
+        }) is a line of its own.`,
+        "",
+      );
+    }
+    lines.push(`![Phase diagram](${linkTarget(phase)})`);
+  }
+  return lines.join("\n");
+}
+
+function configValue(v: unknown): string {
+  if (v === undefined) return "— (absent)";
+  if (typeof v === "number") return formatNumber(v);
+  if (typeof v === "string") return codeSpan(v);
+  if (v === null || typeof v === "boolean") return String(v);
+  return codeSpan(JSON.stringify(v));
+}
+
+function controlSection(h: Hypothesis, o: Outcome, c: ControlInput): string {
+  const ch = c.hypothesis;
+  const co = outcomeOf(ch, c.runs);
+  const name = c.file
+    ? `[${escapeCell(ch.id)}](${linkTarget(c.file)})`
+    : codeSpan(ch.id);
+  const diff = configDiff(h.config, ch.config);
+  const lines = [
+    `Side by side with its control, ${name}: ${markdownCell(ch.title)}.`,
     "",
-    `Agreement: ${o.agreeing} of ${o.total} runs reach the expected verdict (${o.expected})${need}.`,
-  ].join("\n");
+  ];
+  if (diff.length === 0) {
+    lines.push("The two configs are identical.");
+  } else {
+    lines.push(
+      `The configs differ in ${
+        plural(diff.length, "path")
+      } (dotted config paths; everything else is the same):`,
+      "",
+      table(
+        ["path", "this", "control"],
+        diff.map((d) => [codeSpan(d.path), configValue(d.a), configValue(d.b)]),
+      ),
+    );
+  }
+  const side = (x: Outcome, hyp: Hypothesis) => {
+    const runs = x.primaryPoint.runs;
+    const sm = x.primaryPoint.summary;
+    const tiers = [...new Set(runs.map((r) => r.tier))].join(", ");
+    return {
+      runs: runs.length === 0
+        ? "not run yet"
+        : `${runs.length} (${tiers}; ${sm.invalid} invalid)`,
+      positive: sm.rate.n === 0 ? "—" : rateText("positive", sm.rate),
+      C: distributionText(sm.C),
+      P: distributionText(sm.P),
+      expected: expectationText(hyp),
+      ok: runs.length === 0 ? "—" : x.pass ? "✓" : "✗",
+    };
+  };
+  const a = side(o, h);
+  const b = side(co, ch);
+  lines.push(
+    "",
+    "Outcomes at each hypothesis's own config:",
+    "",
+    table(
+      ["", `this (${escapeCell(h.id)})`, `control (${escapeCell(ch.id)})`],
+      [
+        ["runs", a.runs, b.runs],
+        ["rate", a.positive, b.positive],
+        ["C", a.C, b.C],
+        ["P", a.P, b.P],
+        ["expected", a.expected, b.expected],
+        ["ok", a.ok, b.ok],
+      ],
+    ),
+  );
+  return lines.join("\n");
 }
 
 function provenanceTable(run: RunRecord): string {
@@ -735,13 +940,21 @@ export function renderHypothesisReport(
     out.push(`## ${title}`, "", ...body, "");
   };
 
-  out.push(`# ${h.id}: ${h.title.replace(/\r?\n/g, " ")}`, "", verdictBadge(o));
+  out.push(
+    `# ${h.id}: ${h.title.replace(/\r?\n/g, " ")}`,
+    "",
+    verdictBadge(h, o),
+  );
   if (run) {
     out.push(
       "",
       `${run.tier} tier · ${escapeCell(run.backend)} · ${
         formatInt(run.steps)
-      } of ${formatInt(config.maxSteps)} steps · seed ${run.seed}`,
+      } of ${formatInt(config.maxSteps)} steps · seed ${run.seed}${
+        run.overrides.length
+          ? ` · ${run.overrides.map(codeSpan).join(" ")}`
+          : ""
+      }`,
     );
   }
   out.push("");
@@ -755,14 +968,47 @@ export function renderHypothesisReport(
     : isComplete(run)
     ? `**Observed:** ${run.verdict}: C = ${run.final.C}, P = ${run.final.P} after ${
       formatInt(run.steps)
-    } steps (${run.tier} tier, ${escapeCell(run.backend)}).`
-    : `**Observed:** invalid: the run diverged at step ${
+    } steps (${run.tier} tier, ${escapeCell(run.backend)}, seed ${run.seed}).`
+    : `**Observed:** invalid: the run with seed ${run.seed} diverged at step ${
       formatInt(run.divergence?.step ?? 0)
     } (${run.divergence?.quantity ?? "?"} ${
       String(run.divergence?.value)
     }; ${run.tier} tier, ${
       escapeCell(run.backend)
     }). A diverged run earns no verdict: its embedding says nothing about black holes.`;
+  const claim = o.claim;
+  const rate = run
+    ? [
+      "",
+      `**Rate:** ${rateText(o.claimVerdict, claim.rate)} at ${
+        o.primaryPoint.label === ""
+          ? "the hypothesis's own config"
+          : `its own config (${pointName(o.primaryPoint)})`
+      }${invalidNote(o.primaryPoint.runs)}.`,
+    ]
+    : [];
+  const rule = o.rules.includes("primary") ? [] : [
+    "",
+    `**Rule:** ✓ when ${
+      o.rules.map((r) =>
+        r === "rate"
+          ? `at least ${
+            Math.round(h.expectation.rate!.atLeast * 100)
+          }% of the completed runs at its own config are ${
+            h.expectation.rate!.verdict
+          }`
+          : `every swept ${
+            codeSpan(h.expectation.boundary!.path)
+          } at or below ${
+            formatNumber(h.expectation.boundary!.nullAtOrBelow)
+          } has a null majority and every one at or above ${
+            formatNumber(h.expectation.boundary!.positiveAtOrAbove)
+          } a positive majority`
+      ).join(", and ")
+    }.`,
+    "",
+    ...o.checks.map((c) => `- ${c.ok ? "✓" : "✗"} ${c.text}`),
+  ];
   const match = run
     ? (o.pass
       ? "✓ The observation agrees with the expectation."
@@ -770,46 +1016,64 @@ export function renderHypothesisReport(
     : "";
   section(
     "Expected vs observed",
-    `**Expected:** ${o.expected}. ${h.expectation.reasoning.trim()}`,
+    `**Expected:** ${expectationText(h)}. ${h.expectation.reasoning.trim()}`,
     "",
     observed,
+    ...rate,
+    ...rule,
     ...(match ? ["", match] : []),
   );
 
-  if (!run || !isComplete(run)) {
-    section("Findings", h.findings?.trim() || "_No findings recorded yet._");
-    if (run) section("Provenance", provenanceTable(run));
-    return out.join("\n").replace(/\n+$/, "\n");
+  const complete = run !== null && isComplete(run);
+  if (complete) {
+    section("C and P", cpTable(h, run, opts.outcomes ?? []));
+    section("Clusters", clustersSection(run));
+    section("Trajectory", trajectorySection(run));
   }
-
-  section("C and P", cpTable(h, run, opts.outcomes ?? []));
-  section("Clusters", clustersSection(run));
-  section("Trajectory", trajectorySection(run));
-  const reps = replicatesSection(h, runs, o);
+  const reps = replicatesSection(h, o);
   if (reps !== null) section("Replicates", reps);
-  section(
-    "Plots",
-    `![Training loss](${linkTarget(opts.plots.loss)})`,
-    "",
-    `![C and P over training](${linkTarget(opts.plots.cp)})`,
-    "",
-    `![Centroid norm over training](${linkTarget(opts.plots.centroid)})`,
-  );
+  if (h.sweep?.length) section("Sweep", sweepSection(h, o, opts.plots.phase));
+  if (opts.control) section("Control", controlSection(h, o, opts.control));
+  const plots: string[] = [];
+  if (complete) {
+    plots.push(
+      `![Training loss](${linkTarget(opts.plots.loss)})`,
+      "",
+      `![C and P over training](${linkTarget(opts.plots.cp)})`,
+      "",
+      `![Centroid norm over training](${linkTarget(opts.plots.centroid)})`,
+    );
+  }
+  if (opts.plots.envelope) {
+    if (plots.length) plots.push("");
+    plots.push(
+      `C and P over training across the ${
+        plural(o.primaryPoint.summary.C.n, "completed run")
+      } at its own config: min–max band and median line per recorded step.`,
+      "",
+      `![C and P across replicates](${linkTarget(opts.plots.envelope)})`,
+    );
+  }
+  if (plots.length) section("Plots", ...plots);
   section("Findings", h.findings?.trim() || "_No findings recorded yet._");
-  section(
-    "Provenance",
-    runs.length > 1
-      ? `Of the run with seed ${run.seed}; the replicates differ in seed (and cache key).\n\n${
-        provenanceTable(run)
-      }`
-      : provenanceTable(run),
-  );
+  if (run) {
+    section(
+      "Provenance",
+      runs.length > 1
+        ? `Of the run with seed ${run.seed}${
+          run.overrides.length ? " at its own config" : ""
+        }; the other runs differ in seed${
+          h.sweep?.length ? " or sweep point" : ""
+        } (and cache key).\n\n${provenanceTable(run)}`
+        : provenanceTable(run),
+    );
+  }
   return out.join("\n").replace(/\n+$/, "\n");
 }
 
 /**
  * The reports index (`reports/README.md`): one row per hypothesis, linked
- * to its report.
+ * to its report, with the rate over seeds besides the primary run's C and P.
  *
  * @example
  * ```ts ignore
@@ -823,8 +1087,9 @@ export function renderIndex(rows: readonly IndexRow[]): string {
     return [
       `[${escapeCell(h.id)}](${linkTarget(file)})`,
       markdownCell(h.title),
-      o.expected,
+      expectationText(h),
       o.observed ?? "not run",
+      r ? shortRate(o.claimVerdict, o.claim.rate, o.claim.invalid) : "—",
       r ? (o.pass ? "✓" : "✗") : "—",
       r && isComplete(r) ? String(r.final.C) : "—",
       r && isComplete(r) ? String(r.final.P) : "—",
@@ -835,7 +1100,7 @@ export function renderIndex(rows: readonly IndexRow[]): string {
   return [
     "# Reports",
     "",
-    "One row per hypothesis. ok ✓: the observed verdict is the expected one (and enough replicates agree); C and P are the final numbers of the hypothesis's own seed.",
+    "One row per hypothesis. observed, C and P: the run with the hypothesis's own seed and config (invalid: it diverged). rate: how many of the completed runs at its own config reach the predicted verdict, with the 95% Wilson interval (diverged runs are counted apart, as invalid). ok ✓: the expectation holds (a rate or sweep boundary when one is predicted, else the own-seed run's verdict).",
     "",
     table(
       [
@@ -843,6 +1108,7 @@ export function renderIndex(rows: readonly IndexRow[]): string {
         "title",
         "expected",
         "observed",
+        "rate",
         "ok",
         "C",
         "P",

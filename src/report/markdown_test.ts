@@ -6,11 +6,17 @@ import {
   formatInt,
   formatNumber,
   markdownCell,
-  outcomeOf,
   renderHypothesisReport,
   renderIndex,
 } from "./markdown.ts";
-import { makeHypothesis, makeRun, OUTCOMES } from "./_test_utils.ts";
+import {
+  makeDiverged,
+  makeHypothesis,
+  makeReplicate,
+  makeRun,
+  OUTCOMES,
+} from "./_test_utils.ts";
+import { SEED_RUN } from "../train/config.ts";
 
 const PLOTS = {
   loss: "11.2b-jiggling-loss.svg",
@@ -268,46 +274,211 @@ Deno.test("renderHypothesisReport() is deterministic and carries no timestamps o
   assert.deepEqual(stamps, ["2025-01-02T03:04:05.000Z"]);
 });
 
-Deno.test("renderHypothesisReport() shows replicates with the agreement count", () => {
-  const h = makeHypothesis({ replicates: { seeds: [1, 2], minAgreeing: 2 } });
+Deno.test("renderHypothesisReport() shows the claim as a rate over replicates", () => {
+  const h = makeHypothesis({ replicates: { count: 8 } });
+  // Seeds 42, 1..7; seed 3 null (C 1, P 4), the others positive with C = 2
+  // except seed 7 (C = 5, P = 3).
+  const runs = [42, 1, 2, 3, 4, 5, 6, 7].map((s) =>
+    s === 3
+      ? makeReplicate(s, { C: 1, P: 4 })
+      : s === 7
+      ? makeReplicate(s, { C: 5, P: 3 })
+      : makeReplicate(s, { C: 2, P: 4 })
+  );
+  const md = renderHypothesisReport(h, runs, { plots: PLOTS });
+  assert.equal(
+    md.split("\n")[2],
+    "**Observed: positive** (expected: positive) ✓ · positive in 7/8 seeds (88%, 95% CI 53–98%)",
+  );
+  assert.equal(
+    lineWith(md, "**Rate:**"),
+    "**Rate:** positive in 7/8 seeds (88%, 95% CI 53–98%) at the hypothesis's own config.",
+  );
+  // C over 8 runs: 1, 2 x 6, 5 -> median 2, quartiles 2-2, range 1-5.
+  // P: 3, 4 x 7 -> quartiles at (n-1)p = 1.75 and 5.25: both 4.
+  assert.equal(lineWith(md, "| C | "), "| C | 2 | 2–2 | 1–5 | 8 |");
+  assert.equal(lineWith(md, "| P | "), "| P | 4 | 4–4 | 3–4 | 8 |");
+  const rows = md.split("\n").filter((l) =>
+    /^\| \d+ \| smoke \| cpu \|/.test(l)
+  );
+  assert.equal(rows.length, 8);
+  assert.equal(rows[0], "| 1 | smoke | cpu | 2 | 4 | 3, 2 | positive | ✓ |");
+  assert.equal(rows[3], "| 4 | smoke | cpu | 2 | 4 | 3, 2 | positive | ✓ |");
+  assert.equal(rows[2], "| 3 | smoke | cpu | 1 | 4 | 3, 2 | null | ✗ |");
+  assert.ok(
+    lineWith(md, "| seed(s) |").startsWith(
+      "| seed(s) | 1, 2, 3, 4, 5, 6, 7, 42 (replicates declared: 42, 1, 2, 3, 4, 5, 6, 7)",
+    ),
+  );
+  assert.ok(md.includes("## Replicates\n"));
+  checkTables(md);
+});
+
+Deno.test("renderHypothesisReport() counts a diverged replicate as invalid, apart from the rate", () => {
+  const h = makeHypothesis({ replicates: { count: 3 } });
   const runs = [
-    makeRun({ seed: 42 }),
-    makeRun({ seed: 2, verdict: "null" }),
-    makeRun({ seed: 1 }),
+    makeReplicate(42, { C: 2, P: 4 }),
+    makeDiverged(1),
+    makeReplicate(2, { C: 1, P: 4 }),
   ];
   const md = renderHypothesisReport(h, runs, { plots: PLOTS });
   assert.equal(
     md.split("\n")[2],
-    "**Observed: positive** (expected: positive) ✓ · 2 of 3 replicates reach the expected verdict",
-  );
-  const rows = md.split("\n").filter((l) =>
-    /^\| \d+ \| smoke \| cpu \|/.test(l)
-  );
-  assert.deepEqual(rows, [
-    "| 1 | smoke | cpu | 2 | 5 | 3, 2 | positive | ✓ |",
-    "| 2 | smoke | cpu | 2 | 5 | 3, 2 | null | ✗ |",
-    "| 42 | smoke | cpu | 2 | 5 | 3, 2 | positive | ✓ |",
-  ]);
-  assert.ok(
-    md.includes(
-      "Agreement: 2 of 3 runs reach the expected verdict (positive); required: at least 2, met.",
-    ),
+    "**Observed: positive** (expected: positive) ✓ · positive in 1/2 seeds (50%, 95% CI 9–91%) · 1 run diverged (invalid, not counted)",
   );
   assert.equal(
-    lineWith(md, "| seed(s) |").startsWith(
-      "| seed(s) | 1, 2, 42 (replicates declared: 1, 2;",
-    ),
-    true,
+    lineWith(md, "**Rate:**"),
+    "**Rate:** positive in 1/2 seeds (50%, 95% CI 9–91%) at the hypothesis's own config; 1 run diverged (invalid, not counted in k or n: seed 1).",
   );
-  // Too few agreeing replicates fail the hypothesis even if seed 42 agrees.
-  const strict = makeHypothesis({
-    replicates: { seeds: [1, 2], minAgreeing: 3 },
+  assert.equal(
+    lineWith(md, "| 1 | smoke |"),
+    "| 1 | smoke | cpu | — | — | — | invalid (diverged at step 2) | — |",
+  );
+  // The distribution is of the 2 completed runs.
+  assert.equal(lineWith(md, "| C | "), "| C | 1.5 | 1.25–1.75 | 1–2 | 2 |");
+  const index = renderIndex([{ hypothesis: h, runs, file: "h.md" }]);
+  assert.match(
+    index,
+    /\| positive \| positive \| positive 1\/2 \(9–91%\) \+1 invalid \| ✓ \| 2 \| 4 \|/,
+  );
+});
+
+Deno.test("renderHypothesisReport() with a rate expectation shows the rule and its check", () => {
+  const h = makeHypothesis({
+    replicates: { count: 4 },
+    expectation: {
+      verdict: "positive",
+      reasoning: "Noise.",
+      rate: { verdict: "positive", atLeast: 0.75 },
+    },
   });
-  const o = outcomeOf(strict, runs);
-  assert.equal(o.pass, false);
+  const runs = [
+    makeReplicate(42, { C: 1, P: 4 }),
+    makeReplicate(1, { C: 2, P: 4 }),
+    makeReplicate(2, { C: 2, P: 4 }),
+    makeReplicate(3, { C: 2, P: 4 }),
+  ];
+  const md = renderHypothesisReport(h, runs, { plots: PLOTS });
+  assert.equal(
+    md.split("\n")[2],
+    "**Observed: positive in 3/4 seeds (75%, 95% CI 30–95%)** (expected: positive in at least 75% of seeds) ✓",
+  );
+  assert.ok(
+    md.includes(
+      "- ✓ positive in 3/4 seeds = 75%, at least the required 75%\n",
+    ),
+  );
+  assert.ok(md.includes("✓ The observation agrees with the expectation."));
+  const strict = makeHypothesis({
+    ...h,
+    expectation: {
+      ...h.expectation,
+      rate: { verdict: "positive", atLeast: 0.8 },
+    },
+  });
   const md2 = renderHypothesisReport(strict, runs, { plots: PLOTS });
-  assert.ok(md2.split("\n")[2].includes(") ✗ ·"));
-  assert.ok(md2.includes("required: at least 3, **not met**."));
+  assert.ok(md2.split("\n")[2].endsWith(" ✗"));
+  assert.ok(
+    md2.includes("- ✗ positive in 3/4 seeds = 75%, below the required 80%"),
+  );
+});
+
+Deno.test("renderHypothesisReport() of a sweep: one row per point and the phase diagram", () => {
+  const h = makeHypothesis({
+    replicates: { count: 2 },
+    sweep: [{ path: "noise.scale", values: [1e-7, 3e-6] }],
+    expectation: {
+      verdict: "positive",
+      reasoning: "r",
+      boundary: {
+        path: "noise.scale",
+        nullAtOrBelow: 1e-7,
+        positiveAtOrAbove: 3e-6,
+      },
+    },
+  });
+  const low = ["noise.scale=1e-7"];
+  const runs = [
+    makeReplicate(42, { C: 2, P: 4 }), // unmodified: the 3e-6 point
+    makeReplicate(1, { C: 3, P: 4 }, { overrides: ["noise.scale=0.000003"] }),
+    makeReplicate(42, { C: 1, P: 4 }, { overrides: low }),
+    makeDiverged(1, { overrides: low }),
+  ];
+  const md = renderHypothesisReport(h, runs, {
+    plots: { ...PLOTS, phase: "11.2b-jiggling-phase.svg" },
+  });
+  assert.equal(
+    md.split("\n")[2],
+    "**Observed: 2 of 2 checks hold** (expected: null at noise.scale ≤ 1e-7, positive at ≥ 3e-6) ✓",
+  );
+  assert.equal(
+    lineWith(md, "| sweep |"),
+    "| sweep | `noise.scale` ∈ {1e-7, 3e-6}: 2 points, each run with every replicate seed |",
+  );
+  assert.equal(
+    lineWith(md, "| `noise.scale=1e-7`"),
+    "| `noise.scale=1e-7` | 2 | 1 | 0/1 (0–79%) | null | 1 | 4 |",
+  );
+  assert.equal(
+    lineWith(md, "| `noise.scale=3e-6`"),
+    "| `noise.scale=3e-6` ★ | 2 | 0 | 2/2 (34–100%) | positive | 2.5 (quartiles 2.25–2.75, range 2–3) | 4 (quartiles 4–4, range 4–4) |",
+  );
+  assert.ok(md.includes("![Phase diagram](11.2b-jiggling-phase.svg)"));
+  assert.ok(
+    md.includes(
+      "- ✓ noise.scale = 1e-7 (≤ 1e-7): null in 1/1 seeds; null majority holds",
+    ),
+  );
+  checkTables(md);
+});
+
+Deno.test("renderHypothesisReport() sets a control beside it: config diff and outcomes", () => {
+  const control = makeHypothesis({
+    id: "control-layernorm",
+    title: "Control",
+    config: SEED_RUN,
+    expectation: { verdict: "null", reasoning: "Nothing moves." },
+  });
+  const h = makeHypothesis({ control: "control-layernorm" });
+  const md = renderHypothesisReport(h, [makeRun()], {
+    plots: PLOTS,
+    control: {
+      hypothesis: control,
+      runs: [
+        makeReplicate(42, { C: 1, P: 4 }),
+        makeReplicate(1, { C: 1, P: 4 }),
+      ],
+      file: "control-layernorm.md",
+    },
+  });
+  assert.ok(
+    md.includes(
+      "Side by side with its control, [control-layernorm](control-layernorm.md): Control.",
+    ),
+  );
+  // JIGGLE_CONFIG is SEED_RUN plus noise: one path differs.
+  assert.ok(md.includes("The configs differ in 1 path"));
+  assert.equal(
+    lineWith(md, "| `noise` |"),
+    '| `noise` | `{"param":"wte","scale":0.000003}` | null |',
+  );
+  assert.equal(
+    lineWith(md, "| runs |"),
+    "| runs | 1 (smoke; 0 invalid) | 2 (smoke; 0 invalid) |",
+  );
+  assert.equal(
+    lineWith(md, "| rate |"),
+    "| rate | positive in 1/1 seeds (100%, 95% CI 21–100%) | positive in 0/2 seeds (0%, 95% CI 0–66%) |",
+  );
+  assert.equal(
+    lineWith(md, "| C |"),
+    "| C | 2 | 1 (quartiles 1–1, range 1–1) |",
+  );
+  assert.equal(lineWith(md, "| expected |"), "| expected | positive | null |");
+  assert.equal(lineWith(md, "| ok |"), "| ok | ✓ | ✓ |");
+  const headings = md.split("\n").filter((l) => l.startsWith("## "));
+  assert.ok(headings.includes("## Control"));
+  checkTables(md);
 });
 
 Deno.test("renderHypothesisReport() of a hypothesis not run yet", () => {
@@ -345,8 +516,8 @@ Deno.test("renderIndex() lists each hypothesis with its link and outcome", () =>
   ]);
   const rows = md.split("\n").filter((l) => l.startsWith("| ["));
   assert.deepEqual(rows, [
-    "| [11.2b-jiggling](11.2b-jiggling.md) | Synthetic jiggling \\| noise | positive | positive | ✓ | 2 | 5 | smoke | cpu |",
-    "| [11.2a rms](11.2a%20rms.md) | RMSNorm | positive | not run | — | — | — | — | — |",
+    "| [11.2b-jiggling](11.2b-jiggling.md) | Synthetic jiggling \\| noise | positive | positive | positive 1/1 (21–100%) | ✓ | 2 | 5 | smoke | cpu |",
+    "| [11.2a rms](11.2a%20rms.md) | RMSNorm | positive | not run | — | — | — | — | — | — |",
   ]);
   assert.equal(checkTables(md), 1);
   assert.ok(md.startsWith("# Reports\n"));
@@ -373,5 +544,5 @@ Deno.test("a diverged run is reported as invalid: no verdict, no C/P, a ✗ in t
   assert.ok(!/Observed: null/.test(md));
   const index = renderIndex([{ hypothesis: h, runs: [run], file: "h.md" }]);
   const row = index.split("\n").find((l) => l.startsWith("| [11.2b"))!;
-  assert.match(row, /\| null \| invalid \| ✗ \| — \| — \|/);
+  assert.match(row, /\| null \| invalid \| — \+1 invalid \| ✗ \| — \| — \|/);
 });

@@ -1,23 +1,42 @@
 /**
- * The three plots of a hypothesis report: training loss, C and P over the
- * recorded steps, and the embedding centroid's norm.
+ * The plots of a hypothesis report: training loss, C and P over the
+ * recorded steps, and the embedding centroid's norm, of the runs at the
+ * hypothesis's own config; with a sweep, the phase diagram (share positive,
+ * and C and P, against the swept value); with several completed replicates,
+ * the envelope of C and P over training.
  *
- * With several runs (replicate seeds) each plot has one line per seed; the
- * raw per-step loss is drawn only for the primary run, since ten thousand
- * noisy points per seed would hide each other.
+ * With several runs (replicate seeds) the loss, C/P and centroid plots have
+ * one line per seed; the raw per-step loss is drawn only for the primary
+ * run, since ten thousand noisy points per seed would hide each other.
  *
  * @module
  */
 
-import type { Hypothesis, RunRecord } from "../experiment/types.ts";
-import { primaryRun } from "./markdown.ts";
-import { lineChart, type Series, stackedCharts } from "./svg.ts";
+import { distribution } from "../experiment/rates.ts";
+import {
+  type Hypothesis,
+  isComplete,
+  type RunRecord,
+} from "../experiment/types.ts";
+import { type Outcome, outcomeOf, type PointOutcome } from "./claims.ts";
+import {
+  formatTick,
+  lineChart,
+  type LineChartOptions,
+  type Series,
+  stackedCharts,
+  type Tick,
+} from "./svg.ts";
 
 /** SVG documents of one report. */
 export interface RunPlots {
   readonly loss: string;
   readonly cp: string;
   readonly centroid: string;
+  /** The phase diagram; only for a hypothesis with a sweep. */
+  readonly phase?: string;
+  /** C and P across replicates; only with >= 2 completed runs at its own config. */
+  readonly envelope?: string;
 }
 
 /**
@@ -84,13 +103,18 @@ const RAW = "#0072B2";
 const SMOOTH = "#D55E00";
 const REFERENCE = "#6b7280";
 
-/** Seeds in a fixed order: the primary first, then ascending. */
-function ordered(h: Hypothesis, runs: readonly RunRecord[]): RunRecord[] {
-  const primary = primaryRun(h, runs);
-  const rest = runs.filter((r) => r !== primary).sort((a, b) =>
+/**
+ * The runs at the hypothesis's own config in a fixed order: the primary
+ * first, then by seed. Without any there, the primary run alone (a sweep
+ * that never ran its own config).
+ */
+function ordered(o: Outcome): RunRecord[] {
+  const primary = o.primary;
+  if (!primary) return [];
+  const rest = o.primaryPoint.runs.filter((r) => r !== primary).sort((a, b) =>
     a.seed - b.seed
   );
-  return primary ? [primary, ...rest] : [];
+  return [primary, ...rest];
 }
 
 function steps(n: number): number[] {
@@ -209,13 +233,270 @@ function centroidChart(h: Hypothesis, runs: RunRecord[]): string {
   });
 }
 
+/** C or P over training across runs: per recorded step, min, median, max. */
+export interface Envelope {
+  /** Recorded steps (the union over the runs), ascending. */
+  readonly step: readonly number[];
+  readonly min: readonly number[];
+  readonly median: readonly number[];
+  readonly max: readonly number[];
+  /** How many runs recorded each step. */
+  readonly n: readonly number[];
+}
+
 /**
- * The loss, C/P and centroid-norm plots of a hypothesis's runs, as SVG
- * documents (deterministic: same records, same bytes).
+ * The envelope of one trajectory quantity across runs: at each step any run
+ * recorded, the minimum, median and maximum of the runs that recorded it.
  *
  * @example
  * ```ts ignore
- * const { loss, cp, centroid } = plotsForRun(h, [run]);
+ * const e = envelopeOf(runs, (r) => r.trajectory.P);
+ * ```
+ */
+export function envelopeOf(
+  runs: readonly RunRecord[],
+  pick: (r: RunRecord) => readonly number[],
+): Envelope {
+  const at = new Map<number, number[]>();
+  for (const r of runs) {
+    const values = pick(r);
+    r.trajectory.step.forEach((s, i) => {
+      const v = values[i];
+      if (!Number.isFinite(v)) return;
+      const list = at.get(s);
+      if (list) list.push(v);
+      else at.set(s, [v]);
+    });
+  }
+  const step = [...at.keys()].sort((a, b) => a - b);
+  const d = step.map((s) => distribution(at.get(s)!));
+  return {
+    step,
+    min: d.map((x) => x.min),
+    median: d.map((x) => x.median),
+    max: d.map((x) => x.max),
+    n: d.map((x) => x.n),
+  };
+}
+
+/**
+ * An envelope reduced to the steps where something changes (and the first
+ * and last): drawn stepped, it is the same picture with far fewer points.
+ */
+function changesOnly(e: Envelope): Envelope {
+  const keep = e.step.map((_, i) => i).filter((i) =>
+    i === 0 || i === e.step.length - 1 || e.min[i] !== e.min[i - 1] ||
+    e.median[i] !== e.median[i - 1] || e.max[i] !== e.max[i - 1]
+  );
+  const pick = (v: readonly number[]) => keep.map((i) => v[i]);
+  return {
+    step: pick(e.step),
+    min: pick(e.min),
+    median: pick(e.median),
+    max: pick(e.max),
+    n: pick(e.n),
+  };
+}
+
+function envelopeChart(h: Hypothesis, runs: readonly RunRecord[]): string {
+  const done = runs.filter(isComplete);
+  const panel = (
+    name: "C" | "P",
+    pick: (r: RunRecord) => readonly number[],
+  ): LineChartOptions => {
+    const e = changesOnly(envelopeOf(done, pick));
+    const series: Series[] = [{
+      name: `${name}: median, min–max band (${done.length} runs)`,
+      x: e.step,
+      y: e.median,
+      band: { low: e.min, high: e.max },
+      color: name === "P" ? "#0072B2" : "#D55E00",
+      strokeWidth: 2,
+    }];
+    if (name === "P" && e.step.length > 0) {
+      const dead = done[0].corpus.deadTokens.length;
+      series.push({
+        name: `dead tokens (${dead})`,
+        x: [e.step[0], e.step[e.step.length - 1]],
+        y: [dead, dead],
+        color: REFERENCE,
+        strokeWidth: 1.5,
+        dashed: true,
+      });
+    }
+    return {
+      title: `${h.id}: ${name} across seeds (median line, min–max band)`,
+      xLabel: "step",
+      yLabel: name,
+      stepped: true,
+      height: 300,
+      ...(name === "C" ? { yMin: 0 } : {}),
+      series,
+    };
+  };
+  return stackedCharts(`${h.id}: C and P across ${done.length} seeds`, [
+    panel("P", (r) => r.trajectory.P),
+    panel("C", (r) => r.trajectory.C),
+  ]);
+}
+
+/** How the phase diagram places the first axis's values along x. */
+interface PhaseAxis {
+  readonly log: boolean;
+  readonly x: (v: unknown) => number;
+  readonly ticks?: readonly Tick[];
+  readonly min: number;
+  readonly max: number;
+}
+
+function phaseAxis(values: readonly unknown[]): PhaseAxis {
+  const numeric = values.every((v) => typeof v === "number");
+  if (numeric && values.length > 0) {
+    const xs = values as number[];
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    if (lo > 0) {
+      // Log axis, widened by 5% of the span (a factor of 2 for one value),
+      // so the end points do not sit on the frame.
+      const f = hi > lo ? (hi / lo) ** 0.05 : 2;
+      return { log: true, x: (v) => v as number, min: lo / f, max: hi * f };
+    }
+    const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(lo) * 0.1 || 1;
+    return {
+      log: false,
+      x: (v) => v as number,
+      min: lo - pad,
+      max: hi + pad,
+    };
+  }
+  // Categories (words, booleans) at 0, 1, 2, ... in sweep order.
+  const labels = [...new Set(values.map((v) => String(v)))];
+  return {
+    log: false,
+    x: (v) => labels.indexOf(String(v)),
+    ticks: labels.map((label, value) => ({ value, label })),
+    min: -0.5,
+    max: labels.length - 0.5,
+  };
+}
+
+function phaseChart(h: Hypothesis, o: Outcome): string {
+  const axes = h.sweep ?? [];
+  const first = axes[0];
+  const points = o.points.filter((p) => p.inSweep);
+  const valueOf = (p: PointOutcome) =>
+    p.overrides.find((x) => x.path === first.path)?.value;
+  const axis = phaseAxis(first.values);
+  // One line per combination of the other axes (one line without them).
+  const rest = (p: PointOutcome) =>
+    p.overrides.filter((x) => x.path !== first.path).map((x) =>
+      `${x.path}=${
+        typeof x.value === "number"
+          ? formatTick(x.value, x.value)
+          : String(x.value)
+      }`
+    ).join(", ");
+  const groups = new Map<string, PointOutcome[]>();
+  for (const p of points) {
+    const k = rest(p);
+    const list = groups.get(k);
+    if (list) list.push(p);
+    else groups.set(k, [p]);
+  }
+  const many = groups.size > 1;
+  const sorted = [...groups].map(([k, ps]) =>
+    [
+      k,
+      [...ps].sort((a, b) => axis.x(valueOf(a)) - axis.x(valueOf(b))),
+    ] as const
+  );
+  const xOpts = {
+    logX: axis.log,
+    xMin: axis.min,
+    xMax: axis.max,
+    ...(axis.ticks ? { xTicks: axis.ticks } : {}),
+  };
+  const xLabel = first.path +
+    (axes.length > 1
+      ? ` (first of ${axes.length} sweep axes; the others as separate lines)`
+      : "");
+  const share: Series[] = sorted.map(([k, ps]) => ({
+    name: many ? k : "share positive",
+    x: ps.map((p) => axis.x(valueOf(p))),
+    y: ps.map((p) => p.summary.rate.n ? p.summary.rate.share : NaN),
+    errorBars: {
+      low: ps.map((p) => p.summary.rate.n ? p.summary.rate.low : NaN),
+      high: ps.map((p) => p.summary.rate.n ? p.summary.rate.high : NaN),
+    },
+    markers: true,
+  }));
+  /** A count on the top tick would hide in the frame: leave headroom. */
+  const top = (name: "C" | "P") => {
+    let max = 0;
+    for (const p of points) {
+      const m = (name === "C" ? p.summary.C : p.summary.P).max;
+      if (m > max) max = m;
+    }
+    return max + Math.max(1, Math.ceil(max * 0.05));
+  };
+  const quantity = (name: "C" | "P"): Series[] =>
+    sorted.map(([k, ps]) => {
+      const d = ps.map((p) => name === "C" ? p.summary.C : p.summary.P);
+      return {
+        name: many ? k : `${name}: median, range`,
+        x: ps.map((p) => axis.x(valueOf(p))),
+        y: d.map((x) => x.median),
+        errorBars: { low: d.map((x) => x.min), high: d.map((x) => x.max) },
+        markers: true,
+      };
+    });
+  const runs = points.reduce((n, p) => n + p.summary.runs, 0);
+  return stackedCharts(
+    `${h.id}: phase diagram over ${first.path} (${points.length} points, ${runs} runs)`,
+    [
+      {
+        title: `${h.id}: share positive (95% Wilson interval)`,
+        xLabel,
+        yLabel: "share positive",
+        yMin: 0,
+        yMax: 1,
+        height: 300,
+        series: share,
+        ...xOpts,
+      },
+      {
+        title: `${h.id}: P at the end, median and range over seeds`,
+        xLabel,
+        yLabel: "P",
+        yMin: 0,
+        yMax: top("P"),
+        height: 280,
+        series: quantity("P"),
+        ...xOpts,
+      },
+      {
+        title: `${h.id}: C at the end, median and range over seeds`,
+        xLabel,
+        yLabel: "C",
+        yMin: 0,
+        yMax: top("C"),
+        height: 280,
+        series: quantity("C"),
+        ...xOpts,
+      },
+    ],
+  );
+}
+
+/**
+ * The plots of a hypothesis's runs, as SVG documents (deterministic: same
+ * records, same bytes): loss, C/P and centroid norm of the runs at its own
+ * config; the phase diagram when it has a sweep; the envelope of C and P
+ * when at least two runs at its own config completed.
+ *
+ * @example
+ * ```ts ignore
+ * const { loss, cp, centroid, phase, envelope } = plotsForRun(h, runs);
  * await Deno.writeTextFile("reports/h-loss.svg", loss);
  * ```
  */
@@ -223,10 +504,16 @@ export function plotsForRun(
   h: Hypothesis,
   runs: readonly RunRecord[],
 ): RunPlots {
-  const rs = ordered(h, runs);
+  const o = outcomeOf(h, runs);
+  const rs = ordered(o);
+  const completedHere = o.primaryPoint.runs.filter(isComplete);
   return {
     loss: lossChart(h, rs),
     cp: cpChart(h, rs),
     centroid: centroidChart(h, rs),
+    ...(h.sweep?.length ? { phase: phaseChart(h, o) } : {}),
+    ...(completedHere.length >= 2
+      ? { envelope: envelopeChart(h, completedHere) }
+      : {}),
   };
 }

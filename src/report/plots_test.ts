@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
-import { movingAverage, plotsForRun, smoothingWindow } from "./plots.ts";
-import { makeHypothesis, makeRun } from "./_test_utils.ts";
+import {
+  envelopeOf,
+  movingAverage,
+  plotsForRun,
+  smoothingWindow,
+} from "./plots.ts";
+import {
+  makeDiverged,
+  makeHypothesis,
+  makeReplicate,
+  makeRun,
+} from "./_test_utils.ts";
 
 Deno.test("movingAverage() is centered and shrinks at the ends (hand-computed)", () => {
   assert.deepEqual(movingAverage([1, 2, 3, 4, 5], 3), [1.5, 2, 3, 4, 4.5]);
@@ -100,4 +110,156 @@ Deno.test("plotsForRun() without runs gives empty charts", () => {
   const p = plotsForRun(makeHypothesis(), []);
   assert.ok(p.loss.includes(">no data</text>"));
   assert.ok(p.cp.includes(">no data</text>"));
+});
+
+/**
+ * A sweep over noise.scale (1e-8, 1e-7, 1e-6), four seeds per point: 0, 1
+ * and 3 of them positive.
+ */
+function sweepCase() {
+  const h = makeHypothesis({
+    replicates: { count: 4 },
+    sweep: [{ path: "noise.scale", values: [1e-8, 1e-7, 1e-6] }],
+  });
+  const at = (label: string, positive: number) =>
+    [42, 1, 2, 3].map((s, i) =>
+      makeReplicate(s, i < positive ? { C: 2 + i, P: 4 } : { C: 1, P: 4 }, {
+        overrides: [label],
+      })
+    );
+  const runs = [
+    ...at("noise.scale=1e-8", 0),
+    ...at("noise.scale=1e-7", 1),
+    ...at("noise.scale=0.000001", 3),
+  ];
+  return { h, runs };
+}
+
+/** The `M x y1 V y2` bars of a `class="bars"` path (caps left out). */
+function bars(svg: string): number[][] {
+  const d = svg.match(/<path class="bars" d="([^"]*)"/)![1];
+  return [...d.matchAll(/M([\d.]+) ([\d.]+)V([\d.]+)/g)].map((m) =>
+    m.slice(1).map(Number)
+  );
+}
+
+Deno.test("phase diagram: one Wilson bar per sweep point at hand-computed heights", () => {
+  const { h, runs } = sweepCase();
+  const p = plotsForRun(h, runs);
+  assert.ok(p.phase !== undefined);
+  // Deterministic, and independent of the order the records come in.
+  assert.equal(plotsForRun(h, runs).phase, p.phase);
+  assert.equal(plotsForRun(h, [...runs].reverse()).phase, p.phase);
+  // The share panel comes first: one series, no legend, so its plot area
+  // runs from y = 40 (share 1) to 300 - 46 = 254 (share 0): y = 254 - 214 s.
+  const share = p.phase!.split('<g transform="translate(0 300)">')[0];
+  const b = bars(share);
+  assert.equal(b.length, 3, "one bar per sweep point");
+  const y = (s: number) => Math.round((254 - 214 * s) * 100) / 100;
+  // Wilson 95% intervals: 0/4 -> [0, 0.4899], 1/4 -> [0.0456, 0.6994],
+  // 3/4 -> [0.3006, 0.9544].
+  const expected = [[0, 0.48989], [0.04559, 0.69936], [0.30064, 0.95441]];
+  b.forEach(([, lo, hi], i) => {
+    assert.ok(Math.abs(lo - y(expected[i][0])) <= 0.01, `${i} low ${lo}`);
+    assert.ok(Math.abs(hi - y(expected[i][1])) <= 0.01, `${i} high ${hi}`);
+  });
+  // Shares 0, 0.25 and 0.75 as dots on the bars.
+  const dots = [...share.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)]
+    .map((m) => [Number(m[1]), Number(m[2])]);
+  assert.deepEqual(dots.map((d) => d[1]), [254, 200.5, 93.5]);
+  // Log x axis: the three decades are evenly spaced, left to right.
+  const xs = b.map((v) => v[0]);
+  assert.deepEqual(dots.map((d) => d[0]), xs);
+  assert.ok(xs[0] < xs[1] && xs[1] < xs[2]);
+  assert.ok(Math.abs((xs[1] - xs[0]) - (xs[2] - xs[1])) <= 0.02);
+  assert.ok(share.includes(">1e-7</text>"));
+  // Below: P and C panels with median and range bars, one per point too.
+  const [, pPanel, cPanel] = p.phase!.split(
+    /<g transform="translate\(0 \d+\)">/,
+  );
+  assert.equal(bars(pPanel).length, 3);
+  assert.equal(bars(cPanel).length, 3);
+});
+
+Deno.test("phase diagram of several axes plots the first along x and says so", () => {
+  const h = makeHypothesis({
+    sweep: [
+      { path: "noise.scale", values: [1e-8, 1e-7] },
+      { path: "adamw.lr", values: [1e-3, 1e-4] },
+    ],
+  });
+  const runs = [
+    makeReplicate(42, { C: 1, P: 4 }, {
+      overrides: ["noise.scale=1e-8", "adamw.lr=0.001"],
+    }),
+    makeReplicate(42, { C: 2, P: 4 }, {
+      overrides: ["noise.scale=1e-7", "adamw.lr=0.0001"],
+    }),
+  ];
+  const svg = plotsForRun(h, runs).phase!;
+  assert.ok(
+    svg.includes("first of 2 sweep axes; the others as separate lines"),
+  );
+  assert.ok(svg.includes(">adamw.lr=0.001</text>"));
+  assert.ok(svg.includes(">adamw.lr=1e-4</text>"));
+  // No sweep: no phase diagram.
+  assert.equal(plotsForRun(makeHypothesis(), [makeRun()]).phase, undefined);
+});
+
+/** Three runs whose C trajectories differ (steps 0, 5, 10, 15, 20). */
+function envelopeRuns() {
+  const run = (seed: number, C: number[]) =>
+    makeReplicate(seed, { C: C[4], P: 4 }, {
+      trajectory: { ...makeRun().trajectory, C },
+    });
+  return [
+    run(42, [1, 1, 2, 2, 2]),
+    run(1, [1, 3, 1, 1, 1]),
+    run(2, [1, 1, 4, 5, 5]),
+  ];
+}
+
+Deno.test("envelopeOf() gives min, median and max per recorded step", () => {
+  const e = envelopeOf(envelopeRuns(), (r) => r.trajectory.C);
+  assert.deepEqual(e.step, [0, 5, 10, 15, 20]);
+  // step 10: {2, 1, 4} -> min 1, median 2, max 4
+  assert.deepEqual(
+    [e.min[2], e.median[2], e.max[2]],
+    [1, 2, 4],
+  );
+  assert.deepEqual(e.min, [1, 1, 1, 1, 1]);
+  assert.deepEqual(e.median, [1, 1, 2, 2, 2]);
+  assert.deepEqual(e.max, [1, 3, 4, 5, 5]);
+  assert.deepEqual(e.n, [3, 3, 3, 3, 3]);
+  // A run that recorded fewer steps counts where it has values.
+  const short = makeRun({
+    seed: 9,
+    trajectory: {
+      ...makeRun().trajectory,
+      step: [0, 5],
+      C: [7, 7],
+      P: [4, 4],
+      centroidNorm: [1, 1],
+    },
+  });
+  const e2 = envelopeOf([...envelopeRuns(), short], (r) => r.trajectory.C);
+  assert.deepEqual(e2.n, [4, 4, 3, 3, 3]);
+  // step 5: {1, 3, 1, 7} -> median (1 + 3) / 2 = 2
+  assert.equal(e2.median[1], 2);
+  assert.equal(e2.max[1], 7);
+});
+
+Deno.test("envelope plot: only with two completed runs at the own config; band and median drawn", () => {
+  const h = makeHypothesis({ replicates: { count: 3 } });
+  const p = plotsForRun(h, envelopeRuns());
+  assert.ok(p.envelope !== undefined);
+  assert.ok(p.envelope!.includes("C and P across 3 seeds"));
+  // The C panel (second) has a stepped band closed with Z, under a median line.
+  const cPanel = p.envelope!.split('<g transform="translate(0 300)">')[1];
+  assert.match(cPanel, /<path class="band" d="M[^"]*Z" fill="#D55E00"/);
+  assert.match(cPanel, / d="M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+" stroke="#D55E00"/);
+  assert.equal(plotsForRun(h, envelopeRuns()).envelope, p.envelope);
+  // One completed run (and a diverged one) is no envelope.
+  const one = plotsForRun(h, [envelopeRuns()[0], makeDiverged(1)]);
+  assert.equal(one.envelope, undefined);
 });

@@ -1,5 +1,7 @@
 /**
- * Dependency-free SVG line charts for the reports.
+ * Dependency-free SVG line charts for the reports: lines, optionally with
+ * dots, interval bars (a confidence interval or a range at each point) and a
+ * filled band (an envelope of several runs), on linear or logarithmic axes.
  *
  * Charts are plain strings, byte-identical for identical input: coordinates
  * are rounded to 2 decimals, element ids are derived from the content, and
@@ -29,6 +31,32 @@ export interface Series {
   readonly strokeWidth?: number;
   /** Draw dashed (reference lines such as a threshold). */
   readonly dashed?: boolean;
+  /** Draw the line through the points; default true. */
+  readonly line?: boolean;
+  /** Draw a dot at every point. */
+  readonly markers?: boolean;
+  /**
+   * A vertical bar from `low[i]` to `high[i]` at every `x[i]` (a confidence
+   * interval, a range), with short caps. Non-finite ends skip the bar.
+   */
+  readonly errorBars?: Interval;
+  /**
+   * A filled band between `low[i]` and `high[i]` (an envelope of several
+   * runs), under the line; non-finite ends break it.
+   */
+  readonly band?: Interval;
+}
+
+/** Lower and upper values at each point of a {@linkcode Series}. */
+export interface Interval {
+  readonly low: readonly number[];
+  readonly high: readonly number[];
+}
+
+/** A tick placed by the caller: a value on the axis and its label. */
+export interface Tick {
+  readonly value: number;
+  readonly label: string;
 }
 
 /** Options of {@linkcode lineChart}. */
@@ -43,6 +71,17 @@ export interface LineChartOptions {
   readonly height?: number;
   /** Logarithmic y axis (non-positive values are skipped). */
   readonly logY?: boolean;
+  /** Logarithmic x axis (points at non-positive x are skipped). */
+  readonly logX?: boolean;
+  /** Left end of the x axis; default: from the data, rounded to a tick. */
+  readonly xMin?: number;
+  /** Right end of the x axis; default: from the data, rounded to a tick. */
+  readonly xMax?: number;
+  /**
+   * The x ticks and their labels (e.g. categories drawn at 0, 1, 2, ...),
+   * instead of computed ones.
+   */
+  readonly xTicks?: readonly Tick[];
   /** Lower end of the y axis; default: from the data, rounded to a tick. */
   readonly yMin?: number;
   /** Upper end of the y axis; default: from the data, rounded to a tick. */
@@ -257,11 +296,17 @@ export function downsampleMinMax(
   if (x.length !== y.length) {
     throw new RangeError(`x has ${x.length} values, y has ${y.length}`);
   }
+  const keep = downsampleIndices(y, maxPoints);
+  return { x: keep.map((i) => x[i]), y: keep.map((i) => y[i]) };
+}
+
+/** The indices {@linkcode downsampleMinMax} keeps, ascending. */
+function downsampleIndices(y: readonly number[], maxPoints: number): number[] {
   if (!Number.isInteger(maxPoints) || maxPoints < 4) {
     throw new RangeError(`maxPoints must be an integer >= 4`);
   }
-  const n = x.length;
-  if (n <= maxPoints) return { x: [...x], y: [...y] };
+  const n = y.length;
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
   const buckets = Math.floor((maxPoints - 2) / 2);
   const keep: number[] = [0];
   const inner = n - 2; // indices 1 .. n-2
@@ -285,7 +330,7 @@ export function downsampleMinMax(
     keep.push(...picked);
   }
   keep.push(n - 1);
-  return { x: keep.map((i) => x[i]), y: keep.map((i) => y[i]) };
+  return keep;
 }
 
 /** Formats a coordinate: at most 2 decimals, no "-0". */
@@ -405,32 +450,71 @@ function marginLeftFor(yAxis: Axis): number {
 function prepare(o: LineChartOptions) {
   const maxPoints = o.maxPoints ?? 1000;
   const series = o.series.map((s, i) => {
-    if (s.x.length !== s.y.length) {
+    const fail = (what: string, n: number) => {
       throw new RangeError(
         `series ${
           JSON.stringify(s.name)
-        }: x has ${s.x.length} values, y has ${s.y.length}`,
+        }: x has ${s.x.length} values, ${what} has ${n}`,
       );
+    };
+    if (s.x.length !== s.y.length) fail("y", s.y.length);
+    for (const [what, iv] of [["errorBars", s.errorBars], ["band", s.band]]) {
+      const v = iv as Interval | undefined;
+      if (v && v.low.length !== s.x.length) fail(`${what}.low`, v.low.length);
+      if (v && v.high.length !== s.x.length) {
+        fail(`${what}.high`, v.high.length);
+      }
     }
-    const pts = downsampleMinMax(s.x, s.y, maxPoints);
+    const keep = downsampleIndices(s.y, maxPoints);
+    const pick = (v: readonly number[]) => keep.map((k) => v[k]);
+    const pickInterval = (v: Interval | undefined) =>
+      v ? { low: pick(v.low), high: pick(v.high) } : undefined;
     return {
       ...s,
-      x: pts.x,
-      y: pts.y,
+      x: pick(s.x),
+      y: pick(s.y),
+      errorBars: pickInterval(s.errorBars),
+      band: pickInterval(s.band),
       color: s.color ?? PALETTE[i % PALETTE.length],
     };
   });
   const xs: number[] = [];
   const ys: number[] = [];
+  const usableY = (v: number) => Number.isFinite(v) && (!o.logY || v > 0);
   for (const s of series) {
     for (let i = 0; i < s.x.length; i++) {
-      if (!Number.isFinite(s.x[i]) || !Number.isFinite(s.y[i])) continue;
-      if (o.logY && !(s.y[i] > 0)) continue;
+      if (!Number.isFinite(s.x[i]) || (o.logX && !(s.x[i] > 0))) continue;
+      const own = [s.y[i]];
+      for (const iv of [s.errorBars, s.band]) {
+        if (iv) own.push(iv.low[i], iv.high[i]);
+      }
+      const usable = own.filter(usableY);
+      if (usable.length === 0) continue;
       xs.push(s.x[i]);
-      ys.push(s.y[i]);
+      ys.push(...usable);
     }
   }
-  const xAxis = linearAxis(xs, 5, false);
+  let xAxis: Axis;
+  if (o.xTicks && o.xTicks.length > 0) {
+    const values = o.xTicks.map((t) => t.value);
+    const lo = o.xMin ?? Math.min(...values);
+    let hi = o.xMax ?? Math.max(...values);
+    if (!(hi > lo)) hi = o.logX ? lo * 10 : lo + 1;
+    const shown = o.xTicks.filter((t) =>
+      t.value >= lo && t.value <= hi && (!o.logX || t.value > 0)
+    );
+    xAxis = {
+      lo,
+      hi,
+      ticks: shown.map((t) => t.value),
+      log: o.logX ?? false,
+      labels: shown.map((t) => t.label),
+    };
+  } else {
+    xAxis = o.logX
+      ? logAxis(xs, o.xMin, o.xMax)
+      : linearAxis(xs, 5, false, o.xMin, o.xMax);
+  }
   let yAxis = o.logY
     ? logAxis(ys, o.yMin, o.yMax)
     : linearAxis(ys, 5, o.stepped ?? false, o.yMin, o.yMax);
@@ -563,39 +647,139 @@ function renderPanel(
       num(right - left)
     }" height="${num(bottom - top)}"/></clipPath>`,
   );
+  const px = (v: number) => num(project(xAxis, v, left, right));
+  const py = (v: number) => num(project(yAxis, v, bottom, top));
+  const okX = (v: number) => Number.isFinite(v) && (!o.logX || v > 0);
+  const okY = (v: number) => Number.isFinite(v) && (!o.logY || v > 0);
+  const bands: string[] = [];
   const paths: string[] = [];
+  const marks: string[] = [];
   for (const s of series) {
-    const d: string[] = [];
-    let pen = false;
-    for (let i = 0; i < s.x.length; i++) {
-      const xv = s.x[i];
-      const yv = s.y[i];
-      if (!Number.isFinite(xv)) continue;
-      if (!Number.isFinite(yv) || (o.logY && !(yv > 0))) {
-        pen = false; // a gap: the next finite point starts a new subpath
-        continue;
+    const color = escapeXml(s.color);
+    if (s.band) {
+      const d = bandPath(s.x, s.band, okX, okY, px, py, o.stepped ?? false);
+      if (d !== "") {
+        bands.push(
+          `<path class="band" d="${d}" fill="${color}" fill-opacity="0.18" stroke="none"/>`,
+        );
       }
-      const px = num(project(xAxis, xv, left, right));
-      const py = num(project(yAxis, yv, bottom, top));
-      if (!pen) d.push(`M${px} ${py}`);
-      else if (o.stepped) d.push(`H${px}V${py}`);
-      else d.push(`L${px} ${py}`);
-      pen = true;
     }
-    if (d.length === 0) continue;
-    const attrs = [
-      `d="${d.join("")}"`,
-      `stroke="${escapeXml(s.color)}"`,
-      `stroke-width="${num(s.strokeWidth ?? 1.5)}"`,
-      s.opacity !== undefined ? `stroke-opacity="${num(s.opacity)}"` : "",
-      s.dashed ? `stroke-dasharray="6 4"` : "",
-      `fill="none"`,
-      `stroke-linejoin="round"`,
-    ].filter((a) => a !== "");
-    paths.push(`<path ${attrs.join(" ")}/>`);
+    if (s.line !== false) {
+      const d: string[] = [];
+      let pen = false;
+      for (let i = 0; i < s.x.length; i++) {
+        const xv = s.x[i];
+        const yv = s.y[i];
+        if (!okX(xv)) continue;
+        if (!okY(yv)) {
+          pen = false; // a gap: the next finite point starts a new subpath
+          continue;
+        }
+        if (!pen) d.push(`M${px(xv)} ${py(yv)}`);
+        else if (o.stepped) d.push(`H${px(xv)}V${py(yv)}`);
+        else d.push(`L${px(xv)} ${py(yv)}`);
+        pen = true;
+      }
+      if (d.length > 0) {
+        const attrs = [
+          `d="${d.join("")}"`,
+          `stroke="${color}"`,
+          `stroke-width="${num(s.strokeWidth ?? 1.5)}"`,
+          s.opacity !== undefined ? `stroke-opacity="${num(s.opacity)}"` : "",
+          s.dashed ? `stroke-dasharray="6 4"` : "",
+          `fill="none"`,
+          `stroke-linejoin="round"`,
+        ].filter((a) => a !== "");
+        paths.push(`<path ${attrs.join(" ")}/>`);
+      }
+    }
+    if (s.errorBars) {
+      // One subpath per bar (from the low end up to the high end), then the
+      // caps: bars are drawn unclipped, on top, so an end on the frame shows.
+      const bars: string[] = [];
+      const caps: string[] = [];
+      for (let i = 0; i < s.x.length; i++) {
+        const lo = s.errorBars.low[i];
+        const hi = s.errorBars.high[i];
+        if (!okX(s.x[i]) || !okY(lo) || !okY(hi)) continue;
+        const x = project(xAxis, s.x[i], left, right);
+        bars.push(`M${num(x)} ${py(lo)}V${py(hi)}`);
+        for (const v of [lo, hi]) {
+          caps.push(`M${num(x - 4)} ${py(v)}H${num(x + 4)}`);
+        }
+      }
+      if (bars.length > 0) {
+        marks.push(
+          `<path class="bars" d="${bars.join("")}${
+            caps.join("")
+          }" stroke="${color}" stroke-width="1.5" fill="none"/>`,
+        );
+      }
+    }
+    if (s.markers) {
+      for (let i = 0; i < s.x.length; i++) {
+        if (!okX(s.x[i]) || !okY(s.y[i])) continue;
+        marks.push(
+          `<circle cx="${px(s.x[i])}" cy="${
+            py(s.y[i])
+          }" r="3.5" fill="${color}"/>`,
+        );
+      }
+    }
   }
-  body.push(`<g clip-path="url(#${clipId})">${paths.join("")}</g>`);
+  body.push(
+    `<g clip-path="url(#${clipId})">${bands.join("")}${paths.join("")}</g>`,
+  );
+  if (marks.length > 0) body.push(`<g>${marks.join("")}</g>`);
   return { width, height, body };
+}
+
+/**
+ * The outline of a band: the upper edge left to right, then the lower edge
+ * back, closed; one closed subpath per run of usable points (a non-finite end
+ * breaks the band). Stepped bands hold each value until the next x.
+ */
+function bandPath(
+  x: readonly number[],
+  band: Interval,
+  okX: (v: number) => boolean,
+  okY: (v: number) => boolean,
+  px: (v: number) => string,
+  py: (v: number) => string,
+  stepped: boolean,
+): string {
+  const parts: string[] = [];
+  let run: number[] = [];
+  const flush = () => {
+    if (run.length >= 2) {
+      const d: string[] = [];
+      run.forEach((i, k) => {
+        if (k === 0) d.push(`M${px(x[i])} ${py(band.high[i])}`);
+        else if (stepped) d.push(`H${px(x[i])}V${py(band.high[i])}`);
+        else d.push(`L${px(x[i])} ${py(band.high[i])}`);
+      });
+      const last = run[run.length - 1];
+      d.push(
+        stepped
+          ? `V${py(band.low[last])}`
+          : `L${px(x[last])} ${py(band.low[last])}`,
+      );
+      for (let k = run.length - 2; k >= 0; k--) {
+        const i = run[k];
+        if (stepped) d.push(`V${py(band.low[i])}H${px(x[i])}`);
+        else d.push(`L${px(x[i])} ${py(band.low[i])}`);
+      }
+      parts.push(d.join("") + "Z");
+    }
+    run = [];
+  };
+  for (let i = 0; i < x.length; i++) {
+    if (!okX(x[i])) continue;
+    if (okY(band.low[i]) && okY(band.high[i])) run.push(i);
+    else flush();
+  }
+  flush();
+  return parts.join("");
 }
 
 function wrap(width: number, height: number, title: string, inner: string) {

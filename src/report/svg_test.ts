@@ -302,3 +302,104 @@ Deno.test("stackedCharts() stacks well-formed panels with aligned plot areas", (
   const ids = [...svg.matchAll(/clipPath id="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, 2);
 });
+
+Deno.test("lineChart() draws interval bars, dots and a closed band where hand-computed", () => {
+  // Layout as above: left 54, right 702, top 40, bottom 294; y in [0, 10]
+  // maps to 294 - 25.4 y; x 0 -> 54, x 10 -> 702.
+  const svg = lineChart({
+    title: "t",
+    xLabel: "x",
+    yLabel: "y",
+    yMin: 0,
+    yMax: 10,
+    series: [{
+      name: "s",
+      x: [0, 10],
+      y: [4, 6],
+      errorBars: { low: [2, 4], high: [6, 8] },
+      band: { low: [1, 2], high: [3, 4] },
+      markers: true,
+    }],
+  });
+  checkBalanced(svg);
+  const bars = svg.match(/<path class="bars" d="([^"]*)"/)![1];
+  assert.ok(bars.startsWith("M54 243.2V141.6M702 192.4V90.8"), bars);
+  // caps: 8 px wide at both ends of both bars
+  assert.ok(bars.includes("M50 243.2H58"));
+  assert.deepEqual(
+    [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) =>
+      `${m[1]},${m[2]}`
+    ),
+    ["54,192.4", "702,141.6"],
+  );
+  assert.ok(
+    svg.includes(
+      `<path class="band" d="M54 217.8L702 192.4L702 243.2L54 268.6Z"`,
+    ),
+  );
+  assert.ok(svg.includes(`d="M54 192.4L702 141.6"`), "the line itself");
+  // A bar with a non-finite end is left out; no line when line is false.
+  const partial = lineChart({
+    title: "t",
+    xLabel: "x",
+    yLabel: "y",
+    yMin: 0,
+    yMax: 10,
+    series: [{
+      name: "s",
+      x: [0, 10],
+      y: [4, 6],
+      errorBars: { low: [NaN, 4], high: [6, 8] },
+      line: false,
+    }],
+  });
+  const d = partial.match(/<path class="bars" d="([^"]*)"/)![1];
+  assert.equal((d.match(/V/g) ?? []).length, 1);
+  assert.ok(!partial.includes(`d="M54 192.4L702 141.6"`));
+  assert.throws(
+    () =>
+      lineChart({
+        title: "t",
+        xLabel: "x",
+        yLabel: "y",
+        series: [{
+          name: "s",
+          x: [0, 1],
+          y: [0, 1],
+          band: { low: [0], high: [1, 2] },
+        }],
+      }),
+    /band\.low has 1/,
+  );
+});
+
+Deno.test("lineChart() log x axis and caller-placed x ticks", () => {
+  const log = lineChart({
+    title: "t",
+    xLabel: "x",
+    yLabel: "y",
+    yMin: 0,
+    yMax: 10,
+    logX: true,
+    series: [{ name: "s", x: [1e-8, 1e-7, 1e-6], y: [1, 2, 3] }],
+  });
+  // Decades 1e-8 .. 1e-6 fill the plot; the last label "1e-6" (26.4 px)
+  // moves the right edge to 720 - (14 + 6) = 700: 1e-7 sits at 377.
+  assert.ok(log.includes(`d="M54 268.6L377 243.2L700 217.8"`));
+  assert.ok(log.includes(">1e-7</text>") && log.includes(">2e-8</text>"));
+  const cat = lineChart({
+    title: "t",
+    xLabel: "norm",
+    yLabel: "y",
+    yMin: 0,
+    yMax: 10,
+    xMin: -0.5,
+    xMax: 1.5,
+    xTicks: [{ value: 0, label: "layernorm" }, { value: 1, label: "rmsnorm" }],
+    series: [{ name: "s", x: [0, 1], y: [1, 2], markers: true }],
+  });
+  assert.ok(
+    cat.includes(">layernorm</text>") && cat.includes(">rmsnorm</text>"),
+  );
+  assert.ok(!cat.includes(">0.5</text>"));
+});

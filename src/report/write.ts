@@ -1,5 +1,6 @@
 /**
- * Writes reports to disk: `<id>.md` with its three SVG plots, and the
+ * Writes reports to disk: `<id>.md` with its SVG plots (loss, C/P, centroid;
+ * a phase diagram for a sweep; an envelope over replicates), and the
  * `README.md` index.
  *
  * Each file is written to a temporary file in the same directory and then
@@ -38,6 +39,8 @@ export function reportFiles(id: string): {
   loss: string;
   cp: string;
   centroid: string;
+  phase: string;
+  envelope: string;
 } {
   if (!SAFE_ID.test(id)) {
     throw new RangeError(
@@ -51,15 +54,32 @@ export function reportFiles(id: string): {
     loss: `${id}-loss.svg`,
     cp: `${id}-cp.svg`,
     centroid: `${id}-centroid.svg`,
+    phase: `${id}-phase.svg`,
+    envelope: `${id}-envelope.svg`,
   };
 }
 
 /** Atomic text write (shared helper, re-exported for report callers). */
 export { writeTextAtomic } from "../io/atomic.ts";
 
+/** Options of {@linkcode writeReport}. */
+export interface WriteReportOptions {
+  /** Recorded outcomes the CI gate holds re-runs to (outcomes.json). */
+  readonly outcomes?: readonly RecordedOutcome[];
+  /** The control hypothesis (`h.control`) and its run records. */
+  readonly control?: {
+    readonly hypothesis: Hypothesis;
+    readonly runs: readonly RunRecord[];
+  };
+}
+
 /**
  * Renders and writes a hypothesis's report and plots into `dir` (created
- * if missing); returns the written paths, report first.
+ * if missing); returns the written paths, report first. The phase diagram
+ * and the envelope are written only when there is one to draw (a sweep; two
+ * completed runs at the hypothesis's own config); a stale one left by an
+ * earlier report is removed, so the report never sits beside a plot it
+ * does not link.
  *
  * @example
  * ```ts ignore
@@ -71,24 +91,45 @@ export async function writeReport(
   dir: string,
   h: Hypothesis,
   runs: readonly RunRecord[],
-  outcomes: readonly RecordedOutcome[] = [],
+  options: WriteReportOptions = {},
 ): Promise<string[]> {
   const files = reportFiles(h.id);
   const plots = plotsForRun(h, runs);
+  const control = options.control
+    ? {
+      ...options.control,
+      file: reportFiles(options.control.hypothesis.id).markdown,
+    }
+    : undefined;
   const markdown = renderHypothesisReport(h, runs, {
-    plots: { loss: files.loss, cp: files.cp, centroid: files.centroid },
-    outcomes,
+    plots: {
+      loss: files.loss,
+      cp: files.cp,
+      centroid: files.centroid,
+      ...(plots.phase !== undefined ? { phase: files.phase } : {}),
+      ...(plots.envelope !== undefined ? { envelope: files.envelope } : {}),
+    },
+    outcomes: options.outcomes ?? [],
+    ...(control ? { control } : {}),
   });
   await Deno.mkdir(dir, { recursive: true });
-  const out: [string, string][] = [
+  const out: [string, string | undefined][] = [
     [files.markdown, markdown],
     [files.loss, plots.loss],
     [files.cp, plots.cp],
     [files.centroid, plots.centroid],
+    [files.phase, plots.phase],
+    [files.envelope, plots.envelope],
   ];
   const written: string[] = [];
   for (const [name, text] of out) {
     const path = join(dir, name);
+    if (text === undefined) {
+      await Deno.remove(path).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      continue;
+    }
     await writeTextAtomic(path, text);
     written.push(path);
   }

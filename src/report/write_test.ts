@@ -8,7 +8,12 @@ import {
   writeReport,
   writeTextAtomic,
 } from "./write.ts";
-import { makeHypothesis, makeRun } from "./_test_utils.ts";
+import {
+  makeHypothesis,
+  makeReplicate,
+  makeRun,
+  OUTCOMES,
+} from "./_test_utils.ts";
 import { listDir, withTempDir } from "../testing/helpers.ts";
 
 Deno.test("reportFiles() names the report and plots, refusing unsafe ids", () => {
@@ -17,6 +22,8 @@ Deno.test("reportFiles() names the report and plots, refusing unsafe ids", () =>
     loss: "11.2b-jiggling-loss.svg",
     cp: "11.2b-jiggling-cp.svg",
     centroid: "11.2b-jiggling-centroid.svg",
+    phase: "11.2b-jiggling-phase.svg",
+    envelope: "11.2b-jiggling-envelope.svg",
   });
   for (const bad of ["", "../x", "a/b", ".hidden", "a b", "a\\b"]) {
     assert.throws(() => reportFiles(bad), RangeError, bad);
@@ -59,6 +66,59 @@ Deno.test("writeReport() writes the report and its three plots, and nothing else
     if (Deno.build.os !== "windows") {
       assert.equal((await Deno.stat(paths[0])).mode! & 0o777, 0o644);
     }
+  });
+});
+
+Deno.test("writeReport() of a sweep with replicates adds the phase diagram and the envelope, and links them", async () => {
+  await withTempDir(async (dir) => {
+    const h = makeHypothesis({
+      sweep: [{ path: "noise.scale", values: [1e-7, 3e-6] }],
+      control: "control-layernorm",
+    });
+    const runs = [
+      makeReplicate(42, { C: 2, P: 4 }),
+      makeReplicate(1, { C: 3, P: 4 }),
+      makeReplicate(42, { C: 1, P: 4 }, { overrides: ["noise.scale=1e-7"] }),
+    ];
+    const control = {
+      hypothesis: makeHypothesis({ id: "control-layernorm" }),
+      runs: [makeRun()],
+    };
+    const paths = await writeReport(dir, h, runs, {
+      outcomes: OUTCOMES,
+      control,
+    });
+    assert.deepEqual(paths.slice(4), [
+      join(dir, "11.2b-jiggling-phase.svg"),
+      join(dir, "11.2b-jiggling-envelope.svg"),
+    ]);
+    const plots = plotsForRun(h, runs);
+    assert.equal(await Deno.readTextFile(paths[4]), plots.phase);
+    assert.equal(await Deno.readTextFile(paths[5]), plots.envelope);
+    const md = await Deno.readTextFile(paths[0]);
+    assert.equal(
+      md,
+      renderHypothesisReport(h, runs, {
+        plots: {
+          loss: "11.2b-jiggling-loss.svg",
+          cp: "11.2b-jiggling-cp.svg",
+          centroid: "11.2b-jiggling-centroid.svg",
+          phase: "11.2b-jiggling-phase.svg",
+          envelope: "11.2b-jiggling-envelope.svg",
+        },
+        outcomes: OUTCOMES,
+        control: { ...control, file: "control-layernorm.md" },
+      }),
+    );
+    assert.ok(md.includes("](control-layernorm.md)"));
+    // Rewritten from one run without a sweep: the stale plots go.
+    await writeReport(dir, makeHypothesis(), [makeRun()]);
+    assert.deepEqual(await listDir(dir), [
+      "11.2b-jiggling-centroid.svg",
+      "11.2b-jiggling-cp.svg",
+      "11.2b-jiggling-loss.svg",
+      "11.2b-jiggling.md",
+    ]);
   });
 });
 

@@ -1,0 +1,62 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** New: where between 11.2d (heals) and 11.2b (fragments) is the boundary? */
+const hypothesis: Hypothesis = {
+  id: "11.2f-noise-sweep",
+  title: "Noise-scale sweep: from healing to fragmentation (bf16, 4 seeds)",
+  question:
+    "Over which range of noise scales does the black hole go from healing (11.2d, 3e-8: null) to fragmenting (11.2b, 3e-6: positive), and how sharp is the change across seeds?",
+  background: `11.2b (noise 3e-6) fragments the black hole; 11.2d (3e-8) splits
+it briefly during the high-LR phase, after which the rows re-merge for good.
+Both are single seeds. The bf16 grid is relative, so the noise only acts on
+components close to zero, and the scale sets how close: a boundary in scale
+should exist, but it is a statistical one (it depends on how often and how
+closely the shared vector's components cross zero in a given seed).`,
+  design: `11.2b's setup (LayerNorm, bf16, Qwen init, noise on \`wte\` after
+every step) with \`noise.scale\` swept over half-decades from 1e-9 to 3e-5 (ten
+points), four seeds each (42, 1, 2, 3): 40 runs. The hypothesis's own config
+is the point 3e-7, between the two known ends. Each run is the **first 1,500
+steps of the seeds' 10,000-step schedule** (the LR schedule is unchanged; see
+the full tier below for why 1,500 steps decide the verdict).`,
+  config: {
+    ...SEED_RUN,
+    noise: { param: "transformer.wte.weight", scale: 3e-7 },
+  },
+  sweep: [{
+    path: "noise.scale",
+    values: [1e-9, 3e-9, 1e-8, 3e-8, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5],
+  }],
+  replicates: {
+    count: 4,
+    smoke: {
+      seeds: [42],
+      points: [],
+      why:
+        "Each sweep point costs a run; CI checks the hypothesis's own point (3e-7) at 300 steps for seed 42, and every committed sweep record's run key. The rates are a full-tier claim (HORIZON_TIER=full re-runs them).",
+    },
+  },
+  control: "control-layernorm",
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Noise survives bf16 rounding only on components within about scale x 128 of zero; the larger the scale, the wider that band and the likelier that separated rows drift apart before a shared update rounds the difference away. 3e-8 healed and 3e-6 fragmented in seed 42; we expect every seed null at and below 3e-8, every seed positive at and above 1e-6, and the boundary (mixed seeds) at 1e-7-3e-7. The own point 3e-7 we expect positive.",
+    boundary: {
+      path: "noise.scale",
+      nullAtOrBelow: 3e-8,
+      positiveAtOrAbove: 1e-6,
+    },
+  },
+  fullSteps: {
+    steps: 1500,
+    justification:
+      "In every committed 10,000-step run the black-hole structure stops changing before step 800 (last change: control and 11.2a at 40, 11.2d at 405, 11.2b at 759, 11.2e at 786); 1,500 steps, a prefix of the same schedule, cover that with margin at a sixth of the cost, which makes 40 runs affordable on one machine. Each report shows the last step at which C or P changed, so a late change would be visible.",
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "The first 300 steps of the same schedule: a prefix of the full tier, enough to check the noise path and the loss baseline in CI.",
+  },
+};
+
+export default hypothesis;
