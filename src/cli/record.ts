@@ -7,12 +7,12 @@
  * @module
  */
 
-import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
+import { selectHypotheses } from "./hypothesis_args.ts";
 import { writeOutcomes } from "../experiment/outcomes.ts";
 import { pointLabel, sweepPoints } from "../experiment/plan.ts";
 import { recordsOf } from "../experiment/records.ts";
 import { RECORDS_DIR } from "../experiment/run.ts";
-import type { Hypothesis, Tier } from "../experiment/types.ts";
+import type { Tier } from "../experiment/types.ts";
 import { isComplete } from "../experiment/types.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 
@@ -52,14 +52,7 @@ export async function main(args: string[]): Promise<number> {
   ) {
     throw new UsageError("--backend must be one of: cpu, wasm, webgpu");
   }
-  let selected: Hypothesis[];
-  try {
-    selected = positionals.length
-      ? positionals.map(hypothesisById)
-      : [...HYPOTHESES];
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const selected = selectHypotheses(positionals);
   const dir = values.dir ?? RECORDS_DIR;
   for (const h of selected) {
     const runs = [];

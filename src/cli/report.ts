@@ -8,6 +8,7 @@
  * @module
  */
 
+import { selectHypotheses } from "./hypothesis_args.ts";
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { readOutcomes } from "../experiment/outcomes.ts";
 import { pointLabel, sweepPoints } from "../experiment/plan.ts";
@@ -78,14 +79,7 @@ export async function main(args: string[]): Promise<number> {
   ) {
     throw new UsageError("--tier must be one of: smoke, full");
   }
-  let selected: Hypothesis[];
-  try {
-    selected = positionals.length
-      ? positionals.map(hypothesisById)
-      : [...HYPOTHESES];
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const selected = selectHypotheses(positionals);
   const out = values.out ?? REPORTS_DIR;
   try {
     await checkOutputDir(out, { what: "--out" });

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
+import { oneHypothesis } from "./hypothesis_args.ts";
+import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import {
   type PlannedRun,
   planRuns,
@@ -145,19 +146,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      `expected one hypothesis id; choose one of: ${
-        HYPOTHESES.map((h) => h.id).join(", ")
-      }`,
-    );
-  }
-  let h;
-  try {
-    h = hypothesisById(positionals[0]);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const h = oneHypothesis(positionals);
   const tier = (values.tier ?? "smoke") as Tier;
   if (tier !== "smoke" && tier !== "full") {
     throw new UsageError("--tier must be one of: smoke, full");

@@ -1,28 +1,17 @@
 import assert from "node:assert/strict";
-import { SEED_RUN } from "../train/config.ts";
-import { withTempDir } from "../testing/helpers.ts";
+import { tinyHypothesis, withTempDir } from "../testing/helpers.ts";
 import { fileCheckpointStore } from "./checkpoint.ts";
 import { fileDigest, runHypothesisDetailed, RunStoppedError } from "./run.ts";
-import type { Hypothesis } from "./types.ts";
 
 /** Tiny, with noise (so the noise stream's position matters on resume). */
-const TINY: Hypothesis = {
-  id: "resume-check",
-  title: "",
-  question: "",
-  background: "",
-  design: "",
+const TINY = tinyHypothesis("resume-check", {
   config: {
-    ...SEED_RUN,
-    model: { ...SEED_RUN.model, context: 16 },
-    batchSize: 2,
-    seqLen: 16,
     maxSteps: 40,
     noise: { param: "transformer.wte.weight", scale: 3e-3 },
   },
-  expectation: { verdict: "positive", reasoning: "" },
-  smoke: { steps: 10, justification: "" },
-};
+  smokeSteps: 10,
+  verdict: "positive",
+});
 
 Deno.test("a run stopped at any step resumes from its last checkpoint and ends bit-identical", async () => {
   await withTempDir(async (dir) => {

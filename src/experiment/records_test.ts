@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
 import { reportRecords } from "../cli/report.ts";
-import { SEED_RUN } from "../train/config.ts";
-import { listDir, withTempDir } from "../testing/helpers.ts";
+import { listDir, tinyHypothesis, withTempDir } from "../testing/helpers.ts";
 import { parseRecord, readRecord, RecordError, recordsOf } from "./records.ts";
 import { runHypothesisDetailed } from "./run.ts";
-import type { Hypothesis, RunRecord } from "./types.ts";
+import type { RunRecord } from "./types.ts";
 
-/** A tiny hypothesis that trains in well under a second. */
-const TINY: Hypothesis = {
-  id: "tiny-check",
-  title: "tiny",
-  question: "",
-  background: "",
-  design: "",
-  config: {
-    ...SEED_RUN,
-    model: { ...SEED_RUN.model, context: 16 },
-    batchSize: 2,
-    seqLen: 16,
-    maxSteps: 50,
-  },
-  expectation: { verdict: "null", reasoning: "" },
-  smoke: { steps: 4, justification: "" },
-};
+const TINY = tinyHypothesis("tiny-check");
 
 async function tinyRun(dir: string, extra: Record<string, unknown> = {}) {
   return await runHypothesisDetailed(TINY, {

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { Hypothesis, Verdict } from "../experiment/types.ts";
+import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 export async function withTempDir(
   fn: (dir: string) => Promise<void>,
@@ -48,5 +51,36 @@ export async function runScript(
     code: out.code,
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
+  };
+}
+
+/**
+ * A hypothesis of the seeds' model shrunk to context 16 and batch 2, which
+ * trains in well under a second; `config` and `smoke` fields override.
+ */
+export function tinyHypothesis(
+  id: string,
+  over: {
+    config?: Partial<TrainConfig>;
+    smokeSteps?: number;
+    verdict?: Verdict;
+  } = {},
+): Hypothesis {
+  return {
+    id,
+    title: id,
+    question: "",
+    background: "",
+    design: "",
+    config: {
+      ...SEED_RUN,
+      model: { ...SEED_RUN.model, context: 16 },
+      batchSize: 2,
+      seqLen: 16,
+      maxSteps: 50,
+      ...over.config,
+    },
+    expectation: { verdict: over.verdict ?? "null", reasoning: "" },
+    smoke: { steps: over.smokeSteps ?? 4, justification: "" },
   };
 }

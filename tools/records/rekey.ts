@@ -15,9 +15,9 @@
  * @module
  */
 
-import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
+import { selectHypotheses } from "../../src/cli/hypothesis_args.ts";
 import { writeTextAtomic } from "../../src/io/atomic.ts";
-import { parseCliArgs, runCli, UsageError } from "../../src/cli/errors.ts";
+import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
 import { recordPath } from "../../src/experiment/records.ts";
 import {
   prepareRun,
@@ -169,14 +169,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  let selected: Hypothesis[];
-  try {
-    selected = positionals.length
-      ? positionals.map(hypothesisById)
-      : [...HYPOTHESES];
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const selected = selectHypotheses(positionals);
   for (const h of selected) await rekey(RECORDS_DIR, h);
   return 0;
 }
