@@ -1,8 +1,9 @@
 /**
- * `deno task reproduce [--tier full|smoke] [--backend NAME]`: the main job.
- * Runs every hypothesis at the tier (cached runs are reused: an unchanged
- * engine, config and corpus means nothing is retrained), then writes all
- * reports. On a 2-core CPU a full-tier hypothesis takes about 10 minutes.
+ * `deno task reproduce [--tier full|smoke] [--backend NAME] [--workers N]`:
+ * the main job. Runs every hypothesis at the tier, then its replicates and
+ * sweep points (recorded runs are reused: an unchanged run key means nothing
+ * is retrained), then writes all reports. On a 2-core CPU one full-tier run
+ * takes about 10 minutes.
  *
  * @module
  */
@@ -11,22 +12,35 @@ import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import { runHypothesis, tierSteps } from "../experiment/run.ts";
 import type { Tier } from "../experiment/types.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { main as sweep } from "./sweep.ts";
 import { progressReporter } from "./progress.ts";
 import { main as report } from "./report.ts";
 import { stopSignal } from "./lifeline.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 
-const HELP = `Usage: deno task reproduce [--tier full|smoke] [--backend NAME]
+const HELP =
+  `Usage: deno task reproduce [--tier full|smoke] [--backend NAME] [--workers N] [--own-only]
 
-Runs every hypothesis (default: full tier, the seeds' 10,000 steps; cached
-runs are reused) and writes reports/ and reports/README.md.
+Runs every hypothesis (default: full tier, the seeds' 10,000 steps; every run
+already recorded under the same run key is reused), then its replicate seeds
+and sweep points (\`deno task sweep\`, on N local workers), and writes
+reports/ and reports/README.md. With the committed records nothing retrains;
+from scratch the whole science is hours of CPU.
+
+Options:
+  --tier full|smoke   default: full
+  --backend NAME      auto (default), cpu, wasm or webgpu
+  --workers N         local worker processes for replicates and sweeps (default 1)
+  --own-only          only each hypothesis's own run (skip replicates and sweeps)
 `;
 
 export async function main(args: string[]): Promise<number> {
   const values = parseCliArgs(args, {
     tier: { type: "string" },
     backend: { type: "string" },
+    workers: { type: "string" },
+    "own-only": { type: "boolean" },
   }).values;
   if (values.help) {
     console.log(HELP);
@@ -64,7 +78,30 @@ export async function main(args: string[]): Promise<number> {
       `${h.id} [${r.backend}]: C=${r.final?.C} P=${r.final?.P} verdict=${r.verdict} (expected ${h.expectation.verdict})`,
     );
   }
+  const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
+    1;
+  let failedSweeps = 0;
+  if (!values["own-only"]) {
+    for (const h of HYPOTHESES) {
+      if (!h.replicates && !h.sweep) continue;
+      const code = await sweep([
+        h.id,
+        "--tier",
+        tier,
+        "--backend",
+        backend,
+        "--workers",
+        String(workers),
+      ]);
+      if (code === 130) return code;
+      if (code !== 0) failedSweeps++;
+    }
+  }
   const reported = await report(tier === "smoke" ? ["--tier", "smoke"] : []);
+  if (failedSweeps > 0) {
+    console.error(`error: ${failedSweeps} sweep(s) had failed runs`);
+    return 1;
+  }
   if (diverged > 0) {
     console.error(`error: ${diverged} run(s) diverged (reported as invalid)`);
     return 1;
