@@ -51,6 +51,10 @@ export const cpuEngine: Engine = {
       read(t) {
         return Promise.resolve(t.data as HostArray);
       },
+      async readRange(t, offset, length) {
+        const all = await s.read(t) as Float32Array;
+        return all.slice(offset, offset + length);
+      },
       dispose() {},
       async release() {
         await session.release();

@@ -41,6 +41,16 @@ export interface EngineSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   /** Copies a tensor's contents to the host. */
   read(t: OrtTensor): Promise<HostArray>;
+  /**
+   * Copies `length` float32 elements from `offset` of a 1-D float32 tensor
+   * to the host, leaving the tensor where it is (on WebGPU: a GPU-side copy
+   * of just that range, never a download of the whole buffer).
+   */
+  readRange(
+    t: OrtTensor,
+    offset: number,
+    length: number,
+  ): Promise<Float32Array>;
   /** Frees a tensor's device memory (no-op for host tensors). */
   dispose(t: OrtTensor): void;
   /** Frees the session. */

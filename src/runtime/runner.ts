@@ -148,14 +148,22 @@ export class StepRunner {
       : ["params", name];
     const slot = this.step.params.find((p) => p.name === param);
     if (!slot) throw new RangeError(`no parameter ${param}`);
-    const all = await this.readState(vector as "params" | "m" | "v");
-    return all.slice(slot.offset, slot.offset + slot.size);
+    return await this.session.readRange(
+      this.#state.get(vector)!,
+      slot.offset,
+      slot.size,
+    );
+  }
+
+  /** Where the resident state vector is (`gpu-buffer` on WebGPU). */
+  stateLocation(vector: "params" | "m" | "v"): string {
+    return this.#state.get(vector)!.location;
   }
 
   /** Copies a whole flat state vector to the host. */
   async readState(vector: "params" | "m" | "v"): Promise<Float32Array> {
     const t = this.#state.get(vector)!;
-    return Float32Array.from(await this.session.read(t) as Float32Array);
+    return await this.session.readRange(t, 0, this.step.totalSize);
   }
 
   /** Copies every parameter to the host. */

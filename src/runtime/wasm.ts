@@ -47,6 +47,10 @@ export const wasmEngine: Engine = {
       read(t) {
         return Promise.resolve(t.data as HostArray);
       },
+      async readRange(t, offset, length) {
+        const all = await s.read(t) as Float32Array;
+        return all.slice(offset, offset + length);
+      },
       dispose() {},
       async release() {
         await session.release();

@@ -62,6 +62,38 @@ export const webgpuEngine: Engine = {
       async read(t: OrtTensor) {
         return await t.getData() as HostArray;
       },
+      async readRange(t: OrtTensor, offset: number, length: number) {
+        if (t.location !== "gpu-buffer") {
+          return (await t.getData() as Float32Array).slice(
+            offset,
+            offset + length,
+          );
+        }
+        // getData() on a GPU tensor downloads all of it and relabels it a
+        // CPU tensor: the next run uploads it again and dispose() no longer
+        // frees its buffer. Copy just the range on the device instead.
+        const device = await ortGpu.env.webgpu.device as GPUDevice;
+        const bytes = length * 4;
+        const staging = device.createBuffer({
+          size: bytes,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        });
+        try {
+          const encoder = device.createCommandEncoder();
+          encoder.copyBufferToBuffer(
+            t.gpuBuffer as GPUBuffer,
+            offset * 4,
+            staging,
+            0,
+            bytes,
+          );
+          device.queue.submit([encoder.finish()]);
+          await staging.mapAsync(GPUMapMode.READ);
+          return new Float32Array(staging.getMappedRange().slice(0));
+        } finally {
+          staging.destroy();
+        }
+      },
       dispose(t: OrtTensor) {
         if (t.location === "gpu-buffer") t.dispose();
       },
