@@ -25,13 +25,31 @@
 export {
   Builder,
   type CustomGradient,
+  type GraphOutput,
   type MatMulOptions,
 } from "./src/graph/builder.ts";
 export { gradients } from "./src/graph/autodiff.ts";
 export { interpret } from "./src/graph/reference.ts";
-export { IR_VERSION, OPSET_VERSION, toOnnx } from "./src/graph/onnx.ts";
-export type { DType, Node, Value } from "./src/graph/ir.ts";
-export { floatTensor, type HostTensor, intTensor } from "./src/graph/tensor.ts";
+export {
+  IR_VERSION,
+  OPSET_VERSION,
+  toOnnx,
+  type ToOnnxOptions,
+} from "./src/graph/onnx.ts";
+export type {
+  Attrs,
+  AttrValue,
+  DType,
+  Node,
+  Value,
+  ValueSource,
+} from "./src/graph/ir.ts";
+export {
+  floatTensor,
+  type HostData,
+  type HostTensor,
+  intTensor,
+} from "./src/graph/tensor.ts";
 
 // Model.
 export {
@@ -39,10 +57,15 @@ export {
   type NormKind,
   parameterCount,
   parameterSpecs,
+  type ParamRole,
   type ParamSpec,
   SEED_MODEL,
 } from "./src/model/config.ts";
-export { type EmbeddingInit, initParameters } from "./src/model/init.ts";
+export {
+  type EmbeddingInit,
+  type InitOptions,
+  initParameters,
+} from "./src/model/init.ts";
 
 // Training step and host-side determinism.
 export {
@@ -50,69 +73,140 @@ export {
   compileStep,
   type DecayPolicy,
   paramLayout,
+  type ParamSlot,
   type Precision,
   seedStepConfig,
   type StepConfig,
+  type TensorSpec,
 } from "./src/train/step.ts";
-export { type AdamWConfig, HF_ADAMW, stepScalars } from "./src/train/adamw.ts";
+export {
+  type AdamWConfig,
+  HF_ADAMW,
+  type StepScalars,
+  stepScalars,
+} from "./src/train/adamw.ts";
 export {
   type NoiseConfig,
   SEED_RUN,
   stepConfigOf,
   type TrainConfig,
 } from "./src/train/config.ts";
-export { Pcg32, Stream } from "./src/train/rng.ts";
 export {
+  type NormalSource,
+  Pcg32,
+  type Pcg32Snapshot,
+  Stream,
+  type U64,
+} from "./src/train/rng.ts";
+export {
+  type Batch,
   createSampler,
   makeBatch,
   type Objective,
+  type Sampler,
+  type SamplerOptions,
 } from "./src/train/sampler.ts";
 export { roundArrayToBf16, roundToBf16 } from "./src/train/bf16.ts";
-export { noiseForStep } from "./src/train/noise.ts";
+export {
+  noiseForStep,
+  type NoiseOptions,
+  type NoisePrecision,
+} from "./src/train/noise.ts";
 
 // Runtime.
 export {
   initialParameters,
   type StepInfo,
   train,
+  type TrainerCheckpoint,
   type TrainOptions,
   type TrainResult,
 } from "./src/runtime/trainer.ts";
-export { selectBackend } from "./src/runtime/backend.ts";
-export { StepRunner } from "./src/runtime/runner.ts";
-export type { BackendName } from "./src/runtime/engine.ts";
+export { type BackendChoice, selectBackend } from "./src/runtime/backend.ts";
+export {
+  type FlatState,
+  type StepFeed,
+  type StepOutput,
+  StepRunner,
+} from "./src/runtime/runner.ts";
+export type {
+  BackendName,
+  Engine,
+  EngineSession,
+  HostArray,
+  OrtTensor,
+  SessionOptions,
+} from "./src/runtime/engine.ts";
+export type { AdapterInfo } from "./src/runtime/webgpu_probe.ts";
+export type { HostStreamsSnapshot } from "./src/train/host_streams.ts";
 
 // Files.
-export { type Corpus, CorpusError, loadCorpus } from "./src/io/corpus.ts";
+export {
+  type Corpus,
+  CorpusError,
+  type CorpusErrorCode,
+  type CorpusFilter,
+  type CorpusOptions,
+  loadCorpus,
+} from "./src/io/corpus.ts";
 export {
   createSafetensorsStreamWriter,
+  type Dtype,
+  DTYPE_SIZES,
   openSafetensors,
   parseSafetensors,
+  type ReadRowsOptions,
+  type RowBlock,
+  type RowBlocksOptions,
+  type SafetensorsBuffer,
   SafetensorsError,
+  type SafetensorsErrorCode,
+  type SafetensorsFile,
+  type SafetensorsHeader,
+  type SafetensorsStreamWriter,
+  type StreamWriterOptions,
+  type TensorData,
+  type TensorInfo,
+  type TensorSpec as SafetensorsTensorSpec,
   writeSafetensors,
+  type WriteSafetensorsOptions,
 } from "./src/io/safetensors.ts";
 
 // Analysis.
 export {
+  type BlackHoleCluster,
+  type BlackHoleOptions,
+  type BlackHoleReport,
   centroidNorm,
   describeToken,
   findBlackHoles,
   findBlackHolesFloat32,
+  type Float32BlackHoleOptions,
+  type FloatDtype,
+  type HashEngine,
+  type RowHash,
+  type RowMatrix,
+  type StreamingOptions,
 } from "./src/analysis/black_holes.ts";
 
 // Experiments and reports.
 export type {
+  ClusterRecord,
   CompleteRunRecord,
+  Expectation,
   FinalRecord,
   HistoryFileRecord,
   Hypothesis,
+  Replicates,
   RunRecord,
   RunStatus,
   RunVerdict,
+  SweepAxis,
   Tier,
+  TrajectoryRecord,
   Verdict,
 } from "./src/experiment/types.ts";
-export { isComplete } from "./src/experiment/types.ts";
+export { isComplete, RECORD_FORMAT } from "./src/experiment/types.ts";
 export {
   prepareRun,
   runHypothesis,
@@ -126,9 +220,12 @@ export type {
 } from "./src/experiment/run.ts";
 export {
   ANALYSIS_VERSION,
+  RUN_IDENTITY_FORMAT,
   type RunIdentity,
   runIdentity,
+  type RunIdentityInputs,
 } from "./src/experiment/run_key.ts";
+export type { CheckpointStore } from "./src/experiment/execute.ts";
 export {
   applyOverrides,
   type Override,
@@ -137,6 +234,7 @@ export {
 export {
   readRecord,
   RecordError,
+  type RecordName,
   recordPath,
   recordsOf,
 } from "./src/experiment/records.ts";
@@ -151,5 +249,17 @@ export {
 } from "./src/train/host_streams.ts";
 export { DivergedError, type Divergence } from "./src/runtime/divergence.ts";
 export { verdictOf } from "./src/experiment/verdict.ts";
-export { renderHypothesisReport } from "./src/report/markdown.ts";
-export { runCensus } from "./src/census/census.ts";
+export {
+  type ControlInput,
+  type HypothesisReportOptions,
+  renderHypothesisReport,
+  type ReportPlots,
+} from "./src/report/markdown.ts";
+export {
+  type CensusCluster,
+  type CensusOptions,
+  type CensusReport,
+  runCensus,
+  type TensorCensus,
+  type Tying,
+} from "./src/census/census.ts";

@@ -17,17 +17,25 @@ export const OUTCOMES_FORMAT = "horizon-outcomes/1";
 
 /** The numbers one run is held to. */
 export interface RecordedOutcome {
+  /** Tier the run was executed at. */
   readonly tier: Tier;
+  /** Backend the run executed on. */
   readonly backend: BackendName;
+  /** Seed of the replicate. */
   readonly seed: number;
   /** Sweep point (override texts joined by a space); absent: the own config. */
   readonly point?: string;
+  /** Number of training steps run. */
   readonly steps: number;
   /** Run key of the record these numbers came from. */
   readonly key: string;
+  /** The run's verdict. */
   readonly verdict: Verdict;
+  /** Number of clusters in the final embedding. */
   readonly C: number;
+  /** Number of rows in clusters in the final embedding. */
   readonly P: number;
+  /** Population of each final cluster, by population descending. */
   readonly populations: readonly number[];
   /**
    * Allowed absolute deviation of C and P on a re-run (absent: exact). Set

@@ -14,6 +14,10 @@ import { ConfigError, validateTrainConfig } from "../train/validate.ts";
 export interface Override {
   /** Dotted field path, e.g. `adamw.lr`. */
   readonly path: string;
+  /**
+   * The value: a number, `true`/`false`, `null` (e.g. `noise=null` removes an
+   * optional block) or a bare word.
+   */
   readonly value: number | boolean | string | null;
 }
 

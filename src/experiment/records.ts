@@ -24,8 +24,13 @@ import { verdictOf } from "./verdict.ts";
 
 /** A record file that exists but cannot be used. */
 export class RecordError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "RecordError";
+  /** Path of the malformed record file. */
   readonly path: string;
+  /**
+   * Builds the error for the record at `path`, saying what is wrong with it.
+   */
   constructor(path: string, problem: string) {
     super(`malformed run record ${path}: ${problem}`);
     this.path = path;
@@ -34,9 +39,13 @@ export class RecordError extends Error {
 
 /** What names one record file. */
 export interface RecordName {
+  /** Id of the hypothesis. */
   readonly hypothesisId: string;
+  /** Tier of the run. */
   readonly tier: Tier;
+  /** Seed of the replicate. */
   readonly seed: number;
+  /** Backend of the run. */
   readonly backend: BackendName;
   /** Set when the step count was overridden (not the tier's own length). */
   readonly steps?: number;

@@ -96,11 +96,13 @@ const PROJECT_ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Options of {@link runHypothesis}. */
 export interface RunOptions {
+  /** Tier to run: `smoke` (a short prefix of the run) or `full`. */
   readonly tier: Tier;
   /** Replicate seed; default: the hypothesis config's seed. */
   readonly seed?: number;
   /** Override the tier's step count (must not exceed maxSteps). */
   readonly steps?: number;
+  /** Backend to train on; default `auto` (see `selectBackend`). */
   readonly backend?: BackendName | "auto";
   /** Config overrides (`--set`), applied after the seed. */
   readonly overrides?: readonly Override[];
@@ -113,6 +115,7 @@ export interface RunOptions {
    * overrides or another corpus).
    */
   readonly recordsDir?: string;
+  /** Where histories, traces and checkpoints go; default {@link CACHE_DIR}. */
   readonly cacheDir?: string;
   /** Record the embedding every k steps (default 1: every step). */
   readonly historyEvery?: number;
@@ -120,8 +123,14 @@ export interface RunOptions {
   readonly writeHistory?: boolean;
   /** Also write a replay trace (initial params, offsets, noise, loss). */
   readonly trace?: boolean;
+  /** Corpus file to train on; default {@link DEFAULT_CORPUS}. */
   readonly corpusPath?: string;
+  /**
+   * Intra-op threads of the cpu engine (default: all cores); never changes the
+   * numbers.
+   */
   readonly threads?: number;
+  /** Called after every training step. */
   readonly onStep?: (info: StepInfo) => void | Promise<void>;
   /**
    * Save a checkpoint every `every` steps to `store` and resume from the one
@@ -133,12 +142,18 @@ export interface RunOptions {
   };
   /** Told why a cached record was not used, or what it lacks. */
   readonly onNote?: (note: string) => void;
+  /**
+   * Stops training after the current step; the run then throws {@link
+   * RunStoppedError} and records nothing.
+   */
   readonly signal?: AbortSignal;
 }
 
 /** A run's record and whether it came from the cache. */
 export interface RunOutcome {
+  /** The run's record (fresh or cached). */
   readonly record: RunRecord;
+  /** Whether the record came from the cache instead of training. */
   readonly cached: boolean;
   /** Where the record is (null when not saved). */
   readonly path: string | null;
@@ -211,18 +226,31 @@ async function historyProblem(
 
 /** Everything about a run that is decided before it trains. */
 export interface PreparedRun {
+  /** The hypothesis being run. */
   readonly hypothesis: Hypothesis;
+  /** Tier being run. */
   readonly tier: Tier;
+  /** The effective config: the replicate's seed and the overrides applied. */
   readonly config: TrainConfig;
+  /** Number of training steps to run. */
   readonly steps: number;
+  /** The overrides applied, as `path=value` texts. */
   readonly overrides: readonly string[];
+  /** Path of the corpus file. */
   readonly corpusPath: string;
+  /** The loaded corpus (filtered bytes, digest, dead tokens). */
   readonly corpus: Awaited<ReturnType<typeof loadCorpus>>;
+  /** What the run key hashes. */
   readonly identity: RunIdentity;
+  /** The run key: SHA-256 of {@link PreparedRun.identity}, hex. */
   readonly key: string;
+  /** What the record file is named after. */
   readonly name: RecordName;
+  /** Path the record is (or will be) written to. */
   readonly recordFile: string;
+  /** The compiled training step (ONNX graph and its layout). */
   readonly compiled: CompiledStep;
+  /** The backend chosen and why. */
   readonly choice: BackendChoice;
 }
 
@@ -649,8 +677,14 @@ export async function runHypothesisDetailed(
 
 /** A run stopped before its last step (signal, parent gone): nothing recorded. */
 export class RunStoppedError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "RunStoppedError";
+  /** Number of steps completed before the stop. */
   readonly stepsRun: number;
+  /**
+   * Builds the error for a run stopped after `stepsRun` of `steps` steps, for
+   * `reason`.
+   */
   constructor(stepsRun: number, steps: number, reason: string) {
     super(
       `stopped after step ${stepsRun} of ${steps} (${reason}); nothing was recorded`,

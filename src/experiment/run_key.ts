@@ -47,25 +47,35 @@ export const RUN_IDENTITY_FORMAT = "horizon-run-identity/1";
 
 /** What a run key is the hash of (kept in the record, so a stale key can be explained). */
 export interface RunIdentity {
+  /** Always {@link RUN_IDENTITY_FORMAT}. */
   readonly format: typeof RUN_IDENTITY_FORMAT;
+  /** The effective config (seed and overrides applied). */
   readonly config: TrainConfig;
+  /** Number of training steps run. */
   readonly steps: number;
+  /** Lower-case hex SHA-256 of the (filtered) corpus bytes. */
   readonly corpusSha256: string;
   /** SHA-256 of the ONNX step graph's bytes. */
   readonly graphSha256: string;
   /** `v<version>:<sha256>` of the host-side streams. */
   readonly hostStreams: string;
+  /** Backend the run executes on. */
   readonly backend: BackendName;
   /** e.g. `onnxruntime-node 1.30.0`. */
   readonly onnxruntime: string;
+  /** {@link ANALYSIS_VERSION} the record's numbers were derived with. */
   readonly analysis: number;
 }
 
 /** Inputs of {@link runIdentity}. */
 export interface RunIdentityInputs {
+  /** The effective config to run. */
   readonly config: TrainConfig;
+  /** Number of training steps (at most `config.maxSteps`). */
   readonly steps: number;
+  /** The corpus: hex SHA-256 and length in bytes of its filtered bytes. */
   readonly corpus: { readonly sha256: string; readonly length: number };
+  /** Backend the run executes on. */
   readonly backend: BackendName;
   /** `Engine.runtime` of the backend. */
   readonly onnxruntime: string;

@@ -9,6 +9,9 @@
 import type { Verdict } from "./types.ts";
 
 /**
+ * The verdict of a run's final C and P, given the corpus's number of dead
+ * tokens: `positive` when C > 1 or P < deadTokens, else `null`.
+ *
  * @example
  * ```ts
  * import { verdictOf } from "./verdict.ts";

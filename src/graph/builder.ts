@@ -29,7 +29,9 @@ import { broadcastAxes } from "./ops/broadcast.ts";
 
 /** A named graph output. */
 export interface GraphOutput {
+  /** Output name in the ONNX graph. */
   readonly name: string;
+  /** The value the output holds. */
   readonly value: Value;
 }
 
@@ -47,7 +49,12 @@ export interface MatMulOptions {
  * it instead of differentiating through the ops that produced the value.
  */
 export interface CustomGradient {
+  /** The values the gradient flows to. */
   readonly inputs: readonly Value[];
+  /**
+   * Cotangent of each of `inputs` given the value's cotangent `dy` (null: no
+   * gradient to that input).
+   */
   readonly vjp: (dy: Value) => readonly (Value | null)[];
 }
 
@@ -163,90 +170,117 @@ export class Builder {
   }
 
   // ------------------------------------------------------------ arithmetic
+  /** Elementwise `a + b`, numpy broadcasting. */
   add(a: Value, b: Value): Value {
     return this.apply("Add", [a, b]);
   }
+  /** Elementwise `a - b`, numpy broadcasting. */
   sub(a: Value, b: Value): Value {
     return this.apply("Sub", [a, b]);
   }
+  /** Elementwise `a * b`, numpy broadcasting. */
   mul(a: Value, b: Value): Value {
     return this.apply("Mul", [a, b]);
   }
+  /** Elementwise `a / b`, numpy broadcasting. */
   div(a: Value, b: Value): Value {
     return this.apply("Div", [a, b]);
   }
+  /** Elementwise minimum, numpy broadcasting. */
   min(a: Value, b: Value): Value {
     return this.apply("Min", [a, b]);
   }
+  /** Elementwise maximum, numpy broadcasting. */
   max(a: Value, b: Value): Value {
     return this.apply("Max", [a, b]);
   }
+  /** Elementwise `-x`. */
   neg(x: Value): Value {
     return this.apply("Neg", [x]);
   }
+  /** Elementwise square root. */
   sqrt(x: Value): Value {
     return this.apply("Sqrt", [x]);
   }
+  /** Elementwise `e^x`. */
   exp(x: Value): Value {
     return this.apply("Exp", [x]);
   }
+  /** Elementwise natural logarithm. */
   log(x: Value): Value {
     return this.apply("Log", [x]);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh(x: Value): Value {
     return this.apply("Tanh", [x]);
   }
+  /** Elementwise absolute value. */
   abs(x: Value): Value {
     return this.apply("Abs", [x]);
   }
 
   // ---------------------------------------------------- comparison, select
+  /** Elementwise `a === b` as bool, numpy broadcasting. */
   equal(a: Value, b: Value): Value {
     return this.apply("Equal", [a, b]);
   }
+  /** Elementwise `a < b` as bool, numpy broadcasting. */
   less(a: Value, b: Value): Value {
     return this.apply("Less", [a, b]);
   }
+  /** Elementwise `cond ? a : b` (`cond` bool), numpy broadcasting. */
   where(cond: Value, a: Value, b: Value): Value {
     return this.apply("Where", [cond, a, b]);
   }
+  /** `x` converted to dtype `to`. */
   cast(x: Value, to: DType): Value {
     return this.apply("Cast", [x], { to });
   }
 
   // ------------------------------------------------------------ structure
+  /** Matrix product over the last two axes; leading (batch) axes broadcast. */
   matmul(a: Value, b: Value, opts: MatMulOptions = {}): Value {
     return this.apply("MatMul", [a, b], {
       transA: opts.transA ? 1 : 0,
       transB: opts.transB ? 1 : 0,
     });
   }
+  /** `x` with a new shape of the same size (returns `x` when unchanged). */
   reshape(x: Value, shape: readonly number[]): Value {
     if (x.shape.join() === shape.join()) return x;
     return this.apply("Reshape", [x], { shape: [...shape] });
   }
+  /** `x` with its axes permuted: output axis i is input axis `perm[i]`. */
   transpose(x: Value, perm: readonly number[]): Value {
     return this.apply("Transpose", [x], { perm: [...perm] });
   }
+  /** `x` broadcast to `shape` (returns `x` when unchanged). */
   expand(x: Value, shape: readonly number[]): Value {
     if (x.shape.join() === shape.join()) return x;
     return this.apply("Expand", [x], { shape: [...shape] });
   }
+  /** Sum over `axes`, keeping them as size 1 when `keepdims`. */
   reduceSum(x: Value, axes: readonly number[], keepdims: boolean): Value {
     return this.apply("ReduceSum", [x], {
       axes: [...axes],
       keepdims: keepdims ? 1 : 0,
     });
   }
+  /** Maximum over `axes`, keeping them as size 1 when `keepdims`. */
   reduceMax(x: Value, axes: readonly number[], keepdims: boolean): Value {
     return this.apply("ReduceMax", [x], {
       axes: [...axes],
       keepdims: keepdims ? 1 : 0,
     });
   }
+  /**
+   * Rows of `data` (axis 0) at int32 `indices`: `y[i, ...] = data[indices[i],
+   * ...]`.
+   */
   gather(data: Value, indices: Value): Value {
     return this.apply("Gather", [data, indices]);
   }
+  /** Softmax over the last axis. */
   softmax(x: Value): Value {
     return this.apply("Softmax", [x]);
   }

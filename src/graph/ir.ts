@@ -26,17 +26,25 @@ export type ValueSource =
 
 /** A tensor-valued SSA variable of the graph. */
 export interface Value {
+  /** Unique id within its builder, in creation order. */
   readonly id: number;
+  /** Dimensions, outermost first (`[]` for a scalar). */
   readonly shape: readonly number[];
+  /** Element type. */
   readonly dtype: DType;
+  /** Whether it is a graph input, a constant or a node's output. */
   readonly source: ValueSource;
 }
 
 /** One operation applied to input values, producing one output value. */
 export interface Node {
+  /** Name of the registered primitive op, e.g. `MatMul`. */
   readonly op: string;
+  /** The op's operands, in order. */
   readonly inputs: readonly Value[];
+  /** The op's attributes. */
   readonly attrs: Attrs;
+  /** The value the node produces. */
   readonly output: Value;
 }
 

@@ -14,8 +14,14 @@ export type HostData = Float64Array | Int32Array | Uint8Array;
 
 /** A dense row-major host tensor. */
 export interface HostTensor {
+  /** Element type. */
   readonly dtype: DType;
+  /** Dimensions, outermost first (`[]` for a scalar). */
   readonly shape: readonly number[];
+  /**
+   * The elements, row-major: Float64Array for float32, Int32Array for int32,
+   * Uint8Array (0/1) for bool.
+   */
   readonly data: HostData;
 }
 

@@ -56,6 +56,7 @@ export interface ParamSpec {
   readonly name: string;
   /** Shape; linear weights are HF Conv1D layout [in, out]. */
   readonly shape: readonly number[];
+  /** What kind of parameter it is (decides init and weight decay). */
   readonly role: ParamRole;
 }
 

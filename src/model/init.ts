@@ -7,8 +7,12 @@
 
 import { type ModelConfig, parameterSpecs } from "./config.ts";
 
-/** A source of standard normal draws (e.g. a seeded PCG32 + Box-Muller). */
+/**
+ * Anything that draws standard normal numbers: a seeded PCG32 + Box-Muller
+ * in runs, fixed values in tests.
+ */
 export interface NormalSource {
+  /** The next draw from N(0, 1). */
   normal(): number;
 }
 

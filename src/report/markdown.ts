@@ -47,8 +47,11 @@ export {
 
 /** Relative file names of a report's plots. */
 export interface ReportPlots {
+  /** The training loss plot. */
   readonly loss: string;
+  /** The plot of C and P over training. */
   readonly cp: string;
+  /** The plot of the centroid norm over training. */
   readonly centroid: string;
   /** The phase diagram of a sweep (linked when given). */
   readonly phase?: string;
@@ -58,6 +61,7 @@ export interface ReportPlots {
 
 /** The hypothesis a report is compared with, side by side. */
 export interface ControlInput {
+  /** The control hypothesis. */
   readonly hypothesis: Hypothesis;
   /** Its run records (the same tier as the report's, when it has any). */
   readonly runs: readonly RunRecord[];
@@ -67,6 +71,7 @@ export interface ControlInput {
 
 /** Options of {@linkcode renderHypothesisReport}. */
 export interface HypothesisReportOptions {
+  /** File names of the plots the report embeds. */
   readonly plots: ReportPlots;
   /** Recorded outcomes the CI gate holds re-runs to (outcomes.json). */
   readonly outcomes?: readonly RecordedOutcome[];

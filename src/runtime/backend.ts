@@ -16,6 +16,7 @@ import { type AdapterInfo, probeAdapter } from "./webgpu_probe.ts";
 
 /** What was chosen and why. */
 export interface BackendChoice {
+  /** The loaded engine. */
   readonly engine: Engine;
   /** One line for logs and reports. */
   readonly reason: string;

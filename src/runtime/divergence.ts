@@ -27,13 +27,19 @@ export interface Divergence {
 
 /** Thrown when a run diverges; carries what ran before it. */
 export class DivergedError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "DivergedError";
+  /** Where the run diverged, and in what quantity. */
   readonly divergence: Divergence;
   /** Per-step losses up to and including the diverged step. */
   readonly losses: Float32Array;
   /** Per-step gradient norms up to and including the diverged step. */
   readonly gradNorms: Float32Array;
 
+  /**
+   * Builds the error from the divergence and the losses and gradient norms up
+   * to it.
+   */
   constructor(
     divergence: Divergence,
     history: { losses: Float32Array; gradNorms: Float32Array },

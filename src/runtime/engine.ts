@@ -59,6 +59,7 @@ export interface EngineSession {
 
 /** An engine that can load graphs. */
 export interface Engine {
+  /** Which backend this engine is. */
   readonly name: BackendName;
   /**
    * The onnxruntime package and version this engine runs on, read from the

@@ -13,6 +13,7 @@ import type { Engine, EngineSession, OrtTensor } from "./engine.ts";
 
 /** What one step reports back to the host. */
 export interface StepOutput {
+  /** Training loss of the batch: cross-entropy in nats, as HF computes it. */
   readonly loss: number;
   /** Global gradient norm before clipping. */
   readonly gradNorm: number;
@@ -20,14 +21,19 @@ export interface StepOutput {
 
 /** The resident state as flat host vectors (parameters and AdamW moments). */
 export interface FlatState {
+  /** All parameters back to back, laid out as `paramLayout` says. */
   readonly params: Float32Array;
+  /** AdamW first moments, in the same layout as `params`. */
   readonly m: Float32Array;
+  /** AdamW second moments, in the same layout as `params`. */
   readonly v: Float32Array;
 }
 
 /** The inputs that change every step. */
 export interface StepFeed {
+  /** The step's token windows (inputs and targets). */
   readonly batch: Batch;
+  /** The step's learning rate and AdamW bias corrections. */
   readonly scalars: StepScalars;
   /** Noise for the configured parameter (required iff the graph has noise). */
   readonly noise?: Float32Array;
@@ -35,7 +41,9 @@ export interface StepFeed {
 
 /** A training session: one step graph, resident state. */
 export class StepRunner {
+  /** The engine session the step graph is loaded in. */
   readonly session: EngineSession;
+  /** The compiled step graph being run. */
   readonly step: CompiledStep;
   #state = new Map<string, OrtTensor>();
   #stepsDone = 0;

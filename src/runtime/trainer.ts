@@ -35,10 +35,13 @@ import { type FlatState, StepRunner } from "./runner.ts";
 export interface TrainerCheckpoint {
   /** Steps completed. */
   readonly step: number;
+  /** Parameters and AdamW moments after `step` steps, as flat vectors. */
   readonly state: FlatState;
+  /** Positions of the host-side random streams (batch order, noise). */
   readonly host: HostStreamsSnapshot;
   /** Losses and gradient norms of the completed steps. */
   readonly losses: Float32Array;
+  /** Pre-clip gradient norm of each completed step. */
   readonly gradNorms: Float32Array;
 }
 
@@ -48,6 +51,10 @@ export interface StepInfo {
   readonly step: number;
   /** Steps this call will run. */
   readonly steps: number;
+  /**
+   * Training loss of the step's batch: cross-entropy in nats, as HF computes
+   * it.
+   */
   readonly loss: number;
   /** Gradient norm before clipping. */
   readonly gradNorm: number;
@@ -94,16 +101,25 @@ export interface TrainOptions {
 
 /** What a run produced. */
 export interface TrainResult {
+  /** The config that was trained. */
   readonly config: TrainConfig;
+  /** Backend the steps ran on. */
   readonly backend: BackendName;
   /** Engine and adapter description. */
   readonly engine: string;
   /** Why this backend was chosen. */
   readonly reason: string;
+  /** Number of steps run (fewer than asked when `signal` stopped the run). */
   readonly stepsRun: number;
+  /** Loss of each step run, in nats (length `stepsRun`). */
   readonly losses: Float32Array;
+  /** Pre-clip gradient norm of each step run (length `stepsRun`). */
   readonly gradNorms: Float32Array;
+  /** Parameters before the first step, by HF name, each row-major and flat. */
   readonly initialParams: Map<string, Float32Array>;
+  /**
+   * Parameters after the last step run, by HF name, each row-major and flat.
+   */
   readonly finalParams: Map<string, Float32Array>;
   /** Window offsets [stepsRun, batchSize] when `recordOffsets` was set. */
   readonly offsets: Int32Array | null;

@@ -7,7 +7,9 @@
 
 /** What the WebGPU adapter says about itself. */
 export interface AdapterInfo {
+  /** Adapter description (else device name, else `unknown adapter`). */
   readonly description: string;
+  /** Vendor name as the adapter reports it (may be empty). */
   readonly vendor: string;
   /** Software rasteriser (Mesa lavapipe / llvmpipe, SwiftShader, WARP). */
   readonly software: boolean;

@@ -21,10 +21,15 @@ import type { Value } from "../graph/ir.ts";
 
 /** AdamW hyper-parameters (HF Trainer defaults in {@link HF_ADAMW}). */
 export interface AdamWConfig {
+  /** Peak learning rate (decayed linearly to 0 over `maxSteps`). */
   readonly lr: number;
+  /** Decay rate of the first-moment estimate. */
   readonly beta1: number;
+  /** Decay rate of the second-moment estimate. */
   readonly beta2: number;
+  /** Added to the root of the second moment in the denominator. */
   readonly eps: number;
+  /** Decoupled weight decay coefficient (applied as `lr_t * weightDecay`). */
   readonly weightDecay: number;
 }
 

@@ -22,19 +22,27 @@ export interface NoiseConfig {
 
 /** A training run. */
 export interface TrainConfig {
+  /** Model architecture (sizes, norm kind). */
   readonly model: ModelConfig;
+  /** Number of windows (rows) per batch. */
   readonly batchSize: number;
   /** Tokens per row (the seeds: the full context, 128). */
   readonly seqLen: number;
   /** Length of the LR schedule (linear decay to 0 over these steps). */
   readonly maxSteps: number;
+  /** Arithmetic of the parameters and activations: `bf16` or `fp32`. */
   readonly precision: Precision;
+  /** AdamW hyper-parameters (peak learning rate of the linear schedule). */
   readonly adamw: AdamWConfig;
   /** Global gradient-norm clip (HF default 1.0); null: none. */
   readonly clipNorm: number | null;
+  /** Which parameters receive weight decay. */
   readonly decay: DecayPolicy;
+  /** How targets are formed from a window (see `Objective`). */
   readonly objective: Objective;
+  /** How the token embedding starts. */
   readonly embeddingInit: EmbeddingInit;
+  /** Post-step noise on one parameter; null: none. */
   readonly noise: NoiseConfig | null;
   /** Seeds init, batch order and noise (independent PCG32 streams). */
   readonly seed: number;

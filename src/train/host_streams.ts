@@ -36,6 +36,7 @@ export const DIGEST_NOISE_STEPS = 4;
 export interface HostStreamsSnapshot {
   /** The 0-based step the next inputs are for. */
   readonly step: number;
+  /** Position of the noise generator. */
   readonly noise: Pcg32Snapshot;
 }
 

@@ -16,6 +16,8 @@
  * @module
  */
 
+import type { NormalSource } from "../model/init.ts";
+
 // 6364136223846793005 = 0x5851F42D_4C957F2D, the PCG 64-bit LCG multiplier,
 // split into 32-bit halves and the low half again into 16-bit halves for the
 // exact 32 x 32 -> 64 bit product.
@@ -60,18 +62,21 @@ function toU64(value: U64, what: string): bigint {
   return value;
 }
 
-/** Anything that draws standard normal numbers (lets tests inject values). */
-export interface NormalSource {
-  /** The next draw from N(0, 1). */
-  normal(): number;
-}
+// Declared in model/init.ts (which consumes it) and re-exported here, so the
+// generator, the initialiser and the noise share one public type.
+export type { NormalSource };
 
 /** A {@linkcode Pcg32}'s position, JSON-safe (see `snapshot()`). */
 export interface Pcg32Snapshot {
+  /** The seed (`initstate`), as a decimal string (it may exceed 2^53). */
   readonly seed: string;
+  /** The stream id (`initseq`), as a decimal string. */
   readonly stream: string;
+  /** High 32 bits of the 64-bit state, unsigned. */
   readonly hi: number;
+  /** Low 32 bits of the 64-bit state, unsigned. */
   readonly lo: number;
+  /** The cached second Box-Muller draw; null when none is waiting. */
   readonly spare: number | null;
 }
 

@@ -61,13 +61,19 @@ export type DecayPolicy =
 
 /** Everything that shapes the step graph. */
 export interface StepConfig {
+  /** Model architecture. */
   readonly model: ModelConfig;
+  /** Number of windows per batch (B). */
   readonly batchSize: number;
+  /** Tokens per window (T). */
   readonly seqLen: number;
+  /** Arithmetic of the parameters and activations: `bf16` or `fp32`. */
   readonly precision: Precision;
+  /** AdamW hyper-parameters. */
   readonly adamw: AdamWConfig;
   /** Global gradient-norm clipping threshold (HF: 1.0); null disables. */
   readonly clipNorm: number | null;
+  /** Which parameters receive weight decay. */
   readonly decay: DecayPolicy;
   /** Parameter that receives the per-step `noise` input, if any. */
   readonly noiseParam: string | null;
@@ -114,8 +120,11 @@ export function isDecayed(
 
 /** Declared input or output of a compiled graph. */
 export interface TensorSpec {
+  /** Input or output name in the ONNX graph. */
   readonly name: string;
+  /** Dimensions, outermost first. */
   readonly shape: readonly number[];
+  /** Element type. */
   readonly dtype: "float32" | "int32";
 }
 
@@ -140,13 +149,22 @@ export function paramLayout(model: ModelConfig): ParamSlot[] {
 
 /** A compiled step graph and its interface. */
 export interface CompiledStep {
+  /** The config the graph was compiled from. */
   readonly config: StepConfig;
+  /**
+   * `train`: a full AdamW step; `gradients`: logits and raw gradients only (for
+   * reference tests).
+   */
   readonly kind: "train" | "gradients";
+  /** The serialised ONNX model. */
   readonly onnx: Uint8Array;
+  /** Every parameter's place in the flat state vectors. */
   readonly params: readonly ParamSlot[];
   /** Length of the flat state vectors. */
   readonly totalSize: number;
+  /** The graph's declared inputs. */
   readonly inputs: readonly TensorSpec[];
+  /** The graph's declared outputs. */
   readonly outputs: readonly TensorSpec[];
   /** Number of IR nodes (forward + backward + update). */
   readonly nodeCount: number;

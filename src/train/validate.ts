@@ -12,9 +12,14 @@ import type { TrainConfig } from "./config.ts";
 
 /** A config field that cannot run; `path` is the dotted field name. */
 export class ConfigError extends RangeError {
+  /** Error name, shown in messages and stack traces. */
   override name = "ConfigError";
   /** Dotted path of the offending field, e.g. `adamw.lr`. */
   readonly path: string;
+  /**
+   * Builds the error for the field at `path`; `problem` completes the sentence
+   * "config: <path> ...".
+   */
   constructor(path: string, problem: string) {
     super(`config: ${path} ${problem}`);
     this.path = path;
