@@ -27,7 +27,11 @@ import {
   type SafetensorsStreamWriter,
   writeSafetensors,
 } from "../io/safetensors.ts";
-import { type BackendChoice, selectBackend } from "../runtime/backend.ts";
+import {
+  type BackendChoice,
+  selectBackend,
+  usableBackend,
+} from "../runtime/backend.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import {
@@ -46,9 +50,10 @@ import type { CheckpointStore } from "./execute.ts";
 import {
   canonicalJson,
   sha256Json,
+  stepConfigOf,
   type TrainConfig,
 } from "../train/config.ts";
-import type { CompiledStep } from "../train/step.ts";
+import { type CompiledStep, compileStep } from "../train/step.ts";
 import { applyOverrides, type Override, overrideText } from "./overrides.ts";
 import {
   readRecord,
@@ -271,13 +276,18 @@ export async function prepareRun(
     vocabSize: config.model.vocabSize,
     context: config.seqLen,
   });
-  const choice = await selectBackend(options.backend ?? "auto");
+  const selected = await selectBackend(options.backend ?? "auto");
+  const graph = compileStep(stepConfigOf(config));
+  // `auto` on a GPU machine: make sure WebGPU can load this graph, else
+  // fall back to cpu now, before the run key (which names the backend).
+  const choice = await usableBackend(selected, graph.onnx);
   const { identity, key, compiled } = await runIdentity({
     config,
     steps,
     corpus: { sha256: corpus.sha256, length: corpus.bytes.length },
     backend: choice.engine.name,
     onnxruntime: choice.engine.runtime,
+    compiled: graph,
   });
   const overrideTexts = overrides.map(overrideText);
   const variant = overrideTexts.length > 0 || corpusPath !== DEFAULT_CORPUS

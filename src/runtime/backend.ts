@@ -96,3 +96,36 @@ export async function selectBackend(
     };
   }
 }
+
+/**
+ * `choice`, or — when `auto` chose WebGPU but WebGPU cannot create a session
+ * for `model` — the cpu engine, with the reason in `reason` (so it reaches
+ * the record). An explicitly requested backend is never replaced.
+ *
+ * @example
+ * ```ts ignore
+ * const choice = await usableBackend(await selectBackend("auto"), compiled.onnx);
+ * ```
+ */
+export async function usableBackend(
+  choice: BackendChoice,
+  model: Uint8Array,
+  fallback: () => Promise<Engine> = () => loadEngine("cpu"),
+): Promise<BackendChoice> {
+  if (choice.engine.name !== "webgpu" || !choice.reason.startsWith("auto")) {
+    return choice;
+  }
+  try {
+    const session = await choice.engine.load(model);
+    await session.release();
+    return choice;
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0];
+    return {
+      engine: await fallback(),
+      reason:
+        `auto: WebGPU could not create a session (${why}); native CPU engine`,
+      adapter: choice.adapter,
+    };
+  }
+}
