@@ -193,7 +193,7 @@ export async function main(args: string[]): Promise<number> {
   const points = sweepPoints(h).length;
   console.log(
     `${h.id} ${tier} on ${backend}: ${planned} runs (${
-      replicateSeeds(h).length
+      (seeds ?? replicateSeeds(h)).length
     } seeds x ${points} point${points === 1 ? "" : "s"})${
       shard ? `, shard ${shard[0]}/${shard[1]}: ${plan.length}` : ""
     }; ${plan.length - todo.length} recorded, ${todo.length} to run`,
