@@ -23,6 +23,7 @@ import type { BackendName } from "../runtime/engine.ts";
 import { type PoolEvent, runPool } from "../sweep/pool.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { stopSignal } from "./lifeline.ts";
+import { formatEta } from "./progress.ts";
 
 const HELP = `Usage: deno task sweep <hypothesis-id> [options]
 
@@ -60,14 +61,6 @@ function parseShard(text: string | undefined): [number, number] | null {
   return [i, n];
 }
 
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  return h > 0
-    ? `${h}h${String(m).padStart(2, "0")}m`
-    : `${m}m${String(s % 60).padStart(2, "0")}s`;
-}
-
 /** Renders pool progress: one line per worker and an overall count/ETA. */
 function progressBoard(total: number, workers: number) {
   const tty = Deno.stderr.isTerminal();
@@ -83,7 +76,7 @@ function progressBoard(total: number, workers: number) {
     const running = [...stepsDone.values()].reduce((a, b) => a + b, 0);
     const progress = (stepsFinished + running) / Math.max(1, stepsTotal);
     const eta = progress > 0 && done < total
-      ? ` ETA ${duration((now - start) * (1 / progress - 1))}`
+      ? ` ETA ${formatEta((now - start) * (1 / progress - 1) / 1000)}`
       : "";
     const head = `sweep: ${done}/${total} runs done${eta}`;
     const text = [head, ...lines.map((l, w) => `  worker ${w + 1}: ${l}`)];

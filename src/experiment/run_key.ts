@@ -25,6 +25,7 @@
 import type { BackendName } from "../runtime/engine.ts";
 import {
   canonicalJson,
+  sha256Hex,
   stepConfigOf,
   type TrainConfig,
 } from "../train/config.ts";
@@ -83,13 +84,8 @@ export interface RunIdentityInputs {
   readonly compiled?: CompiledStep;
 }
 
-/** SHA-256 (hex) of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** SHA-256 (hex) of bytes (re-exported from the config module). */
+export { sha256Hex };
 
 /**
  * The identity of a run and its key (SHA-256 of the identity's canonical

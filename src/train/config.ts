@@ -107,11 +107,15 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** SHA-256 (hex) of bytes. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** SHA-256 (hex) of the canonical JSON of any value. */
 export async function sha256Json(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(value));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  return await sha256Hex(new TextEncoder().encode(canonicalJson(value)));
 }

@@ -12,7 +12,7 @@ import { initParameters } from "../model/init.ts";
 import { parameterSpecs } from "../model/config.ts";
 import { type StepScalars, stepScalars } from "./adamw.ts";
 import { roundArrayToBf16 } from "./bf16.ts";
-import type { TrainConfig } from "./config.ts";
+import { sha256Hex, type TrainConfig } from "./config.ts";
 import { noiseForStep } from "./noise.ts";
 import { Pcg32, type Pcg32Snapshot, Stream } from "./rng.ts";
 import { createSampler, type Sampler } from "./sampler.ts";
@@ -186,9 +186,4 @@ function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
     o += p.length;
   }
   return out;
-}
-
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
