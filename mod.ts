@@ -153,6 +153,8 @@ export {
   createSafetensorsStreamWriter,
   type Dtype,
   DTYPE_SIZES,
+  encodeSafetensors,
+  type EncodeSafetensorsOptions,
   openSafetensors,
   parseSafetensors,
   type ReadRowsOptions,
@@ -170,24 +172,26 @@ export {
   type TensorSpec as SafetensorsTensorSpec,
   writeSafetensors,
   type WriteSafetensorsOptions,
-} from "./src/io/safetensors.ts";
+} from "./src/io/safetensors/mod.ts";
 
 // Analysis.
 export {
-  type BlackHoleCluster,
-  type BlackHoleOptions,
-  type BlackHoleReport,
-  centroidNorm,
-  describeToken,
   findBlackHoles,
   findBlackHolesFloat32,
   type Float32BlackHoleOptions,
-  type FloatDtype,
-  type HashEngine,
-  type RowHash,
-  type RowMatrix,
-  type StreamingOptions,
 } from "./src/analysis/black_holes.ts";
+export type {
+  BlackHoleCluster,
+  BlackHoleOptions,
+  BlackHoleReport,
+  RowMatrix,
+} from "./src/analysis/types.ts";
+export type { HashEngine } from "./src/analysis/row_key/hasher.ts";
+export type { FloatDtype } from "./src/analysis/row_key/non_finite.ts";
+export type { RowHash } from "./src/analysis/row_key/row_hash.ts";
+export { centroidNorm } from "./src/analysis/embedding_stats.ts";
+export { describeToken } from "./src/analysis/token_names.ts";
+export type { StreamingOptions } from "./src/census/scan.ts";
 
 // Experiments and reports.
 export type {
@@ -254,7 +258,7 @@ export {
   type HypothesisReportOptions,
   renderHypothesisReport,
   type ReportPlots,
-} from "./src/report/markdown.ts";
+} from "./src/report/markdown/mod.ts";
 export {
   type CensusCluster,
   type CensusOptions,

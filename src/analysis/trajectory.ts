@@ -19,12 +19,10 @@ import {
   bf16BytesToFloat32,
   f16BytesToFloat32,
   type SafetensorsFile,
-} from "../io/safetensors.ts";
-import {
-  type BlackHoleOptions,
-  centroid,
-  findBlackHoles,
-} from "./black_holes.ts";
+} from "../io/safetensors/mod.ts";
+import { findBlackHoles } from "./black_holes.ts";
+import { centroid } from "./embedding_stats.ts";
+import type { BlackHoleOptions } from "./types.ts";
 
 /** One recorded embedding: the step it was taken after, and its bytes. */
 export interface Snapshot {
@@ -226,7 +224,7 @@ export interface SafetensorsSnapshotOptions {
  *
  * @example
  * ```ts ignore
- * import { openSafetensors } from "../io/safetensors.ts";
+ * import { openSafetensors } from "../io/safetensors/mod.ts";
  * import { computeTrajectory, snapshotsFromSafetensors } from "./trajectory.ts";
  * const file = await openSafetensors("history.safetensors");
  * try {

@@ -5,7 +5,7 @@ import {
   snapshotsFromSafetensors,
   TrajectoryError,
 } from "./trajectory.ts";
-import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { openSafetensors, writeSafetensors } from "../io/safetensors/mod.ts";
 
 // bf16 encodings by hand: 1.0 = 0x3f80, 2.0 = 0x4000, 3.0 = 0x4040, 0 = 0x0000.
 const ONE = [0x80, 0x3f];

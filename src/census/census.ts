@@ -4,7 +4,7 @@
  * Given a `.safetensors` file or a Hugging Face model folder, finds the
  * embedding (and unembedding) matrix by its usual name, streams it from disk
  * in row blocks and counts bit-identical rows with the same code as the
- * training experiments (`src/analysis/black_holes.ts`), without decoding the
+ * training experiments (`src/analysis/`, streamed by `scan.ts`), without decoding the
  * stored dtype. Tied vs untied heads are detected, and token strings are
  * attached when a `tokenizer.json` sits beside the weights. Rows holding NaN
  * or ±Inf are never counted as black holes; they are listed apart.
@@ -16,12 +16,9 @@ import {
   type Dtype,
   rowBytesOf,
   type SafetensorsFile,
-} from "../io/safetensors.ts";
-import {
-  findBlackHolesStreaming,
-  type FloatDtype,
-  type StreamingOptions,
-} from "../analysis/black_holes.ts";
+} from "../io/safetensors/mod.ts";
+import type { FloatDtype } from "../analysis/row_key/non_finite.ts";
+import { findBlackHolesStreaming, type StreamingOptions } from "./scan.ts";
 import { CensusError } from "./census_error.ts";
 import { type ModelWeights, openModelWeights } from "./model_files.ts";
 import { loadTokenizer, TokenizerError, type TokenTable } from "./tokenizer.ts";

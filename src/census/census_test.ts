@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CensusError, type CensusReport, runCensus } from "./census.ts";
-import { SafetensorsError, writeSafetensors } from "../io/safetensors.ts";
+import { SafetensorsError, writeSafetensors } from "../io/safetensors/mod.ts";
 import type { CensusErrorCode } from "./census_error.ts";
 import { runScript, withTempDir } from "../testing/helpers.ts";
 

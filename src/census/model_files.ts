@@ -9,7 +9,10 @@
  * @module
  */
 
-import { openSafetensors, type SafetensorsFile } from "../io/safetensors.ts";
+import {
+  openSafetensors,
+  type SafetensorsFile,
+} from "../io/safetensors/mod.ts";
 import { CensusError } from "./census_error.ts";
 
 /** The opened weights of a model. */

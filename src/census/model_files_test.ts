@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openModelWeights } from "./model_files.ts";
 import { CensusError } from "./census_error.ts";
-import { writeSafetensors } from "../io/safetensors.ts";
+import { writeSafetensors } from "../io/safetensors/mod.ts";
 import { withTempDir } from "../testing/helpers.ts";
 
 const u8 = (n: number) => ({

@@ -7,6 +7,7 @@
 
 import type { CensusCluster, CensusReport, TensorCensus } from "./census.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
+import { codeSpan } from "../report/markdown/escape.ts";
 import { CensusError } from "./census_error.ts";
 import { escapeTokenText } from "./tokenizer.ts";
 
@@ -157,16 +158,11 @@ export function censusText(
   return lines.join("\n");
 }
 
-function mdCode(text: string): string {
-  const safe = text.replaceAll("|", "\\|");
-  return safe.includes("`") ? `\`\` ${safe} \`\`` : `\`${safe}\``;
-}
-
 function mdTokens(cluster: CensusCluster, shown: number): string {
   const n = Math.min(shown, cluster.tokens.length);
   const parts = Array.from(
     { length: n },
-    (_, k) => mdCode(tokenText(cluster, k)),
+    (_, k) => codeSpan(tokenText(cluster, k)),
   );
   const more = cluster.tokens.length - n;
   return parts.join(", ") + (more > 0 ? `, ... (+${fmt(more)})` : "");
@@ -193,7 +189,7 @@ export function censusMarkdown(
   const date = options.date ?? new Date();
   const out: string[] = [];
   out.push(
-    `# Census: ${mdCode(basename(report.path))}`,
+    `# Census: ${codeSpan(basename(report.path))}`,
     "",
     "Black holes in a model on disk: embedding rows that are bit-identical to",
     "at least one other row. **C** counts the distinct shared vectors, **P** the",
@@ -201,18 +197,18 @@ export function censusMarkdown(
     "",
     "| | |",
     "|---|---|",
-    `| Path | ${mdCode(report.path)} |`,
-    `| Weights | ${mdCode(weightsText(report))} |`,
+    `| Path | ${codeSpan(report.path)} |`,
+    `| Weights | ${codeSpan(weightsText(report))} |`,
     `| Tokenizer | ${
       report.tokenizerError !== null
         ? `**invalid**, ignored: ${
-          mdCode(basename(report.tokenizerError.path))
+          codeSpan(basename(report.tokenizerError.path))
         } (${
-          mdCode(report.tokenizerError.reason)
+          codeSpan(report.tokenizerError.reason)
         }); token ids are shown instead`
         : report.tokenizer === null
         ? "none (no `tokenizer.json` beside the weights)"
-        : `${mdCode(basename(report.tokenizer.path))}, ${
+        : `${codeSpan(basename(report.tokenizer.path))}, ${
           fmt(report.tokenizer.tokens)
         } tokens`
     } |`,
@@ -227,7 +223,7 @@ export function censusMarkdown(
   );
   for (const t of report.tensors) {
     out.push(
-      `| ${mdCode(t.name)} | ${roleText(t.role)} | ${
+      `| ${codeSpan(t.name)} | ${roleText(t.role)} | ${
         t.shape.map(fmt).join(" x ")
       } | ${t.dtype} | ${fmt(t.C)} | ${fmt(t.P)} | ${fmt(t.distinct)} | ${
         largest(t, 5)
@@ -238,7 +234,7 @@ export function censusMarkdown(
     out.push("", "Notes:", "", ...report.notes.map((n) => `- ${n}`));
   }
   for (const t of report.tensors) {
-    out.push("", `## ${mdCode(t.name)}`, "");
+    out.push("", `## ${codeSpan(t.name)}`, "");
     const nonFinite = t.nonFinite.length === 0 ? [] : [
       "",
       `**${nonFiniteLead(t)}:** ${mdTokens(nonFiniteRows(t), perCluster)}`,
@@ -294,10 +290,10 @@ export function censusMarkdown(
     "|---|---|",
   );
   if (options.command !== undefined) {
-    out.push(`| Command | ${mdCode(options.command)} |`);
+    out.push(`| Command | ${codeSpan(options.command)} |`);
   }
   out.push(
-    `| Files | ${report.files.map((f) => mdCode(basename(f))).join(", ")} |`,
+    `| Files | ${report.files.map((f) => codeSpan(basename(f))).join(", ")} |`,
     `| Date | ${date.toISOString()} |`,
     `| Runtime | Deno ${Deno.version.deno}, ${Deno.build.os}/${Deno.build.arch} |`,
     `| Census time | ${report.seconds.toFixed(2)} s |`,

@@ -79,7 +79,9 @@ Deno.test("censusMarkdown() writes the summary table, cluster tables and provena
   );
   // Pipes escaped in table cells, backticks fenced, ids without a string marked.
   assert.match(md, /^\| 1 \| 3 \| `1 "a\\\|b"`, .*, `9 \(no token\)` \|$/m);
-  assert.match(md, /^\| 2 \| 2 \| `2 "\\n"`, `` 3 "`q`" `` \|$/m);
+  // (codeSpan of the hypothesis reports: a fence longer than any backtick
+  // run inside, padded only where a backtick touches it.)
+  assert.match(md, /^\| 2 \| 2 \| `2 "\\n"`, ``3 "`q`"`` \|$/m);
   assert.match(md, /^\| Command \| `deno task census \/models\/tiny` \|$/m);
   assert.match(md, /^\| Date \| 2025-01-02T03:04:05\.000Z \|$/m);
   assert.match(md, /^- something to know$/m);

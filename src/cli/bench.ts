@@ -128,7 +128,7 @@ async function benchTorch(
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "census") {
-    const { censusBenchMain } = await import("../census/bench.ts");
+    const { censusBenchMain } = await import("../../bench/census.ts");
     return await censusBenchMain(args.slice(1));
   }
   const values = parseCliArgs(args, {

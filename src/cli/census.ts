@@ -8,7 +8,7 @@
  * @module
  */
 
-import { SafetensorsError } from "../io/safetensors.ts";
+import { SafetensorsError } from "../io/safetensors/mod.ts";
 import { CensusError, runCensus } from "../census/census.ts";
 import {
   censusMarkdown,

@@ -3,7 +3,7 @@ import { listDir, withTempDir } from "../testing/helpers.ts";
 import { ancestorChain } from "./lifeline.ts";
 
 const LIFELINE = new URL("./lifeline.ts", import.meta.url).href;
-const SAFETENSORS = new URL("../io/safetensors.ts", import.meta.url).href;
+const SAFETENSORS = new URL("../io/safetensors/mod.ts", import.meta.url).href;
 /** The npm shim: a node script that spawnSyncs the real deno binary. */
 const NPM_SHIM =
   new URL("../../node_modules/deno/bin.cjs", import.meta.url).pathname;

@@ -11,7 +11,11 @@
  */
 
 import { writeFileAtomic } from "../io/atomic.ts";
-import { parseSafetensors } from "../io/safetensors.ts";
+import {
+  encodeSafetensors,
+  parseSafetensors,
+  type TensorData,
+} from "../io/safetensors/mod.ts";
 import type { TrainerCheckpoint } from "../runtime/trainer.ts";
 import type { HostStreamsSnapshot } from "../train/host_streams.ts";
 import type { CheckpointStore } from "./execute.ts";
@@ -48,36 +52,16 @@ function dtypeOf(a: Data): "F32" | "F64" | "I32" {
     : "I32";
 }
 
-/** Encodes named 1-D arrays and string metadata as safetensors bytes. */
+/** Named 1-D arrays and string metadata as safetensors bytes. */
 function encode(
   tensors: Record<string, Data>,
   metadata: Record<string, string>,
 ): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
-  const names = Object.keys(tensors);
-  for (const name of names) {
-    const a = tensors[name];
-    header[name] = {
-      dtype: dtypeOf(a),
-      shape: [a.length],
-      data_offsets: [offset, offset + a.byteLength],
-    };
-    offset += a.byteLength;
+  const data: Record<string, TensorData> = {};
+  for (const [name, a] of Object.entries(tensors)) {
+    data[name] = { dtype: dtypeOf(a), shape: [a.length], data: a };
   }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((json.length + 8) % 8)) % 8);
-  const head = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + head.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let o = 8 + head.length;
-  for (const name of names) {
-    const a = tensors[name];
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
-    o += a.byteLength;
-  }
-  return out;
+  return encodeSafetensors(data, { metadata, path: "<checkpoint>" });
 }
 
 /** A checkpoint as bytes. */

@@ -14,11 +14,8 @@
  */
 
 import { createHash } from "node:crypto";
-import {
-  centroid,
-  centroidNorm,
-  findBlackHolesFloat32,
-} from "../analysis/black_holes.ts";
+import { findBlackHolesFloat32 } from "../analysis/black_holes.ts";
+import { centroid, centroidNorm } from "../analysis/embedding_stats.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { loadCorpus } from "../io/corpus.ts";
 import {
@@ -26,7 +23,7 @@ import {
   float32ToBf16Bytes,
   type SafetensorsStreamWriter,
   writeSafetensors,
-} from "../io/safetensors.ts";
+} from "../io/safetensors/mod.ts";
 import {
   type BackendChoice,
   selectBackend,

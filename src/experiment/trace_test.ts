@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { loadCorpus } from "../io/corpus.ts";
-import { bf16BytesToFloat32, openSafetensors } from "../io/safetensors.ts";
+import { bf16BytesToFloat32, openSafetensors } from "../io/safetensors/mod.ts";
 import { cpuEngine } from "../runtime/cpu.ts";
 import { StepRunner } from "../runtime/runner.ts";
 import { stepScalars } from "../train/adamw.ts";

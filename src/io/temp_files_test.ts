@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { listDir, withTempDir } from "../testing/helpers.ts";
 import { writeTextAtomic } from "./atomic.ts";
-import { createSafetensorsStreamWriter } from "./safetensors.ts";
+import { createSafetensorsStreamWriter } from "./safetensors/mod.ts";
 import {
   removeTrackedTemps,
   sweepStaleTemps,
@@ -12,7 +12,7 @@ import {
 } from "./temp_files.ts";
 
 const TEMP_FILES = new URL("./temp_files.ts", import.meta.url).href;
-const SAFETENSORS = new URL("./safetensors.ts", import.meta.url).href;
+const SAFETENSORS = new URL("./safetensors/mod.ts", import.meta.url).href;
 const ATOMIC = new URL("./atomic.ts", import.meta.url).href;
 
 Deno.test("tempPathFor: same directory, hidden, PID in the name", () => {

@@ -12,13 +12,15 @@
  * @module
  */
 
-import { distribution } from "../experiment/rates.ts";
+import { type Outcome, outcomeOf } from "../experiment/claims.ts";
+import type { PointOutcome } from "../experiment/points.ts";
 import {
   type Hypothesis,
   isComplete,
   type RunRecord,
 } from "../experiment/types.ts";
-import { type Outcome, outcomeOf, type PointOutcome } from "./claims.ts";
+import { changesOnly, envelopeOf } from "./envelope.ts";
+import { movingAverage, smoothingWindow } from "./smoothing.ts";
 import {
   formatTick,
   lineChart,
@@ -26,77 +28,20 @@ import {
   type Series,
   stackedCharts,
   type Tick,
-} from "./svg.ts";
+} from "./svg/mod.ts";
 
 /** SVG documents of one report. */
 export interface RunPlots {
+  /** The training loss (raw and smoothed). */
   readonly loss: string;
+  /** P above C over the recorded steps. */
   readonly cp: string;
+  /** The embedding centroid's norm over the recorded steps. */
   readonly centroid: string;
   /** The phase diagram; only for a hypothesis with a sweep. */
   readonly phase?: string;
   /** C and P across replicates; only with >= 2 completed runs at its own config. */
   readonly envelope?: string;
-}
-
-/**
- * Centered moving average: each output is the mean of the finite inputs
- * within `window` (odd) positions around it, the window shrinking at the
- * ends. A non-finite input stays non-finite in the output, so divergence
- * shows as a gap rather than being averaged away.
- *
- * @example
- * ```ts
- * import { movingAverage } from "./plots.ts";
- * movingAverage([1, 2, 3, 4, 5], 3); // [1.5, 2, 3, 4, 4.5]
- * ```
- */
-export function movingAverage(
-  values: readonly number[],
-  window: number,
-): number[] {
-  if (!Number.isInteger(window) || window < 1 || window % 2 === 0) {
-    throw new RangeError(
-      `window must be an odd positive integer, got ${window}`,
-    );
-  }
-  const n = values.length;
-  // Prefix sums in float64: O(n) and the same result on every machine.
-  const sum = new Float64Array(n + 1);
-  const count = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const ok = Number.isFinite(values[i]);
-    sum[i + 1] = sum[i] + (ok ? values[i] : 0);
-    count[i + 1] = count[i] + (ok ? 1 : 0);
-  }
-  const half = (window - 1) / 2;
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(values[i])) {
-      out[i] = values[i];
-      continue;
-    }
-    const lo = Math.max(0, i - half);
-    const hi = Math.min(n, i + half + 1);
-    out[i] = (sum[hi] - sum[lo]) / (count[hi] - count[lo]);
-  }
-  return out;
-}
-
-/**
- * The smoothing window for `n` steps: about n / 50, odd, between 1 and 501
- * (201 steps for a 10,000-step run).
- *
- * @example
- * ```ts
- * import { smoothingWindow } from "./plots.ts";
- * smoothingWindow(10_000); // 201
- * smoothingWindow(20); // 1
- * ```
- */
-export function smoothingWindow(n: number): number {
-  const w = Math.round(n / 50);
-  return Math.min(501, Math.max(1, w % 2 === 0 ? w + 1 : w));
 }
 
 const RAW = "#0072B2";
@@ -231,71 +176,6 @@ function centroidChart(h: Hypothesis, runs: RunRecord[]): string {
       "centroid norm",
     ),
   });
-}
-
-/** C or P over training across runs: per recorded step, min, median, max. */
-export interface Envelope {
-  /** Recorded steps (the union over the runs), ascending. */
-  readonly step: readonly number[];
-  readonly min: readonly number[];
-  readonly median: readonly number[];
-  readonly max: readonly number[];
-  /** How many runs recorded each step. */
-  readonly n: readonly number[];
-}
-
-/**
- * The envelope of one trajectory quantity across runs: at each step any run
- * recorded, the minimum, median and maximum of the runs that recorded it.
- *
- * @example
- * ```ts ignore
- * const e = envelopeOf(runs, (r) => r.trajectory.P);
- * ```
- */
-export function envelopeOf(
-  runs: readonly RunRecord[],
-  pick: (r: RunRecord) => readonly number[],
-): Envelope {
-  const at = new Map<number, number[]>();
-  for (const r of runs) {
-    const values = pick(r);
-    r.trajectory.step.forEach((s, i) => {
-      const v = values[i];
-      if (!Number.isFinite(v)) return;
-      const list = at.get(s);
-      if (list) list.push(v);
-      else at.set(s, [v]);
-    });
-  }
-  const step = [...at.keys()].sort((a, b) => a - b);
-  const d = step.map((s) => distribution(at.get(s)!));
-  return {
-    step,
-    min: d.map((x) => x.min),
-    median: d.map((x) => x.median),
-    max: d.map((x) => x.max),
-    n: d.map((x) => x.n),
-  };
-}
-
-/**
- * An envelope reduced to the steps where something changes (and the first
- * and last): drawn stepped, it is the same picture with far fewer points.
- */
-function changesOnly(e: Envelope): Envelope {
-  const keep = e.step.map((_, i) => i).filter((i) =>
-    i === 0 || i === e.step.length - 1 || e.min[i] !== e.min[i - 1] ||
-    e.median[i] !== e.median[i - 1] || e.max[i] !== e.max[i - 1]
-  );
-  const pick = (v: readonly number[]) => keep.map((i) => v[i]);
-  return {
-    step: pick(e.step),
-    min: pick(e.min),
-    median: pick(e.median),
-    max: pick(e.max),
-    n: pick(e.n),
-  };
 }
 
 function envelopeChart(h: Hypothesis, runs: readonly RunRecord[]): string {

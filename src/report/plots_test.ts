@@ -1,42 +1,12 @@
 import assert from "node:assert/strict";
+import { plotsForRun } from "./plots.ts";
 import {
-  envelopeOf,
-  movingAverage,
-  plotsForRun,
-  smoothingWindow,
-} from "./plots.ts";
-import {
+  envelopeRuns,
   makeDiverged,
   makeHypothesis,
   makeReplicate,
   makeRun,
-} from "./_test_utils.ts";
-
-Deno.test("movingAverage() is centered and shrinks at the ends (hand-computed)", () => {
-  assert.deepEqual(movingAverage([1, 2, 3, 4, 5], 3), [1.5, 2, 3, 4, 4.5]);
-  // window 5 at index 0 covers [0, 2]: (1 + 2 + 3) / 3 = 2
-  assert.deepEqual(movingAverage([1, 2, 3, 4, 5], 5), [2, 2.5, 3, 3.5, 4]);
-  assert.deepEqual(movingAverage([7, 8], 1), [7, 8]);
-  assert.deepEqual(movingAverage([], 3), []);
-});
-
-Deno.test("movingAverage() keeps non-finite points as gaps and skips them in neighbours", () => {
-  const out = movingAverage([2, 4, NaN, 8], 3);
-  assert.equal(out[0], 3); // (2 + 4) / 2
-  assert.equal(out[1], 3); // (2 + 4) / 2, NaN left out
-  assert.ok(Number.isNaN(out[2]));
-  assert.equal(out[3], 8);
-  assert.throws(() => movingAverage([1], 2), RangeError);
-  assert.throws(() => movingAverage([1], 0), RangeError);
-});
-
-Deno.test("smoothingWindow() is odd, about n / 50, within [1, 501]", () => {
-  assert.equal(smoothingWindow(10_000), 201);
-  assert.equal(smoothingWindow(20), 1);
-  assert.equal(smoothingWindow(100), 3);
-  assert.equal(smoothingWindow(150), 3);
-  assert.equal(smoothingWindow(1_000_000), 501);
-});
+} from "../testing/records.ts";
 
 Deno.test("plotsForRun() of a short run: loss without smoothing, C/P stepped, centroid", () => {
   const p = plotsForRun(makeHypothesis(), [makeRun()]);
@@ -204,49 +174,6 @@ Deno.test("phase diagram of several axes plots the first along x and says so", (
   assert.ok(svg.includes(">adamw.lr=1e-4</text>"));
   // No sweep: no phase diagram.
   assert.equal(plotsForRun(makeHypothesis(), [makeRun()]).phase, undefined);
-});
-
-/** Three runs whose C trajectories differ (steps 0, 5, 10, 15, 20). */
-function envelopeRuns() {
-  const run = (seed: number, C: number[]) =>
-    makeReplicate(seed, { C: C[4], P: 4 }, {
-      trajectory: { ...makeRun().trajectory, C },
-    });
-  return [
-    run(42, [1, 1, 2, 2, 2]),
-    run(1, [1, 3, 1, 1, 1]),
-    run(2, [1, 1, 4, 5, 5]),
-  ];
-}
-
-Deno.test("envelopeOf() gives min, median and max per recorded step", () => {
-  const e = envelopeOf(envelopeRuns(), (r) => r.trajectory.C);
-  assert.deepEqual(e.step, [0, 5, 10, 15, 20]);
-  // step 10: {2, 1, 4} -> min 1, median 2, max 4
-  assert.deepEqual(
-    [e.min[2], e.median[2], e.max[2]],
-    [1, 2, 4],
-  );
-  assert.deepEqual(e.min, [1, 1, 1, 1, 1]);
-  assert.deepEqual(e.median, [1, 1, 2, 2, 2]);
-  assert.deepEqual(e.max, [1, 3, 4, 5, 5]);
-  assert.deepEqual(e.n, [3, 3, 3, 3, 3]);
-  // A run that recorded fewer steps counts where it has values.
-  const short = makeRun({
-    seed: 9,
-    trajectory: {
-      ...makeRun().trajectory,
-      step: [0, 5],
-      C: [7, 7],
-      P: [4, 4],
-      centroidNorm: [1, 1],
-    },
-  });
-  const e2 = envelopeOf([...envelopeRuns(), short], (r) => r.trajectory.C);
-  assert.deepEqual(e2.n, [4, 4, 3, 3, 3]);
-  // step 5: {1, 3, 1, 7} -> median (1 + 3) / 2 = 2
-  assert.equal(e2.median[1], 2);
-  assert.equal(e2.max[1], 7);
 });
 
 Deno.test("envelope plot: only with two completed runs at the own config; band and median drawn", () => {

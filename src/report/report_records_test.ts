@@ -6,7 +6,7 @@ import { RecordError } from "../experiment/records.ts";
 import type { RunRecord } from "../experiment/types.ts";
 import { reportPoints, reportRecords } from "../cli/report.ts";
 import { withTempDir } from "../testing/helpers.ts";
-import { makeHypothesis, makeRun } from "./_test_utils.ts";
+import { makeHypothesis, makeRun } from "../testing/records.ts";
 
 /** A record that passes parseRecord: a SHA-256 key, a consistent identity. */
 function validRecord(over: Partial<RunRecord>): RunRecord {

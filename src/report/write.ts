@@ -18,7 +18,7 @@ import {
   type IndexRow,
   renderHypothesisReport,
   renderIndex,
-} from "./markdown.ts";
+} from "./markdown/mod.ts";
 import { plotsForRun } from "./plots.ts";
 
 /** Ids become file names: keep them to one safe path segment. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { renderHypothesisReport, renderIndex } from "./markdown.ts";
+import { renderHypothesisReport, renderIndex } from "./markdown/mod.ts";
 import { plotsForRun } from "./plots.ts";
 import {
   reportFiles,
@@ -13,7 +13,7 @@ import {
   makeReplicate,
   makeRun,
   OUTCOMES,
-} from "./_test_utils.ts";
+} from "../testing/records.ts";
 import { listDir, withTempDir } from "../testing/helpers.ts";
 
 Deno.test("reportFiles() names the report and plots, refusing unsafe ids", () => {

@@ -10,7 +10,10 @@
 // the two float32 results straddle a rounding boundary; we bound that count.
 
 import assert from "node:assert/strict";
-import { openSafetensors, type SafetensorsFile } from "../io/safetensors.ts";
+import {
+  openSafetensors,
+  type SafetensorsFile,
+} from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
 import { makeBatch, type Objective } from "../train/sampler.ts";

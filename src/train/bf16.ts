@@ -8,9 +8,13 @@
  * the largest finite bf16 plus half an ulp become infinite, subnormals round
  * like any other bit pattern, -0 stays -0.
  *
- * NaN: every NaN becomes the canonical quiet NaN 0x7FC0 (c10's scalar
- * conversion). PyTorch's vectorised CPU path writes 0xFFFF instead, so NaN
- * bit patterns are not part of the contract, only "NaN stays NaN".
+ * NaN: every NaN becomes the canonical quiet NaN 0x7FC0, sign and payload
+ * dropped, as c10's `detail::round_to_nearest_even` (c10/util/BFloat16.h)
+ * does: the conversion behind the CPU `c10::BFloat16(float)` constructor.
+ * PyTorch's vectorised CPU path writes 0xFFFF instead, so NaN bit patterns
+ * are not part of the contract with PyTorch, only "NaN stays NaN". Within
+ * horizon this is the one rule, also for the BF16 bytes written to
+ * safetensors files (`io/safetensors/codecs.ts`).
  *
  * @module
  */
@@ -114,11 +118,6 @@ export function isBf16Exact(x: number): boolean {
  */
 export function roundArrayToBf16(f32: Float32Array): Float32Array {
   const u = new Uint32Array(f32.buffer, f32.byteOffset, f32.length);
-  for (let i = 0; i < u.length; i++) {
-    const b = u[i];
-    u[i] = (b & 0x7fffffff) > 0x7f800000
-      ? BF16_NAN_BITS << 16
-      : (b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000;
-  }
+  for (let i = 0; i < u.length; i++) u[i] = roundBits(u[i]);
   return f32;
 }

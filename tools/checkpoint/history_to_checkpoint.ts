@@ -11,7 +11,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { openSafetensors, writeSafetensors } from "../../src/io/safetensors.ts";
+import {
+  openSafetensors,
+  writeSafetensors,
+} from "../../src/io/safetensors/mod.ts";
 import { runCli, UsageError } from "../../src/cli/errors.ts";
 import { writeTextAtomic } from "../../src/report/write.ts";
 

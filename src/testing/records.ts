@@ -1,5 +1,5 @@
 /**
- * Hand-made hypotheses and run records for the report tests. Small on
+ * Hand-made hypotheses and run records for the claims and report tests. Small on
  * purpose: every number a test checks can be worked out from here by hand.
  *
  * @module
@@ -172,4 +172,17 @@ export function makeDiverged(
     gradNorm: [1, NaN],
     ...over,
   });
+}
+
+/** Three runs whose C trajectories differ (steps 0, 5, 10, 15, 20). */
+export function envelopeRuns(): RunRecord[] {
+  const run = (seed: number, C: number[]) =>
+    makeReplicate(seed, { C: C[4], P: 4 }, {
+      trajectory: { ...makeRun().trajectory, C },
+    });
+  return [
+    run(42, [1, 1, 2, 2, 2]),
+    run(1, [1, 3, 1, 1, 1]),
+    run(2, [1, 1, 4, 5, 5]),
+  ];
 }

@@ -1,96 +1,21 @@
 import assert from "node:assert/strict";
-import {
-  codeSpan,
-  escapeCell,
-  formatDuration,
-  formatInt,
-  formatNumber,
-  markdownCell,
-  renderHypothesisReport,
-  renderIndex,
-} from "./markdown.ts";
+import { renderHypothesisReport } from "./hypothesis_report.ts";
+import { renderIndex } from "./index_report.ts";
+import { checkTables, lineWith } from "./_test_tables.ts";
 import {
   makeDiverged,
   makeHypothesis,
   makeReplicate,
   makeRun,
   OUTCOMES,
-} from "./_test_utils.ts";
-import { SEED_RUN } from "../train/config.ts";
+} from "../../testing/records.ts";
+import { SEED_RUN } from "../../train/config.ts";
 
 const PLOTS = {
   loss: "11.2b-jiggling-loss.svg",
   cp: "11.2b-jiggling-cp.svg",
   centroid: "11.2b-jiggling-centroid.svg",
 };
-
-/** GFM cell split: a `|` not preceded by a backslash separates cells. */
-function cells(line: string): string[] {
-  return line.replace(/^\|/, "").replace(/(?<!\\)\|$/, "").split(/(?<!\\)\|/)
-    .map((c) => c.trim());
-}
-
-/** Every table row has as many cells as its header. */
-function checkTables(md: string): number {
-  let tables = 0;
-  let width = -1;
-  for (const line of md.split("\n")) {
-    if (!line.startsWith("|")) {
-      width = -1;
-      continue;
-    }
-    const n = cells(line).length;
-    if (width < 0) {
-      width = n;
-      tables++;
-    } else {assert.equal(
-        n,
-        width,
-        `row has ${n} cells, header ${width}: ${line}`,
-      );}
-  }
-  return tables;
-}
-
-function lineWith(md: string, prefix: string): string {
-  const line = md.split("\n").find((l) => l.startsWith(prefix));
-  assert.ok(line !== undefined, `no line starting with ${prefix}`);
-  return line;
-}
-
-Deno.test("codeSpan() fences backticks, escapes pipes and shows controls", () => {
-  assert.equal(codeSpan("'a'"), "`'a'`");
-  assert.equal(codeSpan("'`'"), "``'`'``");
-  assert.equal(codeSpan("a``b"), "```a``b```");
-  assert.equal(codeSpan("`x"), "`` `x ``");
-  assert.equal(codeSpan("'|'"), "`'\\|'`");
-  assert.equal(codeSpan("a\u0000b\nc"), "`a\\x00b\\x0ac`");
-  assert.equal(codeSpan(""), "` `");
-});
-
-Deno.test("escapeCell() and markdownCell() keep a table cell one cell", () => {
-  assert.equal(escapeCell("a|b `c` *d*"), "a\\|b \\`c\\` \\*d\\*");
-  assert.equal(escapeCell("x\ny\r\nz\u0007"), "x y z\\\\x07");
-  assert.equal(escapeCell("under_score <b>"), "under\\_score \\<b\\>");
-  assert.equal(markdownCell("A | B\nC"), "A \\| B C");
-  assert.equal(markdownCell("already \\| escaped"), "already \\| escaped");
-});
-
-Deno.test("number formatters are locale-independent and hand-checkable", () => {
-  assert.equal(formatInt(265905), "265,905");
-  assert.equal(formatInt(-1000), "-1,000");
-  assert.equal(formatInt(999), "999");
-  assert.equal(formatNumber(3e-6), "3e-6");
-  assert.equal(formatNumber(0.001), "0.001");
-  assert.equal(formatNumber(0.999), "0.999");
-  assert.equal(formatNumber(1e-8), "1e-8");
-  assert.equal(formatDuration(850), "850 ms");
-  assert.equal(formatDuration(12_345), "12.3 s");
-  assert.equal(formatDuration(59_999), "1 min 00 s");
-  assert.equal(formatDuration(245_000), "4 min 05 s");
-  assert.equal(formatDuration(3_723_400), "1 h 02 min 03 s");
-  assert.equal(formatDuration(-1), "unknown");
-});
 
 Deno.test("renderHypothesisReport() has the sections in order and a verdict badge", () => {
   const md = renderHypothesisReport(makeHypothesis(), [makeRun()], {
@@ -499,28 +424,6 @@ Deno.test("renderHypothesisReport() marks a wrong prediction with ✗", () => {
   assert.ok(
     md.includes("✗ The observation does not agree with the expectation."),
   );
-});
-
-Deno.test("renderIndex() lists each hypothesis with its link and outcome", () => {
-  const md = renderIndex([
-    {
-      hypothesis: makeHypothesis(),
-      runs: [makeRun()],
-      file: "11.2b-jiggling.md",
-    },
-    {
-      hypothesis: makeHypothesis({ id: "11.2a rms", title: "RMSNorm" }),
-      runs: [],
-      file: "11.2a rms.md",
-    },
-  ]);
-  const rows = md.split("\n").filter((l) => l.startsWith("| ["));
-  assert.deepEqual(rows, [
-    "| [11.2b-jiggling](11.2b-jiggling.md) | Synthetic jiggling \\| noise | positive | positive | positive 1/1 (21–100%) | ✓ | 2 | 5 | smoke | cpu |",
-    "| [11.2a rms](11.2a%20rms.md) | RMSNorm | positive | not run | — | — | — | — | — | — |",
-  ]);
-  assert.equal(checkTables(md), 1);
-  assert.ok(md.startsWith("# Reports\n"));
 });
 
 Deno.test("a diverged run is reported as invalid: no verdict, no C/P, a ✗ in the index", () => {

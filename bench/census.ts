@@ -4,26 +4,30 @@
  *
  * Writes a synthetic BF16 embedding of Qwen2.5-3B's shape (151,936 x 2,048,
  * ~622 MB) with planted clusters (60 clusters, 2,152 rows, like the public
- * notes on that model) to a temporary `.safetensors` file with the streaming
- * writer, then times, alternately in the same run, (a) reading the tensor's
+ * notes on that model; `synthetic_model.ts`) to a temporary `.safetensors`
+ * file, then times, alternately in the same run, (a) reading the tensor's
  * bytes sequentially and (b) the full census of the file, and reports the
  * medians and their ratio (target: census <= 2x read). The planted clusters
  * must be found exactly, or the benchmark fails.
  *
- * Run from the main bench CLI (`deno task bench census`) via
- * {@linkcode censusBenchMain}, or directly: `deno run -A src/census/bench.ts`.
+ * A program that prints numbers rather than a `Deno.bench` file: its figure
+ * is a ratio of two measurements taken in turn in one run, from the page
+ * cache and from the disk. Run it as `deno task bench census` (the bench
+ * CLI, src/cli/bench.ts, calls {@linkcode censusBenchMain}) or directly:
+ * `deno run -A bench/census.ts`. The row-key engines alone are timed by
+ * `deno bench -A bench/`.
  *
  * @module
  */
 
 import process from "node:process";
-import { parseArgs } from "node:util";
-import {
-  createSafetensorsStreamWriter,
-  openSafetensors,
-} from "../io/safetensors.ts";
-import { runCensus } from "./census.ts";
-import { DEFAULT_BLOCK_BYTES } from "../analysis/black_holes.ts";
+import { DEFAULT_BLOCK_BYTES } from "../src/census/scan.ts";
+import { runCensus } from "../src/census/census.ts";
+import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
+import { distribution } from "../src/experiment/rates.ts";
+import { openSafetensors } from "../src/io/safetensors/mod.ts";
+import { pageCacheDropper } from "./page_cache.ts";
+import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
 
 /** Options of {@linkcode runCensusBench}. */
 export interface CensusBenchOptions {
@@ -110,111 +114,6 @@ export interface CensusBenchResult {
   cpus: number;
 }
 
-const TENSOR = "model.embed_tokens.weight";
-
-/** Deterministic 32-bit PRNG (xorshift32); never returns 0 for seed != 0. */
-function xorshift32(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
-
-/**
- * Fills `words` with pairs of bf16 values of embedding-like magnitude
- * (|x| in [2^-10, 2^-2)): random sign and mantissa, exponent 117..124.
- * No NaN or infinity, and random rows are distinct with overwhelming
- * probability (so only planted rows cluster; checked after the census).
- */
-function fillBf16(words: Uint32Array, next: () => number): void {
-  for (let i = 0; i < words.length; i++) {
-    const r = next();
-    const eLo = 117 + ((r >>> 7) & 7);
-    const eHi = 117 + ((r >>> 23) & 7);
-    words[i] = ((r & 0x807f807f) | (eLo << 7) | (eHi << 23)) >>> 0;
-  }
-}
-
-/**
- * Planted clusters: 60 clusters holding 2,152 rows for the default shape. One
- * cluster is a run of rows at the end (like a padded vocabulary); the others,
- * of 2..60 rows, are scattered over the matrix.
- */
-function plantClusters(rows: number, next: () => number): number[][] {
-  const sizes: number[] = [];
-  for (let i = 1; i <= 59; i++) sizes.push(2 + ((i * 37) % 59)); // sums to 1,829
-  const tail = Math.max(2, Math.min(323, Math.floor(rows / 4)));
-  const scattered = sizes.reduce((a, b) => a + b, 0);
-  if (tail + scattered > rows / 2) {
-    throw new RangeError(
-      `need at least ${2 * (tail + scattered)} rows to plant clusters`,
-    );
-  }
-  const clusters: number[][] = [
-    Array.from({ length: tail }, (_, k) => rows - tail + k),
-  ];
-  // Scattered members: distinct rows from the head, by rejection sampling.
-  const taken = new Uint8Array(rows - tail);
-  for (const size of sizes) {
-    const members: number[] = [];
-    while (members.length < size) {
-      const r = next() % (rows - tail);
-      if (taken[r] === 0) {
-        taken[r] = 1;
-        members.push(r);
-      }
-    }
-    clusters.push(members.sort((a, b) => a - b));
-  }
-  return clusters;
-}
-
-async function writeSynthetic(
-  path: string,
-  rows: number,
-  cols: number,
-  seed: number,
-): Promise<number[][]> {
-  const rowBytes = cols * 2;
-  if (rowBytes % 4 !== 0) throw new RangeError("cols must be even");
-  const next = xorshift32(seed);
-  const clusters = plantClusters(rows, next);
-  const clusterOf = new Int32Array(rows).fill(-1);
-  clusters.forEach((members, c) => members.forEach((r) => (clusterOf[r] = c)));
-  const reps = clusters.map(() => {
-    const w = new Uint32Array(rowBytes / 4);
-    fillBf16(w, next);
-    return new Uint8Array(w.buffer);
-  });
-
-  const writer = await createSafetensorsStreamWriter(path, {
-    tensors: [{ name: TENSOR, dtype: "BF16", shape: [rows, cols] }],
-    metadata: { format: "pt", note: "horizon census benchmark (synthetic)" },
-  });
-  try {
-    const blockRows = Math.max(1, Math.floor((16 << 20) / rowBytes));
-    const block = new Uint8Array(blockRows * rowBytes);
-    const words = new Uint32Array(block.buffer);
-    for (let start = 0; start < rows; start += blockRows) {
-      const n = Math.min(blockRows, rows - start);
-      fillBf16(words.subarray(0, (n * rowBytes) / 4), next);
-      for (let k = 0; k < n; k++) {
-        const c = clusterOf[start + k];
-        if (c >= 0) block.set(reps[c], k * rowBytes);
-      }
-      await writer.append(TENSOR, block.subarray(0, n * rowBytes));
-    }
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
-  return clusters;
-}
-
 /** Wall-clock and process CPU seconds of one run. */
 interface Timing {
   wall: number;
@@ -270,48 +169,6 @@ async function readRange(
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/**
- * A function that drops a file's pages from the page cache (Linux
- * `posix_fadvise(POSIX_FADV_DONTNEED)` via FFI), or null where unavailable.
- * Only clean pages can be dropped: fsync the file first.
- */
-function pageCacheDropper():
-  | { drop(path: string): void; close(): void }
-  | null {
-  if (Deno.build.os !== "linux") return null;
-  let libc;
-  try {
-    libc = Deno.dlopen("libc.so.6", {
-      open: { parameters: ["buffer", "i32"], result: "i32" },
-      posix_fadvise: {
-        parameters: ["i32", "i64", "i64", "i32"],
-        result: "i32",
-      },
-      close: { parameters: ["i32"], result: "i32" },
-    });
-  } catch {
-    return null; // no FFI permission, or no glibc
-  }
-  const lib = libc;
-  return {
-    drop(path) {
-      const fd = lib.symbols.open(new TextEncoder().encode(`${path}\0`), 0);
-      if (fd < 0) throw new Error(`cannot open ${path} to drop its cache`);
-      const POSIX_FADV_DONTNEED = 4;
-      const rc = lib.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED);
-      lib.symbols.close(fd);
-      if (rc !== 0) throw new Error(`posix_fadvise failed (${rc})`);
-    },
-    close: () => lib.close(),
-  };
-}
-
 function loadAverage(): number | null {
   try {
     return Deno.loadavg()[0];
@@ -323,11 +180,14 @@ function loadAverage(): number | null {
 /**
  * Generates the synthetic model, times read vs census, removes the file.
  *
- * @example A small, quick run
- * ```ts ignore
- * import { runCensusBench } from "./bench.ts";
- * const r = await runCensusBench({ rows: 8192, cols: 256, repeat: 1 });
- * console.log(r.ratio, r.correct);
+ * @example A small, quick run (1 MiB, page cache only)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCensusBench } from "./census.ts";
+ * const r = await runCensusBench({ rows: 8192, cols: 64, repeat: 1, cold: false });
+ * assert.equal(r.correct, true);
+ * assert.deepEqual(r.found, { C: 60, P: 2_152 });
+ * assert.ok(r.ratio > 0);
  * ```
  */
 export async function runCensusBench(
@@ -350,7 +210,12 @@ export async function runCensusBench(
       } MB) to ${path}`,
     );
     const tw = performance.now();
-    const clusters = await writeSynthetic(path, rows, cols, options.seed ?? 1);
+    const clusters = await writeSyntheticModel(
+      path,
+      rows,
+      cols,
+      options.seed ?? 1,
+    );
     // Flush the new file to disk first, so that the kernel is not writing
     // 600 MB of dirty pages back while the timed runs go on.
     const flush = await Deno.open(path, { read: true });
@@ -366,7 +231,7 @@ export async function runCensusBench(
     };
 
     const header = await openSafetensors(path);
-    const { byteOffset, byteLength } = header.tensor(TENSOR);
+    const { byteOffset, byteLength } = header.tensor(SYNTHETIC_TENSOR);
     header.close();
     // Baseline candidates: async and blocking reads, at the census's read
     // size and at 16 MiB, into an ordinary buffer, and at the census's size
@@ -427,8 +292,8 @@ export async function runCensusBench(
       correct = correct && want.length === got.length &&
         want.every((w, k) => w === got[k]);
     }
-    const wall = (ts: Timing[]) => median(ts.map((t) => t.wall));
-    const cpu = (ts: Timing[]) => median(ts.map((t) => t.cpu));
+    const wall = (ts: Timing[]) => distribution(ts.map((t) => t.wall)).median;
+    const cpu = (ts: Timing[]) => distribution(ts.map((t) => t.cpu)).median;
 
     let cold: ColdBench | null = null;
     const dropper = options.cold === false ? null : pageCacheDropper();
@@ -450,12 +315,14 @@ export async function runCensusBench(
             } s`,
           );
         }
+        const readSeconds = distribution(coldReads).median;
+        const censusSeconds = distribution(coldCensus).median;
         cold = {
           readRuns: coldReads,
           censusRuns: coldCensus,
-          readSeconds: median(coldReads),
-          censusSeconds: median(coldCensus),
-          ratio: median(coldCensus) / median(coldReads),
+          readSeconds,
+          censusSeconds,
+          ratio: censusSeconds / readSeconds,
         };
       } finally {
         dropper.close();
@@ -503,9 +370,9 @@ export async function runCensusBench(
 /**
  * Human-readable lines for a result.
  *
- * @example
+ * @example The full benchmark (a few minutes)
  * ```ts ignore
- * import { formatCensusBench, runCensusBench } from "./bench.ts";
+ * import { formatCensusBench, runCensusBench } from "./census.ts";
  * console.log(formatCensusBench(await runCensusBench()));
  * ```
  */
@@ -580,64 +447,47 @@ the file in the page cache (the hard case), and, on Linux, from the disk
  *
  * @example From the main bench CLI
  * ```ts ignore
- * import { censusBenchMain } from "../census/bench.ts";
+ * import { censusBenchMain } from "../../bench/census.ts";
  * Deno.exit(await censusBenchMain(Deno.args.slice(1)));
  * ```
  */
 export async function censusBenchMain(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        json: { type: "boolean", default: false },
-        repeat: { type: "string" },
-        rows: { type: "string" },
-        cols: { type: "string" },
-        dir: { type: "string" },
-        "warm-only": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name: string, v: string | undefined, min: number) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
-      throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-    }
-    return n;
-  };
+  let json: boolean;
   let options: CensusBenchOptions;
   try {
+    const { values } = parseCliArgs(args, {
+      json: { type: "boolean" },
+      repeat: { type: "string" },
+      rows: { type: "string" },
+      cols: { type: "string" },
+      dir: { type: "string" },
+      "warm-only": { type: "boolean" },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    json = values.json === true;
     options = {
-      repeat: int("repeat", values.repeat, 1),
-      rows: int("rows", values.rows, 8192),
-      cols: int("cols", values.cols, 2),
+      repeat: intOption("repeat", values.repeat, { min: 1 }),
+      rows: intOption("rows", values.rows, { min: 8192 }),
+      cols: intOption("cols", values.cols, { min: 2 }),
       dir: values.dir,
-      cold: !values["warm-only"],
-      log: values.json ? () => {} : (line) => console.error(line),
+      cold: values["warm-only"] !== true,
+      log: json ? () => {} : (line) => console.error(line),
     };
     if (options.cols !== undefined && options.cols % 2 !== 0) {
-      throw new Error(`--cols must be even, got ${options.cols}`);
+      throw new UsageError(`--cols must be even, got ${options.cols}`);
     }
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}`);
     return 2;
   }
   try {
     const result = await runCensusBench(options);
     console.log(
-      values.json ? JSON.stringify(result, null, 2) : formatCensusBench(result),
+      json ? JSON.stringify(result, null, 2) : formatCensusBench(result),
     );
     return result.correct ? 0 : 1;
   } catch (e) {

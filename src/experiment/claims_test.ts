@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
-import type { Hypothesis, RunRecord } from "../experiment/types.ts";
-import { SEED_RUN } from "../train/config.ts";
+import type { Hypothesis, RunRecord } from "./types.ts";
+import { expectationText, outcomeOf } from "./claims.ts";
+// How a report writes a rate: checked here against the same outcomes.
+import { rateFraction, shortRate } from "../report/markdown/format.ts";
 import {
-  configDiff,
-  expectationText,
-  flattenConfig,
-  outcomeOf,
-  pointsOf,
-  rateFraction,
-  shortRate,
-} from "./claims.ts";
-import { wilson } from "../experiment/rates.ts";
-import {
-  JIGGLE_CONFIG,
   makeDiverged,
   makeHypothesis,
   makeReplicate,
-} from "./_test_utils.ts";
+} from "../testing/records.ts";
 
 /** 8 seeds (42, 1..7): positive (C = 2, P = 4) except the ones in `nulls`. */
 function eightSeeds(nulls: readonly number[]): RunRecord[] {
@@ -195,52 +186,4 @@ Deno.test("boundary expectation: null majority at and below, positive majority a
     missing.checks[1].text,
     "noise.scale = 1e-6 (≥ 1e-6): no completed runs; positive majority does not hold",
   );
-});
-
-Deno.test("pointsOf() keeps sweep order and files an unmodified run at the point equal to the config", () => {
-  // JIGGLE_CONFIG has noise.scale 3e-6: the second point is the own config.
-  const h = makeHypothesis({
-    sweep: [{ path: "noise.scale", values: [1e-7, 3e-6] }],
-  });
-  const own = makeReplicate(42, { C: 2, P: 4 });
-  const points = pointsOf(h, [
-    own,
-    makeReplicate(1, { C: 1, P: 4 }, { overrides: ["noise.scale=1e-7"] }),
-  ]);
-  assert.deepEqual(
-    points.map((p) => [p.label, p.primary, p.runs.map((r) => r.seed)]),
-    [["noise.scale=1e-7", false, [1]], ["noise.scale=0.000003", true, [42]]],
-  );
-  assert.equal(outcomeOf(h, [own]).primary, own);
-});
-
-Deno.test("configDiff() lists exactly the paths that differ", () => {
-  const a = {
-    ...JIGGLE_CONFIG,
-    model: { ...JIGGLE_CONFIG.model, norm: "rmsnorm" as const },
-    adamw: { ...JIGGLE_CONFIG.adamw, lr: 3e-4 },
-    autocast: true,
-  };
-  assert.deepEqual(configDiff(a, SEED_RUN), [
-    { path: "model.norm", a: "rmsnorm", b: "layernorm" },
-    { path: "adamw.lr", a: 3e-4, b: 1e-3 },
-    { path: "noise", a: { param: "wte", scale: 3e-6 }, b: null },
-    { path: "autocast", a: true, b: undefined },
-  ]);
-  assert.deepEqual(configDiff(SEED_RUN, { ...SEED_RUN }), []);
-  // Only b has a path: it comes last, absent on a's side.
-  assert.deepEqual(configDiff({ x: 1 }, { x: 1, y: { z: 2 } }), [
-    { path: "y", a: undefined, b: { z: 2 } },
-  ]);
-  const flat = flattenConfig(JIGGLE_CONFIG);
-  assert.equal(flat.get("noise.scale"), 3e-6);
-  assert.equal(flat.get("model.norm"), "layernorm");
-  assert.ok(!flat.has("model"));
-});
-
-Deno.test("shortRate() and rateFraction() of edge cases", () => {
-  assert.equal(shortRate("null", wilson(0, 0)), "—");
-  assert.equal(shortRate("null", wilson(0, 0), 2), "— +2 invalid");
-  // wilson(1, 1): low = 1 / (1 + 1.96^2) = 0.2065
-  assert.equal(rateFraction(wilson(1, 1)), "1/1 (21–100%)");
 });

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import {
+  censusBenchMain,
+  formatCensusBench,
+  runCensusBench,
+} from "./census.ts";
+
+Deno.test("runCensusBench() finds exactly the planted clusters of a small matrix", async () => {
+  const r = await runCensusBench({
+    rows: 8192,
+    cols: 64,
+    repeat: 2,
+    cold: false,
+  });
+  assert.equal(r.correct, true);
+  assert.deepEqual(r.planted, { C: 60, P: 2_152 });
+  assert.deepEqual(r.found, r.planted);
+  assert.equal(r.bytes, 8192 * 64 * 2);
+  assert.equal(r.censusRuns.length, 2);
+  assert.equal(r.reads.length, 5);
+  // The baseline is the fastest read, and the ratio is against it.
+  assert.equal(r.readSeconds, Math.min(...r.reads.map((v) => v.seconds)));
+  assert.equal(r.ratio, r.censusSeconds / r.readSeconds);
+  assert.equal(r.cold, null);
+  const text = formatCensusBench(r);
+  assert.match(text, /found C=60 P=2,152: matches the planted clusters/);
+});
+
+Deno.test("censusBenchMain() rejects bad arguments with exit code 2", async () => {
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (line: string) => errors.push(line);
+  try {
+    assert.equal(await censusBenchMain(["--rows", "100"]), 2);
+    assert.equal(await censusBenchMain(["--cols", "7"]), 2);
+    assert.equal(await censusBenchMain(["--repeat", "1e1"]), 2);
+    assert.equal(await censusBenchMain(["--nope"]), 2);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(errors.slice(0, 3), [
+    'error: --rows must be an integer >= 8192, got "100"',
+    "error: --cols must be even, got 7",
+    'error: --repeat must be an integer >= 1, got "1e1"',
+  ]);
+  assert.match(errors[3], /^error: .*--nope.*valid options: --json/);
+});

@@ -1,0 +1,358 @@
+/**
+ * Reading a safetensors file from disk. Model files are many gigabytes, so
+ * {@linkcode openSafetensors} reads only the header and then serves single
+ * tensors, row ranges and streamed row blocks with positioned reads of just
+ * those bytes; nothing here ever reads a whole file.
+ *
+ * Positioned reads come from `node:fs` (`read`/`readSync` with a
+ * `position`): `Deno.FsFile` has only seek-then-read, which on one shared
+ * handle would need the reads queued one after another.
+ *
+ * @module
+ */
+
+import { closeSync, fstat, open, read, readSync } from "node:fs";
+import { rowBytesOf } from "./dtype.ts";
+import { ioReason, SafetensorsError } from "./error.ts";
+import {
+  headerLengthFrom,
+  lookup,
+  parseHeader,
+  rowRange,
+  type SafetensorsHeader,
+  type TensorInfo,
+} from "./header.ts";
+
+/** Options of {@linkcode SafetensorsFile.readRows}. */
+export interface ReadRowsOptions {
+  /**
+   * Buffer to read into (its first `rowCount * rowBytes` bytes are used and
+   * returned as a subarray), so streaming loops can reuse memory.
+   */
+  into?: Uint8Array;
+}
+
+/** Options of {@linkcode SafetensorsFile.rowBlocks}. */
+export interface RowBlocksOptions {
+  /** Approximate bytes per block (whole rows, at least one). Default 16 MiB. */
+  blockBytes?: number;
+  /** First row (default 0). */
+  startRow?: number;
+  /** Number of rows (default: to the end). */
+  rowCount?: number;
+}
+
+/** One block of consecutive rows from {@linkcode SafetensorsFile.rowBlocks}. */
+export interface RowBlock {
+  /** Index of the block's first row. */
+  startRow: number;
+  /** Number of rows in the block. */
+  rowCount: number;
+  /** The rows' bytes; valid only until the iteration moves on. */
+  bytes: Uint8Array;
+}
+
+/**
+ * An open safetensors file. Only the header is in memory; tensor data is read
+ * on request with positioned reads (`pread`), which never move a shared file
+ * position, so any number of reads may overlap.
+ */
+export interface SafetensorsFile extends SafetensorsHeader {
+  /** Tensor names in data order. */
+  names(): string[];
+  /** The header entry of `name`; throws listing the available names. */
+  tensor(name: string): TensorInfo;
+  /** All bytes of one tensor (one positioned read of just its range). */
+  readTensorBytes(name: string): Promise<Uint8Array>;
+  /**
+   * Rows `[startRow, startRow + rowCount)` along the first dimension.
+   * Throws `out-of-range` instead of reading outside the tensor.
+   */
+  readRows(
+    name: string,
+    startRow: number,
+    rowCount: number,
+    options?: ReadRowsOptions,
+  ): Promise<Uint8Array>;
+  /**
+   * Like {@linkcode SafetensorsFile.readRows}, but blocking; it may run while
+   * async reads are in flight. For many small reads, e.g. single rows: an
+   * async read costs tens of microseconds of overhead, a blocking one a few.
+   */
+  readRowsSync(
+    name: string,
+    startRow: number,
+    rowCount: number,
+    options?: ReadRowsOptions,
+  ): Uint8Array;
+  /**
+   * Streams a tensor in blocks of whole rows, reading the next block while the
+   * caller works on the current one. The yielded bytes are reused two blocks
+   * later: copy them if they must outlive the iteration step.
+   */
+  rowBlocks(name: string, options?: RowBlocksOptions): AsyncGenerator<RowBlock>;
+  /**
+   * Releases the file handle (once reads already under way have finished).
+   * Further reads throw.
+   */
+  close(): void;
+}
+
+function openFd(path: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    open(path, "r", (e, fd) => e ? reject(e) : resolve(fd))
+  );
+}
+
+function fstatOf(fd: number): Promise<{ isFile: boolean; size: number }> {
+  return new Promise((resolve, reject) =>
+    fstat(
+      fd,
+      (e, s) => e ? reject(e) : resolve({ isFile: s.isFile(), size: s.size }),
+    )
+  );
+}
+
+function truncated(path: string, at: number): SafetensorsError {
+  return new SafetensorsError(
+    "truncated",
+    path,
+    `unexpected end of file at byte ${at} (file changed while open?)`,
+  );
+}
+
+/** Fills `into` from byte `offset` of `fd`, however many reads it takes. */
+async function readFully(
+  fd: number,
+  offset: number,
+  into: Uint8Array,
+  path: string,
+): Promise<void> {
+  let got = 0;
+  while (got < into.length) {
+    const n = await new Promise<number>((resolve, reject) =>
+      read(
+        fd,
+        into,
+        got,
+        into.length - got,
+        offset + got,
+        (e, n) => e ? reject(e) : resolve(n),
+      )
+    );
+    if (n === 0) throw truncated(path, offset + got);
+    got += n;
+  }
+}
+
+/** {@linkcode readFully}, blocking. */
+function readFullySync(
+  fd: number,
+  offset: number,
+  into: Uint8Array,
+  path: string,
+): void {
+  let got = 0;
+  while (got < into.length) {
+    const n = readSync(fd, into, got, into.length - got, offset + got);
+    if (n === 0) throw truncated(path, offset + got);
+    got += n;
+  }
+}
+
+/**
+ * Opens a safetensors file and validates its header; reads nothing else.
+ *
+ * @example Reading one embedding row
+ * ```ts ignore
+ * import { openSafetensors } from "./reader.ts";
+ * const file = await openSafetensors("model.safetensors");
+ * try {
+ *   console.log(file.names());
+ *   const row = await file.readRows("model.embed_tokens.weight", 42, 1);
+ * } finally {
+ *   file.close();
+ * }
+ * ```
+ */
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  let fd: number;
+  try {
+    fd = await openFd(path);
+  } catch (e) {
+    throw new SafetensorsError("io", path, `cannot open (${ioReason(e)})`);
+  }
+  try {
+    const stat = await fstatOf(fd);
+    if (!stat.isFile) {
+      throw new SafetensorsError("io", path, "not a regular file");
+    }
+    const totalBytes = stat.size;
+    const prefix = new Uint8Array(8);
+    if (totalBytes >= 8) await readFully(fd, 0, prefix, path);
+    const headerLength = headerLengthFrom(prefix, totalBytes, path);
+    const headerBytes = new Uint8Array(headerLength);
+    await readFully(fd, 8, headerBytes, path);
+    const header = parseHeader(headerBytes, 8 + headerLength, totalBytes, path);
+    return fileFromHeader(fd, header);
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof SafetensorsError) throw e;
+    throw new SafetensorsError("io", path, `cannot read (${ioReason(e)})`);
+  }
+}
+
+function fileFromHeader(
+  fd: number,
+  header: SafetensorsHeader,
+): SafetensorsFile {
+  const { path } = header;
+  let closed = false; // no further reads may start
+  let released = false; // the descriptor is closed
+  // The descriptor outlives close() until the reads under way have finished:
+  // closed earlier, its number could be reused by another open() and a
+  // pending read would fill the buffer from that file.
+  let active = 0;
+  const release = () => {
+    if (closed && active === 0 && !released) {
+      released = true;
+      closeSync(fd);
+    }
+  };
+  const closedError = () => new SafetensorsError("io", path, "file is closed");
+  const failed = (e: unknown) =>
+    e instanceof SafetensorsError
+      ? e
+      : new SafetensorsError("io", path, `read failed (${ioReason(e)})`);
+
+  const readAt = async (
+    offset: number,
+    into: Uint8Array,
+  ): Promise<Uint8Array> => {
+    if (closed) throw closedError();
+    active++;
+    try {
+      await readFully(fd, offset, into, path);
+      return into;
+    } catch (e) {
+      throw failed(e);
+    } finally {
+      active--;
+      release();
+    }
+  };
+
+  /** Validated byte range and destination of a row read. */
+  const planRows = (
+    name: string,
+    startRow: number,
+    rowCount: number,
+    options: ReadRowsOptions,
+  ): { offset: number; into: Uint8Array } => {
+    const range = rowRange(header, name, startRow, rowCount);
+    if (options.into === undefined) {
+      return { offset: range.offset, into: new Uint8Array(range.length) };
+    }
+    if (options.into.length < range.length) {
+      throw new SafetensorsError(
+        "invalid-argument",
+        path,
+        `readRows: buffer of ${options.into.length} bytes is smaller than the ${range.length} bytes requested`,
+      );
+    }
+    return {
+      offset: range.offset,
+      into: options.into.subarray(0, range.length),
+    };
+  };
+
+  const readRows = async (
+    name: string,
+    startRow: number,
+    rowCount: number,
+    options: ReadRowsOptions = {},
+  ): Promise<Uint8Array> => {
+    const { offset, into } = planRows(name, startRow, rowCount, options);
+    return await readAt(offset, into);
+  };
+
+  const readRowsSync = (
+    name: string,
+    startRow: number,
+    rowCount: number,
+    options: ReadRowsOptions = {},
+  ): Uint8Array => {
+    if (closed) throw closedError();
+    const { offset, into } = planRows(name, startRow, rowCount, options);
+    try {
+      readFullySync(fd, offset, into, path);
+    } catch (e) {
+      throw failed(e);
+    }
+    return into;
+  };
+
+  async function* rowBlocks(
+    name: string,
+    options: RowBlocksOptions = {},
+  ): AsyncGenerator<RowBlock> {
+    const info = lookup(header, name);
+    const rows = info.shape.length === 0 ? 0 : info.shape[0];
+    const rowBytes = rowBytesOf(info);
+    const start = options.startRow ?? 0;
+    const count = options.rowCount ?? rows - start;
+    rowRange(header, name, start, count); // validates before any read
+    const perBlock = Math.max(
+      1,
+      Math.floor(
+        (options.blockBytes ?? 16 * 1024 * 1024) / Math.max(1, rowBytes),
+      ),
+    );
+    const end = start + count;
+    const buffers = [
+      new Uint8Array(Math.min(perBlock, count) * rowBytes),
+      new Uint8Array(Math.min(perBlock, count) * rowBytes),
+    ];
+    const request = (row: number, slot: number) => {
+      const n = Math.min(perBlock, end - row);
+      return readRows(name, row, n, { into: buffers[slot] });
+    };
+    let row = start;
+    let slot = 0;
+    let pending: Promise<Uint8Array> | null = row < end
+      ? request(row, slot)
+      : null;
+    try {
+      while (pending !== null) {
+        const bytes = await pending;
+        const n = Math.min(perBlock, end - row);
+        const next = row + n;
+        slot ^= 1;
+        pending = next < end ? request(next, slot) : null;
+        yield { startRow: row, rowCount: n, bytes };
+        row = next;
+      }
+    } finally {
+      // A consumer that stops early must not leave a read unobserved (its
+      // failure would be an unhandled rejection).
+      if (pending !== null) await pending.catch(() => {});
+    }
+  }
+
+  return {
+    ...header,
+    names: () => [...header.tensors.keys()],
+    tensor: (name) => lookup(header, name),
+    async readTensorBytes(name) {
+      const info = lookup(header, name);
+      return await readAt(info.byteOffset, new Uint8Array(info.byteLength));
+    },
+    readRows,
+    readRowsSync,
+    rowBlocks,
+    close() {
+      closed = true;
+      release();
+    },
+  };
+}

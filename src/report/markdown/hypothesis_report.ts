@@ -1,0 +1,203 @@
+/**
+ * The Markdown report of one hypothesis and its runs: the sections in
+ * order, each written by its own module.
+ *
+ * @module
+ */
+
+import { expectationText, outcomeOf } from "../../experiment/claims.ts";
+import type { RecordedOutcome } from "../../experiment/outcomes.ts";
+import { rateText } from "../../experiment/rates.ts";
+import {
+  type Hypothesis,
+  isComplete,
+  type RunRecord,
+} from "../../experiment/types.ts";
+import { linkTarget } from "./blocks.ts";
+import { type ControlInput, controlSection } from "./control.ts";
+import { designTable } from "./design.ts";
+import { codeSpan, escapeCell } from "./escape.ts";
+import { formatInt, formatNumber, plural } from "./format.ts";
+import { provenanceTable } from "./provenance.ts";
+import { pointName, replicatesSection, sweepSection } from "./replicates.ts";
+import { clustersSection, cpTable, trajectorySection } from "./run_sections.ts";
+import { invalidNote, verdictBadge } from "./verdict.ts";
+
+/** Relative file names of a report's plots. */
+export interface ReportPlots {
+  /** The training loss plot. */
+  readonly loss: string;
+  /** The plot of C and P over training. */
+  readonly cp: string;
+  /** The plot of the centroid norm over training. */
+  readonly centroid: string;
+  /** The phase diagram of a sweep (linked when given). */
+  readonly phase?: string;
+  /** The envelope of C and P over replicates (linked when given). */
+  readonly envelope?: string;
+}
+
+/** Options of {@linkcode renderHypothesisReport}. */
+export interface HypothesisReportOptions {
+  /** File names of the plots the report embeds. */
+  readonly plots: ReportPlots;
+  /** Recorded outcomes the CI gate holds re-runs to (outcomes.json). */
+  readonly outcomes?: readonly RecordedOutcome[];
+  /** The control hypothesis (`hypothesis.control`) and its runs. */
+  readonly control?: ControlInput;
+}
+
+/**
+ * The Markdown report of one hypothesis and its runs (one run, or several
+ * replicate seeds). Deterministic: the same inputs give the same bytes.
+ *
+ * @example
+ * ```ts ignore
+ * const md = renderHypothesisReport(h, [run], {
+ *   plots: { loss: "h-loss.svg", cp: "h-cp.svg", centroid: "h-centroid.svg" },
+ * });
+ * ```
+ */
+export function renderHypothesisReport(
+  h: Hypothesis,
+  runs: readonly RunRecord[],
+  opts: HypothesisReportOptions,
+): string {
+  const o = outcomeOf(h, runs);
+  const run = o.primary;
+  const config = run?.config ?? h.config;
+  const out: string[] = [];
+  const section = (title: string, ...body: string[]) => {
+    out.push(`## ${title}`, "", ...body, "");
+  };
+
+  out.push(
+    `# ${h.id}: ${h.title.replace(/\r?\n/g, " ")}`,
+    "",
+    verdictBadge(h, o),
+  );
+  if (run) {
+    out.push(
+      "",
+      `${run.tier} tier · ${escapeCell(run.backend)} · ${
+        formatInt(run.steps)
+      } of ${formatInt(config.maxSteps)} steps · seed ${run.seed}${
+        run.overrides.length
+          ? ` · ${run.overrides.map(codeSpan).join(" ")}`
+          : ""
+      }`,
+    );
+  }
+  out.push("");
+
+  section("Question", h.question.trim());
+  section("Background", h.background.trim());
+  section("Design", h.design.trim(), "", designTable(h, config, runs, run));
+
+  const observed = !run
+    ? "**Observed:** not run yet."
+    : isComplete(run)
+    ? `**Observed:** ${run.verdict}: C = ${run.final.C}, P = ${run.final.P} after ${
+      formatInt(run.steps)
+    } steps (${run.tier} tier, ${escapeCell(run.backend)}, seed ${run.seed}).`
+    : `**Observed:** invalid: the run with seed ${run.seed} diverged at step ${
+      formatInt(run.divergence?.step ?? 0)
+    } (${run.divergence?.quantity ?? "?"} ${
+      String(run.divergence?.value)
+    }; ${run.tier} tier, ${
+      escapeCell(run.backend)
+    }). A diverged run earns no verdict: its embedding says nothing about black holes.`;
+  const claim = o.claim;
+  const rate = run
+    ? [
+      "",
+      `**Rate:** ${rateText(o.claimVerdict, claim.rate)} at ${
+        o.primaryPoint.label === ""
+          ? "the hypothesis's own config"
+          : `its own config (${pointName(o.primaryPoint)})`
+      }${invalidNote(o.primaryPoint.runs)}.`,
+    ]
+    : [];
+  const rule = o.rules.includes("primary") ? [] : [
+    "",
+    `**Rule:** ✓ when ${
+      o.rules.map((r) =>
+        r === "rate"
+          ? `at least ${
+            Math.round(h.expectation.rate!.atLeast * 100)
+          }% of the completed runs at its own config are ${
+            h.expectation.rate!.verdict
+          }`
+          : `every swept ${
+            codeSpan(h.expectation.boundary!.path)
+          } at or below ${
+            formatNumber(h.expectation.boundary!.nullAtOrBelow)
+          } has a null majority and every one at or above ${
+            formatNumber(h.expectation.boundary!.positiveAtOrAbove)
+          } a positive majority`
+      ).join(", and ")
+    }.`,
+    "",
+    ...o.checks.map((c) => `- ${c.ok ? "✓" : "✗"} ${c.text}`),
+  ];
+  const match = run
+    ? (o.pass
+      ? "✓ The observation agrees with the expectation."
+      : "✗ The observation does not agree with the expectation.")
+    : "";
+  section(
+    "Expected vs observed",
+    `**Expected:** ${expectationText(h)}. ${h.expectation.reasoning.trim()}`,
+    "",
+    observed,
+    ...rate,
+    ...rule,
+    ...(match ? ["", match] : []),
+  );
+
+  const complete = run !== null && isComplete(run);
+  if (complete) {
+    section("C and P", cpTable(h, run, opts.outcomes ?? []));
+    section("Clusters", clustersSection(run));
+    section("Trajectory", trajectorySection(run));
+  }
+  const reps = replicatesSection(h, o);
+  if (reps !== null) section("Replicates", reps);
+  if (h.sweep?.length) section("Sweep", sweepSection(h, o, opts.plots.phase));
+  if (opts.control) section("Control", controlSection(h, o, opts.control));
+  const plots: string[] = [];
+  if (complete) {
+    plots.push(
+      `![Training loss](${linkTarget(opts.plots.loss)})`,
+      "",
+      `![C and P over training](${linkTarget(opts.plots.cp)})`,
+      "",
+      `![Centroid norm over training](${linkTarget(opts.plots.centroid)})`,
+    );
+  }
+  if (opts.plots.envelope) {
+    if (plots.length) plots.push("");
+    plots.push(
+      `C and P over training across the ${
+        plural(o.primaryPoint.summary.C.n, "completed run")
+      } at its own config: min–max band and median line per recorded step.`,
+      "",
+      `![C and P across replicates](${linkTarget(opts.plots.envelope)})`,
+    );
+  }
+  if (plots.length) section("Plots", ...plots);
+  section("Findings", h.findings?.trim() || "_No findings recorded yet._");
+  if (run) {
+    section(
+      "Provenance",
+      runs.length > 1
+        ? `Of the run with seed ${run.seed}${
+          run.overrides.length ? " at its own config" : ""
+        }; the other runs differ in seed${
+          h.sweep?.length ? " or sweep point" : ""
+        } (and cache key).\n\n${provenanceTable(run)}`
+        : provenanceTable(run),
+    );
+  }
+  return out.join("\n").replace(/\n+$/, "\n");
+}

@@ -1,0 +1,72 @@
+/**
+ * The reports index (`reports/README.md`): one row per hypothesis.
+ *
+ * @module
+ */
+
+import { expectationText, outcomeOf } from "../../experiment/claims.ts";
+import { isComplete, type RunRecord } from "../../experiment/types.ts";
+import type { Hypothesis } from "../../experiment/types.ts";
+import { linkTarget, table } from "./blocks.ts";
+import { escapeCell, markdownCell } from "./escape.ts";
+import { shortRate } from "./format.ts";
+
+/** One line of the reports index. */
+export interface IndexRow {
+  /** The hypothesis of the row. */
+  readonly hypothesis: Hypothesis;
+  /** Its run records. */
+  readonly runs: readonly RunRecord[];
+  /** The report's file name, relative to the index. */
+  readonly file: string;
+}
+
+/**
+ * The reports index (`reports/README.md`): one row per hypothesis, linked
+ * to its report, with the rate over seeds besides the primary run's C and P.
+ *
+ * @example
+ * ```ts ignore
+ * const md = renderIndex([{ hypothesis: h, runs: [run], file: "h.md" }]);
+ * ```
+ */
+export function renderIndex(rows: readonly IndexRow[]): string {
+  const body = rows.map(({ hypothesis: h, runs, file }) => {
+    const o = outcomeOf(h, runs);
+    const r = o.primary;
+    return [
+      `[${escapeCell(h.id)}](${linkTarget(file)})`,
+      markdownCell(h.title),
+      expectationText(h),
+      o.observed ?? "not run",
+      r ? shortRate(o.claimVerdict, o.claim.rate, o.claim.invalid) : "—",
+      r ? (o.pass ? "✓" : "✗") : "—",
+      r && isComplete(r) ? String(r.final.C) : "—",
+      r && isComplete(r) ? String(r.final.P) : "—",
+      r ? r.tier : "—",
+      r ? escapeCell(r.backend) : "—",
+    ];
+  });
+  return [
+    "# Reports",
+    "",
+    "One row per hypothesis. observed, C and P: the run with the hypothesis's own seed and config (invalid: it diverged). rate: how many of the completed runs at its own config reach the predicted verdict, with the 95% Wilson interval (diverged runs are counted apart, as invalid). ok ✓: the expectation holds (a rate or sweep boundary when one is predicted, else the own-seed run's verdict).",
+    "",
+    table(
+      [
+        "hypothesis",
+        "title",
+        "expected",
+        "observed",
+        "rate",
+        "ok",
+        "C",
+        "P",
+        "tier",
+        "backend",
+      ],
+      body,
+    ),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,69 @@
+/**
+ * The verdict line under a report's title, and the note on diverged runs
+ * that goes with every rate.
+ *
+ * @module
+ */
+
+import { expectationText, type Outcome } from "../../experiment/claims.ts";
+import { rateText } from "../../experiment/rates.ts";
+import {
+  type Hypothesis,
+  isComplete,
+  type RunRecord,
+} from "../../experiment/types.ts";
+import { formatInt, plural } from "./format.ts";
+
+/** `; 1 run diverged (invalid, counted apart: seed 5)`, or `""`. */
+export function invalidNote(runs: readonly RunRecord[]): string {
+  const bad = runs.filter((r) => !isComplete(r));
+  if (bad.length === 0) return "";
+  return `; ${
+    plural(bad.length, "run")
+  } diverged (invalid, not counted in k or n: seed${
+    bad.length === 1 ? "" : "s"
+  } ${bad.map((r) => r.seed).join(", ")})`;
+}
+
+/**
+ * The one-line verdict badge, e.g. `**Observed: positive** (expected:
+ * positive) ✓`, or for a rate expectation `**Observed: positive in 7/8
+ * seeds (88%, 95% CI 53–98%)** (expected: positive in at least 80% of
+ * seeds) ✓`.
+ *
+ * @example
+ * ```ts ignore
+ * verdictBadge(h, outcomeOf(h, runs));
+ * ```
+ */
+export function verdictBadge(h: Hypothesis, o: Outcome): string {
+  const expected = expectationText(h);
+  if (o.observed === null) return `**Not run yet** (expected: ${expected})`;
+  const mark = o.pass ? "✓" : "✗";
+  const invalid = o.claim.invalid > 0
+    ? ` · ${plural(o.claim.invalid, "run")} diverged (invalid, not counted)`
+    : "";
+  if (!o.rules.includes("primary")) {
+    const seen: string[] = [];
+    if (o.rules.includes("rate")) {
+      seen.push(rateText(o.claimVerdict, o.claim.rate));
+    }
+    if (o.rules.includes("boundary")) {
+      const ok = o.checks.filter((c) => c.ok).length;
+      seen.push(`${ok} of ${o.checks.length} checks hold`);
+    }
+    return `**Observed: ${
+      seen.join("; ")
+    }** (expected: ${expected}) ${mark}${invalid}`;
+  }
+  const d = o.primary?.divergence;
+  if (o.observed === "invalid" && d) {
+    return `**Observed: invalid** (the run diverged at step ${
+      formatInt(d.step)
+    }: ${d.quantity} ${String(d.value)}; expected: ${o.expected}) ✗`;
+  }
+  const rate = o.claim.runs > 1
+    ? ` · ${rateText(o.claimVerdict, o.claim.rate)}`
+    : "";
+  return `**Observed: ${o.observed}** (expected: ${o.expected}) ${mark}${rate}${invalid}`;
+}
