@@ -124,19 +124,30 @@ export {
 } from "./src/runtime/trainer.ts";
 export { type BackendChoice, selectBackend } from "./src/runtime/backend.ts";
 export {
+  DEFAULT_DEVICE_READ_EVERY,
   type FlatState,
   type StepFeed,
   type StepOutput,
+  type StepRecord,
   StepRunner,
+  type StepRunnerOptions,
 } from "./src/runtime/runner.ts";
 export type {
   BackendName,
+  DeviceLog,
   Engine,
   EngineSession,
   HostArray,
+  LogCopy,
   OrtTensor,
   SessionOptions,
 } from "./src/runtime/engine.ts";
+export {
+  type GpuCounters,
+  type GpuCounts,
+  perStep,
+  startGpuCounters,
+} from "./src/runtime/gpu_counters.ts";
 export type { AdapterInfo } from "./src/runtime/webgpu_probe.ts";
 export type { HostStreamsSnapshot } from "./src/train/host_streams.ts";
 

@@ -1,15 +1,26 @@
 /**
- * `deno task bench [--json] [--steps N] [--backends LIST]`: ms per training
+ * `deno task bench [--json] [--steps N] [--backends LIST]`: time per training
  * step of the seed configuration (B=32, T=128, bf16) on every available
  * backend, next to PyTorch's on the same machine when a Python with torch is
- * installed. `deno task bench census` runs the census benchmark instead.
+ * installed; on WebGPU also what a step asks of the GPU (dispatches, bytes up
+ * and down, GPU-to-CPU syncs, memory growth), counted by wrapping the WebGPU
+ * methods. `deno task bench census` runs the census benchmark instead.
  * Prints numbers; asserts nothing.
+ *
+ * The `--json` fields (documented in README, section Performance) are stable
+ * names: `backends.<name>.msPerStep`,
+ * `backends.<name>.replicates.<R>.replicateStepsPerSecond`, and for webgpu
+ * `backends.webgpu.{dispatchesPerStep, bytesUpPerStep, bytesDownPerStep,
+ * syncsPerStep, gpuMemoryGrowthBytesPerStep}`.
  *
  * @module
  */
 
+import { distribution } from "../experiment/rates.ts";
 import { loadCorpus } from "../io/corpus.ts";
 import type { BackendName } from "../runtime/engine.ts";
+import { type GpuCounts, startGpuCounters } from "../runtime/gpu_counters.ts";
+import { DEFAULT_DEVICE_READ_EVERY } from "../runtime/runner.ts";
 import { train } from "../runtime/trainer.ts";
 import { probeAdapter } from "../runtime/webgpu_probe.ts";
 import { SEED_RUN } from "../train/config.ts";
@@ -26,60 +37,133 @@ const HELP = `Usage: deno task bench [options]
 
 Times training steps of the seed configuration (B=32, T=128, bf16, 116,480
 parameters) on each backend and, when python3 with torch is available, the
-same model in PyTorch (bf16, as the seeds ran it).
+same model in PyTorch (bf16, as the seeds ran it). Steps run as in an
+experiment: the embedding is recorded after every step, and losses and
+snapshots are read from the engine once per read window. On WebGPU it also
+counts what a step asks of the GPU.
 
 Options:
-  --steps N         timed steps per backend (default 30; software WebGPU: 3)
-  --warmup N        untimed steps first (default 5; software WebGPU: 1)
-  --backends LIST   comma-separated subset of cpu,wasm,webgpu (default: all available)
-  --threads N       cpu backend threads (default: all cores)
-  --no-torch        skip the PyTorch comparison
-  --json            one JSON object instead of a table
-  -h, --help        this help
+  --steps N          timed steps per backend (default 30; software WebGPU: 4)
+  --warmup N         untimed steps first (default 5; software WebGPU: 2)
+  --read-every K     steps per read window (default: the trainer's, 50 on
+                     WebGPU and 1 on cpu and wasm; software WebGPU: 2); warm-up
+                     and timed steps are rounded up to whole windows
+  --history-every N  record the embedding every N steps (default 1; 0: never)
+  --replicates LIST  replicate counts R to time (default 1); R > 1 needs
+                     replicates in one graph and is reported as skipped
+  --backends LIST    comma-separated subset of cpu,wasm,webgpu (default: all available)
+  --threads N        cpu backend threads (default: all cores)
+  --no-torch         skip the PyTorch comparison
+  --json             one JSON object instead of a table
+  -h, --help         this help
 `;
 
-/** One backend's measurement. */
-export interface BenchRow {
-  readonly backend: string;
-  readonly engine: string;
-  readonly steps: number;
-  readonly msPerStepMedian: number;
-  readonly msPerStepMin: number;
-  readonly setupMs: number;
+/** What a WebGPU step asks of the GPU (means over the timed steps). */
+export interface GpuStepCounts {
+  /** Compute dispatches per step. */
+  readonly dispatchesPerStep: number;
+  /** Queue submits per step. */
+  readonly submitsPerStep: number;
+  /** Bytes written to the GPU per step (writeBuffer, mapped uploads). */
+  readonly bytesUpPerStep: number;
+  /** Bytes read back per step (buffers mapped for reading). */
+  readonly bytesDownPerStep: number;
+  /** GPU-to-CPU syncs per step (mapAsync, onSubmittedWorkDone). */
+  readonly syncsPerStep: number;
+  /** Growth of live GPU buffer bytes per step after the warm-up. */
+  readonly gpuMemoryGrowthBytesPerStep: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+/** One backend's measurement (`backends.<name>` in the JSON). */
+export interface BenchBackend extends Partial<GpuStepCounts> {
+  /** Engine and adapter. */
+  readonly engine: string;
+  /** Timed steps. */
+  readonly steps: number;
+  /** Untimed steps before them. */
+  readonly warmup: number;
+  /** Steps per read window. */
+  readonly readEvery: number;
+  /** Wall ms per step over the timed steps, one replicate (R = 1). */
+  readonly msPerStep: number;
+  /** Median over the timed read windows of ms per step. */
+  readonly msPerStepMedian: number;
+  /** Fastest timed read window, in ms per step. */
+  readonly msPerStepMin: number;
+  /** Time to compile and load the graph. */
+  readonly setupMs: number;
+  /** Per replicate count R: replicate-steps per second (R / s per step). */
+  readonly replicates: Record<string, { replicateStepsPerSecond: number }>;
+}
+
+/** `n` rounded up to a multiple of `k`. */
+const wholeWindows = (n: number, k: number) => Math.ceil(n / k) * k;
+
+interface Plan {
+  readonly warmup: number;
+  readonly steps: number;
+  readonly readEvery: number;
+  readonly historyEvery: number;
+  readonly threads?: number;
 }
 
 async function benchBackend(
   backend: BackendName,
   corpus: Uint8Array,
-  warmup: number,
-  steps: number,
-  threads?: number,
-): Promise<BenchRow> {
-  const times: number[] = [];
-  let last = 0;
-  const result = await train(SEED_RUN, corpus, {
-    backend,
-    steps: warmup + steps,
-    threads,
-    onStep: ({ step, elapsedMs }) => {
-      if (step > warmup) times.push(elapsedMs - last);
-      last = elapsedMs;
-    },
-  });
+  plan: Plan,
+): Promise<BenchBackend> {
+  const { warmup, steps, readEvery: K, historyEvery } = plan;
+  const counters = backend === "webgpu" ? startGpuCounters() : null;
+  /** Elapsed ms and GPU counts at the end of each read window. */
+  const marks = new Map<number, { ms: number; gpu: GpuCounts | null }>();
+  let result;
+  try {
+    result = await train(SEED_RUN, corpus, {
+      backend,
+      steps: warmup + steps,
+      threads: plan.threads,
+      readEvery: K,
+      embeddingEvery: historyEvery,
+      onEmbedding: historyEvery ? () => {} : undefined,
+      onStep: ({ step, elapsedMs }) => {
+        if (step % K === 0) {
+          marks.set(step, { ms: elapsedMs, gpu: counters?.read() ?? null });
+        }
+      },
+    });
+  } finally {
+    counters?.stop();
+  }
+  const perWindow: number[] = [];
+  for (let end = warmup + K; end <= warmup + steps; end += K) {
+    perWindow.push((marks.get(end)!.ms - marks.get(end - K)!.ms) / K);
+  }
+  const first = marks.get(warmup)!, last = marks.get(warmup + steps)!;
+  const msPerStep = (last.ms - first.ms) / steps;
+  const gpu: Partial<GpuStepCounts> = first.gpu && last.gpu
+    ? (() => {
+      const d = (k: keyof GpuCounts) => (last.gpu![k] - first.gpu![k]) / steps;
+      return {
+        dispatchesPerStep: d("dispatches"),
+        submitsPerStep: d("submits"),
+        bytesUpPerStep: d("bytesUp"),
+        bytesDownPerStep: d("bytesDown"),
+        syncsPerStep: d("syncs"),
+        gpuMemoryGrowthBytesPerStep: d("liveBytes"),
+      };
+    })()
+    : {};
   return {
-    backend,
     engine: result.engine,
     steps,
-    msPerStepMedian: median(times),
-    msPerStepMin: Math.min(...times),
+    warmup,
+    readEvery: K,
+    msPerStep,
+    msPerStepMedian: distribution(perWindow).median,
+    msPerStepMin: Math.min(...perWindow),
     setupMs: result.setupMs,
+    replicates: { "1": { replicateStepsPerSecond: 1000 / msPerStep } },
+    ...gpu,
   };
 }
 
@@ -126,6 +210,21 @@ async function benchTorch(
   return JSON.parse(lines.at(-1)!);
 }
 
+function replicatesOption(value: string | undefined): number[] {
+  if (value === undefined) return [1];
+  const list = value.split(",").map((r) =>
+    intOption("replicates", r.trim(), { min: 1 })!
+  );
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+function formatBytes(b: number): string {
+  const a = Math.abs(b);
+  if (a >= 1e6) return `${(b / 1e6).toFixed(2)} MB`;
+  if (a >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  return `${Number(b.toFixed(1))} B`;
+}
+
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "census") {
     const { censusBenchMain } = await import("../../bench/census.ts");
@@ -134,6 +233,9 @@ export async function main(args: string[]): Promise<number> {
   const values = parseCliArgs(args, {
     steps: { type: "string" },
     warmup: { type: "string" },
+    "read-every": { type: "string" },
+    "history-every": { type: "string" },
+    replicates: { type: "string" },
     backends: { type: "string" },
     threads: { type: "string" },
     "no-torch": { type: "boolean" },
@@ -143,8 +245,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const steps = intOption("steps", values.steps, { min: 1 }) ?? 30;
-  const warmup = intOption("warmup", values.warmup, { min: 1 }) ?? 5;
+  const steps = intOption("steps", values.steps, { min: 1 });
+  const warmup = intOption("warmup", values.warmup, { min: 1 });
+  const readEvery = intOption("read-every", values["read-every"], { min: 1 });
+  const historyEvery =
+    intOption("history-every", values["history-every"], { min: 0 }) ?? 1;
+  const replicates = replicatesOption(values.replicates);
   const threads = threadsOption(values.threads);
   const requested = (values.backends ?? "cpu,wasm,webgpu").split(",").map((s) =>
     s.trim()
@@ -162,30 +268,37 @@ export async function main(args: string[]): Promise<number> {
   const log = (s: string) => {
     if (!values.json) console.error(s);
   };
-  const rows: BenchRow[] = [];
+  const rows: Record<string, BenchBackend> = {};
   const skipped: string[] = [];
+  for (const r of replicates.filter((r) => r > 1)) {
+    skipped.push(
+      `replicates ${r}: needs replicates in one graph (not built yet)`,
+    );
+  }
   for (const b of requested as BackendName[]) {
-    let n = steps, w = warmup;
+    let n = steps ?? 30, w = warmup ?? 5;
+    let k = readEvery ?? (b === "webgpu" ? DEFAULT_DEVICE_READ_EVERY : 1);
     if (b === "webgpu") {
       const adapter = await probeAdapter();
       if (!adapter) {
         skipped.push("webgpu: no adapter");
         continue;
       }
-      if (adapter.software) [n, w] = [Math.min(steps, 3), 1];
+      if (adapter.software) {
+        [n, w, k] = [steps ?? 4, warmup ?? 2, readEvery ?? 2];
+      }
     }
-    if (b === "wasm") n = Math.min(steps, 10);
-    log(`timing ${b} (${w} warm-up + ${n} steps)...`);
+    if (b === "wasm") n = Math.min(n, 10);
+    [n, w] = [wholeWindows(n, k), wholeWindows(w, k)];
+    log(`timing ${b} (${w} warm-up + ${n} steps, read every ${k})...`);
     try {
-      rows.push(
-        await benchBackend(
-          b,
-          corpus.bytes,
-          w,
-          n,
-          b === "cpu" ? threads : undefined,
-        ),
-      );
+      rows[b] = await benchBackend(b, corpus.bytes, {
+        warmup: w,
+        steps: n,
+        readEvery: k,
+        historyEvery,
+        threads: b === "cpu" ? threads : undefined,
+      });
     } catch (e) {
       skipped.push(`${b}: ${(e as Error).message}`);
     }
@@ -193,12 +306,12 @@ export async function main(args: string[]): Promise<number> {
   let torch: Record<string, unknown> | null = null;
   if (!values["no-torch"]) {
     log("timing PyTorch (tools/reference/bench_torch.py)...");
-    torch = await benchTorch(steps, threads);
+    torch = await benchTorch(steps ?? 30, threads);
     if (!torch) skipped.push("pytorch: no python3 with torch");
   }
   const machine =
     `${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`;
-  const cpu = rows.find((r) => r.backend === "cpu");
+  const cpu = rows.cpu;
   const torchMs = torch ? Number(torch.ms_per_step_median) : null;
   const ratio = cpu && torchMs ? cpu.msPerStepMedian / torchMs : null;
   if (values.json) {
@@ -206,6 +319,7 @@ export async function main(args: string[]): Promise<number> {
       config: "seed (B=32, T=128, bf16, 116,480 params)",
       machine,
       deno: Deno.version.deno,
+      historyEvery,
       backends: rows,
       pytorch: torch,
       cpuOverPytorch: ratio,
@@ -217,21 +331,33 @@ export async function main(args: string[]): Promise<number> {
     `horizon training step, seed config (B=32, T=128, bf16) on ${machine}`,
   );
   console.log(
-    "| backend | engine | ms/step (median) | ms/step (min) | setup ms |",
+    "| backend | engine | read every | ms/step | ms/step (median window) | ms/step (min window) | setup ms |",
   );
-  console.log("| --- | --- | --- | --- | --- |");
-  for (const r of rows) {
+  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const [name, r] of Object.entries(rows)) {
     console.log(
-      `| ${r.backend} | ${r.engine} | ${r.msPerStepMedian.toFixed(1)} | ${
-        r.msPerStepMin.toFixed(1)
-      } | ${r.setupMs.toFixed(0)} |`,
+      `| ${name} | ${r.engine} | ${r.readEvery} | ${r.msPerStep.toFixed(1)} | ${
+        r.msPerStepMedian.toFixed(1)
+      } | ${r.msPerStepMin.toFixed(1)} | ${r.setupMs.toFixed(0)} |`,
     );
   }
   if (torch) {
     console.log(
-      `| pytorch | torch ${torch.torch} ${torch.precision}, ${torch.threads} threads | ${
+      `| pytorch | torch ${torch.torch} ${torch.precision}, ${torch.threads} threads | - | ${
         torchMs!.toFixed(1)
-      } | - | - |`,
+      } | - | - | - |`,
+    );
+  }
+  const gpu = rows.webgpu;
+  if (gpu?.dispatchesPerStep !== undefined) {
+    console.log(
+      `\nwebgpu per step: ${gpu.dispatchesPerStep.toFixed(0)} dispatches, ${
+        gpu.submitsPerStep!.toFixed(1)
+      } submits, ${formatBytes(gpu.bytesUpPerStep!)} up, ${
+        formatBytes(gpu.bytesDownPerStep!)
+      } down, ${gpu.syncsPerStep!.toFixed(3)} syncs, GPU memory growth ${
+        formatBytes(gpu.gpuMemoryGrowthBytesPerStep!)
+      }`,
     );
   }
   if (ratio !== null) {

@@ -15,12 +15,16 @@ function fakeEngine(name: Engine["name"], fails: boolean): Engine {
       return Promise.resolve({
         backend: name,
         description: "fake",
+        deviceResident: false,
         tensor: () => {
           throw new Error("unused");
         },
         run: () => Promise.reject(new Error("unused")),
         read: () => Promise.reject(new Error("unused")),
         readRange: () => Promise.reject(new Error("unused")),
+        createLog: () => {
+          throw new Error("unused");
+        },
         dispose() {},
         release: () => Promise.resolve(),
       });

@@ -29,12 +29,52 @@ export interface SessionOptions {
   threads?: number;
 }
 
+/** One copy into a {@linkcode DeviceLog}: `length` float32 elements. */
+export interface LogCopy {
+  /** A 1-D float32 tensor of this session (an output, usually). */
+  readonly tensor: OrtTensor;
+  /** First element of `tensor` to copy. */
+  readonly offset: number;
+  /** Number of elements to copy. */
+  readonly length: number;
+  /** Where in the log they go (element index). */
+  readonly at: number;
+}
+
+/**
+ * A float32 buffer next to a session's tensors that ranges of tensors are
+ * copied into without leaving the device, then read to the host in one
+ * transfer: on WebGPU a mappable GPU buffer filled by GPU-side copies (one
+ * GPU->CPU sync per {@linkcode DeviceLog.read}), on the CPU engines a host
+ * array.
+ */
+export interface DeviceLog {
+  /** Size in float32 elements. */
+  readonly capacity: number;
+  /**
+   * Queues `copies` (on WebGPU: one command buffer, submitted before this
+   * returns, so the source tensors may be disposed or overwritten by the
+   * next run right after).
+   */
+  copy(copies: readonly LogCopy[]): void;
+  /** Reads elements `[0, length)` to the host (a fresh array). */
+  read(length: number): Promise<Float32Array>;
+  /** Frees the log's memory. */
+  destroy(): void;
+}
+
 /** One loaded graph on one engine. */
 export interface EngineSession {
   /** Which engine runs it. */
   readonly backend: BackendName;
   /** Engine and adapter, for provenance (e.g. "onnxruntime-node 1.30.0 CPU"). */
   readonly description: string;
+  /**
+   * True when `deviceOutputs` stay in device memory, so that every read is a
+   * device-to-host sync (WebGPU); false when tensors are host arrays and
+   * reading them is free.
+   */
+  readonly deviceResident: boolean;
   /** Wraps host data as a tensor this engine accepts. */
   tensor(data: HostArray, dims: readonly number[]): OrtTensor;
   /** Runs the graph; returns every output by name. */
@@ -51,6 +91,8 @@ export interface EngineSession {
     offset: number,
     length: number,
   ): Promise<Float32Array>;
+  /** A log of `capacity` float32 elements (see {@linkcode DeviceLog}). */
+  createLog(capacity: number): DeviceLog;
   /** Frees a tensor's device memory (no-op for host tensors). */
   dispose(t: OrtTensor): void;
   /** Frees the session. */
@@ -72,5 +114,6 @@ export interface Engine {
 
 /** Raised when a backend is unavailable or fails to load a graph. */
 export class BackendError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "BackendError";
 }

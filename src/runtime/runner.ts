@@ -3,13 +3,32 @@
  * moments as engine tensors between steps (GPU buffers on WebGPU): each step
  * feeds the previous step's `new.*` outputs back as its state inputs.
  *
+ * What the host records of a step — its loss, gradient norm and, when asked,
+ * a snapshot of one parameter — is copied into a {@linkcode DeviceLog} and
+ * stays on the device until {@linkcode StepRunner.collect} reads every
+ * pending step at once: on WebGPU one GPU-to-CPU sync per `readEvery` steps
+ * instead of two or three per step. The values are the same bits either way.
+ *
  * @module
  */
 
 import type { StepScalars } from "../train/adamw.ts";
 import type { Batch } from "../train/sampler.ts";
 import type { CompiledStep, ParamSlot } from "../train/step.ts";
-import type { Engine, EngineSession, OrtTensor } from "./engine.ts";
+import type {
+  DeviceLog,
+  Engine,
+  EngineSession,
+  LogCopy,
+  OrtTensor,
+} from "./engine.ts";
+
+/**
+ * Steps per read on a device-resident engine (WebGPU) unless told otherwise:
+ * divides the default checkpoint cadence (250), and 50 embedding snapshots of
+ * the seed model are 1.6 MB of log. Host engines read every step (free).
+ */
+export const DEFAULT_DEVICE_READ_EVERY = 50;
 
 /** What one step reports back to the host. */
 export interface StepOutput {
@@ -17,6 +36,39 @@ export interface StepOutput {
   readonly loss: number;
   /** Global gradient norm before clipping. */
   readonly gradNorm: number;
+}
+
+/** One step's record, as {@linkcode StepRunner.collect} returns it. */
+export interface StepRecord extends StepOutput {
+  /**
+   * The snapshot parameter after this step (a fresh array), when the step
+   * was enqueued with `snapshot: true`; else null.
+   */
+  readonly snapshot: Float32Array | null;
+}
+
+/** Options of {@linkcode StepRunner.create}. */
+export interface StepRunnerOptions {
+  /** Intra-op threads of the cpu engine. */
+  threads?: number;
+  /** Resume from these flat vectors instead (moments included). */
+  state?: FlatState;
+  /**
+   * Most steps pending before {@linkcode StepRunner.collect} must be called
+   * (the log's size). Default: {@linkcode DEFAULT_DEVICE_READ_EVERY} on a
+   * device-resident engine, 1 on the host engines.
+   */
+  readEvery?: number;
+  /** The parameter snapshotted by steps enqueued with `snapshot: true`. */
+  snapshot?: {
+    /** Parameter name, e.g. `transformer.wte.weight`. */
+    readonly name: string;
+    /**
+     * Snapshots come at most once every this many steps (default 1): the
+     * log keeps room for `ceil(readEvery / every)` of them.
+     */
+    readonly every?: number;
+  };
 }
 
 /** The resident state as flat host vectors (parameters and AdamW moments). */
@@ -45,12 +97,32 @@ export class StepRunner {
   readonly session: EngineSession;
   /** The compiled step graph being run. */
   readonly step: CompiledStep;
+  /** Most steps pending between reads (see {@linkcode StepRunnerOptions}). */
+  readonly readEvery: number;
   #state = new Map<string, OrtTensor>();
   #stepsDone = 0;
+  #log: DeviceLog;
+  #snapshot: ParamSlot | null;
+  #slots: number;
+  /** Snapshot slot of each pending step (-1: none). */
+  #pending: number[] = [];
+  #snapshotsPending = 0;
 
-  private constructor(session: EngineSession, step: CompiledStep) {
+  private constructor(
+    session: EngineSession,
+    step: CompiledStep,
+    readEvery: number,
+    snapshot: ParamSlot | null,
+    slots: number,
+  ) {
     this.session = session;
     this.step = step;
+    this.readEvery = readEvery;
+    this.#snapshot = snapshot;
+    this.#slots = snapshot ? slots : 0;
+    this.#log = session.createLog(
+      2 * readEvery + this.#slots * (snapshot?.size ?? 0),
+    );
   }
 
   /**
@@ -61,20 +133,37 @@ export class StepRunner {
     engine: Engine,
     step: CompiledStep,
     params: ReadonlyMap<string, Float32Array>,
-    options: {
-      threads?: number;
-      /** Resume from these flat vectors instead (moments included). */
-      state?: FlatState;
-    } = {},
+    options: StepRunnerOptions = {},
   ): Promise<StepRunner> {
     if (step.kind !== "train") {
       throw new Error("StepRunner needs a train graph");
     }
+    const readEvery = options.readEvery;
+    if (
+      readEvery !== undefined &&
+      !(Number.isInteger(readEvery) && readEvery >= 1)
+    ) {
+      throw new RangeError(
+        `readEvery must be an integer >= 1, got ${readEvery}`,
+      );
+    }
+    let snapshot: ParamSlot | null = null;
+    if (options.snapshot) {
+      const { name, every = 1 } = options.snapshot;
+      snapshot = step.params.find((p) => p.name === name) ?? null;
+      if (!snapshot) throw new RangeError(`no parameter ${name}`);
+      if (!(Number.isInteger(every) && every >= 1)) {
+        throw new RangeError(`snapshot every must be an integer >= 1`);
+      }
+    }
     const session = await engine.load(step.onnx, {
-      deviceOutputs: ["new.params", "new.m", "new.v"],
+      deviceOutputs: ["new.params", "new.m", "new.v", "loss", "grad_norm"],
       threads: options.threads,
     });
-    const runner = new StepRunner(session, step);
+    const every = readEvery ??
+      (session.deviceResident ? DEFAULT_DEVICE_READ_EVERY : 1);
+    const slots = Math.ceil(every / (options.snapshot?.every ?? 1));
+    const runner = new StepRunner(session, step, every, snapshot, slots);
     const dims = [step.totalSize];
     if (options.state) {
       for (const k of ["params", "m", "v"] as const) {
@@ -115,8 +204,35 @@ export class StepRunner {
     return this.step.params;
   }
 
-  /** Runs one step and advances the resident state. */
-  async run(feed: StepFeed): Promise<StepOutput> {
+  /** Steps run but not yet collected. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Runs one step and advances the resident state; its loss and gradient
+   * norm (and with `snapshot`, the snapshot parameter after the step) are
+   * copied into the log, where they stay until {@linkcode collect}. At most
+   * `readEvery` steps (and snapshot slots) may be pending.
+   */
+  async enqueue(
+    feed: StepFeed,
+    options: { snapshot?: boolean } = {},
+  ): Promise<void> {
+    const K = this.readEvery;
+    const i = this.#pending.length;
+    if (i >= K) {
+      throw new RangeError(`${K} steps are pending: collect() them first`);
+    }
+    const snap = options.snapshot ? this.#snapshot : null;
+    if (options.snapshot && !snap) {
+      throw new RangeError("this runner was created without a snapshot");
+    }
+    if (snap && this.#snapshotsPending >= this.#slots) {
+      throw new RangeError(
+        `${this.#slots} snapshots are pending: collect() them first`,
+      );
+    }
     const s = this.session;
     const { batchSize: B, seqLen: T } = this.step.config;
     const feeds: Record<string, OrtTensor> = Object.fromEntries(this.#state);
@@ -137,18 +253,67 @@ export class StepRunner {
     for (const [name, tensor] of Object.entries(out)) {
       if (name.startsWith("new.")) this.#state.set(name.slice(4), tensor);
     }
+    const copies: LogCopy[] = [
+      { tensor: out.loss, offset: 0, length: 1, at: i },
+      { tensor: out.grad_norm, offset: 0, length: 1, at: K + i },
+    ];
+    let slot = -1;
+    if (snap) {
+      slot = this.#snapshotsPending++;
+      copies.push({
+        tensor: this.#state.get("params")!,
+        offset: snap.offset,
+        length: snap.size,
+        at: 2 * K + slot * snap.size,
+      });
+    }
+    // Submitted before anything is disposed or run again.
+    this.#log.copy(copies);
     for (const t of previous) s.dispose(t);
+    s.dispose(out.loss);
+    s.dispose(out.grad_norm);
+    this.#pending.push(slot);
     this.#stepsDone++;
-    const [loss, gradNorm] = await Promise.all([
-      s.read(out.loss),
-      s.read(out.grad_norm),
-    ]);
-    return { loss: loss[0], gradNorm: gradNorm[0] };
+  }
+
+  /**
+   * Reads every pending step's record, in step order, with one transfer
+   * (one GPU-to-CPU sync on WebGPU; none when nothing is pending).
+   */
+  async collect(): Promise<StepRecord[]> {
+    const n = this.#pending.length;
+    if (n === 0) return [];
+    const K = this.readEvery;
+    const size = this.#snapshot?.size ?? 0;
+    const used = this.#snapshotsPending;
+    const values = await this.#log.read(used ? 2 * K + used * size : K + n);
+    const records = this.#pending.map((slot, i) => ({
+      loss: values[i],
+      gradNorm: values[K + i],
+      snapshot: slot < 0 ? null : values.slice(
+        2 * K + slot * size,
+        2 * K + (slot + 1) * size,
+      ),
+    }));
+    this.#pending = [];
+    this.#snapshotsPending = 0;
+    return records;
+  }
+
+  /** Runs one step and reads its loss and gradient norm (a read per step). */
+  async run(feed: StepFeed): Promise<StepOutput> {
+    if (this.#pending.length) {
+      throw new RangeError("steps are pending: collect() them first");
+    }
+    await this.enqueue(feed);
+    const [{ loss, gradNorm }] = await this.collect();
+    return { loss, gradNorm };
   }
 
   /**
    * Copies one parameter (`<name>`) or one parameter's moment (`m.<name>`,
-   * `v.<name>`) to the host.
+   * `v.<name>`) to the host, as of the last step run (pending steps
+   * included).
    */
   async read(name: string): Promise<Float32Array> {
     const [vector, param] = name.startsWith("m.") || name.startsWith("v.")
@@ -184,10 +349,11 @@ export class StepRunner {
     );
   }
 
-  /** Frees the session and the resident state. */
+  /** Frees the session, the log and the resident state. */
   async release(): Promise<void> {
     for (const t of this.#state.values()) this.session.dispose(t);
     this.#state.clear();
+    this.#log.destroy();
     await this.session.release();
   }
 }

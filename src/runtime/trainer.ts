@@ -3,6 +3,14 @@
  * state resident in the engine. Identical numbers enter every backend, so runs
  * on cpu, wasm and webgpu differ only by the engines' float32 arithmetic.
  *
+ * Steps run ahead of the host's bookkeeping by up to a read window
+ * (`readEvery` steps: 50 on WebGPU, 1 on the host engines): losses, gradient
+ * norms and embedding snapshots stay on the device and are read once per
+ * window, then handled step by step in order — progress, divergence (at the
+ * first bad step, with the same record), snapshots and checkpoints are the
+ * same as with a read after every step. Windows end early at checkpoints and
+ * at the last step.
+ *
  * @example
  * ```ts ignore
  * import { train } from "./trainer.ts";
@@ -45,7 +53,10 @@ export interface TrainerCheckpoint {
   readonly gradNorms: Float32Array;
 }
 
-/** Reported after every step. */
+/**
+ * Reported for every step, in order, once its read window has been read (on
+ * WebGPU up to `readEvery` steps after it ran).
+ */
 export interface StepInfo {
   /** Steps completed (1-based). */
   readonly step: number;
@@ -60,7 +71,10 @@ export interface StepInfo {
   readonly gradNorm: number;
   /** Learning rate used by this step. */
   readonly lr: number;
-  /** Milliseconds since the first step started. */
+  /**
+   * Milliseconds from the first step's start to the read of this step's
+   * window (equal for the steps of one window).
+   */
   readonly elapsedMs: number;
 }
 
@@ -73,8 +87,15 @@ export interface TrainOptions {
    * `maxSteps`). Default: `maxSteps`.
    */
   steps?: number;
-  /** Called after every step. */
+  /** Called for every step, in order (see {@linkcode StepInfo}). */
   onStep?: (info: StepInfo) => void | Promise<void>;
+  /**
+   * Steps per read of losses, gradient norms and snapshots from the engine
+   * (the read window). Default: 50 on a device-resident engine (WebGPU),
+   * where every read is a GPU-to-CPU sync; 1 on cpu and wasm. Results are the
+   * same for every value.
+   */
+  readEvery?: number;
   /** Copy the token embedding every k steps (and at step 0); 0: never. */
   embeddingEvery?: number;
   /** Receives the copies requested by `embeddingEvery`. */
@@ -85,7 +106,11 @@ export interface TrainOptions {
   onNoise?: (step: number, noise: Float32Array) => void | Promise<void>;
   /** Intra-op threads of the cpu engine. */
   threads?: number;
-  /** Stops the run after the current step. */
+  /**
+   * Stops the run after the current step; the steps of the current read
+   * window are read and reported first (so an abort from inside `onStep`
+   * takes effect after the rest of that step's window).
+   */
   signal?: AbortSignal;
   /** A backend already selected (overrides `backend`). */
   choice?: BackendChoice;
@@ -154,19 +179,24 @@ export async function train(
   if (resume && (resume.step < 0 || resume.step > steps)) {
     throw new RangeError(`cannot resume at step ${resume.step} of ${steps}`);
   }
+  const every = options.embeddingEvery ?? 0;
+  const snapshots = every > 0 && options.onEmbedding !== undefined;
+  const wteName = "transformer.wte.weight";
   const runner = await StepRunner.create(choice.engine, compiled, initial, {
     threads: options.threads,
     state: resume?.state,
+    readEvery: options.readEvery,
+    snapshot: snapshots ? { name: wteName, every } : undefined,
   });
   const setupMs = performance.now() - setupStart;
 
   const B = config.batchSize, T = config.seqLen;
   const host = new HostStreams(config, corpus.length);
   if (resume) host.resume(resume.host);
-  const every = options.embeddingEvery ?? 0;
   const losses = new Float32Array(steps);
   const gradNorms = new Float32Array(steps);
   const offsets = options.recordOffsets ? new Int32Array(steps * B) : null;
+  const ckEvery = options.checkpointEvery ?? 0;
 
   const start = performance.now();
   let done = resume?.step ?? 0;
@@ -181,47 +211,47 @@ export async function train(
         losses: losses.slice(0, step),
         gradNorms: gradNorms.slice(0, step),
       });
-    const readEmbedding = async (step: number) => {
-      const wte = await runner.read("transformer.wte.weight");
+    const checkEmbedding = (step: number, wte: Float32Array) => {
       const bad = firstNonFinite(wte);
-      if (bad >= 0) {
-        throw diverged(step, "parameter transformer.wte.weight", wte[bad]);
-      }
+      if (bad >= 0) throw diverged(step, `parameter ${wteName}`, wte[bad]);
       return wte;
     };
-    if (every > 0 && options.onEmbedding && !resume) {
-      await options.onEmbedding(0, await readEmbedding(0));
+    if (snapshots && !resume) {
+      await options.onEmbedding!(
+        0,
+        checkEmbedding(0, await runner.read(wteName)),
+      );
     }
-    for (let t = done; t < steps; t++) {
-      if (options.signal?.aborted) break;
-      const inputs = host.next();
-      offsets?.set(inputs.offsets, t * B);
-      if (inputs.noise) await options.onNoise?.(t, inputs.noise);
-      const out = await runner.run({
-        batch: makeBatch(corpus, inputs.offsets, T, config.objective),
-        scalars: inputs.scalars,
-        noise: inputs.noise,
-      });
-      losses[t] = out.loss;
-      gradNorms[t] = out.gradNorm;
-      done = t + 1;
-      const bad = stepDivergence(done, out.loss, out.gradNorm, V);
-      if (bad) throw diverged(bad.step, bad.quantity, bad.value);
-      if (every > 0 && options.onEmbedding && done % every === 0) {
-        await options.onEmbedding(done, await readEmbedding(done));
+    /** Learning rate of each pending step. */
+    const lrs: number[] = [];
+    /** Reads the window and handles its steps in order. */
+    const drain = async () => {
+      const records = await runner.collect();
+      const elapsedMs = performance.now() - start;
+      for (const [i, r] of records.entries()) {
+        const t = done;
+        losses[t] = r.loss;
+        gradNorms[t] = r.gradNorm;
+        done = t + 1;
+        const bad = stepDivergence(done, r.loss, r.gradNorm, V);
+        if (bad) throw diverged(bad.step, bad.quantity, bad.value);
+        if (r.snapshot) {
+          await options.onEmbedding!(done, checkEmbedding(done, r.snapshot));
+        }
+        await options.onStep?.({
+          step: done,
+          steps,
+          loss: r.loss,
+          gradNorm: r.gradNorm,
+          lr: lrs[i],
+          elapsedMs,
+        });
       }
-      await options.onStep?.({
-        step: done,
-        steps,
-        loss: out.loss,
-        gradNorm: out.gradNorm,
-        lr: inputs.scalars.lr,
-        elapsedMs: performance.now() - start,
-      });
-      const ckEvery = options.checkpointEvery ?? 0;
+      lrs.length = 0;
+      // Windows end at checkpoint steps, so the state is this step's.
       if (
         ckEvery > 0 && options.onCheckpoint && done % ckEvery === 0 &&
-        done < steps
+        done < steps && records.length
       ) {
         await options.onCheckpoint({
           step: done,
@@ -235,7 +265,27 @@ export async function train(
           gradNorms: gradNorms.slice(0, done),
         });
       }
+    };
+    for (let t = done; t < steps; t++) {
+      if (options.signal?.aborted) break;
+      const inputs = host.next();
+      offsets?.set(inputs.offsets, t * B);
+      if (inputs.noise) await options.onNoise?.(t, inputs.noise);
+      const n = t + 1;
+      await runner.enqueue({
+        batch: makeBatch(corpus, inputs.offsets, T, config.objective),
+        scalars: inputs.scalars,
+        noise: inputs.noise,
+      }, { snapshot: snapshots && n % every === 0 });
+      lrs.push(inputs.scalars.lr);
+      if (
+        runner.pending === runner.readEvery || n === steps ||
+        (ckEvery > 0 && n % ckEvery === 0) || options.signal?.aborted
+      ) {
+        await drain();
+      }
     }
+    await drain();
     const wallMs = performance.now() - start;
     const finalParams = await runner.parameters();
     for (const [name, values] of finalParams) {
