@@ -13,6 +13,7 @@ import jigglingFp32 from "./11.2c-jiggling-fp32.ts";
 import jigglingTiny from "./11.2d-jiggling-tiny.ts";
 import jigglingAutocast from "./11.2e-jiggling-autocast.ts";
 import noiseSweep from "./11.2f-noise-sweep.ts";
+import jigglingPureBf16 from "./11.2g-jiggling-pure-bf16.ts";
 
 /**
  * Throws when two hypotheses share an id (their records, reports and
@@ -44,6 +45,7 @@ export const HYPOTHESES: readonly Hypothesis[] = [
   jigglingTiny,
   jigglingAutocast,
   noiseSweep,
+  jigglingPureBf16,
 ];
 checkHypotheses(HYPOTHESES);
 

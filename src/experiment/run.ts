@@ -50,7 +50,7 @@ import {
   stepConfigOf,
   type TrainConfig,
 } from "../train/config.ts";
-import { type CompiledStep, compileStep } from "../train/step.ts";
+import { type CompiledStep, compileStep, storesBf16 } from "../train/step.ts";
 import { applyOverrides, type Override, overrideText } from "./overrides.ts";
 import {
   readRecord,
@@ -379,7 +379,7 @@ export async function runHypothesisDetailed(
   const { vocabSize: V, dModel: d } = config.model;
   const every = options.historyEvery ?? 1;
   const recorded = Math.floor(steps / every) + 1;
-  const dtype = config.precision === "bf16" ? "BF16" : "F32";
+  const dtype = storesBf16(config.precision) ? "BF16" : "F32";
   const toBytes = (wte: Float32Array) =>
     dtype === "BF16" ? float32ToBf16Bytes(wte) : new Uint8Array(
       wte.buffer.slice(wte.byteOffset, wte.byteOffset + wte.byteLength),

@@ -90,7 +90,13 @@ export function gradients(
         );
       }
       const prev = cotangent.get(input.id);
-      cotangent.set(input.id, prev ? b.add(prev, c) : c);
+      const cast = b.cotangentCasts.get(input.id);
+      if (cast) {
+        const own = cast(c);
+        cotangent.set(input.id, prev ? cast(b.add(prev, own)) : own);
+      } else {
+        cotangent.set(input.id, prev ? b.add(prev, c) : c);
+      }
     });
   }
 

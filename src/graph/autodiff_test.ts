@@ -252,3 +252,16 @@ Deno.test("differentiating through an op without a VJP is an error", () => {
   const loss = b.reduceSum(b.abs(w), [0], false);
   assert.throws(() => gradients(b, loss, [w]), /Abs has no gradient/);
 });
+
+Deno.test("a cast cotangent is cast per contribution and after every sum", () => {
+  // y = 3x + 5x; with the cast g -> 2g the cotangent of x is
+  // cast(cast(5) + cast(3)) = 2 * (2 * 5 + 2 * 3) = 32 (without it: 8).
+  const b = new Builder();
+  const x = b.input("x", [1]);
+  b.castCotangent(x, (g) => b.mul(g, b.scalar(2)));
+  const y = b.add(b.mul(x, b.scalar(3)), b.mul(x, b.scalar(5)));
+  const [dx] = gradients(b, b.reduceSum(y, [0], false), [x]);
+  b.output("dx", dx);
+  const out = interpret(b, { x: floatTensor([1], [0.25]) });
+  assert.deepEqual(Array.from(out.dx.data), [32]);
+});

@@ -72,6 +72,8 @@ export class Builder {
   #aranges = new Map<number, Value>();
   /** Hand-written VJPs of composite values, by value id (see customGradient). */
   readonly customGradients = new Map<number, CustomGradient>();
+  /** Storage casts of cotangents, by value id (see castCotangent). */
+  readonly cotangentCasts = new Map<number, (g: Value) => Value>();
 
   /** Declares a graph input. */
   input(
@@ -139,6 +141,21 @@ export class Builder {
       throw new GraphError("a custom gradient needs a computed value");
     }
     this.customGradients.set(value.id, { inputs, vjp });
+    return value;
+  }
+
+  /**
+   * Declares that `value`'s cotangent is held in a narrower type, as
+   * PyTorch holds the gradient of a bf16 tensor in bf16: autodiff passes
+   * every contribution to that cotangent through `cast` (the op that made
+   * the contribution rounds its output) and casts again after each sum (the
+   * accumulation itself rounds). Contributions are summed as autodiff meets
+   * the consumers, last created first, which is also the order of PyTorch's
+   * autograd engine; a custom gradient that lists one input several times
+   * contributes in its listed order.
+   */
+  castCotangent(value: Value, cast: (g: Value) => Value): Value {
+    this.cotangentCasts.set(value.id, cast);
     return value;
   }
 

@@ -13,6 +13,7 @@ import type { Builder, MatMulOptions } from "../graph/builder.ts";
 import type { Value } from "../graph/ir.ts";
 import type { ModelConfig } from "./config.ts";
 import { geluNew, layerNorm, rmsNorm } from "./layers.ts";
+import { type Bf16Tensors, geluNewBf16, rmsNormBf16 } from "./bf16_layers.ts";
 
 /** Parameter values by HF name. */
 export type ParamValues = Readonly<Record<string, Value>>;
@@ -28,6 +29,14 @@ export type MatMulFn = (a: Value, w: Value, opts?: MatMulOptions) => Value;
 export interface ForwardOptions {
   /** Replaces every matrix product of the model (default: `b.matmul`). */
   readonly matmul?: MatMulFn;
+  /**
+   * Run as PyTorch runs the model cast to bf16 under bf16 autocast: every
+   * tensor PyTorch holds in bf16 (and its gradient) is rounded where its op
+   * rounds it; norms, softmax and gelu_new's cube compute in float32. Each
+   * linear is one fused product (attention's q, k and v one [N, 3d] matmul),
+   * since a gradient is rounded once per op.
+   */
+  readonly bf16?: Bf16Tensors;
 }
 
 /** Shapes of one forward pass. */
@@ -39,6 +48,8 @@ export interface ForwardShape {
 
 // float32 lowest finite value: HF fills masked attention scores with it.
 const MASKED = -3.4028234663852886e38;
+// bfloat16's lowest finite value, HF's mask value for bf16 scores.
+const MASKED_BF16 = -3.3895313892515355e38;
 
 function param(p: ParamValues, name: string): Value {
   const v = p[name];
@@ -46,18 +57,23 @@ function param(p: ParamValues, name: string): Value {
   return v;
 }
 
-/** y = x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
+/**
+ * y = x @ W + b for x [N, in], W [in, out] (HF Conv1D). In bf16 arithmetic
+ * autocast casts x to bf16 and `addmm` rounds once.
+ */
 function linear(
   b: Builder,
   p: ParamValues,
   prefix: string,
   x: Value,
   mm: MatMulFn,
+  t?: Bf16Tensors,
 ): Value {
-  return b.add(
-    mm(x, param(p, `${prefix}.weight`)),
+  const y = b.add(
+    mm(t ? t.tensor(x) : x, param(p, `${prefix}.weight`)),
     param(p, `${prefix}.bias`),
   );
+  return t ? t.tensor(y) : y;
 }
 
 /** The configured norm over the last axis of x [N, d]. */
@@ -67,11 +83,16 @@ function norm(
   p: ParamValues,
   prefix: string,
   x: Value,
+  t?: Bf16Tensors,
 ): Value {
   const weight = param(p, `${prefix}.weight`);
-  return cfg.norm === "rmsnorm"
-    ? rmsNorm(b, x, weight, cfg.normEps)
-    : layerNorm(b, x, weight, param(p, `${prefix}.bias`), cfg.normEps);
+  if (cfg.norm === "rmsnorm") {
+    return t
+      ? rmsNormBf16(b, x, weight, cfg.normEps, t)
+      : rmsNorm(b, x, weight, cfg.normEps);
+  }
+  // Autocast runs layer_norm in float32 on float32 copies of x, w and b.
+  return layerNorm(b, x, weight, param(p, `${prefix}.bias`), cfg.normEps);
 }
 
 /**
@@ -103,11 +124,7 @@ function attention(
     ); // [N, hd]
     return b.reshape(y, [B, T, hd]);
   };
-  const mask = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) {
-    for (let j = i + 1; j < T; j++) mask[i * T + j] = MASKED;
-  }
-  const causal = b.constant(mask, [T, T]);
+  const causal = b.constant(causalMask(T, MASKED), [T, T]);
   const heads: Value[] = [];
   for (let h = 0; h < H; h++) {
     const q = project(0, h), k = project(1, h), v = project(2, h);
@@ -119,6 +136,55 @@ function attention(
   }
   const merged = b.reshape(b.concat(heads, 2), [B * T, d]);
   return linear(b, p, `${prefix}.c_proj`, merged, mm);
+}
+
+function causalMask(T: number, masked: number): Float32Array {
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) {
+    for (let j = i + 1; j < T; j++) mask[i * T + j] = masked;
+  }
+  return mask;
+}
+
+/**
+ * Causal self-attention in bf16 arithmetic, op for op as HF's eager
+ * attention runs under autocast: one `addmm` for q, k, v [N, 3d] (heads are
+ * column slices of it, which is exact); scores `q @ k^T` rounded, divided by
+ * a bf16 sqrt(head_dim) (HF builds the divisor in the scores' dtype:
+ * 5.65625 for 32) and rounded; masked with bf16's lowest value (adding it
+ * needs no rounding: the sum is that value); softmax in float32, cast back to
+ * bf16; `probs @ v` rounded.
+ */
+function attentionBf16(
+  b: Builder,
+  cfg: ModelConfig,
+  p: ParamValues,
+  prefix: string,
+  x: Value, // [N, d], float32 norm output
+  shape: ForwardShape,
+  mm: MatMulFn,
+  t: Bf16Tensors,
+): Value {
+  const { batch: B, seqLen: T } = shape;
+  const d = cfg.dModel, H = cfg.nHead, hd = d / H;
+  const qkv = linear(b, p, `${prefix}.c_attn`, x, mm, t); // [N, 3d]
+  const part = (k: number, h: number) => {
+    const lo = k * d + h * hd;
+    return b.reshape(b.slice(qkv, 1, lo, lo + hd), [B, T, hd]);
+  };
+  const causal = b.constant(causalMask(T, MASKED_BF16), [T, T]);
+  const divisor = b.scalar(t.constant(Math.sqrt(hd)));
+  const heads: Value[] = [];
+  for (let h = 0; h < H; h++) {
+    const q = part(0, h), k = part(1, h), v = part(2, h);
+    const scores = t.tensor(
+      b.div(t.tensor(mm(q, k, { transB: true })), divisor),
+    ); // [B, T, T]
+    const probs = t.tensor(b.softmax(t.gradient(b.add(scores, causal))));
+    heads.push(t.tensor(mm(probs, v))); // [B, T, hd]
+  }
+  const merged = b.reshape(b.concat(heads, 2), [B * T, d]);
+  return linear(b, p, `${prefix}.c_proj`, merged, mm, t);
 }
 
 /**
@@ -133,6 +199,12 @@ export function forward(
   options: ForwardOptions = {},
 ): Value {
   const mm: MatMulFn = options.matmul ?? ((a, w, o) => b.matmul(a, w, o));
+  const t = options.bf16;
+  if (t && options.matmul) {
+    throw new RangeError(
+      "bf16 arithmetic and a custom matmul exclude each other",
+    );
+  }
   const { batch: B, seqLen: T } = shape;
   if (T > cfg.context) {
     throw new RangeError(`sequence length ${T} exceeds context ${cfg.context}`);
@@ -145,28 +217,31 @@ export function forward(
     "int32",
   );
   const tokens = b.gather(wte, inputIds); // [B, T, d]
-  const pos = b.gather(param(p, "transformer.wpe.weight"), positions); // [T, d]
-  let x = b.reshape(b.add(tokens, pos), [B * T, d]); // [N, d]
+  let pos = b.gather(param(p, "transformer.wpe.weight"), positions); // [T, d]
+  // The batch-summed gradient of the bf16 position rows is rounded.
+  if (t) pos = t.gradient(pos);
+  const embedded = b.add(tokens, pos);
+  let x = b.reshape(t ? t.tensor(embedded) : embedded, [B * T, d]); // [N, d]
+  // A residual sum of two bf16 tensors is a bf16 tensor.
+  const residual = (a: Value, r: Value) =>
+    t ? t.tensor(b.add(a, r)) : b.add(a, r);
   for (let i = 0; i < cfg.nLayer; i++) {
     const h = `transformer.h.${i}`;
-    x = b.add(
+    const normed = norm(b, cfg, p, `${h}.ln_1`, x, t);
+    x = residual(
       x,
-      attention(
-        b,
-        cfg,
-        p,
-        `${h}.attn`,
-        norm(b, cfg, p, `${h}.ln_1`, x),
-        shape,
-        mm,
-      ),
+      t
+        ? attentionBf16(b, cfg, p, `${h}.attn`, normed, shape, mm, t)
+        : attention(b, cfg, p, `${h}.attn`, normed, shape, mm),
     );
-    const a = norm(b, cfg, p, `${h}.ln_2`, x);
-    const hidden = geluNew(b, linear(b, p, `${h}.mlp.c_fc`, a, mm)); // [N, 4d]
-    x = b.add(x, linear(b, p, `${h}.mlp.c_proj`, hidden, mm));
+    const a = norm(b, cfg, p, `${h}.ln_2`, x, t);
+    const pre = linear(b, p, `${h}.mlp.c_fc`, a, mm, t); // [N, 4d]
+    const hidden = t ? geluNewBf16(b, pre, t) : geluNew(b, pre);
+    x = residual(x, linear(b, p, `${h}.mlp.c_proj`, hidden, mm, t));
   }
-  x = norm(b, cfg, p, "transformer.ln_f", x);
+  x = norm(b, cfg, p, "transformer.ln_f", x, t);
   const head = cfg.tiedHead ? wte : param(p, "lm_head.weight");
+  if (t) return t.tensor(mm(t.tensor(x), head, { transB: true })); // [N, V]
   return mm(x, head, { transB: true }); // [N, V]
 }
 

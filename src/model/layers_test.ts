@@ -8,6 +8,7 @@ import type { Value } from "../graph/ir.ts";
 import { interpret } from "../graph/reference.ts";
 import { floatTensor, type HostTensor } from "../graph/tensor.ts";
 import { geluNew, layerNorm, rmsNorm } from "./layers.ts";
+import { type Bf16Tensors, geluNewBf16, rmsNormBf16 } from "./bf16_layers.ts";
 
 function values(n: number, seed: number, scale = 1): number[] {
   let s = seed;
@@ -72,6 +73,25 @@ checkLayer(
   "rmsNorm",
   { x: [3, 6], w: [6] },
   (b, v) => rmsNorm(b, v.x, v.w, 1e-5),
+);
+
+// With rounding switched off, the bf16 layers' split gradients (PyTorch's
+// per-op contributions) must still add up to the true derivative.
+const noRounding: Bf16Tensors = {
+  round: (v) => v,
+  tensor: (v) => v,
+  gradient: (v) => v,
+  constant: (x) => x,
+};
+checkLayer(
+  "gelu_new in bf16 arithmetic, rounding off",
+  { u: [3, 5] },
+  (b, v) => geluNewBf16(b, v.u, noRounding),
+);
+checkLayer(
+  "rmsNorm in bf16 arithmetic, rounding off",
+  { x: [3, 6], w: [6] },
+  (b, v) => rmsNormBf16(b, v.x, v.w, 1e-5, noRounding),
 );
 
 Deno.test("gelu_new forward matches the formula at hand-picked points", () => {

@@ -145,6 +145,6 @@ Deno.test("autocast without bf16 storage is refused", async () => {
         corpus,
         { backend: "cpu", steps: 1 },
       ),
-    /autocast needs precision bf16/,
+    /autocast needs precision "bf16"/,
   );
 });

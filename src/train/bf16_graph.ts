@@ -20,6 +20,8 @@
 
 import type { Builder } from "../graph/builder.ts";
 import type { Value } from "../graph/ir.ts";
+import type { Bf16Tensors } from "../model/bf16_layers.ts";
+import { roundToBf16 } from "./bf16.ts";
 
 const SPLITTER = 65537; // 2^16 + 1
 const SUBNORMAL_SHIFTER = 1.5 * 2 ** -110;
@@ -38,4 +40,37 @@ export function roundToBf16InGraph(b: Builder, x: Value): Value {
 /** x with -0 replaced by +0 (x + 0 changes no other value, NaN included). */
 export function canonicalZero(b: Builder, x: Value): Value {
   return b.add(x, b.scalar(0));
+}
+
+/**
+ * bf16(x) for normal x below ~5.19e33 in magnitude: the Veltkamp split alone,
+ * three ops instead of {@link roundToBf16InGraph}'s nine. Subnormal x (below
+ * 1.18e-38) come out close to x but not on bf16's subnormal grid, -0 stays
+ * -0, and an overflowing product gives NaN. That is exact for activations
+ * and gradients, whose values never come near either end except in a
+ * diverging run (which stops on the first non-finite loss or norm); stored
+ * state, which the analysis compares bit for bit, keeps the full rounding.
+ */
+export function roundNormalToBf16InGraph(b: Builder, x: Value): Value {
+  const g = b.mul(x, b.scalar(SPLITTER));
+  return b.sub(g, b.sub(g, x));
+}
+
+/**
+ * bf16 tensors for a model run in bf16 arithmetic (see
+ * `src/model/bf16_layers.ts`): rounding by
+ * {@link roundNormalToBf16InGraph}, with its gradient passed straight through
+ * (the rounding ops themselves are never differentiated), and cotangents of
+ * bf16 tensors rounded the same way.
+ */
+export function bf16Tensors(b: Builder): Bf16Tensors {
+  const cast = (g: Value) => roundNormalToBf16InGraph(b, g);
+  const round = (v: Value) =>
+    b.customGradient(roundNormalToBf16InGraph(b, v), [v], (dy) => [dy]);
+  return {
+    round,
+    tensor: (v) => b.castCotangent(round(v), cast),
+    gradient: (v) => b.castCotangent(v, cast),
+    constant: (x) => roundToBf16(x),
+  };
 }

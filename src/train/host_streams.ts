@@ -16,6 +16,7 @@ import { sha256Hex, type TrainConfig } from "./config.ts";
 import { noiseForStep } from "./noise.ts";
 import { Pcg32, type Pcg32Snapshot, Stream } from "./rng.ts";
 import { createSampler, type Sampler } from "./sampler.ts";
+import { storesBf16 } from "./step.ts";
 
 /**
  * Version of the host-side streams. Bump it with any intentional change to
@@ -53,7 +54,7 @@ export interface HostStep {
 export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
   return initParameters(c.model, new Pcg32(c.seed, Stream.init), {
     embedding: c.embeddingInit,
-    roundToBf16: c.precision === "bf16" ? roundArrayToBf16 : undefined,
+    roundToBf16: storesBf16(c.precision) ? roundArrayToBf16 : undefined,
   });
 }
 
@@ -123,7 +124,7 @@ export class HostStreams {
       rows: this.#noiseShape[0],
       cols: this.#noiseShape.slice(1).reduce((a, b) => a * b, 1),
       scale: c.noise.scale,
-      precision: c.precision,
+      precision: storesBf16(c.precision) ? "bf16" : "fp32",
       out: this.#noiseBuf!,
     });
     return { offsets, scalars, noise };

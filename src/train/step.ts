@@ -27,7 +27,7 @@
 
 import { Builder } from "../graph/builder.ts";
 import { gradients } from "../graph/autodiff.ts";
-import type { Value } from "../graph/ir.ts";
+import { sizeOf, type Value } from "../graph/ir.ts";
 import { toOnnx } from "../graph/onnx.ts";
 import {
   type ModelConfig,
@@ -38,14 +38,28 @@ import {
 import { crossEntropy, forward } from "../model/gpt2.ts";
 import { type AdamWConfig, adamwUpdate, HF_ADAMW } from "./adamw.ts";
 import { autocastMatmul } from "./autocast.ts";
-import { canonicalZero, roundToBf16InGraph } from "./bf16_graph.ts";
+import {
+  bf16Tensors,
+  canonicalZero,
+  roundToBf16InGraph,
+} from "./bf16_graph.ts";
+import type { Bf16Tensors } from "../model/bf16_layers.ts";
 
 /**
- * Storage precision of parameters and AdamW moments. `bf16`: every stored
- * value is a bf16 value (rounded to nearest-even once per update); activations
- * and gradients are float32. `fp32`: no rounding.
+ * Arithmetic of the step. `bf16`: every stored value (parameters, AdamW
+ * moments) is a bf16 value, rounded to nearest-even once per update;
+ * activations and gradients are float32. `bf16-pure`: the same state, and the
+ * model runs as PyTorch runs a GPT-2 cast to bf16 under bf16 autocast, every
+ * bf16 tensor of the forward and backward pass rounded where its op rounds it
+ * (see `ForwardOptions.bf16`), gradient clipping included. `fp32`: no
+ * rounding.
  */
-export type Precision = "bf16" | "fp32";
+export type Precision = "bf16" | "bf16-pure" | "fp32";
+
+/** Whether parameters and AdamW moments are stored as bf16 values. */
+export function storesBf16(precision: Precision): boolean {
+  return precision !== "fp32";
+}
 
 /** Which parameters receive weight decay. */
 export type DecayPolicy =
@@ -181,8 +195,8 @@ function validate(c: StepConfig): void {
       `seqLen ${c.seqLen} exceeds the model context ${c.model.context}`,
     );
   }
-  if (c.precision !== "bf16" && c.precision !== "fp32") {
-    throw new RangeError(`precision must be "bf16" or "fp32"`);
+  if (!["bf16", "bf16-pure", "fp32"].includes(c.precision)) {
+    throw new RangeError(`precision must be "bf16", "bf16-pure" or "fp32"`);
   }
   if (c.autocast && c.precision !== "bf16") {
     throw new RangeError("autocast needs precision bf16");
@@ -206,17 +220,43 @@ function sumOfSquares(b: Builder, x: Value): Value {
   return b.reduceSum(b.reduceSum(squares, [1], false), [0], false);
 }
 
+/**
+ * torch.nn.utils.clip_grad_norm_ on bf16 gradients: each parameter's norm is
+ * a bf16 tensor (float32 accumulation, rounded), the total norm over them
+ * too; `max_norm / (total + 1e-6)` is computed by torch as
+ * `reciprocal(total + 1e-6) * max_norm`, each op rounding.
+ */
+function bf16GradNorm(
+  b: Builder,
+  t: Bf16Tensors,
+  grads: readonly Value[],
+): Value {
+  const norms = grads.map((g) =>
+    t.round(b.sqrt(sumOfSquares(b, b.reshape(g, [sizeOf(g.shape)]))))
+  );
+  return t.round(b.sqrt(sumOfSquares(
+    b,
+    b.concat(
+      norms.map((n) => b.reshape(n, [1])),
+      0,
+    ),
+  )));
+}
+
 function buildCommon(b: Builder, c: StepConfig) {
   const B = c.batchSize, T = c.seqLen;
   const params = paramLayout(c.model);
   const totalSize = params.reduce((n, s) => n + s.size, 0);
   const flat = b.input("params", [totalSize]);
+  const pure = c.precision === "bf16-pure" ? bf16Tensors(b) : undefined;
   const p: Record<string, Value> = {};
   for (const slot of params) {
-    p[slot.name] = b.reshape(
+    const view = b.reshape(
       b.slice(flat, 0, slot.offset, slot.offset + slot.size),
       slot.shape,
     );
+    // Parameters are bf16 tensors: so are their gradients.
+    p[slot.name] = pure ? pure.gradient(view) : view;
   }
   const ids = b.input("input_ids", [B, T], "int32");
   const targets = b.input("targets", [B, T], "int32");
@@ -227,7 +267,11 @@ function buildCommon(b: Builder, c: StepConfig) {
     p,
     ids,
     { batch: B, seqLen: T },
-    c.autocast ? { matmul: (x, w, o) => autocastMatmul(b, x, w, o) } : {},
+    c.autocast
+      ? { matmul: (x, w, o) => autocastMatmul(b, x, w, o) }
+      : pure
+      ? { bf16: pure }
+      : {},
   );
   const loss = crossEntropy(
     b,
@@ -246,8 +290,20 @@ function buildCommon(b: Builder, c: StepConfig) {
   // Under autocast the parameters' gradients are bf16 tensors, as in a model
   // cast to bf16.
   const flatGrad = c.autocast ? roundToBf16InGraph(b, joined) : joined;
-  const gradNorm = b.sqrt(sumOfSquares(b, flatGrad));
-  return { params, totalSize, flat, logits, loss, grads, flatGrad, gradNorm };
+  const gradNorm = pure
+    ? bf16GradNorm(b, pure, grads)
+    : b.sqrt(sumOfSquares(b, flatGrad));
+  return {
+    params,
+    totalSize,
+    flat,
+    logits,
+    loss,
+    grads,
+    flatGrad,
+    gradNorm,
+    pure,
+  };
 }
 
 function specsOf(
@@ -270,8 +326,17 @@ export function compileStep(
 ): CompiledStep {
   validate(c);
   const b = new Builder();
-  const { params, totalSize, flat, logits, loss, grads, flatGrad, gradNorm } =
-    buildCommon(b, c);
+  const {
+    params,
+    totalSize,
+    flat,
+    logits,
+    loss,
+    grads,
+    flatGrad,
+    gradNorm,
+    pure,
+  } = buildCommon(b, c);
   b.output("loss", loss);
   b.output("grad_norm", gradNorm);
 
@@ -286,15 +351,27 @@ export function compileStep(
     };
     // clip_coef = min(1, max_norm / (norm + 1e-6)), applied unconditionally
     // as torch.nn.utils.clip_grad_norm_ does.
-    const clipped = c.clipNorm === null ? flatGrad : b.mul(
-      flatGrad,
-      b.min(
-        b.scalar(1),
-        b.div(b.scalar(c.clipNorm), b.add(gradNorm, b.scalar(1e-6))),
-      ),
-    );
+    const clipCoef = (clipNorm: number) =>
+      pure
+        ? b.min(
+          b.scalar(1),
+          pure.round(b.mul(
+            pure.round(b.div(
+              b.scalar(1),
+              pure.round(b.add(gradNorm, b.scalar(1e-6))),
+            )),
+            b.scalar(clipNorm),
+          )),
+        )
+        : b.min(
+          b.scalar(1),
+          b.div(b.scalar(clipNorm), b.add(gradNorm, b.scalar(1e-6))),
+        );
+    const clipped = c.clipNorm === null
+      ? flatGrad
+      : b.mul(flatGrad, clipCoef(c.clipNorm));
     // torch scales bf16 gradients in place: the product is bf16 again.
-    const g = c.autocast ? roundToBf16InGraph(b, clipped) : clipped;
+    const g = c.autocast || pure ? roundToBf16InGraph(b, clipped) : clipped;
     const decayMask = new Uint8Array(totalSize);
     for (const slot of params) {
       if (isDecayed(slot, c.model, c.decay)) {
@@ -303,7 +380,7 @@ export function compileStep(
     }
     // Stored state never holds -0 (see bf16_graph.ts), in either precision.
     const round = (v: Value) =>
-      c.precision === "bf16" ? roundToBf16InGraph(b, v) : canonicalZero(b, v);
+      c.precision === "fp32" ? canonicalZero(b, v) : roundToBf16InGraph(b, v);
     const next = adamwUpdate(b, c.adamw, scalars, {
       p: flat,
       m: b.input("m", [totalSize]),

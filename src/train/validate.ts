@@ -29,7 +29,7 @@ export class ConfigError extends RangeError {
 /** The enumerations a config may name, with their allowed values. */
 export const CONFIG_ENUMS = {
   "model.norm": ["layernorm", "rmsnorm"],
-  precision: ["bf16", "fp32"],
+  precision: ["bf16", "bf16-pure", "fp32"],
   decay: ["hf-trainer", "matrices-only"],
   objective: ["double-shift", "next-token"],
   embeddingInit: ["qwen", "gpt2"],
@@ -130,11 +130,12 @@ class Checker {
     }
   }
 
-  boolean(path: string): void {
+  boolean(path: string): boolean {
     const v = this.get(path);
     if (typeof v !== "boolean") {
       throw new ConfigError(path, `must be true or false, got ${describe(v)}`);
     }
+    return v;
   }
 }
 
@@ -242,5 +243,16 @@ export function validateTrainConfig(
     c.number("noise.scale", (x) => x >= 0, ">= 0");
   }
   c.integer("seed", 0);
-  if (c.get("autocast") !== undefined) c.boolean("autocast");
+  if (c.get("autocast") !== undefined) {
+    const autocast = c.boolean("autocast");
+    const precision = c.get("precision");
+    if (autocast && precision !== "bf16") {
+      throw new ConfigError(
+        "autocast",
+        `needs precision "bf16" (bf16-pure already includes it), got ${
+          describe(precision)
+        }`,
+      );
+    }
+  }
 }

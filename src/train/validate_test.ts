@@ -20,7 +20,8 @@ Deno.test("the seeds' config and its documented variations are valid", () => {
   validateTrainConfig(SEED_RUN);
   const ok: TrainConfig[] = [
     { ...SEED_RUN, clipNorm: null },
-    { ...SEED_RUN, precision: "fp32", autocast: true },
+    { ...SEED_RUN, precision: "fp32", autocast: false },
+    { ...SEED_RUN, precision: "bf16-pure" },
     { ...SEED_RUN, noise: { param: "transformer.wte.weight", scale: 0 } },
     { ...SEED_RUN, adamw: { ...SEED_RUN.adamw, lr: 0, beta1: 0 } },
   ];
@@ -87,6 +88,13 @@ Deno.test("every field is range-checked with a one-line error naming it", () => 
   );
   refuses((c) => (c.noise = { scale: 1e-6 }), /noise\.param is missing/);
   refuses((c) => (c.autocast = 1), /autocast must be true or false/);
+  refuses(
+    (c) => {
+      c.precision = "bf16-pure";
+      c.autocast = true;
+    },
+    /^config: autocast needs precision "bf16" \(bf16-pure already includes it\), got "bf16-pure"$/,
+  );
 });
 
 Deno.test("unknown and missing fields are refused (a typo never trains as the default)", () => {

@@ -74,6 +74,8 @@ export function designTable(
     ? "bf16 storage (parameters and AdamW moments rounded to bf16 after every step) plus autocast emulation: every matrix product, forward and backward, takes bf16 operands and returns a bf16 result; parameter gradients are bf16; other activations fp32"
     : c.precision === "bf16"
     ? "bf16 storage: parameters and AdamW moments rounded to bf16 (nearest even) after every step; activations and gradients fp32"
+    : c.precision === "bf16-pure"
+    ? "pure bf16 (the seeds' `model.to(bfloat16)` under autocast): bf16 storage as above, and every activation and gradient that PyTorch holds in bf16 rounded where its op rounds it; norms, softmax and gelu's cube in fp32; clipping norm bf16"
     : c.precision === "fp32"
     ? "fp32 throughout"
     : escapeCell(String(c.precision));
@@ -86,7 +88,7 @@ export function designTable(
     ? `${codeSpan(c.noise.param)} += bf16(randn) × ${
       formatNumber(c.noise.scale)
     } after every optimizer step${
-      c.precision === "bf16" ? ", the sum rounded to bf16" : ""
+      c.precision !== "fp32" ? ", the sum rounded to bf16" : ""
     } (the scale is the multiplier actually applied to the normal draws)`
     : "none";
   const a = c.adamw;

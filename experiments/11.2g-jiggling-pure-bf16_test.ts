@@ -1,0 +1,7 @@
+// Hypothesis 11.2g-jiggling-pure-bf16: the smoke tier (default) or, with HORIZON_TIER=full, the
+// seeds' full run. Asserts the verdict stated here and the exact numbers
+// recorded in reports/data/11.2g-jiggling-pure-bf16/outcomes.json (`deno task record`).
+import hypothesis from "../hypotheses/11.2g-jiggling-pure-bf16.ts";
+import { gateHypothesis } from "../src/experiment/check.ts";
+
+gateHypothesis(hypothesis, { smoke: "positive", full: "positive" });

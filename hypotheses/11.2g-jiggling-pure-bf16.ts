@@ -1,0 +1,61 @@
+import type { Hypothesis } from "../src/experiment/types.ts";
+import { SEED_RUN } from "../src/train/config.ts";
+
+/** New: 11.2b in the seeds' own arithmetic (the whole model in bf16). */
+const hypothesis: Hypothesis = {
+  id: "11.2g-jiggling-pure-bf16",
+  title: "11.2b's noise with the whole model in bf16 (the seeds' arithmetic)",
+  question:
+    "The seed ran 11.2b with the model cast to bf16 under autocast and saw 2 clusters holding all 51 dead tokens; horizon's bf16 contract (float32 activations and gradients) ends with more, smaller clusters. With every forward and backward tensor rounded where PyTorch rounds it, does the noise still break the black hole, and into how many pieces?",
+  background: `11.2b showed that noise of 3e-6 after every step splits the
+black hole under horizon's bf16 contract, which stores parameters and AdamW
+moments in bf16 but computes in float32. 11.2e rounded the matrix products and
+gradients as well and got fewer, larger clusters. Neither is what the seed ran:
+\`model.to(torch.bfloat16)\` with \`bf16=True\` makes every activation and
+every gradient a bf16 tensor (norms, softmax and gelu's cube computed in float32
+by autocast), gradient clipping included. This hypothesis runs that arithmetic
+(\`precision: "bf16-pure"\`, proven against PyTorch in
+\`src/runtime/reference_bf16_pure_test.ts\`), so a remaining difference from the
+seed's 31/20 is down to the corpus, the seeds' kernels or the seed itself, not
+to horizon's arithmetic.`,
+  design: `11.2b (same noise, scale 3e-6, same seeds and streams) with
+\`precision: "bf16-pure"\`: each op's output is rounded to bf16 where PyTorch's
+bf16 kernel rounds it (a matrix product accumulates in float32 and rounds once),
+each gradient that reaches a bf16 tensor is rounded and gradients from several
+consumers are summed in bf16, the clipping norm and coefficient are bf16, and
+the fused AdamW runs on bf16 state as in 11.2b. Compared side by side with
+11.2b (its control), 11.2e and the seed's 2 clusters of 31/20.`,
+  config: {
+    ...SEED_RUN,
+    precision: "bf16-pure",
+    noise: { param: "transformer.wte.weight", scale: 3e-6 },
+  },
+  expectation: {
+    verdict: "positive",
+    reasoning:
+      "Prediction written before any pure-bf16 run: positive in at least 80% of seeds. The noise acts on stored bf16 rows exactly as in 11.2b, and the shatter phase there starts within the first tens of steps, before the arithmetic of activations matters much. An independent PyTorch run of 11.2b in full bf16 on this corpus (design notes, section 8) ended positive in 3/3 seeds with C = 3, 6 and 2 (P = 50, 48, 48). bf16 gradients round away the tiny differences between separated rows more often, so re-merging should win more often than under the float32-activation contract: we expect fewer clusters than 11.2b's seed-42 run (C = 6), in the range 2 to 6, with P between 45 and 51.",
+    rate: { verdict: "positive", atLeast: 0.8 },
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "As for 11.2b: the noise splits the rows within the first tens of steps of the high-LR phase, so a 300-step prefix shows that the pure-bf16 path runs and separates rows; the cluster structure (frozen only after ~800 steps in 11.2b) is decided at the full tier.",
+  },
+  replicates: {
+    count: 8,
+    smoke: {
+      seeds: [42, 1],
+      why:
+        "At 300 steps every seed is still in the shatter phase, so the smoke tier checks that the path runs and separates rows in more than one seed; the rate is decided at the full tier.",
+    },
+  },
+  control: "11.2b-jiggling",
+  seedResult: {
+    C: 2,
+    P: 51,
+    populations: [31, 20],
+    source: "seed 11.2b (their corpus; 51 dead tokens; MPS, torch autocast)",
+  },
+};
+
+export default hypothesis;
