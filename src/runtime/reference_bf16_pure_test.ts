@@ -22,13 +22,10 @@
 // would not tell the two arithmetics apart.
 
 import assert from "node:assert/strict";
-import {
-  openSafetensors,
-  type SafetensorsFile,
-} from "../io/safetensors/mod.ts";
+import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
-import { makeBatch } from "../train/sampler.ts";
+import { fixtureBatch, floats, ints } from "../testing/reference_fixture.ts";
 import { compileStep, type Precision, type StepConfig } from "../train/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
@@ -44,18 +41,6 @@ interface FixtureCase {
   T: number;
   steps: number;
   lr0: number;
-}
-
-async function floats(f: SafetensorsFile, name: string): Promise<Float32Array> {
-  const info = f.tensor(name);
-  const bytes = await f.readTensorBytes(name);
-  const buf = bytes.buffer.slice(
-    bytes.byteOffset,
-    bytes.byteOffset + bytes.byteLength,
-  );
-  if (info.dtype === "F32") return new Float32Array(buf);
-  if (info.dtype === "F64") return Float32Array.from(new Float64Array(buf));
-  throw new Error(`${name}: unexpected dtype ${info.dtype}`);
 }
 
 /** Distance in bf16 ulps at the larger magnitude (0 when equal). */
@@ -111,26 +96,11 @@ function stepConfig(c: FixtureCase, precision: Precision): StepConfig {
   };
 }
 
-function batchOf(chunks: Int32Array, step: number, c: FixtureCase) {
-  const row = c.T + 1;
-  const start = step * c.B * row;
-  const bytes = Uint8Array.from(chunks.subarray(start, start + c.B * row));
-  const offsets = Int32Array.from({ length: c.B }, (_, b) => b * row);
-  return makeBatch(bytes, offsets, c.T, "double-shift");
-}
-
 const file = await openSafetensors(FIXTURE);
 assert.equal(file.metadata.magic, "horizon-reference");
 assert.equal(file.metadata.version, "1");
 const cases = JSON.parse(file.metadata.cases) as Record<string, FixtureCase>;
 assert.deepEqual(Object.keys(cases), ["ln_bf16_pure", "rms_bf16_pure"]);
-
-async function chunksOf(name: string): Promise<Int32Array> {
-  const bytes = await file.readTensorBytes(`${name}.chunks`);
-  return new Int32Array(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  );
-}
 
 async function initOf(
   name: string,
@@ -161,7 +131,12 @@ async function stepZero(
   const init = await initOf(name, specs.params);
   const session = await cpuEngine.load(specs.onnx);
   try {
-    const batch = batchOf(await chunksOf(name), 0, c);
+    const batch = fixtureBatch(
+      await ints(file, `${name}.chunks`),
+      0,
+      c,
+      "double-shift",
+    );
     const flat = new Float32Array(specs.totalSize);
     for (const p of specs.params) flat.set(init.get(p.name)!, p.offset);
     const out = await session.run({
@@ -263,7 +238,7 @@ for (const [name, c] of Object.entries(cases)) {
     const cfg = stepConfig(c, "bf16-pure");
     const step = compileStep(cfg, "train");
     const init = await initOf(name, step.params);
-    const chunks = await chunksOf(name);
+    const chunks = await ints(file, `${name}.chunks`);
     const runner = await StepRunner.create(cpuEngine, step, init, {
       threads: 1,
     });
@@ -273,7 +248,7 @@ for (const [name, c] of Object.entries(cases)) {
       const lines: string[] = [];
       for (let t = 0; t < c.steps; t++) {
         const out = await runner.run({
-          batch: batchOf(chunks, t, c),
+          batch: fixtureBatch(chunks, t, c, "double-shift"),
           scalars: stepScalars(cfg.adamw, t, c.steps),
         });
         worstLoss = Math.max(

@@ -10,13 +10,11 @@
 // the two float32 results straddle a rounding boundary; we bound that count.
 
 import assert from "node:assert/strict";
-import {
-  openSafetensors,
-  type SafetensorsFile,
-} from "../io/safetensors/mod.ts";
+import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
-import { makeBatch, type Objective } from "../train/sampler.ts";
+import type { Objective } from "../train/sampler.ts";
+import { fixtureBatch, floats, ints } from "../testing/reference_fixture.ts";
 import { compileStep, type StepConfig } from "../train/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
@@ -35,25 +33,6 @@ interface FixtureCase {
   T: number;
   steps: number;
   lr0: number;
-}
-
-async function floats(f: SafetensorsFile, name: string): Promise<Float32Array> {
-  const info = f.tensor(name);
-  const bytes = await f.readTensorBytes(name);
-  const buf = bytes.buffer.slice(
-    bytes.byteOffset,
-    bytes.byteOffset + bytes.byteLength,
-  );
-  if (info.dtype === "F32") return new Float32Array(buf);
-  if (info.dtype === "F64") return Float32Array.from(new Float64Array(buf));
-  throw new Error(`${name}: unexpected dtype ${info.dtype}`);
-}
-
-async function ints(f: SafetensorsFile, name: string): Promise<Int32Array> {
-  const bytes = await f.readTensorBytes(name);
-  return new Int32Array(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  );
 }
 
 /** max |a - b| and the largest |b|, to report relative error. */
@@ -83,14 +62,6 @@ function maxBf16Ulps(a: Float32Array, b: Float32Array, floor = 0): number {
     worst = Math.max(worst, Math.abs(a[i] - b[i]) / ulp);
   }
   return worst;
-}
-
-function batchOf(chunks: Int32Array, step: number, c: FixtureCase) {
-  const row = c.T + 1;
-  const start = step * c.B * row;
-  const bytes = Uint8Array.from(chunks.subarray(start, start + c.B * row));
-  const offsets = Int32Array.from({ length: c.B }, (_, b) => b * row);
-  return makeBatch(bytes, offsets, c.T, c.objective);
 }
 
 function stepConfig(c: FixtureCase): StepConfig {
@@ -206,7 +177,7 @@ for (const [name, c] of Object.entries(cases)) {
   Deno.test(`reference ${name}: logits, loss and every gradient at step 0`, async () => {
     const session = await cpuEngine.load(specs.onnx);
     try {
-      const batch = batchOf(chunks, 0, c);
+      const batch = fixtureBatch(chunks, 0, c, c.objective);
       const feeds: Record<string, ReturnType<typeof session.tensor>> = {};
       const flat = new Float32Array(specs.totalSize);
       for (const p of specs.params) flat.set(init.get(p.name)!, p.offset);
@@ -287,7 +258,7 @@ for (const [name, c] of Object.entries(cases)) {
       const summary: string[] = [];
       for (let t = 0; t < c.steps; t++) {
         const out = await runner.run({
-          batch: batchOf(chunks, t, c),
+          batch: fixtureBatch(chunks, t, c, c.objective),
           scalars: stepScalars(cfg.adamw, t, c.steps),
           noise: noise?.subarray(t * vd, (t + 1) * vd),
         });

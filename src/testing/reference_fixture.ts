@@ -1,0 +1,62 @@
+/**
+ * Readers for the PyTorch reference fixtures (`fixtures/reference/*.safetensors`,
+ * written by `tools/reference/`): tensors as float32 or int32, and a step's
+ * batch rebuilt from the stored windows.
+ *
+ * @module
+ */
+
+import type { SafetensorsFile } from "../io/safetensors/mod.ts";
+import { type Batch, makeBatch, type Objective } from "../train/sampler.ts";
+
+/** A stored F32 or F64 tensor as float32. */
+export async function floats(
+  f: SafetensorsFile,
+  name: string,
+): Promise<Float32Array> {
+  const info = f.tensor(name);
+  const bytes = await f.readTensorBytes(name);
+  const buf = bytes.buffer.slice(
+    bytes.byteOffset,
+    bytes.byteOffset + bytes.byteLength,
+  );
+  if (info.dtype === "F32") return new Float32Array(buf);
+  if (info.dtype === "F64") return Float32Array.from(new Float64Array(buf));
+  throw new Error(`${name}: unexpected dtype ${info.dtype}`);
+}
+
+/** A stored I32 tensor. */
+export async function ints(
+  f: SafetensorsFile,
+  name: string,
+): Promise<Int32Array> {
+  const bytes = await f.readTensorBytes(name);
+  return new Int32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+}
+
+/** The shape of a fixture case's batches. */
+export interface FixtureBatchShape {
+  /** Windows per batch. */
+  readonly B: number;
+  /** Tokens per window. */
+  readonly T: number;
+}
+
+/**
+ * Step `step`'s batch from the fixture's windows `chunks` [steps, B, T+1]:
+ * the window bytes laid out back to back, so each row's offset is its start.
+ */
+export function fixtureBatch(
+  chunks: Int32Array,
+  step: number,
+  c: FixtureBatchShape,
+  objective: Objective,
+): Batch {
+  const row = c.T + 1;
+  const start = step * c.B * row;
+  const bytes = Uint8Array.from(chunks.subarray(start, start + c.B * row));
+  const offsets = Int32Array.from({ length: c.B }, (_, b) => b * row);
+  return makeBatch(bytes, offsets, c.T, objective);
+}
