@@ -222,16 +222,13 @@ export type {
   Verdict,
 } from "./src/experiment/types.ts";
 export { isComplete, RECORD_FORMAT } from "./src/experiment/types.ts";
+export { type PreparedRun, prepareRun } from "./src/experiment/prepare.ts";
+export type { RunOptions } from "./src/experiment/run_options.ts";
 export {
-  prepareRun,
   runHypothesis,
   runHypothesisDetailed,
+  type RunOutcome,
   RunStoppedError,
-} from "./src/experiment/run.ts";
-export type {
-  PreparedRun,
-  RunOptions,
-  RunOutcome,
 } from "./src/experiment/run.ts";
 export {
   ANALYSIS_VERSION,

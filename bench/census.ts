@@ -20,13 +20,20 @@
  * @module
  */
 
-import process from "node:process";
 import { DEFAULT_BLOCK_BYTES } from "../src/census/scan.ts";
 import { runCensus } from "../src/census/census.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
 import { distribution } from "../src/experiment/rates.ts";
 import { openSafetensors } from "../src/io/safetensors/mod.ts";
+import { formatCensusBench } from "./census_format.ts";
 import { pageCacheDropper } from "./page_cache.ts";
+import {
+  readRange,
+  type ReadVariant,
+  readVariants,
+  timed,
+  type Timing,
+} from "./read_baseline.ts";
 import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
 
 /** Options of {@linkcode runCensusBench}. */
@@ -114,61 +121,6 @@ export interface CensusBenchResult {
   cpus: number;
 }
 
-/** Wall-clock and process CPU seconds of one run. */
-interface Timing {
-  wall: number;
-  cpu: number;
-}
-
-/**
- * Times `fn` by the wall clock and by the CPU time of the whole process
- * (user + system, all threads: the file reads run on a helper thread).
- */
-async function timed(fn: () => Promise<unknown>): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await fn();
-  const wall = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1e6 };
-}
-
-/** How the baseline reads: async or blocking reads, into which buffer. */
-interface ReadVariant {
-  name: string;
-  sync: boolean;
-  buffer: Uint8Array;
-}
-
-/**
- * Reads the byte range `[offset, offset + length)` of `path` sequentially
- * into one reused buffer: the plain way to read those bytes. The kernel may
- * copy faster with one kind of read or buffer than another (blocking reads
- * skip the hand-off to an I/O thread; WebAssembly.Memory is mmap-backed), so
- * the benchmark times every variant and the fastest is the baseline.
- */
-async function readRange(
-  path: string,
-  offset: number,
-  length: number,
-  variant: ReadVariant,
-): Promise<void> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    const { buffer } = variant;
-    let left = length;
-    while (left > 0) {
-      const into = buffer.subarray(0, Math.min(buffer.length, left));
-      const n = variant.sync ? file.readSync(into) : await file.read(into);
-      if (n === null) throw new Error("file shorter than its header says");
-      left -= n;
-    }
-  } finally {
-    file.close();
-  }
-}
-
 function loadAverage(): number | null {
   try {
     return Deno.loadavg()[0];
@@ -233,30 +185,8 @@ export async function runCensusBench(
     const header = await openSafetensors(path);
     const { byteOffset, byteLength } = header.tensor(SYNTHETIC_TENSOR);
     header.close();
-    // Baseline candidates: async and blocking reads, at the census's read
-    // size and at 16 MiB, into an ordinary buffer, and at the census's size
-    // into WebAssembly memory like the census. The fastest one counts.
-    const small = DEFAULT_BLOCK_BYTES;
-    const large = 16 << 20;
-    const plainLarge = new Uint8Array(large);
-    const plainSmall = plainLarge.subarray(0, small);
-    const wasm = new Uint8Array(
-      new WebAssembly.Memory({ initial: Math.ceil(small / 65536) }).buffer,
-      0,
-      small,
-    );
-    const mib = (n: number) => `${n / (1 << 20)} MiB`;
-    const variants: ReadVariant[] = [
-      { name: `async, ${mib(large)}`, sync: false, buffer: plainLarge },
-      { name: `async, ${mib(small)}`, sync: false, buffer: plainSmall },
-      { name: `blocking, ${mib(large)}`, sync: true, buffer: plainLarge },
-      { name: `blocking, ${mib(small)}`, sync: true, buffer: plainSmall },
-      {
-        name: `blocking, ${mib(small)}, wasm memory`,
-        sync: true,
-        buffer: wasm,
-      },
-    ];
+    // The fastest way of reading the bytes is the baseline.
+    const { all: variants, disk } = readVariants(DEFAULT_BLOCK_BYTES);
     const read = (v: ReadVariant) =>
       timed(() => readRange(path, byteOffset, byteLength, v));
     // Untimed warm-up of everything, so that every timed run sees the same
@@ -301,7 +231,6 @@ export async function runCensusBench(
       try {
         const coldReads: number[] = [];
         const coldCensus: number[] = [];
-        const disk = variants.find((v) => v.sync && v.buffer === plainLarge)!;
         for (let i = 0; i < (options.coldRepeat ?? 3); i++) {
           dropper.drop(path);
           coldReads.push((await read(disk)).wall);
@@ -365,70 +294,6 @@ export async function runCensusBench(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/**
- * Human-readable lines for a result.
- *
- * @example The full benchmark (a few minutes)
- * ```ts ignore
- * import { formatCensusBench, runCensusBench } from "./census.ts";
- * console.log(formatCensusBench(await runCensusBench()));
- * ```
- */
-export function formatCensusBench(r: CensusBenchResult): string {
-  const gbps = (s: number) => `${(r.bytes / s / 1e9).toFixed(1)} GB/s`;
-  const runs = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(" ");
-  const n = (x: number) => x.toLocaleString("en-US");
-  const load = r.loadAverage === null
-    ? ""
-    : `, load average ${r.loadAverage.toFixed(2)}`;
-  const verdict = (ratio: number) =>
-    ratio <= r.target ? "target <= 2 met" : "target <= 2 NOT met";
-  const lines = [
-    `census bench: synthetic ${r.dtype} ${n(r.rows)} x ${n(r.cols)} (${
-      (r.bytes / 1e6).toFixed(1)
-    } MB), planted C=${n(r.planted.C)} P=${
-      n(r.planted.P)
-    }; ${r.cpus} CPUs${load}`,
-    `  write + fsync             ${r.writeSeconds.toFixed(3)} s`,
-    "  warm page cache (medians; runs in parentheses):",
-    ...r.reads.map((v) =>
-      `    read, ${v.name.padEnd(34)} ${v.seconds.toFixed(3)} s  (${
-        runs(v.runs)
-      })`
-    ),
-    `    census ${"".padEnd(34)} ${r.censusSeconds.toFixed(3)} s  (${
-      runs(r.censusRuns)
-    })`,
-    `    ratio census / fastest read: ${r.ratio.toFixed(2)} (${
-      r.censusSeconds.toFixed(3)
-    } s / ${r.readSeconds.toFixed(3)} s, ${gbps(r.censusSeconds)} vs ${
-      gbps(r.readSeconds)
-    }; process CPU ${r.censusCpuSeconds.toFixed(3)} s / ${
-      r.readCpuSeconds.toFixed(3)
-    } s): ${verdict(r.ratio)}`,
-  ];
-  if (r.cold !== null) {
-    lines.push(
-      "  from disk (page cache dropped before each run):",
-      `    read, blocking, 16 MiB ${"".padEnd(18)} ${
-        r.cold.readSeconds.toFixed(3)
-      } s  (${runs(r.cold.readRuns)})`,
-      `    census ${"".padEnd(34)} ${r.cold.censusSeconds.toFixed(3)} s  (${
-        runs(r.cold.censusRuns)
-      })`,
-      `    ratio census / read: ${r.cold.ratio.toFixed(2)}: ${
-        verdict(r.cold.ratio)
-      }`,
-    );
-  }
-  lines.push(
-    `  found C=${n(r.found.C)} P=${n(r.found.P)}: ${
-      r.correct ? "matches the planted clusters" : "WRONG"
-    }`,
-  );
-  return lines.join("\n");
 }
 
 const USAGE =

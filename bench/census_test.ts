@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  censusBenchMain,
-  formatCensusBench,
-  runCensusBench,
-} from "./census.ts";
+import { censusBenchMain, runCensusBench } from "./census.ts";
+import { formatCensusBench } from "./census_format.ts";
 
 Deno.test("runCensusBench() finds exactly the planted clusters of a small matrix", async () => {
   const r = await runCensusBench({

@@ -8,7 +8,8 @@ import { readOutcomes } from "../src/experiment/outcomes.ts";
 import { recordsOf } from "../src/experiment/records.ts";
 import { parseOverride } from "../src/experiment/overrides.ts";
 import { pointLabel, sweepPoints } from "../src/experiment/plan.ts";
-import { prepareRun, RECORDS_DIR } from "../src/experiment/run.ts";
+import { RECORDS_DIR } from "../src/experiment/locations.ts";
+import { prepareRun } from "../src/experiment/prepare.ts";
 
 Deno.test("hypothesis ids are unique and every config is valid", () => {
   checkHypotheses(HYPOTHESES);

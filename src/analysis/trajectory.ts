@@ -223,18 +223,31 @@ export interface SafetensorsSnapshotOptions {
  * needs).
  *
  * @example
- * ```ts ignore
- * import { openSafetensors } from "../io/safetensors/mod.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openSafetensors, writeSafetensors } from "../io/safetensors/mod.ts";
  * import { computeTrajectory, snapshotsFromSafetensors } from "./trajectory.ts";
- * const file = await openSafetensors("history.safetensors");
+ * const dir = await Deno.makeTempDir();
  * try {
- *   const t = await computeTrajectory(
- *     snapshotsFromSafetensors(file, { tensor: "wte" }),
- *     { rows: 128, cols: 64, deadTokens: 51 },
- *   );
- *   console.log(t.firstSplit, t.firstEscape);
+ *   // Three snapshots of 3 rows x 1 column: rows 1 and 2 share a vector
+ *   // at steps 0 and 10, and row 2 leaves at step 20.
+ *   const data = new Float32Array([5, 0, 0, 5, 0, 0, 5, 0, 1]);
+ *   await writeSafetensors(`${dir}/history.safetensors`, {
+ *     wte: { dtype: "F32", shape: [3, 3, 1], data },
+ *   });
+ *   const file = await openSafetensors(`${dir}/history.safetensors`);
+ *   try {
+ *     const t = await computeTrajectory(
+ *       snapshotsFromSafetensors(file, { tensor: "wte", steps: [0, 10, 20] }),
+ *       { rows: 3, cols: 1, dtype: "F32", deadTokens: 2 },
+ *     );
+ *     assert.deepEqual(t.points.map((p) => p.P), [2, 2, 0]);
+ *     assert.equal(t.firstEscape, 20);
+ *   } finally {
+ *     file.close();
+ *   }
  * } finally {
- *   file.close();
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */

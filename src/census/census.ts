@@ -268,11 +268,25 @@ function availableNames(weights: ModelWeights): string {
  * Runs the census on a `.safetensors` file or a model folder.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { runCensus } from "./census.ts";
- * const report = await runCensus("models/Qwen2.5-3B-Instruct");
- * for (const t of report.tensors) console.log(t.name, t.C, t.P);
- * console.log(report.tying.status);
+ * import { writeSafetensors } from "../io/safetensors/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // A 4 x 2 embedding whose rows 1 and 2 are one vector: C = 1, P = 2.
+ *   const data = new Float32Array([1, 2, 0, 0, 0, 0, 3, 4]);
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [4, 2], data },
+ *   });
+ *   const report = await runCensus(dir);
+ *   const [t] = report.tensors;
+ *   assert.deepEqual([t.name, t.C, t.P], ["model.embed_tokens.weight", 1, 2]);
+ *   assert.deepEqual(t.clusters[0].tokens, [1, 2]);
+ *   assert.equal(report.tying.status, "tied"); // no lm_head.weight stored
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function runCensus(

@@ -108,13 +108,29 @@ async function readIndex(indexPath: string): Promise<Map<string, string>> {
  * `close()` the result.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { openModelWeights } from "./model_files.ts";
- * const w = await openModelWeights("models/Qwen2.5-3B-Instruct");
+ * import { writeSafetensors } from "../io/safetensors/mod.ts";
+ * const dir = await Deno.makeTempDir();
  * try {
- *   console.log(w.index, [...w.tensorFile.keys()].length);
+ *   const data = new Float32Array(8);
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [4, 2], data },
+ *     "lm_head.weight": { dtype: "F32", shape: [4, 2], data },
+ *   });
+ *   const w = await openModelWeights(dir);
+ *   try {
+ *     assert.equal(w.index, null); // one file, not sharded
+ *     assert.deepEqual([...w.tensorFile.keys()].sort(), [
+ *       "lm_head.weight",
+ *       "model.embed_tokens.weight",
+ *     ]);
+ *   } finally {
+ *     w.close();
+ *   }
  * } finally {
- *   w.close();
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */

@@ -99,10 +99,22 @@ function largest(t: TensorCensus, n: number): string {
  * A plain-text summary for the terminal.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { runCensus } from "./census.ts";
  * import { censusText } from "./report.ts";
- * console.log(censusText(await runCensus("model.safetensors"), { top: 5 }));
+ * import { writeSafetensors } from "../io/safetensors/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const data = new Float32Array([1, 2, 0, 0, 0, 0, 3, 4]); // rows 1, 2 equal
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [4, 2], data },
+ *   });
+ *   const text = censusText(await runCensus(dir), { top: 5 });
+ *   assert.ok(text.includes("  C = 1 clusters, P = 2 rows; 3 distinct rows of 4\n"));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function censusText(
@@ -173,11 +185,23 @@ function mdTokens(cluster: CensusCluster, shown: number): string {
  * table, one section per tensor, method and provenance.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { runCensus } from "./census.ts";
- * import { censusMarkdown, writeTextFileAtomic } from "./report.ts";
- * const report = await runCensus("models/gpt2");
- * await writeTextFileAtomic("census.md", censusMarkdown(report));
+ * import { censusMarkdown, isCensusReportText } from "./report.ts";
+ * import { writeSafetensors } from "../io/safetensors/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const data = new Float32Array([1, 2, 0, 0, 0, 0, 3, 4]); // rows 1, 2 equal
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [4, 2], data },
+ *   });
+ *   const md = censusMarkdown(await runCensus(dir));
+ *   assert.ok(isCensusReportText(md));
+ *   assert.ok(md.includes("\n2 of 4 rows (50.00%) sit in 1 cluster."));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function censusMarkdown(
@@ -343,9 +367,22 @@ export function isCensusReportText(text: string): boolean {
  * then renamed into place (the temporary file is removed on failure).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CensusError } from "./census_error.ts";
  * import { writeTextFileAtomic } from "./report.ts";
- * await writeTextFileAtomic("reports/census.md", "# Census\n");
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeTextFileAtomic(`${dir}/census.md`, "# Census\n");
+ *   assert.equal(await Deno.readTextFile(`${dir}/census.md`), "# Census\n");
+ *   // A failure is a CensusError naming the path.
+ *   await assert.rejects(
+ *     writeTextFileAtomic(`${dir}/missing/census.md`, ""),
+ *     (e) => e instanceof CensusError && e.message.includes("missing/census.md"),
+ *   );
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeTextFileAtomic(

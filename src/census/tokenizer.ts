@@ -110,10 +110,24 @@ export function parseTokenizerJson(
  * Loads `tokenizer.json` from `dir`; `null` when there is none.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadTokenizer } from "./tokenizer.ts";
- * const t = await loadTokenizer("models/Qwen2.5-3B-Instruct");
- * console.log(t?.label(151643)); // "<|endoftext|>"
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   assert.equal(await loadTokenizer(dir), null);
+ *   const vocab = { a: 0, b: 1 };
+ *   const added = [{ id: 2, content: "<|endoftext|>" }];
+ *   await Deno.writeTextFile(
+ *     `${dir}/tokenizer.json`,
+ *     JSON.stringify({ model: { vocab }, added_tokens: added }),
+ *   );
+ *   const t = await loadTokenizer(dir);
+ *   assert.equal(t?.label(2), "<|endoftext|>");
+ *   assert.equal(t?.label(3), null);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function loadTokenizer(dir: string): Promise<TokenTable | null> {

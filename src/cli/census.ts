@@ -234,9 +234,25 @@ async function sameFileAs(
  * stdout and one-line `error: ...` messages to stderr.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { censusMain } from "./census.ts";
- * Deno.exit(await censusMain(["models/gpt2", "--top", "5"]));
+ * import { isCensusReportText } from "../census/report.ts";
+ * import { writeSafetensors } from "../io/safetensors/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const data = new Float32Array([1, 2, 0, 0, 0, 0, 3, 4]); // rows 1, 2 equal
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [4, 2], data },
+ *   });
+ *   const out = `${dir}/census.md`;
+ *   assert.equal(await censusMain([dir, "--top", "5", "--out", out]), 0);
+ *   assert.ok(isCensusReportText(await Deno.readTextFile(out)));
+ *   // A wrong path is one error line and exit code 1.
+ *   assert.equal(await censusMain([`${dir}/missing`]), 1);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function censusMain(args: string[]): Promise<number> {

@@ -122,11 +122,24 @@ export function stopState(): StopState | undefined {
  * `unload`. Idempotent: every call returns the same signal.
  *
  * @example
- * ```ts ignore
- * import { stopSignal } from "./lifeline.ts";
- * const signal = stopSignal();
- * for (let step = 0; step < steps && !signal.aborted; step++) await trainStep();
- * if (signal.aborted) console.error(`stopped: ${signal.reason}`);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // The signal is process-wide: shown in a child process that stops itself.
+ * const lifeline = new URL("./lifeline.ts", import.meta.url);
+ * const child = await new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", `
+ *     import { stopSignal } from "${lifeline}";
+ *     const signal = stopSignal();
+ *     let step = 0;
+ *     for (; step < 1000 && !signal.aborted; step++) {
+ *       if (step === 3) Deno.kill(Deno.pid, "SIGTERM");
+ *       await new Promise((tick) => setTimeout(tick, 10)); // a training step
+ *     }
+ *     if (signal.aborted) console.log(\`stopped: \${signal.reason}\`);
+ *   `],
+ *   stdout: "piped",
+ * }).output();
+ * assert.equal(new TextDecoder().decode(child.stdout), "stopped: SIGTERM\n");
  * ```
  */
 export function stopSignal(options: StopSignalOptions = {}): AbortSignal {

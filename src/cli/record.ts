@@ -11,7 +11,7 @@ import { selectHypotheses } from "./hypothesis_args.ts";
 import { writeOutcomes } from "../experiment/outcomes.ts";
 import { pointLabel, sweepPoints } from "../experiment/plan.ts";
 import { recordsOf } from "../experiment/records.ts";
-import { RECORDS_DIR } from "../experiment/run.ts";
+import { RECORDS_DIR } from "../experiment/locations.ts";
 import type { Tier } from "../experiment/types.ts";
 import { isComplete } from "../experiment/types.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";

@@ -13,7 +13,7 @@ import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { readOutcomes } from "../experiment/outcomes.ts";
 import { pointLabel, sweepPoints } from "../experiment/plan.ts";
 import { recordsOf } from "../experiment/records.ts";
-import { RECORDS_DIR } from "../experiment/run.ts";
+import { RECORDS_DIR } from "../experiment/locations.ts";
 import type { Hypothesis, RunRecord, Tier } from "../experiment/types.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { writeIndex, writeReport } from "../report/write.ts";

@@ -9,7 +9,8 @@
  */
 
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
-import { runHypothesis, tierSteps } from "../experiment/run.ts";
+import { tierSteps } from "../experiment/prepare.ts";
+import { runHypothesis } from "../experiment/run.ts";
 import type { Tier } from "../experiment/types.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";

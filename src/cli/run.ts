@@ -8,14 +8,10 @@
 import { oneHypothesis } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import { type Override, parseOverride } from "../experiment/overrides.ts";
-import {
-  CACHE_DIR,
-  prepareRun,
-  runHypothesisDetailed,
-  type RunOptions,
-  RunStoppedError,
-  tierSteps,
-} from "../experiment/run.ts";
+import { CACHE_DIR } from "../experiment/locations.ts";
+import { prepareRun, tierSteps } from "../experiment/prepare.ts";
+import { runHypothesisDetailed, RunStoppedError } from "../experiment/run.ts";
+import type { RunOptions } from "../experiment/run_options.ts";
 import type { Tier } from "../experiment/types.ts";
 import { CorpusError } from "../io/corpus.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";

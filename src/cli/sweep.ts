@@ -16,7 +16,7 @@ import {
   shardOf,
   sweepPoints,
 } from "../experiment/plan.ts";
-import { RECORDS_DIR } from "../experiment/run.ts";
+import { RECORDS_DIR } from "../experiment/locations.ts";
 import type { Tier } from "../experiment/types.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendName } from "../runtime/engine.ts";

@@ -18,7 +18,8 @@ import { findOutcome, readOutcomes } from "./outcomes.ts";
 import type { Override } from "./overrides.ts";
 import { pointLabel, replicateSeeds, sweepPoints } from "./plan.ts";
 import { readRecord, recordPath } from "./records.ts";
-import { RECORDS_DIR, runHypothesis } from "./run.ts";
+import { RECORDS_DIR } from "./locations.ts";
+import { runHypothesis } from "./run.ts";
 import {
   type Hypothesis,
   isComplete,

@@ -6,7 +6,8 @@ import {
   encodeCheckpoint,
   fileCheckpointStore,
 } from "./checkpoint.ts";
-import { fileDigest, runHypothesisDetailed, RunStoppedError } from "./run.ts";
+import { fileDigest } from "../io/file_digest.ts";
+import { runHypothesisDetailed, RunStoppedError } from "./run.ts";
 
 /** Tiny, with noise (so the noise stream's position matters on resume). */
 const TINY = tinyHypothesis("resume-check", {

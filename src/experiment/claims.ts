@@ -173,10 +173,23 @@ function boundaryChecks(
  * Judges a hypothesis against its runs (any sweep points, any seeds).
  *
  * @example
- * ```ts ignore
- * const o = outcomeOf(h, runs);
- * o.pass; // the ✓ of the report
- * rateText(o.claimVerdict, o.claim.rate); // "positive in 7/8 seeds (88%, ...)"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outcomeOf } from "./claims.ts";
+ * import { rateText } from "./rates.ts";
+ * import { makeHypothesis, makeReplicate } from "../testing/records.ts";
+ * const h = makeHypothesis(); // expects positive; its own seed is 42
+ * const o = outcomeOf(h, [
+ *   makeReplicate(42, { C: 2, P: 4 }),
+ *   makeReplicate(1, { C: 1, P: 4 }),
+ *   makeReplicate(2, { C: 3, P: 4 }),
+ * ]);
+ * assert.equal(o.primary?.seed, 42);
+ * assert.equal(o.pass, true); // the ✓ of the report
+ * assert.equal(
+ *   rateText(o.claimVerdict, o.claim.rate),
+ *   "positive in 2/3 seeds (67%, 95% CI 21–94%)",
+ * );
  * ```
  */
 export function outcomeOf(h: Hypothesis, runs: readonly RunRecord[]): Outcome {
@@ -236,8 +249,13 @@ export function outcomeOf(h: Hypothesis, runs: readonly RunRecord[]): Outcome {
  * The run a report is about (see {@linkcode Outcome.primary}).
  *
  * @example
- * ```ts ignore
- * primaryRun(h, [runSeed1, runSeed42]); // runSeed42 when h.config.seed is 42
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { primaryRun } from "./claims.ts";
+ * import { makeHypothesis, makeReplicate } from "../testing/records.ts";
+ * const h = makeHypothesis(); // its config's seed is 42
+ * const runs = [makeReplicate(1, { C: 1, P: 4 }), makeReplicate(42, { C: 2, P: 4 })];
+ * assert.equal(primaryRun(h, runs)?.seed, 42);
  * ```
  */
 export function primaryRun(

@@ -12,7 +12,8 @@ import { hypothesisById } from "../../hypotheses/mod.ts";
 import type { StepInfo } from "../runtime/trainer.ts";
 import { parseOverride } from "./overrides.ts";
 import type { RunSpec } from "./plan.ts";
-import { prepareRun, runHypothesisDetailed } from "./run.ts";
+import { prepareRun } from "./prepare.ts";
+import { runHypothesisDetailed } from "./run.ts";
 import type { RunRecord } from "./types.ts";
 
 /** Where a run's checkpoints are kept (a file, a Redis key, ...). */

@@ -10,7 +10,8 @@
 import type { BackendName } from "../runtime/engine.ts";
 import { type Override, overrideText, parseOverride } from "./overrides.ts";
 import { readRecord, RecordError } from "./records.ts";
-import { type PreparedRun, prepareRun, RECORDS_DIR } from "./run.ts";
+import { RECORDS_DIR } from "./locations.ts";
+import { type PreparedRun, prepareRun } from "./prepare.ts";
 import type { Hypothesis, RunRecord, Tier } from "./types.ts";
 
 /** Seeds of a hypothesis's replicates, its own seed first. */

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { reportRecords } from "../cli/report.ts";
 import { listDir, tinyHypothesis, withTempDir } from "../testing/helpers.ts";
-import { parseRecord, readRecord, RecordError, recordsOf } from "./records.ts";
+import {
+  parseRecord,
+  readRecord,
+  RecordError,
+  recordPath,
+  recordsOf,
+} from "./records.ts";
 import { runHypothesisDetailed } from "./run.ts";
 import type { RunRecord } from "./types.ts";
 
@@ -192,4 +198,25 @@ Deno.test("report: a truncated full record is an error naming it, never a silent
       1,
     );
   });
+});
+
+Deno.test("record paths carry tier, seed and backend; shortened and variant runs never replace the tier's record", () => {
+  const n = { hypothesisId: "x", tier: "full" as const, seed: 42 };
+  assert.equal(
+    recordPath("/r", { ...n, backend: "cpu" }),
+    "/r/x/full-seed42-cpu.json",
+  );
+  // cpu and wasm records of one run live side by side.
+  assert.equal(
+    recordPath("/r", { ...n, backend: "wasm" }),
+    "/r/x/full-seed42-wasm.json",
+  );
+  assert.equal(
+    recordPath("/r", { ...n, tier: "smoke", backend: "cpu", steps: 12 }),
+    "/r/x/smoke-seed42-cpu-12steps.json",
+  );
+  assert.equal(
+    recordPath("/r", { ...n, backend: "cpu", variant: "0badcafe" }),
+    "/r/x/full-seed42-cpu-0badcafe.json",
+  );
 });

@@ -11,7 +11,8 @@ import { stepScalars } from "../train/adamw.ts";
 import { SEED_RUN, stepConfigOf } from "../train/config.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { compileStep } from "../train/step.ts";
-import { DEFAULT_CORPUS, runHypothesis } from "./run.ts";
+import { DEFAULT_CORPUS } from "./locations.ts";
+import { runHypothesis } from "./run.ts";
 import type { Hypothesis } from "./types.ts";
 
 Deno.test("a trace replays the run bit for bit", async () => {

@@ -209,10 +209,15 @@ export function corpusFromBytes(
  * {@linkcode CorpusError} with a message fit to show as is.
  *
  * @example Loading the committed Brown corpus fixture
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCorpus } from "./corpus.ts";
- * const c = await loadCorpus("fixtures/corpus/brown.txt");
- * console.log(c.bytes.length, c.distinct, c.deadTokens.length); // 265905 77 51
+ * const brown = new URL("../../fixtures/corpus/brown.txt", import.meta.url);
+ * const c = await loadCorpus(brown.pathname);
+ * assert.deepEqual(
+ *   [c.bytes.length, c.distinct, c.deadTokens.length],
+ *   [265_905, 77, 51],
+ * );
  * ```
  */
 export async function loadCorpus(

@@ -62,9 +62,19 @@ export interface OutputCheckOptions {
  * but is not a directory, cannot be created, or is not writable.
  *
  * @example
- * ```ts ignore
- * import { checkOutputDir } from "./output_location.ts";
- * const out = await checkOutputDir(values.out ?? "reports/data");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkOutputDir, OutputLocationError } from "./output_location.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const out = await checkOutputDir(`${dir}/reports/data`); // created
+ *   assert.equal(out, `${dir}/reports/data`);
+ *   assert.ok((await Deno.stat(out)).isDirectory);
+ *   await Deno.writeTextFile(`${dir}/file`, "");
+ *   await assert.rejects(checkOutputDir(`${dir}/file`), OutputLocationError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function checkOutputDir(

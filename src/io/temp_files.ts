@@ -118,9 +118,28 @@ export function exitNow(code: number): never {
  * replaces `onSignal` when one is given.
  *
  * @example
- * ```ts ignore
- * import { installTempCleanup } from "./temp_files.ts";
- * installTempCleanup(); // first thing in a CLI's main
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // Signal handling is process-wide: shown in a child process, killed while
+ * // it writes a tracked temporary file.
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const tempFiles = new URL("./temp_files.ts", import.meta.url);
+ *   const child = await new Deno.Command(Deno.execPath(), {
+ *     args: ["eval", `
+ *       import { installTempCleanup, trackTemp } from "${tempFiles}";
+ *       installTempCleanup(); // first thing in a CLI's main
+ *       trackTemp("${dir}/.out.tmp");
+ *       Deno.writeTextFileSync("${dir}/.out.tmp", "half written");
+ *       Deno.kill(Deno.pid, "SIGTERM");
+ *       setTimeout(() => {}, 10_000);
+ *     `],
+ *   }).output();
+ *   assert.equal(child.code, 143);
+ *   assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function installTempCleanup(options: TempCleanupOptions = {}): void {

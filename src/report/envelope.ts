@@ -27,8 +27,18 @@ export interface Envelope {
  * recorded, the minimum, median and maximum of the runs that recorded it.
  *
  * @example
- * ```ts ignore
- * const e = envelopeOf(runs, (r) => r.trajectory.P);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { envelopeOf } from "./envelope.ts";
+ * import type { RunRecord } from "../experiment/types.ts";
+ * // Only the trajectory is read: two runs' C at steps 0, 5 and 10.
+ * const run = (C: number[]) =>
+ *   ({ trajectory: { step: [0, 5, 10], C } }) as unknown as RunRecord;
+ * const e = envelopeOf([run([1, 1, 2]), run([1, 3, 4])], (r) => r.trajectory.C);
+ * assert.deepEqual(e.min, [1, 1, 2]);
+ * assert.deepEqual(e.max, [1, 3, 4]);
+ * assert.deepEqual(e.median, [1, 2, 3]);
+ * assert.deepEqual(e.n, [2, 2, 2]);
  * ```
  */
 export function envelopeOf(

@@ -375,9 +375,14 @@ function phaseChart(h: Hypothesis, o: Outcome): string {
  * when at least two runs at its own config completed.
  *
  * @example
- * ```ts ignore
- * const { loss, cp, centroid, phase, envelope } = plotsForRun(h, runs);
- * await Deno.writeTextFile("reports/h-loss.svg", loss);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeHypothesis, makeRun } from "../testing/records.ts";
+ * import { plotsForRun } from "./plots.ts";
+ * const plots = plotsForRun(makeHypothesis(), [makeRun()]);
+ * assert.ok(plots.loss.startsWith("<svg "));
+ * // One run and no sweep: no envelope, no phase diagram.
+ * assert.deepEqual(Object.keys(plots), ["loss", "cp", "centroid"]);
  * ```
  */
 export function plotsForRun(

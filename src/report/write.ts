@@ -82,9 +82,22 @@ export interface WriteReportOptions {
  * does not link.
  *
  * @example
- * ```ts ignore
- * await writeReport("reports", h, [run]);
- * // ["reports/11.2b-jiggling.md", "reports/11.2b-jiggling-loss.svg", ...]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeHypothesis, makeRun } from "../testing/records.ts";
+ * import { writeReport } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const written = await writeReport(dir, makeHypothesis(), [makeRun()]);
+ *   assert.deepEqual(written, [
+ *     `${dir}/11.2b-jiggling.md`,
+ *     `${dir}/11.2b-jiggling-loss.svg`,
+ *     `${dir}/11.2b-jiggling-cp.svg`,
+ *     `${dir}/11.2b-jiggling-centroid.svg`,
+ *   ]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeReport(
@@ -140,8 +153,22 @@ export async function writeReport(
  * Writes the reports index, `<dir>/README.md`; returns its path in a list.
  *
  * @example
- * ```ts ignore
- * await writeIndex("reports", [{ hypothesis: h, runs: [run], file: "11.2b-jiggling.md" }]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeHypothesis, makeRun } from "../testing/records.ts";
+ * import { writeIndex } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const rows = [{
+ *     hypothesis: makeHypothesis(),
+ *     runs: [makeRun()],
+ *     file: "11.2b-jiggling.md",
+ *   }];
+ *   assert.deepEqual(await writeIndex(dir, rows), [`${dir}/README.md`]);
+ *   assert.ok((await Deno.readTextFile(`${dir}/README.md`)).startsWith("# Reports"));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function writeIndex(

@@ -103,8 +103,25 @@ export async function selectBackend(
  * the record). An explicitly requested backend is never replaced.
  *
  * @example
- * ```ts ignore
- * const choice = await usableBackend(await selectBackend("auto"), compiled.onnx);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend, usableBackend } from "./backend.ts";
+ * const cpu = await selectBackend("cpu");
+ * // An explicitly requested backend is never replaced.
+ * assert.equal(await usableBackend(cpu, new Uint8Array()), cpu);
+ * // `auto` chose WebGPU, which cannot load the graph: cpu, saying why.
+ * const webgpu = {
+ *   ...cpu,
+ *   engine: {
+ *     ...cpu.engine,
+ *     name: "webgpu" as const,
+ *     load: () => Promise.reject(new Error("no shader-f16")),
+ *   },
+ *   reason: "auto: hardware WebGPU adapter",
+ * };
+ * const used = await usableBackend(webgpu, new Uint8Array());
+ * assert.equal(used.engine.name, "cpu");
+ * assert.match(used.reason, /could not create a session \(no shader-f16\)/);
  * ```
  */
 export async function usableBackend(

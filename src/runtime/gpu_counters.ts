@@ -9,13 +9,30 @@
  * call and are removed when the last {@linkcode GpuCounters} stops.
  *
  * @example
- * ```ts ignore
- * const counters = startGpuCounters()!;
- * const before = counters.read();
- * // ... run steps ...
- * const per = perStep(before, counters.read(), steps);
- * console.log(per.dispatches, per.syncs, per.liveBytes);
- * counters.stop();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { perStep, startGpuCounters } from "./gpu_counters.ts";
+ * import { probeAdapter } from "./webgpu_probe.ts";
+ * // Needs a WebGPU adapter (HORIZON_SKIP_WEBGPU=1 skips it, as in the tests).
+ * if (!Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter()) {
+ *   const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
+ *   const counters = startGpuCounters()!;
+ *   try {
+ *     const before = counters.read();
+ *     for (let step = 0; step < 2; step++) { // two "steps", one upload each
+ *       const buffer = device.createBuffer({ size: 64, usage: GPUBufferUsage.COPY_DST });
+ *       device.queue.writeBuffer(buffer, 0, new Float32Array(16));
+ *       buffer.destroy();
+ *     }
+ *     const per = perStep(before, counters.read(), 2);
+ *     assert.equal(per.buffersCreated, 1);
+ *     assert.equal(per.bytesUp, 64);
+ *     assert.equal(per.liveBytes, 0); // every buffer was destroyed
+ *   } finally {
+ *     counters.stop();
+ *     device.destroy();
+ *   }
+ * }
  * ```
  *
  * @module

@@ -6,15 +6,31 @@
  * GPU buffers in `webgpu_memory.ts`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import * as ortWeb from "onnxruntime-web";
- * const session = await openOrtSession(model, {
+ * import { Builder } from "../graph/builder.ts";
+ * import { toOnnx } from "../graph/onnx.ts";
+ * import { openOrtSession, type OrtApi } from "./ort_session.ts";
+ * const b = new Builder(); // y = x * x
+ * const x = b.input("x", [2]);
+ * b.output("y", b.mul(x, x));
+ * ortWeb.env.wasm.numThreads = 1;
+ * const session = await openOrtSession(toOnnx(b, { name: "square" }), {
  *   backend: "wasm",
  *   name: "onnxruntime-web (wasm)",
- *   description: "onnxruntime-web 1.30.0 wasm (1 thread)",
+ *   description: "onnxruntime-web wasm (1 thread)",
  *   ort: ortWeb as unknown as OrtApi,
  *   options: { executionProviders: ["wasm"] },
  * });
+ * try {
+ *   const { y } = await session.run({
+ *     x: session.tensor(new Float32Array([2, 3]), [2]),
+ *   });
+ *   assert.deepEqual(await session.read(y), new Float32Array([4, 9]));
+ * } finally {
+ *   await session.release();
+ * }
  * ```
  *
  * @module

@@ -12,14 +12,28 @@
  * at the last step.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { train } from "./trainer.ts";
  * import { SEED_RUN } from "../train/config.ts";
+ * // The seeds' model at context 16, batch 2: three steps in well under a second.
+ * const config = {
+ *   ...SEED_RUN,
+ *   model: { ...SEED_RUN.model, context: 16 },
+ *   batchSize: 2,
+ *   seqLen: 16,
+ *   maxSteps: 50,
+ * };
  * const corpus = new TextEncoder().encode("some text ".repeat(100));
- * const result = await train({ ...SEED_RUN, maxSteps: 10 }, corpus, {
+ * const steps: number[] = [];
+ * const result = await train(config, corpus, {
  *   backend: "cpu",
- *   onStep: ({ step, loss }) => console.log(step, loss),
+ *   steps: 3,
+ *   onStep: ({ step }) => void steps.push(step),
  * });
+ * assert.deepEqual(steps, [1, 2, 3]);
+ * assert.equal(result.losses.length, 3);
+ * assert.ok(result.losses.every(Number.isFinite));
  * ```
  *
  * @module

@@ -11,7 +11,7 @@
 import { fileCheckpointStore } from "../experiment/checkpoint.ts";
 import { executeRun } from "../experiment/execute.ts";
 import type { RunSpec } from "../experiment/plan.ts";
-import { CACHE_DIR } from "../experiment/run.ts";
+import { CACHE_DIR } from "../experiment/locations.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { stopSignal } from "../cli/lifeline.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hypothesisById } from "../../hypotheses/mod.ts";
 import { planRuns } from "../experiment/plan.ts";
 import { readRecord } from "../experiment/records.ts";
-import { RECORDS_DIR } from "../experiment/run.ts";
+import { RECORDS_DIR } from "../experiment/locations.ts";
 import { withTempDir } from "../testing/helpers.ts";
 import { type PoolEvent, runPool } from "./pool.ts";
 

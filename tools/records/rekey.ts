@@ -19,11 +19,9 @@ import { selectHypotheses } from "../../src/cli/hypothesis_args.ts";
 import { writeTextAtomic } from "../../src/io/atomic.ts";
 import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
 import { recordPath } from "../../src/experiment/records.ts";
-import {
-  prepareRun,
-  RECORDS_DIR,
-  runHypothesis,
-} from "../../src/experiment/run.ts";
+import { RECORDS_DIR } from "../../src/experiment/locations.ts";
+import { prepareRun } from "../../src/experiment/prepare.ts";
+import { runHypothesis } from "../../src/experiment/run.ts";
 import type {
   Hypothesis,
   RunRecord,

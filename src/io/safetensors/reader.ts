@@ -164,14 +164,26 @@ function readFullySync(
  * Opens a safetensors file and validates its header; reads nothing else.
  *
  * @example Reading one embedding row
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { openSafetensors } from "./reader.ts";
- * const file = await openSafetensors("model.safetensors");
+ * import { writeSafetensors } from "./writer.ts";
+ * const dir = await Deno.makeTempDir();
  * try {
- *   console.log(file.names());
- *   const row = await file.readRows("model.embed_tokens.weight", 42, 1);
+ *   const data = new Float32Array([0, 1, 2, 3, 4, 5]); // 3 rows of 2
+ *   await writeSafetensors(`${dir}/model.safetensors`, {
+ *     "model.embed_tokens.weight": { dtype: "F32", shape: [3, 2], data },
+ *   });
+ *   const file = await openSafetensors(`${dir}/model.safetensors`);
+ *   try {
+ *     assert.deepEqual(file.names(), ["model.embed_tokens.weight"]);
+ *     const row = await file.readRows("model.embed_tokens.weight", 2, 1);
+ *     assert.deepEqual(new Float32Array(row.slice().buffer), new Float32Array([4, 5]));
+ *   } finally {
+ *     file.close();
+ *   }
  * } finally {
- *   file.close();
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */

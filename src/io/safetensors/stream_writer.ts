@@ -67,19 +67,33 @@ export interface SafetensorsStreamWriter {
  * rename), or abandoned with `abort()`.
  *
  * @example Streaming a history of embedding snapshots
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { createSafetensorsStreamWriter } from "./stream_writer.ts";
- * const w = await createSafetensorsStreamWriter("history.safetensors", {
- *   tensors: [{ name: "wte", dtype: "BF16", shape: [3, 4, 2] }],
- * });
+ * import { openSafetensors } from "./reader.ts";
+ * const dir = await Deno.makeTempDir();
  * try {
- *   for (let step = 0; step < 3; step++) {
- *     await w.append("wte", new Uint8Array(16)); // one [4, 2] bf16 snapshot
+ *   const path = `${dir}/history.safetensors`;
+ *   const w = await createSafetensorsStreamWriter(path, {
+ *     tensors: [{ name: "wte", dtype: "BF16", shape: [3, 4, 2] }],
+ *   });
+ *   try {
+ *     for (let step = 0; step < 3; step++) {
+ *       await w.append("wte", new Uint8Array(16)); // one [4, 2] bf16 snapshot
+ *     }
+ *     await w.close();
+ *   } catch (e) {
+ *     await w.abort();
+ *     throw e;
  *   }
- *   await w.close();
- * } catch (e) {
- *   await w.abort();
- *   throw e;
+ *   const file = await openSafetensors(path);
+ *   try {
+ *     assert.deepEqual(file.tensor("wte").shape, [3, 4, 2]);
+ *   } finally {
+ *     file.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */

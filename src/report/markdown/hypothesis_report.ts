@@ -52,10 +52,21 @@ export interface HypothesisReportOptions {
  * replicate seeds). Deterministic: the same inputs give the same bytes.
  *
  * @example
- * ```ts ignore
- * const md = renderHypothesisReport(h, [run], {
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeHypothesis, makeRun } from "../../testing/records.ts";
+ * import { renderHypothesisReport } from "./hypothesis_report.ts";
+ * const md = renderHypothesisReport(makeHypothesis(), [makeRun()], {
  *   plots: { loss: "h-loss.svg", cp: "h-cp.svg", centroid: "h-centroid.svg" },
  * });
+ * assert.deepEqual(md.split("\n").slice(0, 5), [
+ *   "# 11.2b-jiggling: Synthetic jiggling | noise",
+ *   "",
+ *   "**Observed: positive** (expected: positive) ✓",
+ *   "",
+ *   "smoke tier · cpu · 20 of 10,000 steps · seed 42",
+ * ]);
+ * assert.ok(md.includes("(h-loss.svg)"));
  * ```
  */
 export function renderHypothesisReport(

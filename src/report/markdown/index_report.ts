@@ -26,8 +26,17 @@ export interface IndexRow {
  * to its report, with the rate over seeds besides the primary run's C and P.
  *
  * @example
- * ```ts ignore
- * const md = renderIndex([{ hypothesis: h, runs: [run], file: "h.md" }]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeHypothesis, makeRun } from "../../testing/records.ts";
+ * import { renderIndex } from "./index_report.ts";
+ * const md = renderIndex([
+ *   { hypothesis: makeHypothesis(), runs: [makeRun()], file: "h.md" },
+ * ]);
+ * assert.ok(md.startsWith("# Reports\n"));
+ * assert.ok(md.includes(
+ *   "| [11.2b-jiggling](h.md) | Synthetic jiggling \\| noise | positive | positive | positive 1/1 (21–100%) | ✓ | 2 | 5 | smoke | cpu |",
+ * ));
  * ```
  */
 export function renderIndex(rows: readonly IndexRow[]): string {

@@ -32,8 +32,21 @@ export function invalidNote(runs: readonly RunRecord[]): string {
  * seeds) ✓`.
  *
  * @example
- * ```ts ignore
- * verdictBadge(h, outcomeOf(h, runs));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outcomeOf } from "../../experiment/claims.ts";
+ * import { makeHypothesis, makeReplicate } from "../../testing/records.ts";
+ * import { verdictBadge } from "./verdict.ts";
+ * const h = makeHypothesis(); // expects positive; its own seed is 42
+ * const runs = [
+ *   makeReplicate(42, { C: 2, P: 4 }),
+ *   makeReplicate(1, { C: 1, P: 4 }),
+ *   makeReplicate(2, { C: 3, P: 4 }),
+ * ];
+ * assert.equal(
+ *   verdictBadge(h, outcomeOf(h, runs)),
+ *   "**Observed: positive** (expected: positive) ✓ · positive in 2/3 seeds (67%, 95% CI 21–94%)",
+ * );
  * ```
  */
 export function verdictBadge(h: Hypothesis, o: Outcome): string {
