@@ -3,10 +3,10 @@
 // adapter exists (lavapipe here: 2 steps of the seed config take seconds).
 
 import assert from "node:assert/strict";
-import { probeAdapter } from "../runtime/webgpu_probe.ts";
+import { webgpuForTests } from "../testing/helpers.ts";
 import { runScript } from "../testing/helpers.ts";
 
-const hasGpu = !Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter();
+const hasGpu = await webgpuForTests();
 
 async function bench(...args: string[]) {
   const r = await runScript(new URL("bench.ts", import.meta.url).pathname, [

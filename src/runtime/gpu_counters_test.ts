@@ -2,10 +2,10 @@
 // them puts the original methods back. Runs when an adapter exists.
 
 import assert from "node:assert/strict";
+import { webgpuForTests } from "../testing/helpers.ts";
 import { perStep, startGpuCounters } from "./gpu_counters.ts";
-import { probeAdapter } from "./webgpu_probe.ts";
 
-const hasGpu = !Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter();
+const hasGpu = await webgpuForTests();
 
 Deno.test({
   name: "gpu counters: dispatches, bytes up and down, syncs and live bytes",

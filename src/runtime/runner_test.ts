@@ -3,19 +3,15 @@
 // run() reads one step at a time, and the window's limits are enforced.
 
 import assert from "node:assert/strict";
-import { SEED_RUN, stepConfigOf, type TrainConfig } from "../train/config.ts";
+import { TINY_RUN } from "../testing/helpers.ts";
+import { stepConfigOf, type TrainConfig } from "../train/config.ts";
 import { HostStreams, initialParameters } from "../train/host_streams.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { compileStep } from "../train/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { type StepFeed, StepRunner } from "./runner.ts";
 
-const TINY: TrainConfig = {
-  ...SEED_RUN,
-  model: { ...SEED_RUN.model, context: 16 },
-  batchSize: 2,
-  seqLen: 16,
-};
+const TINY: TrainConfig = TINY_RUN;
 const corpus = new TextEncoder().encode("the quick brown fox ".repeat(50));
 const compiled = compileStep(stepConfigOf(TINY));
 const WTE = "transformer.wte.weight";

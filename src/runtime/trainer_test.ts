@@ -8,7 +8,8 @@
 // also checked against onnxruntime's own download of the loss.
 
 import assert from "node:assert/strict";
-import { SEED_RUN, stepConfigOf, type TrainConfig } from "../train/config.ts";
+import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
+import { stepConfigOf, type TrainConfig } from "../train/config.ts";
 import { HostStreams, initialParameters } from "../train/host_streams.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { compileStep } from "../train/step.ts";
@@ -21,14 +22,8 @@ import {
   type TrainOptions,
   type TrainResult,
 } from "./trainer.ts";
-import { probeAdapter } from "./webgpu_probe.ts";
 
-const TINY: TrainConfig = {
-  ...SEED_RUN,
-  model: { ...SEED_RUN.model, context: 16 },
-  batchSize: 2,
-  seqLen: 16,
-};
+const TINY: TrainConfig = TINY_RUN;
 /** Diverges at step 3 (loss 160) on every backend. */
 const EXPLODING: TrainConfig = {
   ...TINY,
@@ -39,7 +34,7 @@ const corpus = new TextEncoder().encode(
   "the quick brown fox jumps over the lazy dog ".repeat(40),
 );
 const STEPS = 12;
-const hasGpu = !Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter();
+const hasGpu = await webgpuForTests();
 const backends: BackendName[] = hasGpu ? ["cpu", "webgpu"] : ["cpu"];
 
 /** The bits of a float32 array, for exact comparison (NaN included). */

@@ -5,21 +5,16 @@
 // (lavapipe here: a tiny config, so 120 steps take 25-50 s).
 
 import assert from "node:assert/strict";
-import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
+import type { TrainConfig } from "../train/config.ts";
 import * as ortGpu from "onnxruntime-web/webgpu";
 import type { OrtTensor } from "./engine.ts";
 import { type GpuCounts, startGpuCounters } from "./gpu_counters.ts";
 import { train } from "./trainer.ts";
 import { gpuMemory } from "./webgpu_memory.ts";
-import { probeAdapter } from "./webgpu_probe.ts";
 
-const TINY: TrainConfig = {
-  ...SEED_RUN,
-  model: { ...SEED_RUN.model, context: 16 },
-  batchSize: 2,
-  seqLen: 16,
-};
-const hasGpu = !Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter();
+const TINY: TrainConfig = TINY_RUN;
+const hasGpu = await webgpuForTests();
 
 Deno.test({
   name:

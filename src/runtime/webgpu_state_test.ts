@@ -5,21 +5,16 @@
 // ~0.5 MB per step). Runs when an adapter exists (lavapipe in CI).
 
 import assert from "node:assert/strict";
-import { SEED_RUN, stepConfigOf, type TrainConfig } from "../train/config.ts";
+import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
+import { stepConfigOf, type TrainConfig } from "../train/config.ts";
 import { HostStreams, initialParameters } from "../train/host_streams.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { compileStep } from "../train/step.ts";
 import { loadEngine } from "./backend.ts";
 import { StepRunner } from "./runner.ts";
-import { probeAdapter } from "./webgpu_probe.ts";
 
-const TINY: TrainConfig = {
-  ...SEED_RUN,
-  model: { ...SEED_RUN.model, context: 16 },
-  batchSize: 2,
-  seqLen: 16,
-};
-const hasGpu = !Deno.env.get("HORIZON_SKIP_WEBGPU") && await probeAdapter();
+const TINY: TrainConfig = TINY_RUN;
+const hasGpu = await webgpuForTests();
 
 Deno.test({
   name:

@@ -6,7 +6,25 @@
  */
 
 import type { Hypothesis, Verdict } from "../experiment/types.ts";
+import { probeAdapter } from "../runtime/webgpu_probe.ts";
 import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+
+/** The seed config at test size: 2 windows of 16 tokens, context 16. */
+export const TINY_RUN: TrainConfig = {
+  ...SEED_RUN,
+  model: { ...SEED_RUN.model, context: 16 },
+  batchSize: 2,
+  seqLen: 16,
+};
+
+/**
+ * Whether WebGPU tests can run: an adapter exists (lavapipe in CI) and
+ * `HORIZON_SKIP_WEBGPU` is not set.
+ */
+export async function webgpuForTests(): Promise<boolean> {
+  if (Deno.env.get("HORIZON_SKIP_WEBGPU")) return false;
+  return (await probeAdapter()) !== null;
+}
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 export async function withTempDir(
