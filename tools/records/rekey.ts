@@ -12,12 +12,18 @@
  * trajectories and timestamps. Reads record format 1 (source-fingerprint
  * keys) and 2.
  *
+ * Sweep points (records with `--set` overrides) have no smoke record: each is
+ * verified by re-running the first 300 steps (its whole run when shorter)
+ * with its overrides, every loss and gradient norm bit-identical to the
+ * record's, and then re-keyed the same way.
+ *
  * @module
  */
 
 import { selectHypotheses } from "../../src/cli/hypothesis_args.ts";
 import { writeTextAtomic } from "../../src/io/atomic.ts";
 import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
+import { parseOverride } from "../../src/experiment/overrides.ts";
 import { recordPath } from "../../src/experiment/records.ts";
 import { RECORDS_DIR } from "../../src/experiment/locations.ts";
 import { prepareRun } from "../../src/experiment/prepare.ts";
@@ -34,7 +40,11 @@ import { canonicalJson } from "../../src/train/config.ts";
 // deno-lint-ignore no-explicit-any
 type AnyRecord = Record<string, any>;
 
-const STEM = /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?\.json$/;
+const STEM =
+  /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?(?:-[0-9a-f]{8})?\.json$/;
+
+/** Steps re-run to verify a sweep point's record. */
+const VARIANT_PREFIX = 300;
 
 async function committed(dir: string, h: Hypothesis) {
   const found: { path: string; record: AnyRecord; tier: Tier }[] = [];
@@ -49,6 +59,17 @@ async function committed(dir: string, h: Hypothesis) {
     });
   }
   return found;
+}
+
+/** The first differing step of the fresh run's losses or gradient norms. */
+function samePrefix(a: AnyRecord, b: RunRecord): string | null {
+  for (let i = 0; i < b.loss.length; i++) {
+    if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
+    if (a.gradNorm[i] !== b.gradNorm[i]) {
+      return `gradient norm at step ${i + 1}`;
+    }
+  }
+  return null;
 }
 
 function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
@@ -72,8 +93,10 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
   const backends = new Set<BackendName>(
     records.map((r) => r.record.backend as BackendName),
   );
+  const overridesOf = (r: AnyRecord): string[] => r.overrides ?? [];
   for (const backend of backends) {
-    const mine = records.filter((r) => r.record.backend === backend);
+    const all = records.filter((r) => r.record.backend === backend);
+    const mine = all.filter((r) => overridesOf(r.record).length === 0);
     const smokes = mine.filter((r) => r.tier === "smoke");
     const verifiedSeeds = new Set<number>();
     for (const s of smokes) {
@@ -98,9 +121,37 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
         })`,
       );
     }
-    for (const r of mine) {
+    const variants = all.filter((r) => overridesOf(r.record).length > 0);
+    for (const r of variants) {
       const old = r.record;
-      if (!verifiedSeeds.has(old.seed)) {
+      const fresh = await runHypothesis(h, {
+        tier: r.tier,
+        seed: old.seed,
+        backend,
+        overrides: overridesOf(old).map(parseOverride),
+        steps: Math.min(VARIANT_PREFIX, old.steps),
+        useCache: false,
+        saveRecord: false,
+        writeHistory: false,
+      });
+      const diff = samePrefix(old, fresh);
+      if (diff) {
+        throw new Error(
+          `${h.id} ${r.tier} seed ${old.seed} (${backend}) [${
+            overridesOf(old).join(" ")
+          }]: ${diff} differs from ${r.path}; not re-keying`,
+        );
+      }
+      console.log(
+        `${h.id} seed ${old.seed} ${backend} [${
+          overridesOf(old).join(" ")
+        }]: first ${fresh.loss.length} steps bit-identical`,
+      );
+    }
+    for (const r of [...mine, ...variants]) {
+      const old = r.record;
+      const overrides = overridesOf(old);
+      if (overrides.length === 0 && !verifiedSeeds.has(old.seed)) {
         throw new Error(
           `${h.id} ${r.tier} seed ${old.seed} (${backend}): no smoke record to verify against`,
         );
@@ -109,8 +160,11 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
         tier: r.tier,
         seed: old.seed,
         backend,
+        overrides: overrides.map(parseOverride),
         recordsDir: dir,
       });
+      // Field order as the runner writes records (record_write.ts), so a
+      // re-key that changes nothing rewrites nothing.
       const migrated: RunRecord = {
         format: 2,
         hypothesisId: h.id,
@@ -118,14 +172,11 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
         seed: old.seed,
         steps: old.steps,
         backend,
-        status: "complete",
         key: prepared.key,
         identity: prepared.identity,
-        overrides: [],
+        overrides: prepared.overrides,
         config: prepared.config,
         corpus: old.corpus,
-        engine: old.engine,
-        backendReason: old.backendReason,
         // Format 1 kept the thread count only in the engine description.
         threads: old.threads ??
           (Number(/\((\d+) threads\)/.exec(old.engine ?? "")?.[1]) || null),
@@ -133,6 +184,9 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
           deno: old.versions.deno,
           onnxruntime: prepared.identity.onnxruntime,
         },
+        status: "complete",
+        engine: old.engine,
+        backendReason: old.backendReason,
         wallMs: old.wallMs,
         loss: old.loss,
         gradNorm: old.gradNorm,
