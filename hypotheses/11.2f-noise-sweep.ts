@@ -58,14 +58,16 @@ the full tier below for why 1,500 steps decide the verdict).`,
       "The first 300 steps of the same schedule: a prefix of the full tier, enough to check the noise path and the loss baseline in CI.",
   },
   findings: `**The boundary lies between 1e-7 and 1e-6, as predicted; the own
-point 3e-7 is mostly null, not positive.** 34 of the 40 planned runs are in
-(1,500-step prefix of the 10,000-step schedule, cpu; 1e-5 and 3e-5 so far in
-seed 42 only). At every scale from 1e-9 to 1e-7 all 4 seeds end null
-(C = 1, P = 51: 20 of 20 runs). At 3e-7, 3 seeds end null and seed 3
-positive (C = 2, P = 51): the transition. From 1e-6 every run is positive:
-1e-6 gives C = 1-3 with P = 50-51 (a split into two or three holes, or one
-escape), 3e-6 gives C = 2-6 with P = 48-51, and 1e-5 (seed 42) C = 8 with
-only P = 17, while 3e-5 (seed 42) scatters every dead row (C = 0, P = 0).
+point 3e-7 is mostly null, not positive.** All 40 planned runs are in
+(4 seeds x 10 scales, the 1,500-step prefix of the 10,000-step schedule,
+cpu). At every scale from 1e-9 to 1e-7 all 4 seeds end null (C = 1,
+P = 51: 20 of 20 runs). At 3e-7, 3 seeds end null and seed 3 positive
+(C = 2, P = 51): the transition. From 1e-6 on every run is positive, and the
+pieces get smaller as the scale grows: 1e-6 gives C = 1-3 with P = 50-51 (a
+split into two or three holes, or one escape), 3e-6 C = 2-6 with P = 48-51,
+1e-5 C = 0-8 with P = 0-47 (in three seeds most dead tokens end alone), and
+3e-5 scatters every
+dead row in every seed within two steps (C = 0, P = 0).
 Below the boundary the black hole splits and heals rather than staying
 whole: in 18 of the 23 null runs P fell below 51 at some step (a dead row
 left the hole) — to between 35 and 50 at 1e-9 to 3e-8, down to 2 at 1e-7,
@@ -77,11 +79,11 @@ The 3e-6 point is 11.2b's scale, and its four 1,500-step runs end with
 exactly the C, P and populations of 11.2b's four 10,000-step runs (seeds 42,
 1, 2, 3), which checks the prefix design where it matters most. The design's
 premise that structures freeze before step 800 did not hold everywhere: the
-latest changes were at steps 1,211 (1e-5, seed 42), 1,367 (3e-6, seed 1) and
-1,499 (1e-6, seed 1). That last run was still changing at the end of its
-prefix, so its C = 3, P = 50 is not final; a 10,000-step run of that point
-is needed before its populations are quoted (its verdict, positive, would
-only change if all its rows re-merged).`,
+latest changes were at steps 1,211 (1e-5, seed 42), 1,367 (3e-6, seed 1),
+1,451 (1e-5, seed 2) and 1,499 (1e-6, seed 1). The last two were still
+changing near the end of their prefix, so their populations are not final;
+10,000-step runs of those points are needed before their C and P are quoted
+(their verdicts, positive, would only change if all their rows re-merged).`,
 };
 
 export default hypothesis;
