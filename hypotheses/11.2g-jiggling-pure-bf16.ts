@@ -64,8 +64,9 @@ products and gradients, seed 42) at C = 3, P = 45; 11.2b's other seeds at
 C = 3 and 2 with P = 51. So the prediction of fewer clusters than 11.2b holds
 for seed 42 and ties for seed 1, and every outcome of every arithmetic lies
 in the same range, C = 2-6 and P = 45-51, which also holds the seed's 2/51
-and an independent PyTorch re-run's 3/50, 6/48 and 2/48. What separates the
-seed's outcome from horizon's is the seed, not the arithmetic. The final loss
+and an independent PyTorch re-run's 3/50, 6/48 and 2/48. So far (2 pure-bf16
+seeds, 4 under the contract) the seed, not the arithmetic, accounts for the
+difference between the seed notebook's outcome and horizon's. The final loss
 is the same as 11.2b's to 0.1% (2.1988 against 2.1978, seed 42).`,
   seedResult: {
     C: 2,

@@ -19,6 +19,7 @@ import {
 import type { TrainerCheckpoint } from "../runtime/trainer.ts";
 import type { HostStreamsSnapshot } from "../train/host_streams.ts";
 import type { CheckpointStore } from "./execute.ts";
+import type { TrajectoryRecord } from "./types.ts";
 
 /** Format tag in a checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = "horizon-checkpoint/1";
@@ -28,14 +29,12 @@ export interface RunCheckpoint {
   /** Run key of the run it belongs to. */
   readonly key: string;
   readonly trainer: TrainerCheckpoint;
-  readonly trajectory: {
-    readonly step: readonly number[];
-    readonly C: readonly number[];
-    readonly P: readonly number[];
-    readonly centroidNorm: readonly number[];
-  };
-  readonly firstSplit: number | null;
-  readonly firstEscape: number | null;
+  readonly trajectory: Pick<
+    TrajectoryRecord,
+    "step" | "C" | "P" | "centroidNorm"
+  >;
+  readonly firstSplit: TrajectoryRecord["firstSplit"];
+  readonly firstEscape: TrajectoryRecord["firstEscape"];
   /** The embedding at step 0 [V*d]. */
   readonly firstEmbedding: Float32Array;
   /** Data bytes of the embedding history written up to this step (null: none). */

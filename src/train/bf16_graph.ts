@@ -29,8 +29,7 @@ const SMALLEST_NORMAL = 2 ** -126;
 
 /** Graph values equal to bf16(x) held in float32 (zeros as +0). */
 export function roundToBf16InGraph(b: Builder, x: Value): Value {
-  const g = b.mul(x, b.scalar(SPLITTER));
-  const normal = b.sub(g, b.sub(g, x));
+  const normal = roundNormalToBf16InGraph(b, x);
   const shifter = b.scalar(SUBNORMAL_SHIFTER);
   const subnormal = b.sub(b.add(x, shifter), shifter);
   const tiny = b.less(b.abs(x), b.scalar(SMALLEST_NORMAL));

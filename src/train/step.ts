@@ -351,22 +351,21 @@ export function compileStep(
     };
     // clip_coef = min(1, max_norm / (norm + 1e-6)), applied unconditionally
     // as torch.nn.utils.clip_grad_norm_ does.
+    // max_norm / (norm + 1e-6), clamped to 1; on bf16 gradients torch
+    // computes it as reciprocal(norm + 1e-6) * max_norm, each op rounding.
     const clipCoef = (clipNorm: number) =>
-      pure
-        ? b.min(
-          b.scalar(1),
-          pure.round(b.mul(
+      b.min(
+        b.scalar(1),
+        pure
+          ? pure.round(b.mul(
             pure.round(b.div(
               b.scalar(1),
               pure.round(b.add(gradNorm, b.scalar(1e-6))),
             )),
             b.scalar(clipNorm),
-          )),
-        )
-        : b.min(
-          b.scalar(1),
-          b.div(b.scalar(clipNorm), b.add(gradNorm, b.scalar(1e-6))),
-        );
+          ))
+          : b.div(b.scalar(clipNorm), b.add(gradNorm, b.scalar(1e-6))),
+      );
     const clipped = c.clipNorm === null
       ? flatGrad
       : b.mul(flatGrad, clipCoef(c.clipNorm));

@@ -8,6 +8,7 @@
 import { replicateSeeds } from "../../experiment/plan.ts";
 import type { Hypothesis, RunRecord } from "../../experiment/types.ts";
 import type { TrainConfig } from "../../train/config.ts";
+import { storesBf16 } from "../../train/step.ts";
 import { table } from "./blocks.ts";
 import { codeSpan, escapeCell } from "./escape.ts";
 import { formatInt, formatNumber, plural } from "./format.ts";
@@ -88,7 +89,7 @@ export function designTable(
     ? `${codeSpan(c.noise.param)} += bf16(randn) × ${
       formatNumber(c.noise.scale)
     } after every optimizer step${
-      c.precision !== "fp32" ? ", the sum rounded to bf16" : ""
+      storesBf16(c.precision) ? ", the sum rounded to bf16" : ""
     } (the scale is the multiplier actually applied to the normal draws)`
     : "none";
   const a = c.adamw;
