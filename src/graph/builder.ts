@@ -21,10 +21,11 @@ import {
   type DType,
   GraphError,
   type Node,
+  normaliseAxis,
   shapeString,
   type Value,
 } from "./ir.ts";
-import { opDef } from "./op.ts";
+import { numAttr, opDef } from "./op.ts";
 import { broadcastAxes } from "./ops/broadcast.ts";
 
 /** A named graph output. */
@@ -74,6 +75,76 @@ export class Builder {
   readonly customGradients = new Map<number, CustomGradient>();
   /** Storage casts of cotangents, by value id (see castCotangent). */
   readonly cotangentCasts = new Map<number, (g: Value) => Value>();
+
+  /** Concats made by {@link add} of padded pieces, and their zero gaps. */
+  #joins = new Set<number>();
+  #gaps = new Set<number>();
+
+  /**
+   * The non-zero pieces of a zero-padded value (a Pad, or a join of padded
+   * pieces made by {@link add}) along its padded axis, with their starts (a
+   * join's zero gaps left out); null for any other value.
+   */
+  padded(
+    v: Value,
+  ): { axis: number; pieces: { start: number; value: Value }[] } | null {
+    if (v.source.kind !== "node") return null;
+    const node = v.source.node;
+    const rank = v.shape.length;
+    let inner = v, at = 0;
+    if (node.op === "Pad") {
+      inner = node.inputs[0];
+      at = numAttr(node.attrs, "before");
+    } else if (!this.#joins.has(v.id)) return null;
+    const axis = normaliseAxis(numAttr(node.attrs, "axis"), rank);
+    if (!this.#joins.has(inner.id)) {
+      return { axis, pieces: [{ start: at, value: inner }] };
+    }
+    const pieces: { start: number; value: Value }[] = [];
+    for (const piece of (inner.source as { node: Node }).node.inputs) {
+      if (!this.#gaps.has(piece.id)) pieces.push({ start: at, value: piece });
+      at += piece.shape[axis];
+    }
+    return { axis, pieces };
+  }
+
+  #joinPadded(a: Value, b: Value): Value | null {
+    const pa = this.padded(a), pb = this.padded(b);
+    if (
+      !pa || !pb || pa.axis !== pb.axis || a.dtype !== "float32" ||
+      a.dtype !== b.dtype || a.shape.join() !== b.shape.join()
+    ) return null;
+    const axis = pa.axis;
+    const end = (p: { start: number; value: Value }) =>
+      p.start + p.value.shape[axis];
+    const pieces = [...pa.pieces, ...pb.pieces].sort((x, y) =>
+      x.start - y.start
+    );
+    if (pieces.some((p, i) => i > 0 && p.start < end(pieces[i - 1]))) {
+      return null;
+    }
+    const parts: Value[] = [];
+    let at = pieces[0].start;
+    for (const p of pieces) {
+      if (p.start > at) {
+        const shape = [...a.shape];
+        shape[axis] = p.start - at;
+        const gap = this.constant(
+          new Float32Array(shape.reduce((n, d) => n * d, 1)),
+          shape,
+        );
+        this.#gaps.add(gap.id);
+        parts.push(gap);
+      }
+      parts.push(p.value);
+      at = end(p);
+    }
+    const joined = this.concat(parts, axis);
+    this.#joins.add(joined.id);
+    const after = a.shape[axis] - at;
+    if (pieces[0].start === 0 && after === 0) return joined;
+    return this.pad(joined, axis, pieces[0].start, after);
+  }
 
   /** Declares a graph input. */
   input(
@@ -187,9 +258,16 @@ export class Builder {
   }
 
   // ------------------------------------------------------------ arithmetic
-  /** Elementwise `a + b`, numpy broadcasting. */
+  /**
+   * Elementwise `a + b`, numpy broadcasting. Two zero-paddings of pieces
+   * whose windows along one axis do not overlap (slice gradients meeting in
+   * a sum) are joined into one padding of the pieces' concatenation: the
+   * same values (but for the sign of a zero: -0 + 0 is +0, the joined piece
+   * keeps -0), and one Concat where a chain of sums would pass over the full
+   * tensor once per piece.
+   */
   add(a: Value, b: Value): Value {
-    return this.apply("Add", [a, b]);
+    return this.#joinPadded(a, b) ?? this.apply("Add", [a, b]);
   }
   /** Elementwise `a - b`, numpy broadcasting. */
   sub(a: Value, b: Value): Value {
@@ -348,14 +426,11 @@ export class Builder {
     }
     let arange = this.#aranges.get(depth);
     if (!arange) {
-      const data = new Float32Array(depth).map((_, i) => i);
-      arange = this.constant(data, [1, depth]);
+      const data = new Int32Array(depth).map((_, i) => i);
+      arange = this.constant(data, [1, depth], "int32");
       this.#aranges.set(depth, arange);
     }
-    const ids = this.reshape(this.cast(indices, "float32"), [
-      indices.shape[0],
-      1,
-    ]);
+    const ids = this.reshape(indices, [indices.shape[0], 1]);
     return this.cast(this.equal(ids, arange), "float32");
   }
 }

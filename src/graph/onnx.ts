@@ -22,7 +22,8 @@
 import * as onnxModule from "onnx-proto";
 import type { Builder } from "./builder.ts";
 import { type DType, GraphError, type Node, type Value } from "./ir.ts";
-import { type OnnxAttr, type OnnxEmitter, opDef } from "./op.ts";
+import { normaliseAxis } from "./ir.ts";
+import { numAttr, type OnnxAttr, type OnnxEmitter, opDef } from "./op.ts";
 
 /** The ONNX opset horizon's graphs are written against. */
 export const OPSET_VERSION = 17;
@@ -164,7 +165,32 @@ export function toOnnx(
     return name;
   };
 
+  const splits = siblingSlices(nodes);
+  const gemms = productSums(nodes, graph.outputs);
+  const absorbed = new Set([...gemms.values()].map((g) => g.product));
   for (const node of nodes) {
+    const split = splits.get(node);
+    if (split) {
+      if (split.first === node) emitSplit(emitter, split, nameOf);
+      continue;
+    }
+    if (absorbed.has(node)) continue;
+    const gemm = gemms.get(node);
+    if (gemm) {
+      const [a, b] = gemm.product.inputs.map(nameOf);
+      let c = nameOf(gemm.addend);
+      if (gemm.addend.shape.length === 0) {
+        // onnxruntime-web's WebGPU Gemm aborts on a rank-0 C.
+        const t = emitter.temp("c");
+        emitter.node("Reshape", [c, emitter.int64([1])], [t]);
+        c = t;
+      }
+      emitter.node("Gemm", [a, b, c], [nameOf(node.output)], {
+        transA: { int: gemm.product.attrs.transA === 1 ? 1 : 0 },
+        transB: { int: gemm.product.attrs.transB === 1 ? 1 : 0 },
+      });
+      continue;
+    }
     const inputs = node.inputs.map(nameOf);
     opDef(node.op).lower(emitter, node, inputs, nameOf(node.output));
   }
@@ -196,4 +222,131 @@ export function toOnnx(
     } as Parameters<typeof onnx.ModelProto.create>[0],
   );
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** Disjoint slices of one value along one axis, in window order. */
+interface SliceGroup {
+  /** The group's slice that comes first in the graph (where Split goes). */
+  readonly first: Node;
+  readonly axis: number;
+  readonly slices: readonly Node[];
+}
+
+/**
+ * Slices of the same value along the same axis whose windows do not overlap
+ * (the parameter views of the flat state, the heads' columns of a weight):
+ * each such group becomes one Split, one kernel instead of one per slice,
+ * which is what counts on engines with per-kernel overhead (WebGPU).
+ */
+function siblingSlices(nodes: readonly Node[]): Map<Node, SliceGroup> {
+  const byInput = new Map<string, Node[]>();
+  for (const n of nodes) {
+    if (n.op !== "Slice") continue;
+    const x = n.inputs[0];
+    const key = `${x.id}:${
+      normaliseAxis(numAttr(n.attrs, "axis"), x.shape.length)
+    }`;
+    const group = byInput.get(key);
+    if (group) group.push(n);
+    else byInput.set(key, [n]);
+  }
+  const groups = new Map<Node, SliceGroup>();
+  for (const group of byInput.values()) {
+    if (group.length < 2) continue;
+    const sorted = [...group].sort((a, b) =>
+      numAttr(a.attrs, "start") - numAttr(b.attrs, "start")
+    );
+    const overlap = sorted.some((n, i) =>
+      i > 0 && numAttr(n.attrs, "start") < numAttr(sorted[i - 1].attrs, "end")
+    );
+    if (overlap) continue;
+    const x = group[0].inputs[0];
+    const g: SliceGroup = {
+      first: group[0],
+      axis: normaliseAxis(numAttr(group[0].attrs, "axis"), x.shape.length),
+      slices: sorted,
+    };
+    for (const n of group) groups.set(n, g);
+  }
+  return groups;
+}
+
+function emitSplit(
+  e: OnnxEmitter,
+  g: SliceGroup,
+  nameOf: (v: Value) => string,
+): void {
+  const x = g.first.inputs[0];
+  const sizes: number[] = [];
+  const outputs: string[] = [];
+  let at = 0;
+  for (const n of g.slices) {
+    const start = numAttr(n.attrs, "start"), end = numAttr(n.attrs, "end");
+    // Uncovered stretches become outputs nobody reads.
+    if (start > at) {
+      sizes.push(start - at);
+      outputs.push(e.temp("unused"));
+    }
+    sizes.push(end - start);
+    outputs.push(nameOf(n.output));
+    at = end;
+  }
+  if (at < x.shape[g.axis]) {
+    sizes.push(x.shape[g.axis] - at);
+    outputs.push(e.temp("unused"));
+  }
+  e.node("Split", [nameOf(x), e.int64(sizes)], outputs, {
+    axis: { int: g.axis },
+  });
+}
+
+/**
+ * Longest inner dimension of a product folded into its sum. A Gemm adds C
+ * to the finished dot product, one rounding like the separate Add, as long
+ * as its kernel sums the inner dimension in one block (a longer one is summed
+ * block by block into C). onnxruntime's CPU kernel (MLAS) does up to this
+ * length in one: the committed run records, whose steps have such sums
+ * (products over 32, 64 and 128), reproduce bit for bit.
+ */
+const GEMM_SUM_MAX_K = 128;
+
+/**
+ * Sums `a @ b + c` of 2-D products used only by that sum, with c broadcast
+ * to the product (bias, epsilon, a running sum of gradient products): each
+ * becomes one Gemm with C, one kernel instead of two.
+ */
+function productSums(
+  nodes: readonly Node[],
+  outputs: readonly { value: Value }[],
+): Map<Node, { product: Node; addend: Value }> {
+  const uses = new Map<number, number>();
+  const use = (v: Value) => uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  for (const n of nodes) n.inputs.forEach(use);
+  for (const o of outputs) use(o.value);
+  const found = new Map<Node, { product: Node; addend: Value }>();
+  for (const n of nodes) {
+    if (n.op !== "Add" || n.output.shape.length !== 2) continue;
+    for (const k of [0, 1]) {
+      const v = n.inputs[k], addend = n.inputs[1 - k];
+      if (v.source.kind !== "node" || uses.get(v.id) !== 1) continue;
+      const product = v.source.node;
+      if (product.op !== "MatMul" || product.inputs[1].shape.length !== 2) {
+        continue;
+      }
+      const a = product.inputs[0];
+      const inner = product.attrs.transA === 1 ? a.shape[0] : a.shape[1];
+      const fits = addend.shape.length <= 2 &&
+        addend.shape.every((d, i) =>
+          d === 1 || d === n.output.shape[i + 2 - addend.shape.length]
+        );
+      if (
+        a.shape.length === 2 && inner <= GEMM_SUM_MAX_K && fits &&
+        v.shape.join() === n.output.shape.join() && !found.has(product)
+      ) {
+        found.set(n, { product, addend });
+        break;
+      }
+    }
+  }
+  return found;
 }

@@ -6,10 +6,15 @@ import { Builder } from "./builder.ts";
 import { interpret } from "./reference.ts";
 import { floatTensor, type HostTensor, intTensor } from "./tensor.ts";
 import { IR_VERSION, OPSET_VERSION, toOnnx } from "./onnx.ts";
+import * as onnxModule from "onnx-proto";
 import { registeredOps } from "./op.ts";
 import { cpuEngine } from "../runtime/cpu.ts";
 import { wasmEngine } from "../runtime/wasm.ts";
 import type { Engine } from "../runtime/engine.ts";
+
+// onnx-proto is CommonJS; its namespace object sits on the default export.
+const onnx = (onnxModule as unknown as { default: typeof onnxModule })
+  .default.onnx;
 
 function values(n: number, seed: number): number[] {
   let s = seed;
@@ -57,6 +62,17 @@ function allOps() {
     slice: b.slice(x, 1, 2, 5),
     pad: b.pad(x, 0, 1, 2),
     concat: b.concat([x, b.slice(x, 1, 0, 2)], 1),
+    // Lowering special cases: sibling slices (one Split, with a gap), a
+    // product plus a bias or a scalar (one Gemm with C), and a sum of
+    // zero-padded pieces (one Concat, joined by Builder.add).
+    splitLeft: b.slice(w, 1, 0, 2),
+    splitRight: b.slice(w, 1, 3, 5),
+    gemmBias: b.add(b.matmul(x, w), b.reshape(b.slice(w, 0, 2, 3), [5])),
+    gemmScalar: b.add(b.scalar(0.5), b.matmul(x, x, { transB: true })),
+    padded: b.add(
+      b.pad(b.slice(q, 2, 0, 1), 2, 0, 3),
+      b.pad(b.slice(q, 2, 2, 4), 2, 2, 0),
+    ),
   };
   for (const [name, v] of Object.entries(out)) b.output(name, v);
   const feeds: Record<string, HostTensor> = {
@@ -81,6 +97,29 @@ Deno.test("the all-ops graph covers every registered op", () => {
   const { b } = allOps();
   const used = new Set(b.nodes.map((n) => n.op));
   assert.deepEqual(registeredOps().filter((op) => !used.has(op)), []);
+});
+
+function opTypes(bytes: Uint8Array): string[] {
+  return onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType!);
+}
+
+Deno.test("sibling slices, product sums and padded sums lower to one node each", () => {
+  const b = new Builder();
+  const flat = b.input("flat", [10]);
+  const x = b.input("x", [4, 6]), w = b.input("w", [6, 3]);
+  b.output("a", b.slice(flat, 0, 0, 4));
+  b.output("c", b.slice(flat, 0, 7, 10));
+  b.output("y", b.add(b.matmul(x, w), b.slice(flat, 0, 4, 7)));
+  const joined = b.add(
+    b.pad(b.slice(x, 1, 0, 2), 1, 0, 4),
+    b.pad(b.slice(x, 1, 3, 5), 1, 3, 1),
+  );
+  b.output("z", joined);
+  assert.equal(joined.source.kind === "node" && joined.source.node.op, "Pad");
+  const ops = opTypes(toOnnx(b, { name: "t" }));
+  // flat's three slices: one Split; x's two: another; the sum: Gemm; the
+  // padded sum: Concat (with a zero gap) inside one Pad.
+  assert.deepEqual(ops.sort(), ["Concat", "Gemm", "Pad", "Split", "Split"]);
 });
 
 for (const engine of [cpuEngine, wasmEngine] as Engine[]) {

@@ -16,6 +16,7 @@
 
 import type { Builder } from "../graph/builder.ts";
 import type { Value } from "../graph/ir.ts";
+import { rowMean } from "./layers.ts";
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
@@ -94,14 +95,14 @@ export function rmsNormBf16(
   eps: number,
   t: Bf16Tensors,
 ): Value {
-  const meanSquare = b.mean(b.mul(x, x), [1], true); // [N, 1]
+  const meanSquare = rowMean(b, b.mul(x, x)); // [N, 1]
   const rstd = b.div(b.scalar(1), b.sqrt(b.add(meanSquare, b.scalar(eps))));
   const xhat = b.mul(x, rstd); // float32 [N, d]
   const xhatB = t.round(xhat);
   const y = t.round(b.mul(weight, xhatB));
   return b.customGradient(y, [x, weight], (dy) => {
     const g = t.round(b.mul(dy, weight));
-    const meanGX = b.mean(b.mul(g, xhat), [1], true);
+    const meanGX = rowMean(b, b.mul(g, xhat));
     return [
       b.mul(b.sub(g, b.mul(xhat, meanGX)), rstd),
       b.reduceSum(t.round(b.mul(dy, xhatB)), [0], false),

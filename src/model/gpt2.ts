@@ -97,10 +97,10 @@ function norm(
 
 /**
  * Causal self-attention. Heads are computed one by one from column slices of
- * the fused `c_attn` weight, so no [B,T,H,hd] <-> [B,H,T,hd] transposes are
- * needed: each head's q, k, v are [N, hd] products reshaped to [B, T, hd],
- * and the heads' outputs are concatenated back to [N, d]. The arithmetic per
- * element is the same dot product as HF's fused projection.
+ * the fused `c_attn` projection, so no [B,T,H,hd] <-> [B,H,T,hd] transposes
+ * are needed: each head's q, k, v are [N, hd] column blocks reshaped to
+ * [B, T, hd], and the heads' outputs are concatenated back to [N, d]. The
+ * arithmetic per element is the same dot product as HF's fused projection.
  */
 function attention(
   b: Builder,
@@ -110,11 +110,37 @@ function attention(
   x: Value, // [N, d]
   shape: ForwardShape,
   mm: MatMulFn,
+  fused: boolean,
 ): Value {
   const { batch: B, seqLen: T } = shape;
   const d = cfg.dModel, H = cfg.nHead, hd = d / H;
   const weight = param(p, `${prefix}.c_attn.weight`); // [d, 3d]
   const bias = param(p, `${prefix}.c_attn.bias`); // [3d]
+  const causal = b.constant(causalMask(T, MASKED), [T, T]);
+  if (fused) {
+    // All heads at once, as a batch of B*H: every matrix, softmax row and
+    // row sum is the one a head alone would compute, in half the kernels.
+    const qkv = projectQkv(b, x, weight, bias, H); // [N, 3d]
+    // Flattened before the split: onnxruntime would otherwise push the
+    // Transpose through the Split, one transpose per part.
+    const parts = b.reshape(
+      b.transpose(b.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]),
+      [3, B * H * T * hd],
+    ); // [3, B, H, T, hd]
+    const part = (i: number) =>
+      b.reshape(b.slice(parts, 0, i, i + 1), [B * H, T, hd]);
+    const q = part(0), k = part(1), v = part(2);
+    const scores = b.div(
+      b.matmul(q, k, { transB: true }),
+      b.scalar(Math.sqrt(hd)),
+    ); // [B*H, T, T]
+    const heads = b.matmul(b.softmax(b.add(scores, causal)), v);
+    const merged = b.reshape(
+      b.transpose(b.reshape(heads, [B, H, T, hd]), [0, 2, 1, 3]),
+      [B * T, d],
+    );
+    return linear(b, p, `${prefix}.c_proj`, merged, mm);
+  }
   // part 0, 1, 2 = q, k, v; columns [part*d + h*hd, part*d + (h+1)*hd)
   const project = (part: number, h: number) => {
     const lo = part * d + h * hd;
@@ -124,7 +150,6 @@ function attention(
     ); // [N, hd]
     return b.reshape(y, [B, T, hd]);
   };
-  const causal = b.constant(causalMask(T, MASKED), [T, T]);
   const heads: Value[] = [];
   for (let h = 0; h < H; h++) {
     const q = project(0, h), k = project(1, h), v = project(2, h);
@@ -136,6 +161,45 @@ function attention(
   }
   const merged = b.reshape(b.concat(heads, 2), [B * T, d]);
   return linear(b, p, `${prefix}.c_proj`, merged, mm);
+}
+
+/**
+ * x @ W + b [N, 3d] as one product, with the gradient of per-head products:
+ * column by column the forward and the weight and bias gradients are the
+ * same dot products as one product per head, but x's gradient stays the sum
+ * of the heads' products (each over hd columns), added in the order autodiff
+ * adds them: one product over all 3d columns would round differently.
+ */
+function projectQkv(
+  b: Builder,
+  x: Value,
+  weight: Value,
+  bias: Value,
+  nHead: number,
+): Value {
+  const hd = weight.shape[1] / 3 / nHead;
+  const qkv = b.add(b.matmul(x, weight), bias);
+  return b.customGradient(qkv, [x, weight, bias], (dy) => {
+    let dx: Value | null = null;
+    // Autodiff would visit the per-head products q, k, v of head 0, 1, ...
+    // in reverse.
+    for (let h = nHead - 1; h >= 0; h--) {
+      for (let part = 2; part >= 0; part--) {
+        const lo = (part * nHead + h) * hd;
+        const c = b.matmul(
+          b.slice(dy, 1, lo, lo + hd),
+          b.slice(weight, 1, lo, lo + hd),
+          { transB: true },
+        );
+        dx = dx ? b.add(dx, c) : c;
+      }
+    }
+    return [
+      dx,
+      b.matmul(x, dy, { transA: true }),
+      b.unbroadcast(dy, bias.shape),
+    ];
+  });
 }
 
 function causalMask(T: number, masked: number): Float32Array {
@@ -211,13 +275,11 @@ export function forward(
   }
   const d = cfg.dModel;
   const wte = param(p, "transformer.wte.weight");
-  const positions = b.constant(
-    Int32Array.from({ length: T }, (_, i) => i),
-    [T],
-    "int32",
-  );
   const tokens = b.gather(wte, inputIds); // [B, T, d]
-  let pos = b.gather(param(p, "transformer.wpe.weight"), positions); // [T, d]
+  // Positions 0..T-1 are the first T rows: a slice (none when T is the
+  // context) instead of a gather, whose gradient is a one-hot product.
+  const wpe = param(p, "transformer.wpe.weight");
+  let pos = T === cfg.context ? wpe : b.slice(wpe, 0, 0, T); // [T, d]
   // The batch-summed gradient of the bf16 position rows is rounded.
   if (t) pos = t.gradient(pos);
   const embedded = b.add(tokens, pos);
@@ -232,7 +294,16 @@ export function forward(
       x,
       t
         ? attentionBf16(b, cfg, p, `${h}.attn`, normed, shape, mm, t)
-        : attention(b, cfg, p, `${h}.attn`, normed, shape, mm),
+        : attention(
+          b,
+          cfg,
+          p,
+          `${h}.attn`,
+          normed,
+          shape,
+          mm,
+          !options.matmul,
+        ),
     );
     const a = norm(b, cfg, p, `${h}.ln_2`, x, t);
     const pre = linear(b, p, `${h}.mlp.c_fc`, a, mm, t); // [N, 4d]
@@ -249,6 +320,12 @@ export function forward(
  * Weighted cross-entropy: -sum_i w_i log softmax(logits_i)[target_i].
  * The objective (which targets, which weights) is decided on the host, so one
  * graph serves next-token and HF's double-shifted loss alike.
+ *
+ * Written for few kernels, with the numbers of the plain composition
+ * (log-probabilities times a one-hot, summed, weighted, summed, negated):
+ * a one-hot row sum has one non-zero term, so it is exactly the shifted logit
+ * at the target; and negating before the products and sums (float rounding
+ * is symmetric) gives exactly the negated total.
  */
 export function crossEntropy(
   b: Builder,
@@ -259,12 +336,36 @@ export function crossEntropy(
   const [n, vocab] = logits.shape;
   const max = b.reduceMax(logits, [1], true); // [N,1], detached
   const shifted = b.sub(logits, max);
-  const logSumExp = b.log(b.reduceSum(b.exp(shifted), [1], true)); // [N,1]
-  const logProbs = b.sub(shifted, logSumExp); // [N, V]
-  const picked = b.reduceSum(
-    b.mul(logProbs, b.oneHot(b.reshape(targets, [n]), vocab)),
-    [1],
-    false,
-  ); // [N]
-  return b.neg(b.reduceSum(b.mul(picked, weights), [0], false)); // []
+  const exps = b.exp(shifted);
+  const sums = b.reduceSum(exps, [1], true); // [N,1]
+  const isTarget = b.equal(
+    b.reshape(targets, [n, 1]),
+    b.constant(
+      Int32Array.from({ length: vocab }, (_, i) => i),
+      [1, vocab],
+      "int32",
+    ),
+  ); // [N, V]
+  const zero = b.scalar(0);
+  // -log p(target) = log(sum) - shifted[target]
+  const nll = b.add(
+    b.matmul(
+      b.where(isTarget, shifted, zero),
+      b.constant(new Float32Array(vocab).fill(-1), [vocab, 1]),
+    ),
+    b.log(sums),
+  ); // [N, 1]
+  const loss = b.reduceSum(b.mul(b.reshape(nll, [n]), weights), [0], false);
+  // The gradient autodiff derives for the plain composition, in its order:
+  // dlogits = w * (-onehot) + (w / sum) * exps, for a unit dy.
+  return b.customGradient(loss, [logits], (dy) => {
+    const unit = dy.source.kind === "const" && dy.source.data[0] === 1;
+    const dNll = b.reshape(unit ? weights : b.mul(dy, weights), [n, 1]);
+    return [
+      b.sub(
+        b.mul(b.div(dNll, sums), exps),
+        b.where(isTarget, dNll, zero),
+      ),
+    ];
+  });
 }

@@ -14,6 +14,30 @@ import type { Value } from "../graph/ir.ts";
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
+const meanColumns = new WeakMap<Builder, Map<number, Value>>();
+
+/**
+ * Mean over the last axis of x [N, d], kept as [N, 1]. For d a power of two
+ * it is one product with a column of 1/d: scaling every term by 2^-k is exact
+ * and commutes with each rounding of the running sum, so the result equals
+ * the sum-then-scale of `Builder.mean` bit for bit (barring partial sums
+ * below float32's normal range) in one kernel instead of two.
+ */
+export function rowMean(b: Builder, x: Value): Value {
+  const d = x.shape[1];
+  if (x.shape.length !== 2 || !Number.isInteger(Math.log2(d))) {
+    return b.mean(x, [x.shape.length - 1], true);
+  }
+  let columns = meanColumns.get(b);
+  if (!columns) meanColumns.set(b, columns = new Map());
+  let column = columns.get(d);
+  if (!column) {
+    column = b.constant(new Float32Array(d).fill(1 / d), [d, 1]);
+    columns.set(d, column);
+  }
+  return b.matmul(x, column);
+}
+
 /**
  * gelu_new(u) = 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))), in HF's
  * operation order.
@@ -61,15 +85,15 @@ export function layerNorm(
   bias: Value,
   eps: number,
 ): Value {
-  const centered = b.sub(x, b.mean(x, [1], true)); // [N, d]
-  const variance = b.mean(b.mul(centered, centered), [1], true); // [N, 1]
+  const centered = b.sub(x, rowMean(b, x)); // [N, d]
+  const variance = rowMean(b, b.mul(centered, centered)); // [N, 1]
   const rstd = b.div(b.scalar(1), b.sqrt(b.add(variance, b.scalar(eps))));
   const xhat = b.mul(centered, rstd);
   const y = b.add(b.mul(xhat, weight), bias);
   return b.customGradient(y, [x, weight, bias], (dy) => {
     const g = b.mul(dy, weight);
-    const meanG = b.mean(g, [1], true);
-    const meanGX = b.mean(b.mul(g, xhat), [1], true);
+    const meanG = rowMean(b, g);
+    const meanGX = rowMean(b, b.mul(g, xhat));
     const dx = b.mul(b.sub(b.sub(g, meanG), b.mul(xhat, meanGX)), rstd);
     return [
       dx,
@@ -92,13 +116,13 @@ export function rmsNorm(
   weight: Value,
   eps: number,
 ): Value {
-  const meanSquare = b.mean(b.mul(x, x), [1], true); // [N, 1]
+  const meanSquare = rowMean(b, b.mul(x, x)); // [N, 1]
   const rstd = b.div(b.scalar(1), b.sqrt(b.add(meanSquare, b.scalar(eps))));
   const xhat = b.mul(x, rstd);
   const y = b.mul(xhat, weight);
   return b.customGradient(y, [x, weight], (dy) => {
     const g = b.mul(dy, weight);
-    const meanGX = b.mean(b.mul(g, xhat), [1], true);
+    const meanGX = rowMean(b, b.mul(g, xhat));
     return [
       b.mul(b.sub(g, b.mul(xhat, meanGX)), rstd),
       b.reduceSum(b.mul(dy, xhat), [0], false),

@@ -9,11 +9,11 @@
  * subtracting 1.5 * 2^-110, whose float32 ulp is bf16's subnormal spacing
  * 2^-133.
  *
- * Zeros come out as +0. onnxruntime's CPU and wasm `Where` turn -0 into +0
- * while WebGPU's keeps it, so the result is canonicalised (x + 0) to make the
- * stored state identical on every backend. Bit-exact comparisons of stored
- * rows then agree with value comparisons (`torch.unique`, which treats -0 and
- * +0 as equal).
+ * Zeros come out as +0, on every backend (onnxruntime's CPU and wasm `Where`
+ * turn -0 into +0 while WebGPU's keeps it, so no -0 may reach the `Where`):
+ * zeros are tiny and take the subnormal path, whose `(x + s) - s` is never
+ * -0, and the Veltkamp split of a normal x is never zero. Bit-exact comparisons of stored rows then agree with value
+ * comparisons (`torch.unique`, which treats -0 and +0 as equal).
  *
  * @module
  */
@@ -33,7 +33,7 @@ export function roundToBf16InGraph(b: Builder, x: Value): Value {
   const shifter = b.scalar(SUBNORMAL_SHIFTER);
   const subnormal = b.sub(b.add(x, shifter), shifter);
   const tiny = b.less(b.abs(x), b.scalar(SMALLEST_NORMAL));
-  return canonicalZero(b, b.where(tiny, subnormal, normal));
+  return b.where(tiny, subnormal, normal);
 }
 
 /** x with -0 replaced by +0 (x + 0 changes no other value, NaN included). */
@@ -43,7 +43,7 @@ export function canonicalZero(b: Builder, x: Value): Value {
 
 /**
  * bf16(x) for normal x below ~5.19e33 in magnitude: the Veltkamp split alone,
- * three ops instead of {@link roundToBf16InGraph}'s nine. Subnormal x (below
+ * three ops instead of {@link roundToBf16InGraph}'s eight. Subnormal x (below
  * 1.18e-38) come out close to x but not on bf16's subnormal grid, -0 stays
  * -0, and an overflowing product gives NaN. That is exact for activations
  * and gradients, whose values never come near either end except in a
@@ -63,7 +63,25 @@ export function roundNormalToBf16InGraph(b: Builder, x: Value): Value {
  * bf16 tensors rounded the same way.
  */
 export function bf16Tensors(b: Builder): Bf16Tensors {
-  const cast = (g: Value) => roundNormalToBf16InGraph(b, g);
+  // Values known to hold bf16 values. Rounding commutes with zero padding,
+  // and rounds a bf16 value to itself, so a sum of padded slice gradients
+  // (joined into one padded Concat by Builder.add) is rounded piece by
+  // piece, once, instead of over the whole tensor at every sum.
+  const rounded = new WeakSet<Value>();
+  const cast = (g: Value): Value => {
+    if (rounded.has(g)) return g;
+    const padded = b.padded(g);
+    let r: Value;
+    if (padded && padded.pieces.every((p) => rounded.has(p.value))) {
+      r = g;
+    } else if (padded?.pieces.length === 1) {
+      const { start, value } = padded.pieces[0];
+      const after = g.shape[padded.axis] - start - value.shape[padded.axis];
+      r = b.pad(cast(value), padded.axis, start, after);
+    } else r = roundNormalToBf16InGraph(b, g);
+    rounded.add(r);
+    return r;
+  };
   const round = (v: Value) =>
     b.customGradient(roundNormalToBf16InGraph(b, v), [v], (dy) => [dy]);
   return {

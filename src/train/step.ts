@@ -306,6 +306,13 @@ function buildCommon(b: Builder, c: StepConfig) {
   };
 }
 
+/** bf16(x) of each of equally long vectors, by one rounding of them joined. */
+function roundTogether(b: Builder, xs: readonly Value[]): Value[] {
+  const n = xs[0].shape[0];
+  const rounded = roundToBf16InGraph(b, b.concat(xs, 0));
+  return xs.map((_, i) => b.slice(rounded, 0, i * n, (i + 1) * n));
+}
+
 function specsOf(
   values: readonly { name: string; value: Value }[],
 ): TensorSpec[] {
@@ -316,6 +323,16 @@ function specsOf(
   }));
 }
 
+/** The step's IR graph before serialisation (see {@link buildStep}). */
+export interface StepGraph {
+  /** The builder holding the step's nodes, inputs and outputs. */
+  readonly builder: Builder;
+  /** Every parameter's place in the flat state vectors. */
+  readonly params: readonly ParamSlot[];
+  /** Length of the flat state vectors. */
+  readonly totalSize: number;
+}
+
 /**
  * Compiles the training step. `kind: "gradients"` instead outputs logits and
  * the raw (unclipped) gradients `grad.<name>` for reference tests.
@@ -324,6 +341,33 @@ export function compileStep(
   c: StepConfig,
   kind: "train" | "gradients" = "train",
 ): CompiledStep {
+  const { builder: b, params, totalSize } = buildStep(c, kind);
+  const inputs = specsOf(
+    b.inputs.map((v) => ({
+      name: (v.source as { name: string }).name,
+      value: v,
+    })),
+  );
+  return {
+    config: c,
+    kind,
+    onnx: toOnnx(b, {
+      name: `horizon_step_${kind}`,
+      doc: JSON.stringify({ kind, ...c }),
+    }),
+    params,
+    totalSize,
+    inputs,
+    outputs: specsOf(b.outputs.map((o) => ({ name: o.name, value: o.value }))),
+    nodeCount: b.nodes.length,
+  };
+}
+
+/** The step's IR graph (what {@link compileStep} serialises). */
+export function buildStep(
+  c: StepConfig,
+  kind: "train" | "gradients" = "train",
+): StepGraph {
   validate(c);
   const b = new Builder();
   const {
@@ -387,7 +431,12 @@ export function compileStep(
       g,
       decayMask: b.constant(decayMask, [totalSize], "bool"),
     });
-    let newP = round(next.p);
+    // The three vectors are rounded as one: the same values, a third of the
+    // kernels (the slices lower to one Split).
+    const [roundedP, roundedM, roundedV] = c.precision === "fp32"
+      ? [next.p, next.m, next.v].map(round)
+      : roundTogether(b, [next.p, next.m, next.v]);
+    let newP = roundedP;
     if (c.noiseParam) {
       const slot = params.find((s) => s.name === c.noiseParam);
       if (!slot) {
@@ -414,27 +463,8 @@ export function compileStep(
       );
     }
     b.output("new.params", newP);
-    b.output("new.m", round(next.m));
-    b.output("new.v", round(next.v));
+    b.output("new.m", roundedM);
+    b.output("new.v", roundedV);
   }
-
-  const inputs = specsOf(
-    b.inputs.map((v) => ({
-      name: (v.source as { name: string }).name,
-      value: v,
-    })),
-  );
-  return {
-    config: c,
-    kind,
-    onnx: toOnnx(b, {
-      name: `horizon_step_${kind}`,
-      doc: JSON.stringify({ kind, ...c }),
-    }),
-    params,
-    totalSize,
-    inputs,
-    outputs: specsOf(b.outputs.map((o) => ({ name: o.name, value: o.value }))),
-    nodeCount: b.nodes.length,
-  };
+  return { builder: b, params, totalSize };
 }

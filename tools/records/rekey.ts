@@ -12,10 +12,11 @@
  * trajectories and timestamps. Reads record format 1 (source-fingerprint
  * keys) and 2.
  *
- * Sweep points (records with `--set` overrides) have no smoke record: each is
- * verified by re-running the first 300 steps (its whole run when shorter)
- * with its overrides, every loss and gradient norm bit-identical to the
- * record's, and then re-keyed the same way.
+ * Sweep points (records with `--set` overrides) and full records of seeds
+ * that have no smoke record are each verified by re-running their first 300
+ * steps (the whole run when shorter) with their overrides, every loss and
+ * gradient norm bit-identical to the record's, and then re-keyed the same
+ * way.
  *
  * @module
  */
@@ -121,7 +122,12 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
         })`,
       );
     }
-    const variants = all.filter((r) => overridesOf(r.record).length > 0);
+    // Sweep points, and full runs of seeds with no smoke record (a replicate
+    // run at the full tier only), are verified by their first steps.
+    const variants = all.filter((r) =>
+      overridesOf(r.record).length > 0 ||
+      (r.tier === "full" && !verifiedSeeds.has(r.record.seed))
+    );
     for (const r of variants) {
       const old = r.record;
       const fresh = await runHypothesis(h, {
@@ -148,10 +154,13 @@ async function rekey(dir: string, h: Hypothesis): Promise<void> {
         }]: first ${fresh.loss.length} steps bit-identical`,
       );
     }
-    for (const r of [...mine, ...variants]) {
+    for (const r of new Set([...mine, ...variants])) {
       const old = r.record;
       const overrides = overridesOf(old);
-      if (overrides.length === 0 && !verifiedSeeds.has(old.seed)) {
+      if (
+        overrides.length === 0 && !verifiedSeeds.has(old.seed) &&
+        !variants.includes(r)
+      ) {
         throw new Error(
           `${h.id} ${r.tier} seed ${old.seed} (${backend}): no smoke record to verify against`,
         );
