@@ -9,7 +9,8 @@
  *
  * The `--json` fields (documented in README, section Performance) are stable
  * names: `backends.<name>.msPerStep`,
- * `backends.<name>.replicates.<R>.replicateStepsPerSecond`, and for webgpu
+ * `backends.<name>.replicates.<R>.replicateStepsPerSecond` (and on webgpu
+ * `.dispatchesPerStep`, per graph step of R replicates), and for webgpu
  * `backends.webgpu.{dispatchesPerStep, bytesUpPerStep, bytesDownPerStep,
  * syncsPerStep, gpuMemoryGrowthBytesPerStep}`.
  *
@@ -21,7 +22,7 @@ import { loadCorpus } from "../io/corpus.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import { type GpuCounts, startGpuCounters } from "../runtime/gpu_counters.ts";
 import { DEFAULT_DEVICE_READ_EVERY } from "../runtime/runner.ts";
-import { train } from "../runtime/trainer.ts";
+import { train, trainReplicates } from "../runtime/trainer.ts";
 import { probeAdapter } from "../runtime/webgpu_probe.ts";
 import { SEED_RUN } from "../train/config.ts";
 import {
@@ -49,8 +50,8 @@ Options:
                      WebGPU and 1 on cpu and wasm; software WebGPU: 2); warm-up
                      and timed steps are rounded up to whole windows
   --history-every N  record the embedding every N steps (default 1; 0: never)
-  --replicates LIST  replicate counts R to time (default 1); R > 1 needs
-                     replicates in one graph and is reported as skipped
+  --replicates LIST  replicate counts R to time (default 1): R seeds trained
+                     as replicates of one graph (trainReplicates)
   --backends LIST    comma-separated subset of cpu,wasm,webgpu (default: all available)
   --threads N        cpu backend threads (default: all cores)
   --no-torch         skip the PyTorch comparison
@@ -93,7 +94,7 @@ export interface BenchBackend extends Partial<GpuStepCounts> {
   /** Time to compile and load the graph. */
   readonly setupMs: number;
   /** Per replicate count R: replicate-steps per second (R / s per step). */
-  readonly replicates: Record<string, { replicateStepsPerSecond: number }>;
+  readonly replicates: Record<string, ReplicateBench>;
 }
 
 /** `n` rounded up to a multiple of `k`. */
@@ -162,8 +163,72 @@ async function benchBackend(
     msPerStepMedian: distribution(perWindow).median,
     msPerStepMin: Math.min(...perWindow),
     setupMs: result.setupMs,
-    replicates: { "1": { replicateStepsPerSecond: 1000 / msPerStep } },
+    replicates: {
+      "1": {
+        replicateStepsPerSecond: 1000 / msPerStep,
+        ...(gpu.dispatchesPerStep === undefined
+          ? {}
+          : { dispatchesPerStep: gpu.dispatchesPerStep }),
+      },
+    },
     ...gpu,
+  };
+}
+
+/** Throughput of R replicates in one graph (and on WebGPU, its dispatches). */
+interface ReplicateBench {
+  /** Replicate-steps per second (R per graph step). */
+  readonly replicateStepsPerSecond: number;
+  /** WebGPU compute dispatches per graph step (all R replicates). */
+  readonly dispatchesPerStep?: number;
+}
+
+/**
+ * Replicate-steps per second of R seeds trained as replicates of one graph,
+ * recording every replicate's embedding as an experiment does.
+ */
+async function benchReplicates(
+  backend: BackendName,
+  replicas: number,
+  corpus: Uint8Array,
+  plan: Plan,
+): Promise<ReplicateBench> {
+  const { warmup, steps, readEvery: K, historyEvery } = plan;
+  const counters = backend === "webgpu" ? startGpuCounters() : null;
+  const marks = new Map<number, { ms: number; dispatches: number }>();
+  const configs = Array.from(
+    { length: replicas },
+    (_, r) => ({ ...SEED_RUN, seed: SEED_RUN.seed + r }),
+  );
+  try {
+    const outcomes = await trainReplicates(configs, corpus, {
+      backend,
+      steps: warmup + steps,
+      threads: plan.threads,
+      readEvery: K,
+      embeddingEvery: historyEvery,
+      replicates: configs.map((_, r) => ({
+        onEmbedding: historyEvery ? () => {} : undefined,
+        onStep: r === 0
+          ? ({ step, elapsedMs }) =>
+            void marks.set(step, {
+              ms: elapsedMs,
+              dispatches: counters?.read().dispatches ?? 0,
+            })
+          : undefined,
+      })),
+    });
+    const failed = outcomes.find((o) => !o.ok);
+    if (failed && !failed.ok) throw failed.error;
+  } finally {
+    counters?.stop();
+  }
+  const first = marks.get(warmup)!, last = marks.get(warmup + steps)!;
+  return {
+    replicateStepsPerSecond: (replicas * steps) / ((last.ms - first.ms) / 1000),
+    ...(counters
+      ? { dispatchesPerStep: (last.dispatches - first.dispatches) / steps }
+      : {}),
   };
 }
 
@@ -270,11 +335,6 @@ export async function main(args: string[]): Promise<number> {
   };
   const rows: Record<string, BenchBackend> = {};
   const skipped: string[] = [];
-  for (const r of replicates.filter((r) => r > 1)) {
-    skipped.push(
-      `replicates ${r}: needs replicates in one graph (not built yet)`,
-    );
-  }
   for (const b of requested as BackendName[]) {
     let n = steps ?? 30, w = warmup ?? 5;
     let k = readEvery ?? (b === "webgpu" ? DEFAULT_DEVICE_READ_EVERY : 1);
@@ -291,16 +351,31 @@ export async function main(args: string[]): Promise<number> {
     if (b === "wasm") n = Math.min(n, 10);
     [n, w] = [wholeWindows(n, k), wholeWindows(w, k)];
     log(`timing ${b} (${w} warm-up + ${n} steps, read every ${k})...`);
+    const plan = {
+      warmup: w,
+      steps: n,
+      readEvery: k,
+      historyEvery,
+      threads: b === "cpu" ? threads : undefined,
+    };
     try {
-      rows[b] = await benchBackend(b, corpus.bytes, {
-        warmup: w,
-        steps: n,
-        readEvery: k,
-        historyEvery,
-        threads: b === "cpu" ? threads : undefined,
-      });
+      rows[b] = await benchBackend(b, corpus.bytes, plan);
     } catch (e) {
       skipped.push(`${b}: ${(e as Error).message}`);
+      continue;
+    }
+    for (const r of replicates.filter((r) => r > 1)) {
+      log(`timing ${b} with ${r} replicates in one graph...`);
+      try {
+        rows[b].replicates[String(r)] = await benchReplicates(
+          b,
+          r,
+          corpus.bytes,
+          plan,
+        );
+      } catch (e) {
+        skipped.push(`${b} replicates ${r}: ${(e as Error).message}`);
+      }
     }
   }
   let torch: Record<string, unknown> | null = null;
@@ -357,6 +432,26 @@ export async function main(args: string[]): Promise<number> {
         formatBytes(gpu.bytesDownPerStep!)
       } down, ${gpu.syncsPerStep!.toFixed(3)} syncs, GPU memory growth ${
         formatBytes(gpu.gpuMemoryGrowthBytesPerStep!)
+      }`,
+    );
+  }
+  for (const [name, r] of Object.entries(rows)) {
+    const counts = Object.entries(r.replicates);
+    if (counts.length < 2) continue;
+    const one = r.replicates["1"].replicateStepsPerSecond;
+    console.log(
+      `\n${name} replicate-steps/s: ${
+        counts.map(([n, v]) =>
+          `R=${n} ${v.replicateStepsPerSecond.toFixed(1)} (${
+            (v.replicateStepsPerSecond / one).toFixed(2)
+          }x${
+            v.dispatchesPerStep === undefined
+              ? ""
+              : `, ${
+                (v.dispatchesPerStep / Number(n)).toFixed(0)
+              } dispatches per replicate-step`
+          })`
+        ).join(", ")
       }`,
     );
   }

@@ -23,13 +23,14 @@ async function bench(...args: string[]) {
 }
 
 Deno.test("bench --json: backends.<name>.msPerStep and replicates.<R>.replicateStepsPerSecond", async () => {
-  const out = await bench("--backends", "cpu", "--replicates", "8,1");
+  const out = await bench("--backends", "cpu", "--replicates", "2,1");
   const cpu = out.backends.cpu;
   assert.ok(cpu.msPerStep > 0, JSON.stringify(cpu));
   assert.equal(cpu.steps, 1);
   assert.equal(cpu.readEvery, 1);
   assert.ok(cpu.msPerStepMin <= cpu.msPerStepMedian);
-  assert.deepEqual(Object.keys(cpu.replicates), ["1"]);
+  assert.deepEqual(Object.keys(cpu.replicates).sort(), ["1", "2"]);
+  assert.ok(cpu.replicates["2"].replicateStepsPerSecond > 0);
   assert.ok(
     Math.abs(
       cpu.replicates["1"].replicateStepsPerSecond * cpu.msPerStep - 1000,
@@ -37,9 +38,7 @@ Deno.test("bench --json: backends.<name>.msPerStep and replicates.<R>.replicateS
       1e-6,
   );
   assert.equal(cpu.dispatchesPerStep, undefined, "GPU counts are webgpu's");
-  assert.deepEqual(out.skipped, [
-    "replicates 8: needs replicates in one graph (not built yet)",
-  ]);
+  assert.deepEqual(out.skipped, []);
 });
 
 Deno.test({
@@ -47,7 +46,14 @@ Deno.test({
     "bench --json: webgpu reports dispatches, bytes, syncs and memory growth per step",
   ignore: !hasGpu,
   fn: async () => {
-    const out = await bench("--backends", "webgpu", "--read-every", "1");
+    const out = await bench(
+      "--backends",
+      "webgpu",
+      "--read-every",
+      "1",
+      "--replicates",
+      "1,2",
+    );
     const g = out.backends.webgpu;
     assert.ok(g.msPerStep > 0);
     // One step of the seed graph: hundreds of kernels; the batch (3 x 16 kB)
@@ -58,6 +64,14 @@ Deno.test({
     assert.equal(g.bytesDownPerStep, 4 * (2 + 128 * 64));
     assert.equal(g.syncsPerStep, 1);
     assert.equal(g.gpuMemoryGrowthBytesPerStep, 0);
+    // Two replicates in one graph: the same kernels over twice the data,
+    // plus a few per-replicate reductions, not twice the dispatches.
+    const two = g.replicates["2"].dispatchesPerStep;
+    assert.equal(g.replicates["1"].dispatchesPerStep, g.dispatchesPerStep);
+    assert.ok(
+      two < 1.5 * g.dispatchesPerStep,
+      `${two} dispatches for 2 replicates, ${g.dispatchesPerStep} for 1`,
+    );
     assert.ok(g.submitsPerStep >= 1);
   },
 });

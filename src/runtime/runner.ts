@@ -9,12 +9,17 @@
  * pending step at once: on WebGPU one GPU-to-CPU sync per `readEvery` steps
  * instead of two or three per step. The values are the same bits either way.
  *
+ * A replicated step graph (see train/replicated_step.ts) trains R models in
+ * lock step: the state is [R, N], each step takes one feed per replicate,
+ * and records, reads and snapshots name their replicate.
+ *
  * @module
  */
 
 import type { StepScalars } from "../train/adamw.ts";
 import type { Batch } from "../train/sampler.ts";
 import type { CompiledStep, ParamSlot } from "../train/step.ts";
+import type { ReplicatedStep } from "../train/replicated_step.ts";
 import type {
   DeviceLog,
   Engine,
@@ -51,8 +56,11 @@ export interface StepRecord extends StepOutput {
 export interface StepRunnerOptions {
   /** Intra-op threads of the cpu engine. */
   threads?: number;
-  /** Resume from these flat vectors instead (moments included). */
-  state?: FlatState;
+  /**
+   * Resume from these flat vectors instead (moments included); one per
+   * replicate for a replicated graph.
+   */
+  state?: FlatState | readonly FlatState[];
   /**
    * Most steps pending before {@linkcode StepRunner.collect} must be called
    * (the log's size). Default: {@linkcode DEFAULT_DEVICE_READ_EVERY} on a
@@ -99,6 +107,9 @@ export class StepRunner {
   readonly step: CompiledStep;
   /** Most steps pending between reads (see {@linkcode StepRunnerOptions}). */
   readonly readEvery: number;
+  /** Models trained in lock step (1 for a solo graph). */
+  readonly replicas: number;
+  #replicated: boolean;
   #state = new Map<string, OrtTensor>();
   #stepsDone = 0;
   #log: DeviceLog;
@@ -118,26 +129,44 @@ export class StepRunner {
     this.session = session;
     this.step = step;
     this.readEvery = readEvery;
+    this.#replicated = "replicas" in step;
+    this.replicas = (step as Partial<ReplicatedStep>).replicas ?? 1;
     this.#snapshot = snapshot;
     this.#slots = snapshot ? slots : 0;
     this.#log = session.createLog(
-      2 * readEvery + this.#slots * (snapshot?.size ?? 0),
+      this.replicas * (2 * readEvery + this.#slots * (snapshot?.size ?? 0)),
     );
   }
 
   /**
    * Loads `step` (a `train` graph) on `engine` with the given initial
-   * parameters; moments start at zero.
+   * parameters (one map per replicate for a replicated graph); moments start
+   * at zero.
    */
   static async create(
     engine: Engine,
     step: CompiledStep,
-    params: ReadonlyMap<string, Float32Array>,
+    params:
+      | ReadonlyMap<string, Float32Array>
+      | readonly ReadonlyMap<string, Float32Array>[],
     options: StepRunnerOptions = {},
   ): Promise<StepRunner> {
     if (step.kind !== "train") {
       throw new Error("StepRunner needs a train graph");
     }
+    const R = (step as Partial<ReplicatedStep>).replicas ?? 1;
+    const perReplicate = <T>(
+      x: T | readonly T[],
+      what: string,
+    ): readonly T[] => {
+      const list = Array.isArray(x) ? x as readonly T[] : [x as T];
+      if (list.length !== R) {
+        throw new RangeError(
+          `${list.length} ${what} for a graph of ${R} replicate(s)`,
+        );
+      }
+      return list;
+    };
     const readEvery = options.readEvery;
     if (
       readEvery !== undefined &&
@@ -164,30 +193,36 @@ export class StepRunner {
       (session.deviceResident ? DEFAULT_DEVICE_READ_EVERY : 1);
     const slots = Math.ceil(every / (options.snapshot?.every ?? 1));
     const runner = new StepRunner(session, step, every, snapshot, slots);
-    const dims = [step.totalSize];
+    const N = step.totalSize;
+    const dims = runner.#replicated ? [R, N] : [N];
     if (options.state) {
+      const states = perReplicate(options.state, "resumed states");
       for (const k of ["params", "m", "v"] as const) {
-        if (options.state[k].length !== step.totalSize) {
-          throw new RangeError(
-            `resumed ${k} has ${
-              options.state[k].length
-            } values, the graph ${step.totalSize}`,
-          );
-        }
-        runner.#state.set(k, session.tensor(options.state[k].slice(), dims));
+        const flat = new Float32Array(R * N);
+        states.forEach((state, r) => {
+          if (state[k].length !== N) {
+            throw new RangeError(
+              `resumed ${k} has ${state[k].length} values, the graph ${N}`,
+            );
+          }
+          flat.set(state[k], r * N);
+        });
+        runner.#state.set(k, session.tensor(flat, dims));
       }
       return runner;
     }
-    const flat = new Float32Array(step.totalSize);
-    for (const slot of step.params) {
-      const values = params.get(slot.name);
-      if (!values || values.length !== slot.size) {
-        throw new RangeError(
-          `initial value for ${slot.name} missing or of wrong size`,
-        );
+    const flat = new Float32Array(R * N);
+    perReplicate(params, "initial parameter sets").forEach((values, r) => {
+      for (const slot of step.params) {
+        const v = values.get(slot.name);
+        if (!v || v.length !== slot.size) {
+          throw new RangeError(
+            `initial value for ${slot.name} missing or of wrong size`,
+          );
+        }
+        flat.set(v, r * N + slot.offset);
       }
-      flat.set(values, slot.offset);
-    }
+    });
     runner.#state.set("params", session.tensor(flat, dims));
     runner.#state.set("m", session.tensor(new Float32Array(flat.length), dims));
     runner.#state.set("v", session.tensor(new Float32Array(flat.length), dims));
@@ -213,12 +248,22 @@ export class StepRunner {
    * Runs one step and advances the resident state; its loss and gradient
    * norm (and with `snapshot`, the snapshot parameter after the step) are
    * copied into the log, where they stay until {@linkcode collect}. At most
-   * `readEvery` steps (and snapshot slots) may be pending.
+   * `readEvery` steps (and snapshot slots) may be pending. A replicated
+   * graph takes one feed per replicate, all with the same step scalars.
    */
   async enqueue(
-    feed: StepFeed,
+    feed: StepFeed | readonly StepFeed[],
     options: { snapshot?: boolean } = {},
   ): Promise<void> {
+    const R = this.replicas;
+    const list = Array.isArray(feed)
+      ? feed as readonly StepFeed[]
+      : [feed as StepFeed];
+    if (list.length !== R) {
+      throw new RangeError(
+        `${list.length} feeds for a graph of ${R} replicate(s)`,
+      );
+    }
     const K = this.readEvery;
     const i = this.#pending.length;
     if (i >= K) {
@@ -235,37 +280,70 @@ export class StepRunner {
     }
     const s = this.session;
     const { batchSize: B, seqLen: T } = this.step.config;
+    const lead = this.#replicated ? [R] : [];
+    const scalars = list[0].scalars;
+    for (const f of list) {
+      if (
+        f.scalars.lrWd !== scalars.lrWd ||
+        f.scalars.stepSize !== scalars.stepSize ||
+        f.scalars.bc2Sqrt !== scalars.bc2Sqrt
+      ) {
+        throw new RangeError("replicates must share the step scalars");
+      }
+    }
     const feeds: Record<string, OrtTensor> = Object.fromEntries(this.#state);
-    feeds.input_ids = s.tensor(feed.batch.inputIds, [B, T]);
-    feeds.targets = s.tensor(feed.batch.targets, [B, T]);
-    feeds.loss_weights = s.tensor(feed.batch.weights, [B, T]);
-    feeds.lr_wd = s.tensor(new Float32Array([feed.scalars.lrWd]), []);
-    feeds.step_size = s.tensor(new Float32Array([feed.scalars.stepSize]), []);
-    feeds.bc2_sqrt = s.tensor(new Float32Array([feed.scalars.bc2Sqrt]), []);
+    feeds.input_ids = s.tensor(stack(list.map((f) => f.batch.inputIds)), [
+      ...lead,
+      B,
+      T,
+    ]);
+    feeds.targets = s.tensor(stack(list.map((f) => f.batch.targets)), [
+      ...lead,
+      B,
+      T,
+    ]);
+    feeds.loss_weights = s.tensor(stack(list.map((f) => f.batch.weights)), [
+      ...lead,
+      B,
+      T,
+    ]);
+    feeds.lr_wd = s.tensor(new Float32Array([scalars.lrWd]), []);
+    feeds.step_size = s.tensor(new Float32Array([scalars.stepSize]), []);
+    feeds.bc2_sqrt = s.tensor(new Float32Array([scalars.bc2Sqrt]), []);
     const noiseParam = this.step.config.noiseParam;
     if (noiseParam) {
-      if (!feed.noise) throw new RangeError("this step graph needs noise");
+      const noise = list.map((f) => f.noise);
+      if (noise.some((n) => !n)) {
+        throw new RangeError("this step graph needs noise");
+      }
       const spec = this.step.params.find((p) => p.name === noiseParam)!;
-      feeds.noise = s.tensor(feed.noise, spec.shape);
+      feeds.noise = s.tensor(stack(noise as Float32Array[]), [
+        ...lead,
+        ...spec.shape,
+      ]);
     }
     const out = await s.run(feeds);
     const previous = [...this.#state.values()];
     for (const [name, tensor] of Object.entries(out)) {
       if (name.startsWith("new.")) this.#state.set(name.slice(4), tensor);
     }
+    // Log layout: K x R losses, K x R gradient norms, then snapshot slots
+    // of R snapshots each.
     const copies: LogCopy[] = [
-      { tensor: out.loss, offset: 0, length: 1, at: i },
-      { tensor: out.grad_norm, offset: 0, length: 1, at: K + i },
+      { tensor: out.loss, offset: 0, length: R, at: i * R },
+      { tensor: out.grad_norm, offset: 0, length: R, at: (K + i) * R },
     ];
     let slot = -1;
     if (snap) {
       slot = this.#snapshotsPending++;
-      copies.push({
-        tensor: this.#state.get("params")!,
-        offset: snap.offset,
-        length: snap.size,
-        at: 2 * K + slot * snap.size,
-      });
+      for (let r = 0; r < R; r++) {
+        copies.push({
+          tensor: this.#state.get("params")!,
+          offset: r * this.step.totalSize + snap.offset,
+          length: snap.size,
+          at: 2 * K * R + (slot * R + r) * snap.size,
+        });
+      }
     }
     // Submitted before anything is disposed or run again.
     this.#log.copy(copies);
@@ -278,23 +356,42 @@ export class StepRunner {
 
   /**
    * Reads every pending step's record, in step order, with one transfer
-   * (one GPU-to-CPU sync on WebGPU; none when nothing is pending).
+   * (one GPU-to-CPU sync on WebGPU; none when nothing is pending). For a
+   * solo graph; a replicated one uses {@linkcode collectReplicates}.
    */
   async collect(): Promise<StepRecord[]> {
+    if (this.#replicated) {
+      throw new RangeError("a replicated graph is read by collectReplicates()");
+    }
+    return (await this.collectReplicates())[0];
+  }
+
+  /**
+   * Reads every pending step's record of every replicate with one transfer:
+   * element r is replicate r's records in step order.
+   */
+  async collectReplicates(): Promise<StepRecord[][]> {
+    const R = this.replicas;
     const n = this.#pending.length;
-    if (n === 0) return [];
+    if (n === 0) return Array.from({ length: R }, () => []);
     const K = this.readEvery;
     const size = this.#snapshot?.size ?? 0;
     const used = this.#snapshotsPending;
-    const values = await this.#log.read(used ? 2 * K + used * size : K + n);
-    const records = this.#pending.map((slot, i) => ({
-      loss: values[i],
-      gradNorm: values[K + i],
-      snapshot: slot < 0 ? null : values.slice(
-        2 * K + slot * size,
-        2 * K + (slot + 1) * size,
-      ),
-    }));
+    const values = await this.#log.read(
+      used ? R * (2 * K + used * size) : R * (K + n),
+    );
+    const records = Array.from(
+      { length: R },
+      (_, r) =>
+        this.#pending.map((slot, i) => {
+          const at = 2 * K * R + (slot * R + r) * size;
+          return {
+            loss: values[i * R + r],
+            gradNorm: values[(K + i) * R + r],
+            snapshot: slot < 0 ? null : values.slice(at, at + size),
+          };
+        }),
+    );
     this.#pending = [];
     this.#snapshotsPending = 0;
     return records;
@@ -312,10 +409,10 @@ export class StepRunner {
 
   /**
    * Copies one parameter (`<name>`) or one parameter's moment (`m.<name>`,
-   * `v.<name>`) to the host, as of the last step run (pending steps
-   * included).
+   * `v.<name>`) of a replicate to the host, as of the last step run (pending
+   * steps included).
    */
-  async read(name: string): Promise<Float32Array> {
+  async read(name: string, replicate = 0): Promise<Float32Array> {
     const [vector, param] = name.startsWith("m.") || name.startsWith("v.")
       ? [name[0], name.slice(2)]
       : ["params", name];
@@ -323,7 +420,7 @@ export class StepRunner {
     if (!slot) throw new RangeError(`no parameter ${param}`);
     return await this.session.readRange(
       this.#state.get(vector)!,
-      slot.offset,
+      this.#base(replicate) + slot.offset,
       slot.size,
     );
   }
@@ -333,20 +430,40 @@ export class StepRunner {
     return this.#state.get(vector)!.location;
   }
 
-  /** Copies a whole flat state vector to the host. */
-  async readState(vector: "params" | "m" | "v"): Promise<Float32Array> {
+  /** Copies a replicate's whole flat state vector to the host. */
+  async readState(
+    vector: "params" | "m" | "v",
+    replicate = 0,
+  ): Promise<Float32Array> {
     const t = this.#state.get(vector)!;
-    return await this.session.readRange(t, 0, this.step.totalSize);
+    return await this.session.readRange(
+      t,
+      this.#base(replicate),
+      this.step.totalSize,
+    );
   }
 
-  /** Copies every parameter to the host. */
-  async parameters(): Promise<Map<string, Float32Array>> {
-    const flat = await this.readState("params");
+  /** Copies every parameter of a replicate to the host. */
+  async parameters(replicate = 0): Promise<Map<string, Float32Array>> {
+    const flat = await this.readState("params", replicate);
     return new Map(
       this.step.params.map((
         s,
       ) => [s.name, flat.slice(s.offset, s.offset + s.size)]),
     );
+  }
+
+  /** Where a replicate's vectors start in the resident [R, N] state. */
+  #base(replicate: number): number {
+    if (
+      !(Number.isInteger(replicate) && replicate >= 0 &&
+        replicate < this.replicas)
+    ) {
+      throw new RangeError(
+        `replicate ${replicate} outside 0..${this.replicas - 1}`,
+      );
+    }
+    return replicate * this.step.totalSize;
   }
 
   /** Frees the session, the log and the resident state. */
@@ -356,4 +473,15 @@ export class StepRunner {
     this.#log.destroy();
     await this.session.release();
   }
+}
+
+/** The replicates' arrays back to back (the one array itself when R = 1). */
+function stack<T extends Float32Array | Int32Array>(arrays: readonly T[]): T {
+  if (arrays.length === 1) return arrays[0];
+  const n = arrays[0].length;
+  const out = new (arrays[0].constructor as { new (n: number): T })(
+    n * arrays.length,
+  );
+  arrays.forEach((a, r) => out.set(a, r * n));
+  return out;
 }

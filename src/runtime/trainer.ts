@@ -11,6 +11,12 @@
  * same as with a read after every step. Windows end early at checkpoints and
  * at the last step.
  *
+ * {@link trainReplicates} trains several runs that share one step graph
+ * (seeds, or sweep points that differ only in host-side inputs such as the
+ * noise scale) in lock step, as R replicates of one graph: on the cpu
+ * engine each replicate's numbers are bit-identical to its solo run
+ * (replicated_step_test.ts).
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -47,6 +53,11 @@ import {
 } from "../train/host_streams.ts";
 import { makeBatch } from "../train/sampler.ts";
 import { type CompiledStep, compileStep } from "../train/step.ts";
+import {
+  compileReplicatedStep,
+  type ReplicatedStep,
+} from "../train/replicated_step.ts";
+import { canonicalJson } from "../train/config.ts";
 import { validateTrainConfig } from "../train/validate.ts";
 import { type BackendChoice, selectBackend } from "./backend.ts";
 import type { BackendName } from "./engine.ts";
@@ -177,121 +188,283 @@ export async function train(
   corpus: Uint8Array,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
+  const {
+    onStep,
+    onEmbedding,
+    onNoise,
+    recordOffsets,
+    resume,
+    onCheckpoint,
+    ...shared
+  } = options;
+  // A bad config is a one-line error before anything compiles.
   validateTrainConfig(config);
-  const steps = options.steps ?? config.maxSteps;
-  if (!Number.isInteger(steps) || steps < 0 || steps > config.maxSteps) {
+  const [outcome] = await lockstep([config], corpus, shared, [{
+    onStep,
+    onEmbedding,
+    onNoise,
+    recordOffsets,
+    resume,
+    onCheckpoint,
+  }], options.compiled ?? compileStep(stepConfigOf(config)));
+  if (!outcome.ok) throw outcome.error;
+  return outcome.result;
+}
+
+/** What belongs to one replicate of {@link trainReplicates}. */
+export type ReplicateHooks = Pick<
+  TrainOptions,
+  | "onStep"
+  | "onEmbedding"
+  | "onNoise"
+  | "recordOffsets"
+  | "resume"
+  | "onCheckpoint"
+>;
+
+/** Options of {@link trainReplicates}. */
+export interface ReplicateTrainOptions
+  extends Omit<TrainOptions, keyof ReplicateHooks | "compiled"> {
+  /**
+   * Callbacks and resume state of each replicate, in the order of the
+   * configs (default: none). Resumed replicates must all resume at the same
+   * step.
+   */
+  replicates?: readonly ReplicateHooks[];
+  /** The replicated step graph, when the caller has compiled it already. */
+  compiled?: ReplicatedStep;
+}
+
+/** How one replicate ended: a result, or the divergence that stopped it. */
+export type ReplicateOutcome =
+  | { readonly ok: true; readonly result: TrainResult }
+  | { readonly ok: false; readonly error: DivergedError };
+
+/**
+ * Trains several configs in lock step as replicates of one step graph. The
+ * configs must compile to the same step graph (`stepConfigOf`) and share
+ * the step schedule; they may differ in seed and in host-side inputs (noise
+ * scale, corpus order). A replicate that diverges ends with its
+ * {@linkcode DivergedError} while the others go on.
+ */
+export async function trainReplicates(
+  configs: readonly TrainConfig[],
+  corpus: Uint8Array,
+  options: ReplicateTrainOptions = {},
+): Promise<ReplicateOutcome[]> {
+  if (configs.length === 0) throw new RangeError("no configs to train");
+  for (const c of configs) validateTrainConfig(c);
+  const graph = canonicalJson(stepConfigOf(configs[0]));
+  for (const c of configs) {
+    if (canonicalJson(stepConfigOf(c)) !== graph) {
+      throw new RangeError(
+        "replicates must share one step graph (same model, batch, precision)",
+      );
+    }
+  }
+  const { replicates, compiled, ...shared } = options;
+  const hooks = replicates ?? configs.map(() => ({}));
+  if (hooks.length !== configs.length) {
     throw new RangeError(
-      `steps must be an integer in 0..${config.maxSteps}, got ${steps}`,
+      `${hooks.length} replicate hooks for ${configs.length} configs`,
     );
+  }
+  return await lockstep(
+    configs,
+    corpus,
+    shared,
+    hooks,
+    compiled ??
+      compileReplicatedStep(stepConfigOf(configs[0]), configs.length),
+  );
+}
+
+/** Where one replicate stands in the loop. */
+interface Replicate {
+  readonly config: TrainConfig;
+  readonly hooks: ReplicateHooks;
+  readonly host: HostStreams;
+  readonly initial: Map<string, Float32Array>;
+  readonly losses: Float32Array;
+  readonly gradNorms: Float32Array;
+  readonly offsets: Int32Array | null;
+  /** Set when the replicate diverged; it takes no further part. */
+  error: DivergedError | null;
+}
+
+/** The step loop shared by a solo run and replicates in one graph. */
+async function lockstep(
+  configs: readonly TrainConfig[],
+  corpus: Uint8Array,
+  options: Omit<TrainOptions, keyof ReplicateHooks | "compiled">,
+  hooks: readonly ReplicateHooks[],
+  compiled: CompiledStep,
+): Promise<ReplicateOutcome[]> {
+  for (const c of configs) validateTrainConfig(c);
+  const first = configs[0];
+  const steps = options.steps ?? first.maxSteps;
+  for (const c of configs) {
+    if (!Number.isInteger(steps) || steps < 0 || steps > c.maxSteps) {
+      throw new RangeError(
+        `steps must be an integer in 0..${c.maxSteps}, got ${steps}`,
+      );
+    }
+  }
+  const resumed = hooks.map((h) => h.resume);
+  const start0 = resumed[0]?.step ?? 0;
+  if (resumed.some((r) => (r?.step ?? 0) !== start0 || !r !== !resumed[0])) {
+    throw new RangeError("replicates must all resume at the same step");
+  }
+  if (start0 < 0 || start0 > steps) {
+    throw new RangeError(`cannot resume at step ${start0} of ${steps}`);
   }
   const setupStart = performance.now();
   const choice: BackendChoice = options.choice ??
     await selectBackend(options.backend ?? "auto");
-  const compiled = options.compiled ?? compileStep(stepConfigOf(config));
-  const initial = initialParameters(config);
-  const resume = options.resume;
-  if (resume && (resume.step < 0 || resume.step > steps)) {
-    throw new RangeError(`cannot resume at step ${resume.step} of ${steps}`);
-  }
-  const every = options.embeddingEvery ?? 0;
-  const snapshots = every > 0 && options.onEmbedding !== undefined;
-  const wteName = "transformer.wte.weight";
-  const runner = await StepRunner.create(choice.engine, compiled, initial, {
-    threads: options.threads,
-    state: resume?.state,
-    readEvery: options.readEvery,
-    snapshot: snapshots ? { name: wteName, every } : undefined,
+  const B = first.batchSize, T = first.seqLen;
+  const reps: Replicate[] = configs.map((config, r) => {
+    const host = new HostStreams(config, corpus.length);
+    const resume = hooks[r].resume;
+    if (resume) host.resume(resume.host);
+    const losses = new Float32Array(steps);
+    const gradNorms = new Float32Array(steps);
+    if (resume) {
+      losses.set(resume.losses.subarray(0, start0));
+      gradNorms.set(resume.gradNorms.subarray(0, start0));
+    }
+    return {
+      config,
+      hooks: hooks[r],
+      host,
+      initial: initialParameters(config),
+      losses,
+      gradNorms,
+      offsets: hooks[r].recordOffsets ? new Int32Array(steps * B) : null,
+      error: null,
+    };
   });
+  const every = options.embeddingEvery ?? 0;
+  const snapshots = every > 0 && hooks.some((h) => h.onEmbedding);
+  const wteName = "transformer.wte.weight";
+  const runner = await StepRunner.create(
+    choice.engine,
+    compiled,
+    reps.map((r) => r.initial),
+    {
+      threads: options.threads,
+      state: resumed[0] ? resumed.map((r) => r!.state) : undefined,
+      readEvery: options.readEvery,
+      snapshot: snapshots ? { name: wteName, every } : undefined,
+    },
+  );
   const setupMs = performance.now() - setupStart;
-
-  const B = config.batchSize, T = config.seqLen;
-  const host = new HostStreams(config, corpus.length);
-  if (resume) host.resume(resume.host);
-  const losses = new Float32Array(steps);
-  const gradNorms = new Float32Array(steps);
-  const offsets = options.recordOffsets ? new Int32Array(steps * B) : null;
   const ckEvery = options.checkpointEvery ?? 0;
+  const V = first.model.vocabSize;
+  const live = () => reps.filter((r) => !r.error);
+  const diverged = (
+    rep: Replicate,
+    step: number,
+    quantity: string,
+    value: number,
+  ) => {
+    rep.error = new DivergedError({ step, quantity, value }, {
+      losses: rep.losses.slice(0, step),
+      gradNorms: rep.gradNorms.slice(0, step),
+    });
+  };
+  /** Whether the embedding is finite (else the replicate is marked). */
+  const finiteEmbedding = (rep: Replicate, step: number, wte: Float32Array) => {
+    const bad = firstNonFinite(wte);
+    if (bad >= 0) diverged(rep, step, `parameter ${wteName}`, wte[bad]);
+    return bad < 0;
+  };
 
   const start = performance.now();
-  let done = resume?.step ?? 0;
-  if (resume) {
-    losses.set(resume.losses.subarray(0, done));
-    gradNorms.set(resume.gradNorms.subarray(0, done));
-  }
+  let done = start0;
   try {
-    const V = config.model.vocabSize;
-    const diverged = (step: number, quantity: string, value: number) =>
-      new DivergedError({ step, quantity, value }, {
-        losses: losses.slice(0, step),
-        gradNorms: gradNorms.slice(0, step),
-      });
-    const checkEmbedding = (step: number, wte: Float32Array) => {
-      const bad = firstNonFinite(wte);
-      if (bad >= 0) throw diverged(step, `parameter ${wteName}`, wte[bad]);
-      return wte;
-    };
-    if (snapshots && !resume) {
-      await options.onEmbedding!(
-        0,
-        checkEmbedding(0, await runner.read(wteName)),
-      );
+    if (snapshots && !resumed[0]) {
+      for (const [r, rep] of reps.entries()) {
+        if (!rep.hooks.onEmbedding) continue;
+        const wte = await runner.read(wteName, r);
+        if (finiteEmbedding(rep, 0, wte)) await rep.hooks.onEmbedding(0, wte);
+      }
     }
     /** Learning rate of each pending step. */
     const lrs: number[] = [];
     /** Reads the window and handles its steps in order. */
     const drain = async () => {
-      const records = await runner.collect();
+      const records = await runner.collectReplicates();
       const elapsedMs = performance.now() - start;
-      for (const [i, r] of records.entries()) {
-        const t = done;
-        losses[t] = r.loss;
-        gradNorms[t] = r.gradNorm;
-        done = t + 1;
-        const bad = stepDivergence(done, r.loss, r.gradNorm, V);
-        if (bad) throw diverged(bad.step, bad.quantity, bad.value);
-        if (r.snapshot) {
-          await options.onEmbedding!(done, checkEmbedding(done, r.snapshot));
+      const n = records[0].length;
+      for (let i = 0; i < n; i++) {
+        const step = done + i + 1;
+        for (const [r, rep] of reps.entries()) {
+          if (rep.error) continue;
+          const record = records[r][i];
+          rep.losses[step - 1] = record.loss;
+          rep.gradNorms[step - 1] = record.gradNorm;
+          const bad = stepDivergence(step, record.loss, record.gradNorm, V);
+          if (bad) {
+            diverged(rep, bad.step, bad.quantity, bad.value);
+            continue;
+          }
+          if (
+            record.snapshot && rep.hooks.onEmbedding &&
+            finiteEmbedding(rep, step, record.snapshot)
+          ) {
+            await rep.hooks.onEmbedding(step, record.snapshot);
+          }
+          if (rep.error) continue;
+          await rep.hooks.onStep?.({
+            step,
+            steps,
+            loss: record.loss,
+            gradNorm: record.gradNorm,
+            lr: lrs[i],
+            elapsedMs,
+          });
         }
-        await options.onStep?.({
-          step: done,
-          steps,
-          loss: r.loss,
-          gradNorm: r.gradNorm,
-          lr: lrs[i],
-          elapsedMs,
-        });
       }
+      done += n;
       lrs.length = 0;
       // Windows end at checkpoint steps, so the state is this step's.
-      if (
-        ckEvery > 0 && options.onCheckpoint && done % ckEvery === 0 &&
-        done < steps && records.length
-      ) {
-        await options.onCheckpoint({
-          step: done,
-          state: {
-            params: await runner.readState("params"),
-            m: await runner.readState("m"),
-            v: await runner.readState("v"),
-          },
-          host: host.snapshot(),
-          losses: losses.slice(0, done),
-          gradNorms: gradNorms.slice(0, done),
-        });
+      if (ckEvery > 0 && done % ckEvery === 0 && done < steps && n) {
+        for (const [r, rep] of reps.entries()) {
+          if (rep.error || !rep.hooks.onCheckpoint) continue;
+          await rep.hooks.onCheckpoint({
+            step: done,
+            state: {
+              params: await runner.readState("params", r),
+              m: await runner.readState("m", r),
+              v: await runner.readState("v", r),
+            },
+            host: rep.host.snapshot(),
+            losses: rep.losses.slice(0, done),
+            gradNorms: rep.gradNorms.slice(0, done),
+          });
+        }
       }
     };
-    for (let t = done; t < steps; t++) {
+    for (let t = done; t < steps && live().length; t++) {
       if (options.signal?.aborted) break;
-      const inputs = host.next();
-      offsets?.set(inputs.offsets, t * B);
-      if (inputs.noise) await options.onNoise?.(t, inputs.noise);
+      const feeds = [];
+      let lr = 0;
+      for (const rep of reps) {
+        const inputs = rep.host.next();
+        rep.offsets?.set(inputs.offsets, t * B);
+        if (inputs.noise && !rep.error) {
+          await rep.hooks.onNoise?.(t, inputs.noise);
+        }
+        lr = inputs.scalars.lr;
+        feeds.push({
+          batch: makeBatch(corpus, inputs.offsets, T, rep.config.objective),
+          scalars: inputs.scalars,
+          noise: inputs.noise,
+        });
+      }
       const n = t + 1;
-      await runner.enqueue({
-        batch: makeBatch(corpus, inputs.offsets, T, config.objective),
-        scalars: inputs.scalars,
-        noise: inputs.noise,
-      }, { snapshot: snapshots && n % every === 0 });
-      lrs.push(inputs.scalars.lr);
+      await runner.enqueue(feeds, { snapshot: snapshots && n % every === 0 });
+      lrs.push(lr);
       if (
         runner.pending === runner.readEvery || n === steps ||
         (ckEvery > 0 && n % ckEvery === 0) || options.signal?.aborted
@@ -301,25 +474,41 @@ export async function train(
     }
     await drain();
     const wallMs = performance.now() - start;
-    const finalParams = await runner.parameters();
-    for (const [name, values] of finalParams) {
-      const i = firstNonFinite(values);
-      if (i >= 0) throw diverged(done, `parameter ${name}`, values[i]);
+    const outcomes: ReplicateOutcome[] = [];
+    for (const [r, rep] of reps.entries()) {
+      if (!rep.error) {
+        const finalParams = await runner.parameters(r);
+        for (const [name, values] of finalParams) {
+          const i = firstNonFinite(values);
+          if (i >= 0) {
+            diverged(rep, done, `parameter ${name}`, values[i]);
+            break;
+          }
+        }
+        if (!rep.error) {
+          outcomes.push({
+            ok: true,
+            result: {
+              config: rep.config,
+              backend: choice.engine.name,
+              engine: runner.session.description,
+              reason: choice.reason,
+              stepsRun: done,
+              losses: rep.losses.subarray(0, done),
+              gradNorms: rep.gradNorms.subarray(0, done),
+              initialParams: rep.initial,
+              finalParams,
+              offsets: rep.offsets ? rep.offsets.subarray(0, done * B) : null,
+              wallMs,
+              setupMs,
+            },
+          });
+          continue;
+        }
+      }
+      outcomes.push({ ok: false, error: rep.error! });
     }
-    return {
-      config,
-      backend: choice.engine.name,
-      engine: runner.session.description,
-      reason: choice.reason,
-      stepsRun: done,
-      losses: losses.subarray(0, done),
-      gradNorms: gradNorms.subarray(0, done),
-      initialParams: initial,
-      finalParams,
-      offsets: offsets ? offsets.subarray(0, done * B) : null,
-      wallMs,
-      setupMs,
-    };
+    return outcomes;
   } finally {
     await runner.release();
   }
