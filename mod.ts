@@ -29,6 +29,7 @@ export {
   type MatMulOptions,
 } from "./src/graph/builder.ts";
 export { gradients } from "./src/graph/autodiff.ts";
+export { vmapGraph, type VmapOptions } from "./src/graph/vmap.ts";
 export { interpret } from "./src/graph/reference.ts";
 export {
   IR_VERSION,
@@ -80,6 +81,10 @@ export {
   type TensorSpec,
 } from "./src/train/step.ts";
 export {
+  compileReplicatedStep,
+  type ReplicatedStep,
+} from "./src/train/replicated_step.ts";
+export {
   type AdamWConfig,
   HF_ADAMW,
   type StepScalars,
@@ -116,10 +121,14 @@ export {
 // Runtime.
 export {
   initialParameters,
+  type ReplicateHooks,
+  type ReplicateOutcome,
+  type ReplicateTrainOptions,
   type StepInfo,
   train,
   type TrainerCheckpoint,
   type TrainOptions,
+  trainReplicates,
   type TrainResult,
 } from "./src/runtime/trainer.ts";
 export { type BackendChoice, selectBackend } from "./src/runtime/backend.ts";
@@ -132,6 +141,7 @@ export {
   StepRunner,
   type StepRunnerOptions,
 } from "./src/runtime/runner.ts";
+export { REPLICATES_MATCH_SOLO } from "./src/runtime/engine.ts";
 export type {
   BackendName,
   DeviceLog,
@@ -225,9 +235,12 @@ export { isComplete, RECORD_FORMAT } from "./src/experiment/types.ts";
 export { type PreparedRun, prepareRun } from "./src/experiment/prepare.ts";
 export type { RunOptions } from "./src/experiment/run_options.ts";
 export {
+  type PackedOutcome,
+  type PackedRun,
   runHypothesis,
   runHypothesisDetailed,
   type RunOutcome,
+  runPackedDetailed,
   RunStoppedError,
 } from "./src/experiment/run.ts";
 export {

@@ -10,9 +10,13 @@
 import { oneHypothesis } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import {
+  defaultPack,
+  packRuns,
   type PlannedRun,
   planRuns,
   replicateSeeds,
+  runIdOf,
+  type RunSpec,
   shardOf,
   sweepPoints,
 } from "../experiment/plan.ts";
@@ -24,6 +28,9 @@ import { type PoolEvent, runPool } from "../sweep/pool.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { stopSignal } from "./lifeline.ts";
 import { formatEta } from "./progress.ts";
+
+const PACK_CPU = defaultPack("cpu");
+const PACK_GPU = defaultPack("webgpu");
 
 const HELP = `Usage: deno task sweep <hypothesis-id> [options]
 
@@ -42,6 +49,11 @@ Options:
                          machine with a checkout executes them
   --shard i/n            only the i-th of n deterministic parts of the plan
   --seeds a,b,...        only these replicate seeds
+  --pack R               train up to R runs of one step graph together, as
+                         replicates of one graph in one job (default:
+                         ${PACK_CPU} on cpu and wasm, where it is no faster;
+                         ${PACK_GPU} on webgpu, where they share each step's
+                         dispatch overhead); --dry-run shows the packs
   --checkpoint-every K   steps between checkpoints (default 250)
   --dry-run              list the plan and exit
   -h, --help             this help
@@ -61,13 +73,34 @@ function parseShard(text: string | undefined): [number, number] | null {
   return [i, n];
 }
 
-/** Renders pool progress: one line per worker and an overall count/ETA. */
+/** `id seed 1 [noise.scale=1e-8]`: one run, for progress lines. */
+function runLabel(spec: RunSpec, withId = true): string {
+  return `${withId ? `${spec.hypothesisId} ` : ""}seed ${spec.seed}${
+    spec.overrides.length ? ` [${spec.overrides.join(" ")}]` : ""
+  }`;
+}
+
+/** One run's label, or a pack's: `3 runs of id: seed 1, seed 2, seed 3`. */
+function packLabel(pack: readonly RunSpec[]): string {
+  if (pack.length === 1) return runLabel(pack[0]);
+  const ids = [...new Set(pack.map((s) => s.hypothesisId))].join(", ");
+  return `${pack.length} runs of ${ids}: ${
+    pack.map((s) => runLabel(s, false)).join(", ")
+  }`;
+}
+
+/**
+ * Renders pool progress: one line per worker (its run, or its pack of runs
+ * trained together) and an overall count/ETA.
+ */
 function progressBoard(total: number, workers: number) {
   const tty = Deno.stderr.isTerminal();
   const lines: string[] = Array(workers).fill("idle");
   let done = 0, drawn = 0, lastPrint = 0;
   const start = performance.now();
-  const stepsDone = new Map<number, number>();
+  const stepsDone = new Map<string, number>();
+  const losses = new Map<number, (number | undefined)[]>();
+  const ends = new Map<number, string[]>();
   let stepsTotal = 0, stepsFinished = 0;
   const draw = (force = false) => {
     const now = performance.now();
@@ -94,24 +127,41 @@ function progressBoard(total: number, workers: number) {
       stepsTotal = n;
     },
     event(e: PoolEvent) {
-      const what = `${e.spec.hypothesisId} seed ${e.spec.seed}${
-        e.spec.overrides.length ? ` [${e.spec.overrides.join(" ")}]` : ""
-      }`;
-      if (e.type === "start") lines[e.worker] = `${what}: starting`;
+      const what = packLabel(e.pack);
+      const i = e.pack.indexOf(e.spec);
+      if (e.type === "start") {
+        lines[e.worker] = `${what}: starting`;
+        losses.set(e.worker, e.pack.map(() => undefined));
+        ends.set(e.worker, []);
+      }
       if (e.type === "step") {
-        stepsDone.set(e.worker, e.step!);
+        stepsDone.set(e.spec.key, e.step!);
+        const l = losses.get(e.worker) ?? [];
+        l[i] = e.loss;
         lines[e.worker] = `${what}: ${e.step}/${e.steps} loss ${
-          e.loss!.toFixed(4)
+          l.map((x) => x === undefined ? "-" : x.toFixed(4)).join(" ")
         }`;
       }
-      if (e.type === "note") lines[e.worker] = `${what}: ${e.note}`;
+      if (e.type === "note") {
+        lines[e.worker] = `${what}: ${
+          e.pack.length > 1 ? `${runLabel(e.spec, false)}: ` : ""
+        }${e.note}`;
+      }
       if (e.type === "end") {
         done++;
-        stepsFinished += stepsDone.get(e.worker) ?? 0;
-        stepsDone.delete(e.worker);
+        stepsFinished += stepsDone.get(e.spec.key) ?? 0;
+        stepsDone.delete(e.spec.key);
         const r = e.result!;
-        lines[e.worker] = `${what}: ${r.status}${
-          r.message ? ` (${r.message})` : ""
+        const status = `${r.status}${r.message ? ` (${r.message})` : ""}`;
+        const ended = ends.get(e.worker) ?? [];
+        ended[i] = status;
+        ends.set(e.worker, ended);
+        lines[e.worker] = `${what}: ${
+          new Set(ended).size === 1 && e.pack.length === ended.length
+            ? status
+            : ended.map((x, k) =>
+              x === undefined ? "" : `${runLabel(e.pack[k], false)} ${x}`
+            ).filter((x) => x).join("; ")
         }`;
         draw(true);
         return;
@@ -132,6 +182,7 @@ export async function main(args: string[]): Promise<number> {
     queue: { type: "string" },
     shard: { type: "string" },
     seeds: { type: "string" },
+    pack: { type: "string" },
     "checkpoint-every": { type: "string" },
     "dry-run": { type: "boolean" },
   }, true);
@@ -153,6 +204,7 @@ export async function main(args: string[]): Promise<number> {
   const checkpointEvery =
     intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
       250;
+  const packOption = intOption("pack", values.pack, { min: 1, max: 256 });
   const shard = parseShard(values.shard);
   let seeds: number[] | undefined;
   if (values.seeds !== undefined) {
@@ -183,21 +235,50 @@ export async function main(args: string[]): Promise<number> {
   const planned = plan.length;
   if (shard) plan = shardOf(plan, shard[0], shard[1]);
   const todo = plan.filter((p) => p.record === null);
+  const pack = packOption ?? defaultPack(backend);
+  const packs = await packRuns(plan, pack);
   const points = sweepPoints(h).length;
+  const packed = packs.filter((p) => p.length > 1).length;
   console.log(
     `${h.id} ${tier} on ${backend}: ${planned} runs (${
       (seeds ?? replicateSeeds(h)).length
     } seeds x ${points} point${points === 1 ? "" : "s"})${
       shard ? `, shard ${shard[0]}/${shard[1]}: ${plan.length}` : ""
-    }; ${plan.length - todo.length} recorded, ${todo.length} to run`,
+    }; ${
+      plan.length - todo.length
+    } recorded, ${todo.length} to run; pack ${pack}${
+      packOption === undefined ? ` (the default on ${backend})` : ""
+    }${
+      packed
+        ? `: ${packs.length} job${
+          packs.length === 1 ? "" : "s"
+        }, ${packed} of them packs`
+        : ""
+    }`,
   );
   if (values["dry-run"]) {
+    const line = (p: PlannedRun | RunSpec, indent: string) => {
+      const spec = "spec" in p ? p.spec : p;
+      const recorded = "spec" in p && p.record !== null;
+      const point = spec.overrides.join(" ");
+      return `${indent}${recorded ? "recorded" : "to run  "} seed ${spec.seed}${
+        point ? ` ${point}` : ""
+      }  key ${spec.key.slice(0, 12)}`;
+    };
+    // In plan order; a pack where its first run is.
+    const packOf = new Map(
+      packs.flatMap((members, k) => members.map((s) => [runIdOf(s), k])),
+    );
     for (const p of plan) {
-      console.log(
-        `  ${p.record ? "recorded" : "to run  "} seed ${p.spec.seed}${
-          p.point ? ` ${p.point}` : ""
-        }  key ${p.spec.key.slice(0, 12)}`,
-      );
+      const k = packOf.get(runIdOf(p.spec));
+      if (k === undefined) console.log(line(p, "  "));
+      else if (packs[k].length === 1) console.log(line(packs[k][0], "  "));
+      else if (runIdOf(packs[k][0]) === runIdOf(p.spec)) {
+        console.log(
+          `  pack ${k + 1}: ${packs[k].length} runs trained together`,
+        );
+        for (const s of packs[k]) console.log(line(s, "    "));
+      }
     }
     return 0;
   }
@@ -207,15 +288,17 @@ export async function main(args: string[]): Promise<number> {
   let failed = 0, diverged = 0;
   if (values.queue !== undefined) {
     const { submitAndRecord } = await import("../sweep/queue_submit.ts");
-    const outcome = await submitAndRecord(values.queue, todo, { signal });
+    const outcome = await submitAndRecord(values.queue, packs, todo, {
+      signal,
+    });
     failed = outcome.failed;
     diverged = outcome.diverged;
   } else {
-    const board = progressBoard(todo.length, Math.min(workers, todo.length));
+    const board = progressBoard(todo.length, Math.min(workers, packs.length));
     board.setTotalSteps(
       todo.reduce((n, p) => n + p.prepared.steps, 0),
     );
-    const results = await runPool(todo.map((p) => p.spec), {
+    const results = await runPool(packs, {
       workers,
       recordsDir: RECORDS_DIR,
       checkpointEvery,

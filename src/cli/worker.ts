@@ -20,8 +20,9 @@ import { stopSignal, stopState } from "./lifeline.ts";
 const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
 
 Takes runs off the queue (BullMQ queue "horizon-runs" in that Redis) and
-trains them until stopped; the submitter (a sweep) collects the records, so
-nothing is written here. A run is checkpointed to Redis every K steps; when a
+trains them until stopped; a job is one run or a pack of runs (\`sweep
+--pack\`) trained together as replicates of one graph. The submitter (a
+sweep) collects the records, so nothing is written here. A run is checkpointed to Redis every K steps; when a
 worker dies, its run is detected as stalled within about 25 s and resumes from
 its last checkpoint on another worker, with a bit-identical record. Prints one
 line when a run starts, resumes, finishes or fails.
@@ -46,8 +47,8 @@ export function describeEvent(e: WorkerEvent): string | null {
       return null;
     case "start":
       return `start ${specLabel(e.spec)}${
-        e.stalls > 0 ? ` (abandoned ${e.stalls}x before)` : ""
-      }`;
+        e.pack > 1 ? ` (one of a pack of ${e.pack})` : ""
+      }${e.stalls > 0 ? ` (abandoned ${e.stalls}x before)` : ""}`;
     case "resumed":
       return `resumed ${specLabel(e.spec)} from step ${e.step}`;
     case "done": {

@@ -138,6 +138,7 @@ export async function prepareRun(
     backend: choice.engine.name,
     onnxruntime: choice.engine.runtime,
     compiled: graph,
+    replicas: options.replicas,
   });
   const overrideTexts = overrides.map(overrideText);
   const variant = overrideTexts.length > 0 || corpusPath !== DEFAULT_CORPUS

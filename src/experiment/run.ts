@@ -10,6 +10,10 @@
  * {@link DivergedError} is thrown. A run given checkpoints resumes from the
  * last one and ends bit-identical to an uninterrupted run.
  *
+ * {@link runPackedDetailed} trains several runs that share one step graph as
+ * replicates of one graph (see runtime/trainer.ts `trainReplicates`); each
+ * run keeps its own cache entry, history, checkpoints and record.
+ *
  * @module
  */
 
@@ -17,11 +21,16 @@ import { dirname } from "node:path";
 import { fileDigest } from "../io/file_digest.ts";
 import type { SafetensorsStreamWriter } from "../io/safetensors/mod.ts";
 import { DivergedError } from "../runtime/divergence.ts";
+import { REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
 import {
+  type ReplicateHooks,
   train,
   type TrainerCheckpoint,
+  trainReplicates,
   type TrainResult,
 } from "../runtime/trainer.ts";
+import { canonicalJson, stepConfigOf } from "../train/config.ts";
+import { compileReplicatedStep } from "../train/replicated_step.ts";
 import {
   CheckpointError,
   decodeCheckpoint,
@@ -29,7 +38,7 @@ import {
   type RunCheckpoint,
 } from "./checkpoint.ts";
 import { CACHE_DIR } from "./locations.ts";
-import { prepareRun } from "./prepare.ts";
+import { type PreparedRun, prepareRun } from "./prepare.ts";
 import {
   completeRecord,
   divergedRecord,
@@ -56,6 +65,11 @@ export interface RunOutcome {
   readonly cached: boolean;
   /** Where the record is (null when not saved). */
   readonly path: string | null;
+  /**
+   * Runs trained together in one graph with this one, itself included (1:
+   * alone; 0: from the cache).
+   */
+  readonly replicas: number;
 }
 
 /** A run stopped before its last step (signal, parent gone): nothing recorded. */
@@ -92,6 +106,181 @@ export async function runHypothesisDetailed(
   h: Hypothesis,
   options: RunOptions,
 ): Promise<RunOutcome> {
+  const opened = await openRun(h, options);
+  if (!("hooks" in opened)) return opened;
+  const { prepared } = opened;
+  let result: TrainResult;
+  try {
+    result = await train(prepared.config, prepared.corpus.bytes, {
+      choice: prepared.choice,
+      compiled: prepared.compiled,
+      steps: prepared.steps,
+      embeddingEvery: opened.embeddingEvery,
+      threads: options.threads,
+      signal: options.signal,
+      checkpointEvery: opened.checkpointEvery,
+      ...opened.hooks,
+    });
+    await opened.complete(result);
+  } catch (e) {
+    return await opened.fail(e);
+  }
+  return await opened.finish(result, 1);
+}
+
+/** How one run of {@link runPackedDetailed} ended. */
+export type PackedOutcome =
+  | { readonly ok: true; readonly outcome: RunOutcome }
+  | { readonly ok: false; readonly error: unknown };
+
+/** One run of a pack: a hypothesis and its run options. */
+export interface PackedRun {
+  /** The hypothesis to run. */
+  readonly hypothesis: Hypothesis;
+  /** Its options (tier, seed, overrides, backend, callbacks, checkpoints). */
+  readonly options: RunOptions;
+}
+
+/**
+ * Runs several runs as replicates of one graph where they can share one:
+ * the same backend, step graph, step count, history interval, checkpoint
+ * interval and resume step. Cached runs return at once; runs that fit no
+ * other run's group train alone. Each run keeps its own record, history and
+ * checkpoints, and a run that diverges fails alone. `shared` gives the
+ * threads and the stop signal of the one session.
+ */
+export async function runPackedDetailed(
+  runs: readonly PackedRun[],
+  shared: { readonly threads?: number; readonly signal?: AbortSignal } = {},
+): Promise<PackedOutcome[]> {
+  const outcomes: PackedOutcome[] = new Array(runs.length);
+  const groups = new Map<string, { index: number; run: OpenedRun }[]>();
+  for (const [index, { hypothesis, options }] of runs.entries()) {
+    if (options.trace) {
+      throw new RangeError("a traced run cannot be packed with others");
+    }
+    try {
+      const opened = await openRun(hypothesis, options);
+      if (!("hooks" in opened)) {
+        outcomes[index] = { ok: true, outcome: opened };
+        continue;
+      }
+      const p = opened.prepared;
+      const group = canonicalJson({
+        backend: p.choice.engine.name,
+        graph: stepConfigOf(p.config),
+        steps: p.steps,
+        embeddingEvery: opened.embeddingEvery,
+        checkpointEvery: opened.checkpointEvery ?? 0,
+        resume: opened.hooks.resume?.step ?? 0,
+      });
+      groups.set(group, [...groups.get(group) ?? [], { index, run: opened }]);
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  }
+  for (const members of groups.values()) {
+    const first = members[0].run.prepared;
+    const backend = first.choice.engine.name;
+    const mismatched = members.filter(({ index }) =>
+      (runs[index].options.replicas ?? 1) !== members.length
+    );
+    if (!REPLICATES_MATCH_SOLO.has(backend) && mismatched.length) {
+      // The key of a packed run on this backend names its replicate count.
+      for (const { index, run } of members) {
+        const error = new RangeError(
+          `on ${backend} a packed run's key names its replicate count: ${
+            runs[index].options.replicas ?? 1
+          } declared, ${members.length} would train together`,
+        );
+        outcomes[index] = { ok: false, error };
+        await run.fail(error).catch(() => {});
+      }
+      continue;
+    }
+    let trained: (
+      | { ok: true; result: TrainResult }
+      | { ok: false; error: unknown }
+    )[];
+    try {
+      if (members.length === 1) {
+        const result = await train(first.config, first.corpus.bytes, {
+          choice: first.choice,
+          compiled: first.compiled,
+          steps: first.steps,
+          embeddingEvery: members[0].run.embeddingEvery,
+          threads: shared.threads,
+          signal: shared.signal,
+          checkpointEvery: members[0].run.checkpointEvery,
+          ...members[0].run.hooks,
+        });
+        trained = [{ ok: true, result }];
+      } else {
+        trained = await trainReplicates(
+          members.map((m) => m.run.prepared.config),
+          first.corpus.bytes,
+          {
+            choice: first.choice,
+            compiled: compileReplicatedStep(
+              stepConfigOf(first.config),
+              members.length,
+            ),
+            steps: first.steps,
+            embeddingEvery: members[0].run.embeddingEvery,
+            threads: shared.threads,
+            signal: shared.signal,
+            checkpointEvery: members[0].run.checkpointEvery,
+            replicates: members.map((m) => m.run.hooks),
+          },
+        );
+      }
+    } catch (error) {
+      trained = members.map(() => ({ ok: false, error }));
+    }
+    for (const [i, { index, run }] of members.entries()) {
+      const t = trained[i];
+      try {
+        if (!t.ok) throw t.error;
+        await run.complete(t.result);
+        outcomes[index] = {
+          ok: true,
+          outcome: await run.finish(t.result, members.length),
+        };
+      } catch (e) {
+        try {
+          await run.fail(e);
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      }
+    }
+  }
+  return outcomes;
+}
+
+/** A run ready to train: its trainer hooks and what to do with the result. */
+interface OpenedRun {
+  readonly prepared: PreparedRun;
+  /** Feed the history, the analysis, checkpoints and the trace. */
+  readonly hooks: ReplicateHooks;
+  readonly embeddingEvery: number;
+  readonly checkpointEvery: number | undefined;
+  /**
+   * Checks that every step ran (else RunStoppedError) and closes the
+   * history, the trace and the checkpoint store.
+   */
+  complete(result: TrainResult): Promise<void>;
+  /** Cleans up after `e` (keeping what a resume needs) and throws it. */
+  fail(e: unknown): Promise<never>;
+  /** Analyses the finished run and writes its record. */
+  finish(result: TrainResult, replicas: number): Promise<RunOutcome>;
+}
+
+/** The cached outcome of a run, or the run opened for training. */
+async function openRun(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunOutcome | OpenedRun> {
   const prepared = await prepareRun(h, options);
   const { config, steps, corpus, key, recordFile } = prepared;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
@@ -100,9 +289,10 @@ export async function runHypothesisDetailed(
 
   if (options.useCache ?? true) {
     const cached = await cachedRecord(recordFile, key, { cacheDir, note });
-    if (cached) return { record: cached, cached: true, path: recordFile };
+    if (cached) {
+      return { record: cached, cached: true, path: recordFile, replicas: 0 };
+    }
   }
-
   const every = options.historyEvery ?? 1;
   const { dtype, toBytes } = embeddingEncoding(config.precision);
   const files = runFiles(cacheDir, h.id, prepared.name);
@@ -190,61 +380,66 @@ export async function runHypothesisDetailed(
   };
   const header = recordHeader(prepared, options.threads);
 
-  let result: TrainResult;
-  try {
-    result = await train(config, corpus.bytes, {
-      choice: prepared.choice,
-      compiled: prepared.compiled,
-      steps,
-      embeddingEvery: every,
+  return {
+    prepared,
+    embeddingEvery: every,
+    checkpointEvery: checkpoints?.every,
+    hooks: {
       onEmbedding: observe,
       onStep: options.onStep,
-      threads: options.threads,
-      signal: options.signal,
       resume: resume?.trainer,
-      checkpointEvery: checkpoints?.every,
       onCheckpoint,
       recordOffsets: options.trace,
       onNoise: trace
         ? (_t, noise) => trace!.append("noise", toBytes(noise))
         : undefined,
-    });
-    if (result.stepsRun < steps) {
-      throw new RunStoppedError(
-        result.stepsRun,
-        steps,
-        String(options.signal?.reason ?? "stopped"),
+    },
+    async complete(result) {
+      if (result.stepsRun < steps) {
+        throw new RunStoppedError(
+          result.stepsRun,
+          steps,
+          String(options.signal?.reason ?? "stopped"),
+        );
+      }
+      await history?.close();
+      await trace?.close();
+      await checkpoints?.store.clear();
+    },
+    async fail(e) {
+      // A stopped run keeps its checkpoint and partial history to resume
+      // from.
+      const resumable = checkpoints && !(e instanceof DivergedError);
+      if (!resumable) await history?.abort();
+      await trace?.abort();
+      if (e instanceof DivergedError) await checkpoints?.store.clear();
+      if (e instanceof DivergedError && save) {
+        await writeRecord(
+          recordFile,
+          divergedRecord(header, prepared.choice, e, analysis.trajectory()),
+        );
+      }
+      throw e;
+    },
+    async finish(result, replicas) {
+      if (options.trace) await writeTrace(files.tracePrefix, prepared, result);
+      const outcome = await analysis.result(toBytes);
+      const record = completeRecord(
+        header,
+        result,
+        analysis.trajectory(),
+        outcome,
+        history
+          ? { file: files.history, ...await fileDigest(files.historyPath) }
+          : null,
       );
-    }
-    await history?.close();
-    await trace?.close();
-    await checkpoints?.store.clear();
-  } catch (e) {
-    // A stopped run keeps its checkpoint and partial history to resume from.
-    const resumable = checkpoints && !(e instanceof DivergedError);
-    if (!resumable) await history?.abort();
-    await trace?.abort();
-    if (e instanceof DivergedError) await checkpoints?.store.clear();
-    if (e instanceof DivergedError && save) {
-      await writeRecord(
-        recordFile,
-        divergedRecord(header, prepared.choice, e, analysis.trajectory()),
-      );
-    }
-    throw e;
-  }
-  if (options.trace) await writeTrace(files.tracePrefix, prepared, result);
-
-  const outcome = await analysis.result(toBytes);
-  const record = completeRecord(
-    header,
-    result,
-    analysis.trajectory(),
-    outcome,
-    history
-      ? { file: files.history, ...await fileDigest(files.historyPath) }
-      : null,
-  );
-  if (save) await writeRecord(recordFile, record);
-  return { record, cached: false, path: save ? recordFile : null };
+      if (save) await writeRecord(recordFile, record);
+      return {
+        record,
+        cached: false,
+        path: save ? recordFile : null,
+        replicas,
+      };
+    },
+  };
 }

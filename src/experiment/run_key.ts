@@ -14,6 +14,11 @@
  * - the analysis version, for everything derived from the history (C, P,
  *   trajectories, verdict, divergence rule).
  *
+ * A run trained as one of R replicates of one graph has its solo run's key
+ * where the backend computes replicates bit for bit like solo runs
+ * (`REPLICATES_MATCH_SOLO`); elsewhere its identity adds `replicas: R` and
+ * hashes the replicated graph instead.
+ *
  * The cpu backend's thread count is not part of the key: onnxruntime-node's
  * kernels partition work by output blocks and give bit-identical results on
  * 1 and 2 threads (tested in `run_key_test.ts`); the record keeps it as
@@ -22,7 +27,8 @@
  * @module
  */
 
-import type { BackendName } from "../runtime/engine.ts";
+import { type BackendName, REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
+import { compileReplicatedStep } from "../train/replicated_step.ts";
 import {
   canonicalJson,
   sha256Hex,
@@ -66,6 +72,11 @@ export interface RunIdentity {
   readonly onnxruntime: string;
   /** {@link ANALYSIS_VERSION} the record's numbers were derived with. */
   readonly analysis: number;
+  /**
+   * Replicates trained together in one graph, on a backend where that
+   * changes the numbers (absent otherwise, and for a solo run).
+   */
+  readonly replicas?: number;
 }
 
 /** Inputs of {@link runIdentity}. */
@@ -82,6 +93,8 @@ export interface RunIdentityInputs {
   readonly onnxruntime: string;
   /** The step graph, when already compiled (else it is compiled here). */
   readonly compiled?: CompiledStep;
+  /** Replicates trained together in one graph with this run (default 1). */
+  readonly replicas?: number;
 }
 
 /** SHA-256 (hex) of bytes (re-exported from the config module). */
@@ -119,12 +132,21 @@ export async function runIdentity(
     );
   }
   const compiled = inputs.compiled ?? compileStep(stepConfigOf(config));
+  const replicas = inputs.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new RangeError(`replicas must be an integer >= 1, got ${replicas}`);
+  }
+  const packed = replicas > 1 && !REPLICATES_MATCH_SOLO.has(inputs.backend);
   const identity: RunIdentity = {
     format: RUN_IDENTITY_FORMAT,
     config,
     steps,
     corpusSha256: inputs.corpus.sha256,
-    graphSha256: await sha256Hex(compiled.onnx),
+    graphSha256: await sha256Hex(
+      packed
+        ? compileReplicatedStep(stepConfigOf(config), replicas).onnx
+        : compiled.onnx,
+    ),
     hostStreams: `v${HOST_STREAMS_VERSION}:${await hostStreamsDigest(
       config,
       inputs.corpus.length,
@@ -133,6 +155,7 @@ export async function runIdentity(
     backend: inputs.backend,
     onnxruntime: inputs.onnxruntime,
     analysis: ANALYSIS_VERSION,
+    ...(packed ? { replicas } : {}),
   };
   const key = await sha256Hex(
     new TextEncoder().encode(canonicalJson(identity)),

@@ -65,4 +65,10 @@ export interface RunOptions {
    * `RunStoppedError` and records nothing.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Replicates trained together with this run in one graph (see
+   * `runPackedDetailed`; default 1). Part of the run key only on backends
+   * whose replicates differ from solo runs.
+   */
+  readonly replicas?: number;
 }

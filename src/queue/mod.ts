@@ -1,7 +1,8 @@
 /**
  * The run queue: {@link submitRuns} queues runs (one BullMQ job per run
- * key) and collects their records; {@link startWorker} trains them, with
- * checkpoints in Redis so a run whose worker died resumes elsewhere.
+ * key; {@link submitPacks}: one per pack of runs trained together) and
+ * collects their records; {@link startWorker} trains them, with checkpoints
+ * in Redis so a run whose worker died resumes elsewhere.
  *
  * @module
  */
@@ -23,7 +24,13 @@ export {
   redisCheckpointStore,
 } from "./checkpoints.ts";
 export {
+  asRunPack,
   isDivergence,
+  type PackJobData,
+  packJobData,
+  packJobId,
+  type PackJobResult,
+  type PackProgress,
   QUEUE_NAME,
   type RunFailure,
   type RunProgress,
@@ -35,6 +42,7 @@ export {
   KEEP_RESULTS_SECONDS,
   type SubmitEvent,
   type SubmitOptions,
+  submitPacks,
   submitRuns,
 } from "./submit.ts";
 export {

@@ -1,9 +1,11 @@
 /**
  * Submitting runs to the queue and collecting their records. Each run is one
- * BullMQ job whose id is its run key, so a run is queued at most once across
- * every submitter and worker of the cluster, and a run the queue already
- * completed is answered from the job's stored return value (its record)
- * without training again. The caller writes the records.
+ * BullMQ job whose id is its run key, or one of a pack of runs trained
+ * together as one job (id {@link packJobId}), so a run is queued at most once
+ * across every submitter and worker of the cluster (as long as they pack it
+ * alike), and a run the queue already completed is answered from the job's
+ * stored return value (its record) without training again. The caller writes
+ * the records.
  *
  * @module
  */
@@ -14,6 +16,10 @@ import { parseRecord } from "../experiment/records.ts";
 import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
 import {
   isDivergence,
+  packJobData,
+  packJobId,
+  type PackJobResult,
+  type PackProgress,
   QUEUE_NAME,
   type RunProgress,
   type RunResult,
@@ -77,9 +83,24 @@ export interface SubmitOptions {
  * Throws a one-line error when `url` is not `redis://HOST[:PORT][/DB]` or
  * no Redis server answers there.
  */
-export async function submitRuns(
+export function submitRuns(
   url: string,
   specs: readonly RunSpec[],
+  options: SubmitOptions = {},
+): Promise<RunResult[]> {
+  return submitPacks(url, specs.map((s) => [s]), options);
+}
+
+/**
+ * {@link submitRuns} for packs: each pack is one job whose runs a worker
+ * trains together as replicates of one graph (a one-run pack is an ordinary
+ * run's job). Returns one result per spec, packs flattened in order. A
+ * completed pack job that holds a failure other than a divergence is queued
+ * again whole by a later submission.
+ */
+export async function submitPacks(
+  url: string,
+  packs: readonly (readonly RunSpec[])[],
   options: SubmitOptions = {},
 ): Promise<RunResult[]> {
   const target = parseRedisUrl(url);
@@ -90,13 +111,18 @@ export async function submitRuns(
   const signal = options.signal;
   const pollMs = options.pollMs ?? 5000;
 
-  const byKey = new Map<string, RunSpec>();
-  for (const spec of specs) if (!byKey.has(spec.key)) byKey.set(spec.key, spec);
+  const byJob = new Map<string, readonly RunSpec[]>();
+  for (const pack of packs) {
+    if (pack.length === 0) continue;
+    const id = await packJobId(pack);
+    if (!byJob.has(id)) byJob.set(id, pack);
+  }
   const results = new Map<string, RunResult>();
+  const settled = new Set<string>();
   const dirty = new Set<string>();
   let wake = () => {};
   const mark = (jobId: string) => {
-    if (byKey.has(jobId) && !results.has(jobId)) {
+    if (byJob.has(jobId) && !settled.has(jobId)) {
       dirty.add(jobId);
       wake();
     }
@@ -125,72 +151,105 @@ export async function submitRuns(
     e.on("completed", ({ jobId }) => mark(jobId));
     e.on("failed", ({ jobId }) => mark(jobId));
     e.on("active", ({ jobId }) => {
-      const spec = byKey.get(jobId);
-      if (spec && !results.has(jobId)) emit({ type: "started", spec });
+      const specs = byJob.get(jobId);
+      if (!specs || settled.has(jobId)) return;
+      for (const spec of specs) emit({ type: "started", spec });
     });
     e.on("progress", ({ jobId, data }) => {
-      const spec = byKey.get(jobId);
-      if (spec && !results.has(jobId) && typeof data === "object") {
-        emit({ type: "progress", spec, progress: data as RunProgress });
+      const specs = byJob.get(jobId);
+      if (!specs || settled.has(jobId) || typeof data !== "object") return;
+      if (specs.length === 1) {
+        emit({
+          type: "progress",
+          spec: specs[0],
+          progress: data as RunProgress,
+        });
+        return;
+      }
+      const runs = (data as PackProgress).runs;
+      for (const [i, spec] of specs.entries()) {
+        const progress = Array.isArray(runs) ? runs[i] : null;
+        if (progress) emit({ type: "progress", spec, progress });
       }
     });
     await e.waitUntilReady();
   };
 
-  const settle = (result: RunResult) => {
-    results.set(result.spec.key, result);
-    emit({ type: "result", result });
+  const settle = (jobId: string, jobResults: readonly RunResult[]) => {
+    settled.add(jobId);
+    for (const result of jobResults) {
+      results.set(result.spec.key, result);
+      emit({ type: "result", result });
+    }
   };
   const keep = { age: KEEP_RESULTS_SECONDS };
-  const add = (spec: RunSpec) =>
-    queue.add(spec.hypothesisId, spec, {
-      jobId: spec.key,
+  const add = (jobId: string, specs: readonly RunSpec[]) =>
+    queue.add(specs[0].hypothesisId, packJobData(specs), {
+      jobId,
       removeOnComplete: keep,
       removeOnFail: keep,
     });
 
-  /** Looks at a run's job; settles it when finished. */
-  const inspect = async (spec: RunSpec, submitting: boolean) => {
-    const state = await queue.getJobState(spec.key);
+  /** Looks at a job; settles its runs when finished. */
+  const inspect = async (
+    jobId: string,
+    specs: readonly RunSpec[],
+    submitting: boolean,
+  ): Promise<void> => {
+    const state = await queue.getJobState(jobId);
     if (state === "unknown") { // not there (never added, or removed)
-      await add(spec);
-      emit(
-        submitting
-          ? { type: "queued", spec }
-          : { type: "requeued", spec, why: "its job was removed" },
-      );
+      await add(jobId, specs);
+      for (const spec of specs) {
+        emit(
+          submitting
+            ? { type: "queued", spec }
+            : { type: "requeued", spec, why: "its job was removed" },
+        );
+      }
       return;
     }
     if (state !== "completed" && state !== "failed") {
-      if (submitting) emit({ type: "found", spec, state });
+      if (submitting) {
+        for (const spec of specs) emit({ type: "found", spec, state });
+      }
       return;
     }
-    const job = await queue.getJob(spec.key);
-    if (!job) return inspect(spec, submitting); // removed meanwhile
+    const job = await queue.getJob(jobId);
+    if (!job) return inspect(jobId, specs, submitting); // removed meanwhile
     if (state === "completed") {
-      const result = resultOf(spec, job, submitting);
-      if (result.record || !submitting) return settle(result);
+      const jobResults = specs.length === 1
+        ? [resultOf(specs[0], job.returnvalue, submitting)]
+        : packResultsOf(specs, job, submitting);
+      const retry = jobResults.find((r) =>
+        r.error !== undefined && !isDivergence(r.error)
+      );
+      if (!retry || !submitting) return settle(jobId, jobResults);
       await job.remove();
-      await add(spec);
-      emit({ type: "requeued", spec, why: result.error });
+      await add(jobId, specs);
+      for (const spec of specs) {
+        emit({ type: "requeued", spec, why: retry.error! });
+      }
       return;
     }
     const error = job.failedReason || "failed (no reason given)";
     if (!submitting || isDivergence(error)) {
-      return settle({ spec, error, reused: submitting });
+      return settle(
+        jobId,
+        specs.map((spec) => ({ spec, error, reused: submitting })),
+      );
     }
     await job.retry("failed");
-    emit({ type: "requeued", spec, why: error });
+    for (const spec of specs) emit({ type: "requeued", spec, why: error });
   };
 
   try {
     await listen();
-    for (const spec of byKey.values()) {
+    for (const [jobId, specs] of byJob) {
       signal?.throwIfAborted();
-      await inspect(spec, true);
+      await inspect(jobId, specs, true);
     }
     let nextPoll = Date.now() + pollMs;
-    while (results.size < byKey.size) {
+    while (settled.size < byJob.size) {
       signal?.throwIfAborted();
       if (dirty.size === 0) {
         await new Promise<void>((resolve) => {
@@ -206,27 +265,27 @@ export async function submitRuns(
         });
         signal?.throwIfAborted();
       }
-      let keys: string[];
+      let ids: string[];
       if (Date.now() >= nextPoll) {
-        keys = [...byKey.keys()].filter((k) => !results.has(k));
+        ids = [...byJob.keys()].filter((k) => !settled.has(k));
         nextPoll = Date.now() + pollMs;
-      } else keys = [...dirty];
+      } else ids = [...dirty];
       dirty.clear();
-      for (const key of keys) {
-        if (!results.has(key)) await inspect(byKey.get(key)!, false);
+      for (const id of ids) {
+        if (!settled.has(id)) await inspect(id, byJob.get(id)!, false);
       }
     }
   } finally {
     await Promise.allSettled([events?.close(), queue.close()]);
   }
-  return specs.map((s) => results.get(s.key)!);
+  return packs.flatMap((p) => p.map((s) => results.get(s.key)!));
 }
 
-/** A completed job's record, checked; an error entry if unusable. */
-function resultOf(spec: RunSpec, job: Job, reused: boolean): RunResult {
+/** A run's record from a job's return value, checked; an error entry if unusable. */
+function resultOf(spec: RunSpec, value: unknown, reused: boolean): RunResult {
   const where = `the queue's record of ${spec.key.slice(0, 12)}`;
   try {
-    const record = parseRecord(JSON.stringify(job.returnvalue), where);
+    const record = parseRecord(JSON.stringify(value), where);
     if (record.key !== spec.key) {
       throw new Error(`${where} has run key ${record.key.slice(0, 12)}`);
     }
@@ -234,6 +293,29 @@ function resultOf(spec: RunSpec, job: Job, reused: boolean): RunResult {
   } catch (e) {
     return { spec, error: (e as Error).message, reused };
   }
+}
+
+/** Each run's result from a completed pack job ({@link PackJobResult}). */
+function packResultsOf(
+  specs: readonly RunSpec[],
+  job: Job,
+  reused: boolean,
+): RunResult[] {
+  const entries = (job.returnvalue as PackJobResult | null)?.results;
+  return specs.map((spec, i): RunResult => {
+    const entry = Array.isArray(entries) ? entries[i] : undefined;
+    if (entry === undefined || entry === null) {
+      return {
+        spec,
+        error: `the queue's result of pack ${job.id} lacks run ${i + 1}`,
+        reused,
+      };
+    }
+    if (typeof entry.error === "string") {
+      return { spec, error: entry.error, reused };
+    }
+    return resultOf(spec, entry.record, reused);
+  });
 }
 
 /**

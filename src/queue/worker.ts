@@ -1,7 +1,8 @@
 /**
  * A queue worker: takes runs off the BullMQ queue, trains them with
- * {@link executeRun} (nothing written locally: the record is the job's
- * return value), keeps checkpoints in Redis, and reports progress every few
+ * {@link executeRuns} (a job's runs, one or a pack, as replicates of one
+ * graph; nothing written locally: the records are the job's return value),
+ * keeps each run's checkpoints in Redis, and reports progress every few
  * seconds. BullMQ's stalled-job detection returns the job of a worker that
  * died (its lock is no longer renewed) to the queue, and the next worker
  * resumes it from its last checkpoint.
@@ -10,13 +11,24 @@
  */
 
 import { type Job, WaitingError, Worker } from "bullmq";
-import { type ExecuteOptions, executeRun } from "../experiment/execute.ts";
+import {
+  type ExecuteOptions,
+  type ExecuteResult,
+  executeRuns,
+  type ExecuteRunsOptions,
+} from "../experiment/execute.ts";
 import type { RunSpec } from "../experiment/plan.ts";
 import type { RunRecord } from "../experiment/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { redisCheckpointStore } from "./checkpoints.ts";
 import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
-import { asRunSpec, QUEUE_NAME, type RunProgress } from "./jobs.ts";
+import {
+  asRunPack,
+  type PackJobResult,
+  type PackProgress,
+  QUEUE_NAME,
+  type RunProgress,
+} from "./jobs.ts";
 
 /** How often a run pauses for 1 ms so that the worker's sockets are read. */
 const PAUSE_EVERY_MS = 250;
@@ -25,11 +37,15 @@ const PAUSE_EVERY_MS = 250;
 export type WorkerEvent =
   /** Connected; waiting for jobs. */
   | { readonly type: "ready" }
-  /** A run started; `stalls`: how often it was found abandoned before. */
+  /**
+   * A run started; `stalls`: how often its job was found abandoned before;
+   * `pack`: runs its job trains together (1: alone).
+   */
   | {
     readonly type: "start";
     readonly spec: RunSpec;
     readonly stalls: number;
+    readonly pack: number;
   }
   /** A run continued from a checkpoint: its first step here was `step + 1`. */
   | { readonly type: "resumed"; readonly spec: RunSpec; readonly step: number }
@@ -82,7 +98,18 @@ export interface WorkerOptions {
   /** Progress reports at most this often (ms, default 2,000). */
   readonly progressEveryMs?: number;
   readonly onEvent?: (event: WorkerEvent) => void;
-  /** What trains a run (default {@link executeRun}; tests pass a fake). */
+  /**
+   * What trains a job's runs (default {@link executeRuns}). Tests pass a fake
+   * here, or a fake of one run in {@link WorkerOptions.execute}.
+   */
+  readonly executePack?: (
+    specs: readonly RunSpec[],
+    options: ExecuteRunsOptions,
+  ) => Promise<ExecuteResult[]>;
+  /**
+   * A fake of `executeRun` for tests: the runs of a job are trained one
+   * after another with it (ignored when `executePack` is given).
+   */
   readonly execute?: (
     spec: RunSpec,
     options: ExecuteOptions,
@@ -112,64 +139,82 @@ export async function startWorker(
   await checkRedis(target);
   const emit = options.onEvent ?? (() => {});
   const every = options.checkpointEvery ?? 500;
-  const execute = options.execute ?? executeRun;
+  const execute = options.executePack ??
+    (options.execute ? oneByOne(options.execute) : executeRuns);
   const progressEveryMs = options.progressEveryMs ?? 2000;
   const running = new Map<string, AbortController>();
   let stopping = false;
 
   const processJob = async (
-    job: Job<unknown, RunRecord>,
+    job: Job<unknown, RunRecord | PackJobResult>,
     token?: string,
-  ): Promise<RunRecord> => {
+  ): Promise<RunRecord | PackJobResult> => {
     const t0 = performance.now();
     const wallMs = () => Math.round(performance.now() - t0);
     const jobId = job.id ?? "?";
-    let spec: RunSpec;
+    let specs: RunSpec[];
     try {
-      spec = asRunSpec(job.data);
+      specs = asRunPack(job.data);
     } catch (e) {
       const error = (e as Error).message;
       emit({ type: "failed", spec: null, jobId, error, wallMs: wallMs() });
       throw e;
     }
-    emit({ type: "start", spec, stalls: job.stalledCounter ?? 0 });
-    const store = redisCheckpointStore(await worker.client, spec.key);
+    const single = specs.length === 1;
+    for (const spec of specs) {
+      emit({
+        type: "start",
+        spec,
+        stalls: job.stalledCounter ?? 0,
+        pack: specs.length,
+      });
+    }
+    const client = await worker.client;
+    const stores = specs.map((s) => redisCheckpointStore(client, s.key));
     const controller = new AbortController();
     running.set(jobId, controller);
-    let lastStep = 0, lastSent = -Infinity, lastPause = performance.now();
-    let resumedFrom: number | null = null;
-    const report = (p: RunProgress) => {
+    const lastStep = specs.map(() => 0);
+    const progress: (RunProgress | null)[] = specs.map(() => null);
+    let lastSent = -Infinity, lastPause = performance.now();
+    const report = () => {
       lastSent = performance.now();
-      job.updateProgress(p as unknown as object).catch((e) =>
+      const data = single ? progress[0]! : { runs: progress } as PackProgress;
+      job.updateProgress(data as unknown as object).catch((e) =>
         emit({ type: "error", message: `progress: ${(e as Error).message}` })
       );
     };
+    const released = () => {
+      for (const [i, spec] of specs.entries()) {
+        emit({ type: "released", spec, step: lastStep[i], wallMs: wallMs() });
+      }
+    };
+    let results: ExecuteResult[];
     try {
-      const record = await execute(spec, {
+      results = await execute(specs, {
         threads: options.threads,
         signal: controller.signal,
         saveRecord: false,
         writeHistory: false,
         useCache: false,
-        checkpoints: { store, every },
-        onNote: (text) => emit({ type: "note", spec, text }),
-        onStep: (info) => {
-          if (lastStep === 0 && info.step > 1) {
-            resumedFrom = info.step - 1;
-            emit({ type: "resumed", spec, step: resumedFrom });
+        checkpoints: { store: (_, i) => stores[i], every },
+        onNote: (i, text) => emit({ type: "note", spec: specs[i], text }),
+        onStep: (i, info) => {
+          if (lastStep[i] === 0 && info.step > 1) {
+            emit({ type: "resumed", spec: specs[i], step: info.step - 1 });
           }
-          lastStep = info.step;
+          const resumedFrom = progress[i]?.resumedFrom ??
+            (lastStep[i] === 0 && info.step > 1 ? info.step - 1 : null);
+          lastStep[i] = info.step;
+          progress[i] = {
+            step: info.step,
+            steps: info.steps,
+            loss: info.loss,
+            resumedFrom,
+          };
           if (
             performance.now() - lastSent >= progressEveryMs ||
             info.step === info.steps
-          ) {
-            report({
-              step: info.step,
-              steps: info.steps,
-              loss: info.loss,
-              resumedFrom,
-            });
-          }
+          ) report();
           // While training, Deno's event loop rarely polls sockets: Redis
           // replies (this job's lock renewals) were seen waiting 10+ s under
           // load, long enough to lose the lock. A 1 ms pause every 250 ms
@@ -183,30 +228,53 @@ export async function startWorker(
           );
         },
       });
-      await store.clear();
-      emit({ type: "done", spec, record, wallMs: wallMs() });
-      return record;
     } catch (e) {
-      if (
-        stopping && controller.signal.aborted && !(e instanceof DivergedError)
-      ) {
-        // Back to the queue; another worker resumes it from its checkpoint.
+      // The pack could not start (a key mismatch, an unknown hypothesis):
+      // every run fails with it.
+      running.delete(jobId);
+      if (stopping && controller.signal.aborted) {
         if (token) await job.moveToWait(token);
-        emit({ type: "released", spec, step: lastStep, wallMs: wallMs() });
+        released();
         throw new WaitingError();
       }
-      if (e instanceof DivergedError) {
-        await store.clear().catch(() => {});
-      }
       const error = oneLine((e as Error)?.message ?? String(e));
-      emit({ type: "failed", spec, jobId, error, wallMs: wallMs() });
+      for (const spec of specs) {
+        emit({ type: "failed", spec, jobId, error, wallMs: wallMs() });
+      }
       throw new Error(error);
-    } finally {
-      running.delete(jobId);
     }
+    running.delete(jobId);
+    const stopped = results.some((r) =>
+      !r.ok && !(r.error instanceof DivergedError)
+    );
+    if (stopping && controller.signal.aborted && stopped) {
+      // Back to the queue; another worker resumes it from its checkpoints.
+      if (token) await job.moveToWait(token);
+      released();
+      throw new WaitingError();
+    }
+    const entries: PackJobResult["results"][number][] = [];
+    for (const [i, r] of results.entries()) {
+      const spec = specs[i];
+      if (r.ok || r.error instanceof DivergedError) {
+        await stores[i].clear().catch(() => {});
+      }
+      if (r.ok) {
+        emit({ type: "done", spec, record: r.record, wallMs: wallMs() });
+        entries.push({ record: r.record });
+        continue;
+      }
+      const error = oneLine((r.error as Error)?.message ?? String(r.error));
+      emit({ type: "failed", spec, jobId, error, wallMs: wallMs() });
+      entries.push({ error });
+    }
+    if (!single) return { results: entries };
+    const [only] = entries;
+    if (only.error !== undefined) throw new Error(only.error);
+    return only.record;
   };
 
-  const worker = new Worker<unknown, RunRecord>(
+  const worker = new Worker<unknown, RunRecord | PackJobResult>(
     options.queueName ?? QUEUE_NAME,
     processJob,
     {
@@ -245,6 +313,35 @@ export async function startWorker(
       await worker.close();
       await done;
     },
+  };
+}
+
+/** An `executeRuns` that trains a job's runs one after another with `run`. */
+function oneByOne(
+  run: (spec: RunSpec, options: ExecuteOptions) => Promise<RunRecord>,
+): (
+  specs: readonly RunSpec[],
+  options: ExecuteRunsOptions,
+) => Promise<ExecuteResult[]> {
+  return async (specs, o) => {
+    const results: ExecuteResult[] = [];
+    for (const [i, spec] of specs.entries()) {
+      try {
+        const record = await run(spec, {
+          ...o,
+          onStep: o.onStep && ((info) => o.onStep!(i, info)),
+          onNote: o.onNote && ((note) => o.onNote!(i, note)),
+          checkpoints: o.checkpoints && {
+            store: o.checkpoints.store(spec, i),
+            every: o.checkpoints.every,
+          },
+        });
+        results.push({ ok: true, record, replicas: 1 });
+      } catch (error) {
+        results.push({ ok: false, error });
+      }
+    }
+    return results;
   };
 }
 

@@ -1,21 +1,30 @@
 /**
  * One pool job, run as its own process: executes the RunSpec given (as
- * JSON) in its first argument, writing the record and checkpoints like
- * `deno task run`, and reports progress as JSON lines on stdout:
- * `{"type":"step",...}`, then `{"type":"done",...}` or `{"type":"diverged",...}`.
- * Exit status: 0 done, 3 diverged (record kept as invalid), 1 error.
+ * JSON) in its first argument, or an array of them trained as one pack
+ * (replicates of one graph where they share it), writing the records and
+ * checkpoints like `deno task run`, and reports progress as JSON lines on
+ * stdout, each naming the spec's position in the job (`index`):
+ * `{"type":"step","index":0,...}`, then per spec `{"type":"done",...}`,
+ * `{"type":"diverged",...}`, `{"type":"stopped",...}` or
+ * `{"type":"error",...}`. An error without an index (the pack could not
+ * start) is every spec's.
+ * Exit status: 0 every run done, 3 every other run diverged (records kept as
+ * invalid), 1 otherwise.
  *
  * @module
  */
 
 import { fileCheckpointStore } from "../experiment/checkpoint.ts";
-import { executeRun } from "../experiment/execute.ts";
+import { executeRuns } from "../experiment/execute.ts";
 import type { RunSpec } from "../experiment/plan.ts";
 import { CACHE_DIR } from "../experiment/locations.ts";
+import { RunStoppedError } from "../experiment/run.ts";
+import type { Hypothesis } from "../experiment/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
+import { hypothesisById } from "../../hypotheses/mod.ts";
 import { stopSignal } from "../cli/lifeline.ts";
 
-/** Exit status of a job whose run diverged. */
+/** Exit status of a job whose runs that did not complete all diverged. */
 export const DIVERGED_EXIT = 3;
 
 /** Options a pool passes to a job (second argument, JSON). */
@@ -23,6 +32,21 @@ export interface JobOptions {
   readonly threads?: number;
   readonly recordsDir?: string;
   readonly checkpointEvery: number;
+  /** Histories and checkpoints (default `CACHE_DIR`). */
+  readonly cacheDir?: string;
+  /**
+   * Path or URL of a module whose default export is a list of hypotheses
+   * the job may run besides `hypotheses/mod.ts`'s (tests).
+   */
+  readonly hypothesesModule?: string;
+}
+
+/** The checkpoint file of a pool run (one per run, packed or not). */
+export function poolCheckpointPath(
+  spec: RunSpec,
+  cacheDir = CACHE_DIR,
+): string {
+  return `${cacheDir}/checkpoints/${spec.key}.ckpt`;
 }
 
 function emit(event: Record<string, unknown>): void {
@@ -30,43 +54,70 @@ function emit(event: Record<string, unknown>): void {
 }
 
 async function main(): Promise<number> {
-  const spec = JSON.parse(Deno.args[0]) as RunSpec;
+  const arg = JSON.parse(Deno.args[0]) as RunSpec | RunSpec[];
+  const specs = Array.isArray(arg) ? arg : [arg];
   const opts = JSON.parse(Deno.args[1] ?? "{}") as JobOptions;
-  let last = 0;
+  const last = specs.map(() => 0);
   try {
-    const record = await executeRun(spec, {
+    let hypothesis = hypothesisById;
+    if (opts.hypothesesModule) {
+      const extra = (await import(opts.hypothesesModule))
+        .default as readonly Hypothesis[];
+      hypothesis = (id) => extra.find((h) => h.id === id) ?? hypothesisById(id);
+    }
+    const results = await executeRuns(specs, {
       threads: opts.threads,
       recordsDir: opts.recordsDir,
+      cacheDir: opts.cacheDir,
       signal: stopSignal(),
+      hypothesis,
       checkpoints: opts.checkpointEvery > 0
         ? {
-          store: fileCheckpointStore(
-            `${CACHE_DIR}/checkpoints/${spec.key}.ckpt`,
-          ),
+          store: (spec) =>
+            fileCheckpointStore(poolCheckpointPath(spec, opts.cacheDir)),
           every: opts.checkpointEvery,
         }
         : undefined,
-      onNote: (note) => emit({ type: "note", note }),
-      onStep: (s) => {
+      onNote: (index, note) => emit({ type: "note", index, note }),
+      onStep: (index, s) => {
         const now = performance.now();
-        if (now - last < 500 && s.step !== s.steps) return;
-        last = now;
-        emit({ type: "step", step: s.step, steps: s.steps, loss: s.loss });
+        if (now - last[index] < 500 && s.step !== s.steps) return;
+        last[index] = now;
+        emit({
+          type: "step",
+          index,
+          step: s.step,
+          steps: s.steps,
+          loss: s.loss,
+        });
       },
     });
-    emit({
-      type: "done",
-      verdict: record.verdict,
-      C: record.final?.C,
-      P: record.final?.P,
-      wallMs: record.wallMs,
-    });
-    return 0;
-  } catch (e) {
-    if (e instanceof DivergedError) {
-      emit({ type: "diverged", message: e.message });
-      return DIVERGED_EXIT;
+    let code = 0;
+    for (const [index, r] of results.entries()) {
+      if (r.ok) {
+        emit({
+          type: "done",
+          index,
+          verdict: r.record.verdict,
+          C: r.record.final?.C,
+          P: r.record.final?.P,
+          wallMs: r.record.wallMs,
+          replicas: r.replicas,
+        });
+        continue;
+      }
+      const message = (r.error as Error)?.message ?? String(r.error);
+      if (r.error instanceof DivergedError) {
+        emit({ type: "diverged", index, message });
+        if (code === 0) code = DIVERGED_EXIT;
+      } else {
+        const stopped = r.error instanceof RunStoppedError;
+        emit({ type: stopped ? "stopped" : "error", index, message });
+        code = 1;
+      }
     }
+    return code;
+  } catch (e) {
     emit({ type: "error", message: (e as Error).message });
     return 1;
   }

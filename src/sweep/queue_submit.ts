@@ -1,17 +1,17 @@
 /**
  * The submitting side of a queued sweep: hands the runs to BullMQ workers
- * (`src/queue/`), prints progress, and writes each returned record where a
- * local run would have written it, after checking it is whole and is the
- * run that was asked for.
+ * (`src/queue/`), one job per pack, prints progress, and writes each
+ * returned record where a local run would have written it, after checking it
+ * is whole and is the run that was asked for.
  *
  * @module
  */
 
-import type { PlannedRun } from "../experiment/plan.ts";
+import { type PlannedRun, runIdOf, type RunSpec } from "../experiment/plan.ts";
 import { parseRecord } from "../experiment/records.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { isDivergence, specLabel } from "../queue/jobs.ts";
-import { submitRuns } from "../queue/submit.ts";
+import { submitPacks } from "../queue/submit.ts";
 
 /** Counts of what a queued sweep did. */
 export interface QueueSweepOutcome {
@@ -20,15 +20,20 @@ export interface QueueSweepOutcome {
   readonly failed: number;
 }
 
-/** Submits `runs` to the queue at `url`, waits, and writes their records. */
+/**
+ * Submits `packs` (from `packRuns` over `runs`, the planned runs they hold)
+ * to the queue at `url`, one job per pack, waits, and writes their records.
+ */
 export async function submitAndRecord(
   url: string,
+  packs: readonly (readonly RunSpec[])[],
   runs: readonly PlannedRun[],
   options: { signal?: AbortSignal } = {},
 ): Promise<QueueSweepOutcome> {
-  const byKey = new Map(runs.map((r) => [r.spec.key, r]));
+  // A packed spec's key may name its pack: find its run by what it is.
+  const byRun = new Map(runs.map((r) => [runIdOf(r.spec), r]));
   let lastProgress = 0;
-  const results = await submitRuns(url, runs.map((r) => r.spec), {
+  const results = await submitPacks(url, packs, {
     signal: options.signal,
     onProgress: (e) => {
       if (e.type === "progress") {
@@ -45,7 +50,7 @@ export async function submitAndRecord(
   });
   let recorded = 0, diverged = 0, failed = 0;
   for (const r of results) {
-    const planned = byKey.get(r.spec.key)!;
+    const planned = byRun.get(runIdOf(r.spec))!;
     if (r.error !== undefined) {
       if (isDivergence(r.error)) diverged++;
       else failed++;

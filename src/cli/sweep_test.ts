@@ -1,0 +1,42 @@
+// `deno task sweep --pack`: its usage errors, and the packs a dry run shows.
+
+import assert from "node:assert/strict";
+import { runScript } from "../testing/helpers.ts";
+
+const SWEEP = new URL("./sweep.ts", import.meta.url).pathname;
+
+Deno.test("sweep: a bad --pack is one error line and exit 2", async () => {
+  for (const bad of ["0", "x", "2.5", "-1"]) {
+    const r = await runScript(SWEEP, ["control-layernorm", "--pack", bad]);
+    assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^error: --pack must be an integer >= 1/);
+    assert.equal(r.stdout, "");
+  }
+});
+
+Deno.test("sweep --dry-run: shows which runs are packed together, and the default", async () => {
+  const args = [
+    "11.2f-noise-sweep",
+    "--backend",
+    "cpu",
+    "--seeds",
+    "1,2",
+    "--dry-run",
+  ];
+  const packed = await runScript(SWEEP, [...args, "--pack", "3"]);
+  assert.equal(packed.code, 0, packed.stderr);
+  const lines = packed.stdout.trim().split("\n");
+  assert.match(lines[0], /20 to run; pack 3: 7 jobs, 7 of them packs$/);
+  assert.equal(lines[1], "  pack 1: 3 runs trained together");
+  assert.ok(lines[2].startsWith("    to run   seed 1 noise.scale=1e-9  key "));
+  assert.ok(lines[4].startsWith("    to run   seed 1 noise.scale=3e-9  key "));
+  assert.equal(lines.filter((l) => l.startsWith("  pack ")).length, 7);
+
+  const plain = await runScript(SWEEP, args);
+  assert.equal(plain.code, 0, plain.stderr);
+  const first = plain.stdout.trim().split("\n");
+  assert.match(first[0], /pack 1 \(the default on cpu\)$/);
+  assert.equal(first.length, 21, "one line per run, no packs");
+});
