@@ -23,7 +23,13 @@ import * as onnxModule from "onnx-proto";
 import type { Builder } from "./builder.ts";
 import { type DType, GraphError, type Node, type Value } from "./ir.ts";
 import { normaliseAxis } from "./ir.ts";
-import { numAttr, type OnnxAttr, type OnnxEmitter, opDef } from "./op.ts";
+import {
+  MAX_KERNEL_BUFFERS,
+  numAttr,
+  type OnnxAttr,
+  type OnnxEmitter,
+  opDef,
+} from "./op.ts";
 
 /** The ONNX opset horizon's graphs are written against. */
 export const OPSET_VERSION = 17;
@@ -261,14 +267,41 @@ function siblingSlices(nodes: readonly Node[]): Map<Node, SliceGroup> {
     );
     if (overlap) continue;
     const x = group[0].inputs[0];
-    const g: SliceGroup = {
-      first: group[0],
-      axis: normaliseAxis(numAttr(group[0].attrs, "axis"), x.shape.length),
-      slices: sorted,
-    };
-    for (const n of group) groups.set(n, g);
+    const axis = normaliseAxis(numAttr(group[0].attrs, "axis"), x.shape.length);
+    for (const chunk of withinKernelBuffers(sorted)) {
+      if (chunk.length < 2) continue;
+      const first = group.find((n) => chunk.includes(n))!;
+      const g: SliceGroup = { first, axis, slices: chunk };
+      for (const n of chunk) groups.set(n, g);
+    }
   }
   return groups;
+}
+
+/**
+ * Sorted disjoint slices cut into runs whose Split (input, outputs and the
+ * unread pieces of the gaps and ends) binds at most MAX_KERNEL_BUFFERS
+ * tensors; one run when they fit (every solo step graph's groups do).
+ */
+function withinKernelBuffers(sorted: readonly Node[]): Node[][] {
+  const chunks: Node[][] = [];
+  let chunk: Node[] = [];
+  let buffers = 2; // the input, and an unread piece before the first slice
+  let at = 0;
+  for (const n of sorted) {
+    const gap = numAttr(n.attrs, "start") > at ? 1 : 0;
+    // +1 for this slice, +1 for a possible unread piece after it.
+    if (chunk.length && buffers + gap + 2 > MAX_KERNEL_BUFFERS) {
+      chunks.push(chunk);
+      chunk = [];
+      buffers = 2;
+    }
+    chunk.push(n);
+    buffers += gap + 1;
+    at = numAttr(n.attrs, "end");
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
 }
 
 function emitSplit(

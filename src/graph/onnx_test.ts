@@ -7,7 +7,7 @@ import { interpret } from "./reference.ts";
 import { floatTensor, type HostTensor, intTensor } from "./tensor.ts";
 import { IR_VERSION, OPSET_VERSION, toOnnx } from "./onnx.ts";
 import * as onnxModule from "onnx-proto";
-import { registeredOps } from "./op.ts";
+import { MAX_KERNEL_BUFFERS, registeredOps } from "./op.ts";
 import { cpuEngine } from "../runtime/cpu.ts";
 import { wasmEngine } from "../runtime/wasm.ts";
 import type { Engine } from "../runtime/engine.ts";
@@ -120,6 +120,43 @@ Deno.test("sibling slices, product sums and padded sums lower to one node each",
   // flat's three slices: one Split; x's two: another; the sum: Gemm; the
   // padded sum: Concat (with a zero gap) inside one Pad.
   assert.deepEqual(ops.sort(), ["Concat", "Gemm", "Pad", "Split", "Split"]);
+});
+
+Deno.test("a Concat or Split of many tensors stays within one kernel's storage buffers, same values", async () => {
+  const b = new Builder();
+  const flat = b.input("flat", [80]);
+  // 40 pieces joined back (as R = 40 replicates' per-replicate sums are).
+  const pieces = Array.from(
+    { length: 40 },
+    (_, i) => b.mul(b.slice(flat, 0, 2 * i, 2 * i + 2), b.scalar(i + 1)),
+  );
+  b.output("joined", b.concat(pieces, 0));
+  const bytes = toOnnx(b, { name: "wide" });
+  const nodes = onnx.ModelProto.decode(bytes).graph!.node!;
+  for (const n of nodes) {
+    const buffers = n.input!.filter((i) => !/shape|split|axes/i.test(i))
+      .length + n.output!.length;
+    assert.ok(
+      buffers <= MAX_KERNEL_BUFFERS,
+      `${n.opType} binds ${buffers} tensors`,
+    );
+  }
+  assert.ok(nodes.filter((n) => n.opType === "Split").length >= 2);
+  assert.ok(nodes.filter((n) => n.opType === "Concat").length >= 2);
+  const feed = values(80, 3).map(Math.fround);
+  const expected = interpret(b, { flat: floatTensor([80], feed) });
+  const session = await cpuEngine.load(bytes);
+  try {
+    const out = await session.run({
+      flat: session.tensor(Float32Array.from(feed), [80]),
+    });
+    assert.deepEqual(
+      [...await session.read(out.joined)],
+      [...expected.joined.data].map(Math.fround),
+    );
+  } finally {
+    await session.release();
+  }
 });
 
 for (const engine of [cpuEngine, wasmEngine] as Engine[]) {

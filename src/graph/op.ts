@@ -65,6 +65,14 @@ export interface OpDef {
   ): void;
 }
 
+/**
+ * Most tensors one ONNX node may read and write together: a WebGPU kernel
+ * binds each as a storage buffer, and adapters cap those per shader stage
+ * (lavapipe: 32; WebGPU guarantees 8, GPUs offer far more). Lowerings that
+ * join or split many tensors (Concat, Split) stay within it.
+ */
+export const MAX_KERNEL_BUFFERS = 32;
+
 const registry = new Map<string, OpDef>();
 
 /** Registers a primitive op under its IR name. */

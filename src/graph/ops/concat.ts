@@ -5,7 +5,7 @@
  */
 
 import { GraphError, normaliseAxis } from "../ir.ts";
-import { defineOp, numAttr } from "../op.ts";
+import { defineOp, MAX_KERNEL_BUFFERS, numAttr } from "../op.ts";
 import { zeros } from "../tensor.ts";
 import { stridesOf } from "../ir.ts";
 
@@ -55,8 +55,25 @@ defineOp("Concat", {
     });
   },
   lower(e, node, inputs, output) {
-    e.node("Concat", inputs, [output], {
-      axis: { int: numAttr(node.attrs, "axis") },
-    });
+    const axis = { int: numAttr(node.attrs, "axis") };
+    // One WebGPU kernel binds every input and the output as storage
+    // buffers, and adapters cap those per shader (lavapipe: 32): longer
+    // concatenations (R replicates' pieces) are joined in stages.
+    let parts = [...inputs];
+    while (parts.length > MAX_KERNEL_BUFFERS - 1) {
+      const staged: string[] = [];
+      for (let i = 0; i < parts.length; i += MAX_KERNEL_BUFFERS - 1) {
+        const chunk = parts.slice(i, i + MAX_KERNEL_BUFFERS - 1);
+        if (chunk.length === 1) {
+          staged.push(chunk[0]);
+          continue;
+        }
+        const joined = e.temp("concat");
+        e.node("Concat", chunk, [joined], { axis });
+        staged.push(joined);
+      }
+      parts = staged;
+    }
+    e.node("Concat", parts, [output], { axis });
   },
 });
