@@ -13,9 +13,7 @@ import {
   type ExecuteRunsOptions,
 } from "../experiment/execute.ts";
 import { packRuns, planRuns, type RunSpec } from "../experiment/plan.ts";
-import { parseRecord } from "../experiment/records.ts";
 import { RunStoppedError } from "../experiment/run.ts";
-import type { RunRecord } from "../experiment/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
 import { checkpointKey } from "./checkpoints.ts";
@@ -24,47 +22,13 @@ import { packJobId, QUEUE_NAME } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
 import { type SubmitEvent, submitPacks } from "./submit.ts";
 import { startWorker, type WorkerEvent } from "./worker.ts";
+import { fakeRecord, fakeSpec, sleep } from "../testing/fake_runs.ts";
 
 const HAVE_REDIS = await new Deno.Command("redis-server", {
   args: ["--version"],
   stdout: "null",
   stderr: "null",
 }).output().then((o) => o.success, () => false);
-
-const TEMPLATE = parseRecord(
-  await Deno.readTextFile(
-    new URL(
-      "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
-      import.meta.url,
-    ),
-  ),
-  "template",
-);
-
-let seed = 0;
-function fakeSpec(name: string): RunSpec {
-  const key = [...crypto.getRandomValues(new Uint8Array(32))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  return {
-    hypothesisId: name,
-    tier: "smoke",
-    seed: ++seed,
-    overrides: [],
-    backend: "cpu",
-    key,
-  };
-}
-
-function fakeRecord(spec: RunSpec, lastLoss = 1): RunRecord {
-  return {
-    ...TEMPLATE,
-    key: spec.key,
-    seed: spec.seed,
-    loss: [...TEMPLATE.loss.slice(0, -1), lastLoss],
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A fake executeRuns training a pack in lock step: 20 steps of 25 ms for

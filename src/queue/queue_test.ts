@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import type { ExecuteOptions } from "../experiment/execute.ts";
 import type { RunSpec } from "../experiment/plan.ts";
-import { parseRecord } from "../experiment/records.ts";
 import { RunStoppedError } from "../experiment/run.ts";
 import type { RunRecord } from "../experiment/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
@@ -14,42 +13,7 @@ import type { RunResult } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
 import { type SubmitEvent, submitRuns } from "./submit.ts";
 import { startWorker, type WorkerEvent } from "./worker.ts";
-
-const TEMPLATE = parseRecord(
-  await Deno.readTextFile(
-    new URL(
-      "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
-      import.meta.url,
-    ),
-  ),
-  "template",
-);
-
-let specCounter = 0;
-/** A spec with a fresh random key; `name` tells the fake run what to do. */
-function fakeSpec(name: string): RunSpec {
-  const key = [...crypto.getRandomValues(new Uint8Array(32))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  return {
-    hypothesisId: name,
-    tier: "smoke",
-    seed: ++specCounter,
-    overrides: [],
-    backend: "cpu",
-    key,
-  };
-}
-
-function fakeRecord(spec: RunSpec, lastLoss = 1): RunRecord {
-  return {
-    ...TEMPLATE,
-    key: spec.key,
-    seed: spec.seed,
-    loss: [...TEMPLATE.loss.slice(0, -1), lastLoss],
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { fakeRecord, fakeSpec, sleep } from "../testing/fake_runs.ts";
 
 /**
  * A fake executeRun: `ok`, `diverge`, `fail-once` (fails its first call),
