@@ -25,7 +25,12 @@ import assert from "node:assert/strict";
 import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
-import { fixtureBatch, floats, ints } from "../testing/reference_fixture.ts";
+import {
+  bf16Ulps,
+  fixtureBatch,
+  floats,
+  ints,
+} from "../testing/reference_fixture.ts";
 import { compileStep, type Precision, type StepConfig } from "../train/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
@@ -43,13 +48,6 @@ interface FixtureCase {
   lr0: number;
 }
 
-/** Distance in bf16 ulps at the larger magnitude (0 when equal). */
-function ulps(a: number, b: number): number {
-  if (a === b) return 0;
-  const mag = Math.max(Math.abs(a), Math.abs(b));
-  return Math.abs(a - b) / 2 ** (Math.floor(Math.log2(mag)) - 7);
-}
-
 interface Agreement {
   /** Elements compared. */
   n: number;
@@ -65,7 +63,7 @@ function agreement(got: Float32Array, want: Float32Array): Agreement {
   assert.equal(got.length, want.length);
   let differ = 0, far = 0, num = 0, den = 0;
   for (let i = 0; i < got.length; i++) {
-    const u = ulps(got[i], want[i]);
+    const u = bf16Ulps(got[i], want[i]);
     if (u > 0) differ++;
     if (u > 1) far++;
     num += (got[i] - want[i]) ** 2;
@@ -164,7 +162,7 @@ async function stepZero(
       ),
       lossRel: Math.abs((out.loss.data as Float32Array)[0] - refLoss) /
         refLoss,
-      normUlps: ulps((out.grad_norm.data as Float32Array)[0], refNorm),
+      normUlps: bf16Ulps((out.grad_norm.data as Float32Array)[0], refNorm),
       grads,
     };
   } finally {
@@ -264,7 +262,7 @@ for (const [name, c] of Object.entries(cases)) {
           const grad = await floats(file, `${name}.step0.grad.${p.name}`);
           const gmax = grad.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
           for (let i = 0; i < got.length; i++) {
-            const u = ulps(got[i], want[i]);
+            const u = bf16Ulps(got[i], want[i]);
             if (u > 0) differ++;
             if (u > 1) {
               far++;

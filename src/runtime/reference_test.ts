@@ -14,7 +14,12 @@ import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
 import type { Objective } from "../train/sampler.ts";
-import { fixtureBatch, floats, ints } from "../testing/reference_fixture.ts";
+import {
+  bf16Ulps,
+  fixtureBatch,
+  floats,
+  ints,
+} from "../testing/reference_fixture.ts";
 import { compileStep, type StepConfig } from "../train/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
@@ -57,9 +62,7 @@ function maxBf16Ulps(a: Float32Array, b: Float32Array, floor = 0): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
     if (Math.abs(a[i] - b[i]) <= floor) continue;
-    const mag = Math.max(Math.abs(a[i]), Math.abs(b[i]));
-    const ulp = 2 ** (Math.floor(Math.log2(mag)) - 7);
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / ulp);
+    worst = Math.max(worst, bf16Ulps(a[i], b[i]));
   }
   return worst;
 }

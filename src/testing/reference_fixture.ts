@@ -60,3 +60,21 @@ export function fixtureBatch(
   const offsets = Int32Array.from({ length: c.B }, (_, b) => b * row);
   return makeBatch(bytes, offsets, c.T, objective);
 }
+
+/**
+ * Distance between two numbers in bf16 ulps at the larger magnitude (units
+ * of 2^(exponent - 7)); 0 when equal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bf16Ulps } from "./reference_fixture.ts";
+ * assert.equal(bf16Ulps(1, 1 + 2 ** -7), 1);
+ * assert.equal(bf16Ulps(0.5, 0.5), 0);
+ * ```
+ */
+export function bf16Ulps(a: number, b: number): number {
+  if (a === b) return 0;
+  const mag = Math.max(Math.abs(a), Math.abs(b));
+  return Math.abs(a - b) / 2 ** (Math.floor(Math.log2(mag)) - 7);
+}
