@@ -89,7 +89,11 @@ function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
   return pa === pb ? null : "populations";
 }
 
-async function rekey(dir: string, h: Hypothesis): Promise<void> {
+/**
+ * Verifies and re-keys every record of `h` under `dir` (see the module doc);
+ * throws, rewriting nothing of that backend, when a re-run differs.
+ */
+export async function rekey(dir: string, h: Hypothesis): Promise<void> {
   const records = await committed(dir, h);
   const backends = new Set<BackendName>(
     records.map((r) => r.record.backend as BackendName),

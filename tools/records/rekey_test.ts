@@ -1,0 +1,87 @@
+// deno task rekey rewrites committed science records, so each of its paths
+// is checked on a tiny hypothesis: a smoke-verified seed, a full record of a
+// seed with no smoke record, and a sweep point are re-keyed only when their
+// re-run is bit-identical, and a record with one altered loss is refused.
+
+import assert from "node:assert/strict";
+import { tinyHypothesis, withTempDir } from "../../src/testing/helpers.ts";
+import { runHypothesisDetailed } from "../../src/experiment/run.ts";
+import { parseOverride } from "../../src/experiment/overrides.ts";
+import { rekey } from "./rekey.ts";
+
+const H = tinyHypothesis("rekey-tiny", {
+  config: {
+    maxSteps: 12,
+    noise: { param: "transformer.wte.weight", scale: 3e-3 },
+  },
+  smokeSteps: 4,
+  verdict: "positive",
+});
+
+/** Writes the records a hypothesis would commit; returns their paths. */
+async function recordRuns(dir: string): Promise<string[]> {
+  const runs = [
+    { tier: "smoke" as const, seed: 42, overrides: [] },
+    { tier: "full" as const, seed: 42, overrides: [] },
+    { tier: "full" as const, seed: 7, overrides: [] },
+    {
+      tier: "full" as const,
+      seed: 42,
+      overrides: [parseOverride("noise.scale=1e-2")],
+    },
+  ];
+  const paths: string[] = [];
+  for (const r of runs) {
+    const out = await runHypothesisDetailed(H, {
+      ...r,
+      backend: "cpu",
+      recordsDir: dir,
+      cacheDir: `${dir}/cache`,
+      writeHistory: false,
+    });
+    paths.push(out.path!);
+  }
+  return paths;
+}
+
+async function edit(
+  path: string,
+  change: (r: Record<string, unknown>) => void,
+): Promise<void> {
+  const r = JSON.parse(await Deno.readTextFile(path));
+  change(r);
+  await Deno.writeTextFile(path, JSON.stringify(r) + "\n");
+}
+
+Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every path", async () => {
+  await withTempDir(async (dir) => {
+    const paths = await recordRuns(dir);
+    const original = await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    for (const p of paths) {
+      await edit(p, (r) => void (r.key = "0".repeat(64)));
+    }
+    await rekey(dir, H);
+    const after = await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    for (const [i, text] of after.entries()) {
+      const got = JSON.parse(text), want = JSON.parse(original[i]);
+      assert.equal(got.key, want.key, paths[i]);
+      assert.deepEqual(got.loss, want.loss);
+      assert.deepEqual(got.final, want.final);
+    }
+  });
+});
+
+Deno.test("rekey: a record whose numbers a re-run does not reproduce is refused, for each path", async () => {
+  await withTempDir(async (dir) => {
+    const [smoke, , noSmoke, point] = await recordRuns(dir);
+    for (const target of [smoke, noSmoke, point]) {
+      const before = await Deno.readTextFile(target);
+      await edit(target, (r) => {
+        const loss = r.loss as number[];
+        loss[2] = loss[2] + 1e-3;
+      });
+      await assert.rejects(rekey(dir, H), /loss at step 3 differs/);
+      await Deno.writeTextFile(target, before);
+    }
+  });
+});
