@@ -8,14 +8,19 @@
  * `reports/`.
  *
  * @example Train the seed configuration for a few steps and count black holes
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { findBlackHolesFloat32, loadCorpus, SEED_RUN, train } from "./mod.ts";
  *
- * const corpus = await loadCorpus("fixtures/corpus/brown.txt");
+ * const corpus = await loadCorpus(
+ *   new URL("./fixtures/corpus/brown.txt", import.meta.url).pathname,
+ * );
  * const result = await train(SEED_RUN, corpus.bytes, { backend: "cpu", steps: 50 });
  * const wte = result.finalParams.get("transformer.wte.weight")!;
  * const { C, P } = findBlackHolesFloat32(wte, 128, 64);
- * console.log(result.engine, C, P); // ... 1 51
+ * // Qwen init, no noise: every dead token still shares one vector.
+ * assert.equal(C, 1);
+ * assert.equal(P, corpus.deadTokens.length);
  * ```
  *
  * @module
