@@ -10,7 +10,7 @@
 #   2. Adapter: navigator.gpu.requestAdapter() must find a hardware adapter
 #      (adapter.info, isFallbackAdapter, not a software rasteriser).
 #   3. Bench: `deno task bench --backends cpu,webgpu --json` with the
-#      replicate counts given (R = 1 today; 8 and 64 once replicates exist).
+#      replicate counts given (default R = 1, 8, 64: replicates in one graph).
 #   4. Agreement: one hypothesis's smoke tier (300 steps) on cpu and on
 #      webgpu; the per-step losses must agree within float32 tolerance: the
 #      first 10 steps within 1e-4 relative (the engines' kernels differ by a
@@ -25,7 +25,7 @@
 #
 # Settings (environment):
 #   GPU_CHECK_OUT=.cache/gpu_check   logs, bench JSON and run records
-#   GPU_CHECK_REPLICATES=1           R values for the bench, e.g. 1,8,64
+#   GPU_CHECK_REPLICATES=1,8,64      R values for the bench (default)
 #   GPU_CHECK_HYPOTHESIS=control-layernorm
 #   GPU_CHECK_STEPS=                 steps of the comparison (default: smoke, 300)
 #   GPU_CHECK_LOSS_RTOL=1e-2         largest relative loss difference, any step
@@ -51,7 +51,7 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 DENO="$ROOT/node_modules/.bin/deno"
 OUT=${GPU_CHECK_OUT:-.cache/gpu_check}
-REPLICATES=${GPU_CHECK_REPLICATES:-1}
+REPLICATES=${GPU_CHECK_REPLICATES:-1,8,64}
 HYP=${GPU_CHECK_HYPOTHESIS:-control-layernorm}
 STEPS=${GPU_CHECK_STEPS:-}
 RTOL=${GPU_CHECK_LOSS_RTOL:-1e-2}
