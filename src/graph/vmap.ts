@@ -7,12 +7,13 @@
  * and the same order of float32 operations, as the solo graph: a matrix
  * product stays one product per replicate (a batched MatMul), a row or
  * column sum that the solo graph lowers to a product with a ones vector
- * stays one, and a reduction stays a reduction over the same contiguous
- * run of elements.
+ * stays one, a reduction of rows stays a reduction of rows, and any other
+ * reduction (over a leading axis, or of a whole tensor) is cut out per
+ * replicate and reduced alone.
  *
  * Whether the backends then compute bit-identical numbers per replicate is a
- * property of their kernels, not of the graph: replicated_step_test.ts
- * measures it on the cpu engine.
+ * property of their kernels, not of the graph: runtime/replicates_test.ts
+ * measures it (bit-identical on cpu and wasm, float32-close on WebGPU).
  *
  * The transform runs on a finished graph (after autodiff), so custom
  * gradients and cotangent casts have already become ordinary nodes.
@@ -237,7 +238,8 @@ class Rules {
    * A reduction per replicate. The solo graph lowers the sum of a matrix
    * along one axis to a product with a ones vector (see ops/reduce.ts); the
    * replicated sum is the same product per replicate, so each replicate runs
-   * the solo kernel on the solo shapes.
+   * the solo kernel on the solo shapes. Row reductions keep their rows;
+   * everything else is reduced per replicate slice.
    */
   #reduce(node: Node, x: Value): Value {
     const b = this.#b;
