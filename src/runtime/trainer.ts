@@ -15,7 +15,7 @@
  * (seeds, or sweep points that differ only in host-side inputs such as the
  * noise scale) in lock step, as R replicates of one graph: on the cpu
  * engine each replicate's numbers are bit-identical to its solo run
- * (replicated_step_test.ts).
+ * (runtime/replicates_test.ts).
  *
  * @example
  * ```ts
