@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { findBlackHolesStreaming } from "./scan.ts";
-import { plantedFloats, sixRows } from "../testing/matrices.ts";
+import { plantedCases, sixRows } from "../testing/matrices.ts";
 
 /** A StreamingMatrix over `bytes` that logs every read. */
 function streamed(bytes: Uint8Array, rows: number, rowBytes: number) {
@@ -158,49 +158,28 @@ Deno.test("findBlackHolesStreaming() accepts reads that return other memory, and
 });
 
 Deno.test("the streaming scan excludes non-finite rows in every stored format, engine and read mode", async () => {
-  for (const dtype of ["BF16", "F16", "F32", "F64"] as const) {
-    // 64-byte rows run through the SIMD kernel, 24-byte rows through JS.
-    for (const rowBytes of [64, 128, 24]) {
-      const rows = 40;
-      const { bytes, clusters, nonFinite } = plantedFloats(
-        dtype,
-        rows,
-        rowBytes,
-      );
-      const what = `${dtype}, ${rowBytes}-byte rows`;
-      const engines = rowBytes % 64 === 0
-        ? ["wasm", "js"] as const
-        : ["js"] as const;
-      for (const engine of engines) {
-        // In small blocks, both read modes.
-        for (const reads of ["sync", "async"] as const) {
-          const s = await findBlackHolesStreaming({
-            rows,
-            rowBytes,
-            readRows: (start, count, into) => {
-              into.set(
-                bytes.subarray(start * rowBytes, (start + count) * rowBytes),
-              );
-              return Promise.resolve(into);
-            },
-            readRowsSync: (start, count, into) => {
-              into.set(
-                bytes.subarray(start * rowBytes, (start + count) * rowBytes),
-              );
-              return into;
-            },
-          }, { dtype, engine, reads, blockBytes: 3 * rowBytes });
-          assert.deepEqual(
-            s.clusters,
-            clusters,
-            `${what}, ${engine}, ${reads}`,
-          );
-          assert.deepEqual(
-            s.nonFinite,
-            nonFinite,
-            `${what}, ${engine}, ${reads}`,
-          );
-        }
+  for (const c of plantedCases()) {
+    const { bytes, rows, rowBytes, dtype, clusters, nonFinite, what } = c;
+    const slice = (start: number, count: number) =>
+      bytes.subarray(start * rowBytes, (start + count) * rowBytes);
+    for (const engine of c.engines) {
+      // In small blocks, both read modes.
+      for (const reads of ["sync", "async"] as const) {
+        const s = await findBlackHolesStreaming({
+          rows,
+          rowBytes,
+          readRows: (start, count, into) => {
+            into.set(slice(start, count));
+            return Promise.resolve(into);
+          },
+          readRowsSync: (start, count, into) => {
+            into.set(slice(start, count));
+            return into;
+          },
+        }, { dtype, engine, reads, blockBytes: 3 * rowBytes });
+        const label = `${what}, ${engine}, ${reads}`;
+        assert.deepEqual(s.clusters, clusters, label);
+        assert.deepEqual(s.nonFinite, nonFinite, label);
       }
     }
   }

@@ -106,26 +106,12 @@ export async function runHypothesisDetailed(
   h: Hypothesis,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const opened = await openRun(h, options);
-  if (!("hooks" in opened)) return opened;
-  const { prepared } = opened;
-  let result: TrainResult;
-  try {
-    result = await train(prepared.config, prepared.corpus.bytes, {
-      choice: prepared.choice,
-      compiled: prepared.compiled,
-      steps: prepared.steps,
-      embeddingEvery: opened.embeddingEvery,
-      threads: options.threads,
-      signal: options.signal,
-      checkpointEvery: opened.checkpointEvery,
-      ...opened.hooks,
-    });
-    await opened.complete(result);
-  } catch (e) {
-    return await opened.fail(e);
-  }
-  return await opened.finish(result, 1);
+  const [run] = await runPackedDetailed([{ hypothesis: h, options }], {
+    threads: options.threads,
+    signal: options.signal,
+  });
+  if (!run.ok) throw run.error;
+  return run.outcome;
 }
 
 /** How one run of {@link runPackedDetailed} ended. */
@@ -156,7 +142,7 @@ export async function runPackedDetailed(
   const outcomes: PackedOutcome[] = new Array(runs.length);
   const groups = new Map<string, { index: number; run: OpenedRun }[]>();
   for (const [index, { hypothesis, options }] of runs.entries()) {
-    if (options.trace) {
+    if (options.trace && runs.length > 1) {
       throw new RangeError("a traced run cannot be packed with others");
     }
     try {
@@ -240,18 +226,23 @@ export async function runPackedDetailed(
     for (const [i, { index, run }] of members.entries()) {
       const t = trained[i];
       try {
-        if (!t.ok) throw t.error;
-        await run.complete(t.result);
+        // A failed or stopped run is cleaned up by fail(), which rethrows;
+        // a finished one is analysed and recorded.
+        const result = await (async () => {
+          try {
+            if (!t.ok) throw t.error;
+            await run.complete(t.result);
+            return t.result;
+          } catch (e) {
+            return await run.fail(e);
+          }
+        })();
         outcomes[index] = {
           ok: true,
-          outcome: await run.finish(t.result, members.length),
+          outcome: await run.finish(result, members.length),
         };
-      } catch (e) {
-        try {
-          await run.fail(e);
-        } catch (error) {
-          outcomes[index] = { ok: false, error };
-        }
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
       }
     }
   }

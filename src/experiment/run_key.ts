@@ -97,6 +97,25 @@ export interface RunIdentityInputs {
   readonly replicas?: number;
 }
 
+/**
+ * SHA-256 of the replicated step graph, compiled once per step config and R:
+ * planning a pack keys each of its R runs with the same graph.
+ */
+const replicatedGraphs = new Map<string, Promise<string>>();
+function replicatedGraphSha256(
+  config: TrainConfig,
+  replicas: number,
+): Promise<string> {
+  const step = stepConfigOf(config);
+  const id = `${replicas}:${canonicalJson(step)}`;
+  let sha = replicatedGraphs.get(id);
+  if (!sha) {
+    sha = sha256Hex(compileReplicatedStep(step, replicas).onnx);
+    replicatedGraphs.set(id, sha);
+  }
+  return sha;
+}
+
 /** SHA-256 (hex) of bytes (re-exported from the config module). */
 export { sha256Hex };
 
@@ -142,11 +161,9 @@ export async function runIdentity(
     config,
     steps,
     corpusSha256: inputs.corpus.sha256,
-    graphSha256: await sha256Hex(
-      packed
-        ? compileReplicatedStep(stepConfigOf(config), replicas).onnx
-        : compiled.onnx,
-    ),
+    graphSha256: packed
+      ? await replicatedGraphSha256(config, replicas)
+      : await sha256Hex(compiled.onnx),
     hostStreams: `v${HOST_STREAMS_VERSION}:${await hostStreamsDigest(
       config,
       inputs.corpus.length,

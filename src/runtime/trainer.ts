@@ -292,7 +292,10 @@ interface Replicate {
   error: DivergedError | null;
 }
 
-/** The step loop shared by a solo run and replicates in one graph. */
+/**
+ * The step loop shared by a solo run and replicates in one graph (callers
+ * validate the configs).
+ */
 async function lockstep(
   configs: readonly TrainConfig[],
   corpus: Uint8Array,
@@ -300,7 +303,6 @@ async function lockstep(
   hooks: readonly ReplicateHooks[],
   compiled: CompiledStep,
 ): Promise<ReplicateOutcome[]> {
-  for (const c of configs) validateTrainConfig(c);
   const first = configs[0];
   const steps = options.steps ?? first.maxSteps;
   for (const c of configs) {

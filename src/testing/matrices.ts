@@ -82,3 +82,34 @@ export function plantedFloats(
     nonFinite: [1, 2, 3, 4, 5, 8, 9, 10, 11, 12],
   };
 }
+
+/** One case of {@link plantedCases}. */
+export interface PlantedCase extends ReturnType<typeof plantedFloats> {
+  readonly dtype: FloatDtype;
+  readonly rows: number;
+  readonly rowBytes: number;
+  /** The engines that can scan these rows (the SIMD kernel needs 64 B rows). */
+  readonly engines: readonly ("wasm" | "js")[];
+  /** Label for assertion messages. */
+  readonly what: string;
+}
+
+/**
+ * Planted matrices in every float format, at row sizes that run through the
+ * SIMD kernel (64, 128 bytes) and through JS (24 bytes).
+ */
+export function* plantedCases(): Generator<PlantedCase> {
+  for (const dtype of ["BF16", "F16", "F32", "F64"] as const) {
+    for (const rowBytes of [64, 128, 24]) {
+      const rows = 40;
+      yield {
+        ...plantedFloats(dtype, rows, rowBytes),
+        dtype,
+        rows,
+        rowBytes,
+        engines: rowBytes % 64 === 0 ? ["wasm", "js"] : ["js"],
+        what: `${dtype}, ${rowBytes}-byte rows`,
+      };
+    }
+  }
+}

@@ -43,7 +43,6 @@ Byte-identical across re-runs (single thread, fixed seeds).
 """
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -215,13 +214,7 @@ def main():
         "blas_info": ref.blas_info(),
     }
     ref.write_safetensors(args.out, tensors, metadata)
-    with open(args.out, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, {len(tensors)} tensors, sha256 {digest}")
-    for name in cases:
-        loss, gn = tensors[f"{name}.loss"], tensors[f"{name}.grad_norm"]
-        print(f"  {name:14s} loss[0]={loss[0].item():.6f} loss[{ref.STEPS - 1}]={loss[-1].item():.6f} "
-              f"grad_norm[0]={gn[0].item():.6f} clipped_steps={int((gn > 1).sum())}")
+    ref.summarise(args.out, tensors, cases)
 
 
 if __name__ == "__main__":

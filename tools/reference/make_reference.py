@@ -501,11 +501,15 @@ def main():
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     write_safetensors(args.out, tensors, metadata)
-
     float64_check(chunks, noise, tensors)
-    with open(args.out, "rb") as f:
+    summarise(args.out, tensors, cases)
+
+
+def summarise(path, tensors, cases):
+    """Prints the written fixture's size and digest and each case's losses."""
+    with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, {len(tensors)} tensors, sha256 {digest}")
+    print(f"wrote {path}: {os.path.getsize(path)} bytes, {len(tensors)} tensors, sha256 {digest}")
     for name in cases:
         loss, gn = tensors[f"{name}.loss"], tensors[f"{name}.grad_norm"]
         print(f"  {name:14s} loss[0]={loss[0].item():.6f} loss[{STEPS - 1}]={loss[-1].item():.6f} "

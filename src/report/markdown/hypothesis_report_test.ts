@@ -427,14 +427,7 @@ Deno.test("renderHypothesisReport() marks a wrong prediction with ✗", () => {
 });
 
 Deno.test("a diverged run is reported as invalid: no verdict, no C/P, a ✗ in the index", () => {
-  const run = makeRun({
-    status: "diverged",
-    final: null,
-    verdict: "invalid",
-    divergence: { step: 2, quantity: "loss", value: NaN },
-    loss: [4.8, NaN],
-    gradNorm: [1, NaN],
-  });
+  const run = makeDiverged(42);
   const h = makeHypothesis({
     expectation: { verdict: "null", reasoning: "Nothing moves." },
   });
