@@ -66,8 +66,8 @@ export interface RunOutcome {
   /** Where the record is (null when not saved). */
   readonly path: string | null;
   /**
-   * Runs trained together in one graph with this one, itself included (1:
-   * alone; 0: from the cache).
+   * Replicates of the graph this run trained in, itself and any ghosts
+   * included (1: alone; 0: from the cache).
    */
   readonly replicas: number;
 }
@@ -134,6 +134,14 @@ export interface PackedRun {
  * other run's group train alone. Each run keeps its own record, history and
  * checkpoints, and a run that diverges fails alone. `shared` gives the
  * threads and the stop signal of the one session.
+ *
+ * On a backend outside `REPLICATES_MATCH_SOLO` a run's numbers depend on
+ * the size of its graph, and its key names it (`options.replicas`, R): runs
+ * group only with runs that declare the same R, a group larger than R is cut
+ * into graphs of R, and a smaller one (the last of a sweep, runs resuming at
+ * different steps, a worker that found fewer runs) is padded with *ghost*
+ * replicates (copies of its first run whose results are dropped) so that
+ * every run trains in the graph of R replicates its key names.
  */
 export async function runPackedDetailed(
   runs: readonly PackedRun[],
@@ -141,6 +149,8 @@ export async function runPackedDetailed(
 ): Promise<PackedOutcome[]> {
   const outcomes: PackedOutcome[] = new Array(runs.length);
   const groups = new Map<string, { index: number; run: OpenedRun }[]>();
+  /** The graph size each group must train in (null: whatever it holds). */
+  const graphSize = new Map<string, number | null>();
   for (const [index, { hypothesis, options }] of runs.entries()) {
     if (options.trace && runs.length > 1) {
       throw new RangeError("a traced run cannot be packed with others");
@@ -152,71 +162,75 @@ export async function runPackedDetailed(
         continue;
       }
       const p = opened.prepared;
+      const backend = p.choice.engine.name;
+      const size = REPLICATES_MATCH_SOLO.has(backend)
+        ? null
+        : options.replicas ?? 1;
       const group = canonicalJson({
-        backend: p.choice.engine.name,
+        backend,
         graph: stepConfigOf(p.config),
         steps: p.steps,
         embeddingEvery: opened.embeddingEvery,
         checkpointEvery: opened.checkpointEvery ?? 0,
         resume: opened.hooks.resume?.step ?? 0,
+        size,
       });
       groups.set(group, [...groups.get(group) ?? [], { index, run: opened }]);
+      graphSize.set(group, size);
     } catch (error) {
       outcomes[index] = { ok: false, error };
     }
   }
-  for (const members of groups.values()) {
-    const first = members[0].run.prepared;
-    const backend = first.choice.engine.name;
-    const mismatched = members.filter(({ index }) =>
-      (runs[index].options.replicas ?? 1) !== members.length
-    );
-    if (!REPLICATES_MATCH_SOLO.has(backend) && mismatched.length) {
-      // The key of a packed run on this backend names its replicate count.
-      for (const { index, run } of members) {
-        const error = new RangeError(
-          `on ${backend} a packed run's key names its replicate count: ${
-            runs[index].options.replicas ?? 1
-          } declared, ${members.length} would train together`,
-        );
-        outcomes[index] = { ok: false, error };
-        await run.fail(error).catch(() => {});
-      }
-      continue;
+  const graphs: { members: { index: number; run: OpenedRun }[]; R: number }[] =
+    [];
+  for (const [group, members] of groups) {
+    const R = graphSize.get(group) ?? members.length;
+    for (let i = 0; i < members.length; i += R) {
+      graphs.push({ members: members.slice(i, i + R), R });
     }
+  }
+  for (const { members, R } of graphs) {
+    const first = members[0].run;
+    const p = first.prepared;
     let trained: (
       | { ok: true; result: TrainResult }
       | { ok: false; error: unknown }
     )[];
     try {
-      if (members.length === 1) {
-        const result = await train(first.config, first.corpus.bytes, {
-          choice: first.choice,
-          compiled: first.compiled,
-          steps: first.steps,
-          embeddingEvery: members[0].run.embeddingEvery,
+      if (R === 1) {
+        const result = await train(p.config, p.corpus.bytes, {
+          choice: p.choice,
+          compiled: p.compiled,
+          steps: p.steps,
+          embeddingEvery: first.embeddingEvery,
           threads: shared.threads,
           signal: shared.signal,
-          checkpointEvery: members[0].run.checkpointEvery,
-          ...members[0].run.hooks,
+          checkpointEvery: first.checkpointEvery,
+          ...first.hooks,
         });
         trained = [{ ok: true, result }];
       } else {
+        // Ghosts resume where their group does and report to no one.
+        const ghosts = R - members.length;
+        const ghost: ReplicateHooks = { resume: first.hooks.resume };
         trained = await trainReplicates(
-          members.map((m) => m.run.prepared.config),
-          first.corpus.bytes,
+          [
+            ...members.map((m) => m.run.prepared.config),
+            ...Array.from({ length: ghosts }, () => p.config),
+          ],
+          p.corpus.bytes,
           {
-            choice: first.choice,
-            compiled: compileReplicatedStep(
-              stepConfigOf(first.config),
-              members.length,
-            ),
-            steps: first.steps,
-            embeddingEvery: members[0].run.embeddingEvery,
+            choice: p.choice,
+            compiled: compileReplicatedStep(stepConfigOf(p.config), R),
+            steps: p.steps,
+            embeddingEvery: first.embeddingEvery,
             threads: shared.threads,
             signal: shared.signal,
-            checkpointEvery: members[0].run.checkpointEvery,
-            replicates: members.map((m) => m.run.hooks),
+            checkpointEvery: first.checkpointEvery,
+            replicates: [
+              ...members.map((m) => m.run.hooks),
+              ...Array.from({ length: ghosts }, () => ghost),
+            ],
           },
         );
       }
@@ -239,7 +253,7 @@ export async function runPackedDetailed(
         })();
         outcomes[index] = {
           ok: true,
-          outcome: await run.finish(result, members.length),
+          outcome: await run.finish(result, R),
         };
       } catch (error) {
         outcomes[index] = { ok: false, error };
