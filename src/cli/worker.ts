@@ -20,16 +20,17 @@ import { stopSignal, stopState } from "./lifeline.ts";
 const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
 
 Takes runs off the queue (BullMQ queue "horizon-runs" in that Redis) and
-trains them until stopped; a job is one run or a pack of runs (\`sweep
---pack\`) trained together as replicates of one graph. The submitter (a
-sweep) collects the records, so nothing is written here. A run is checkpointed to Redis every K steps; when a
-worker dies, its run is detected as stalled within about 25 s and resumes from
-its last checkpoint on another worker, with a bit-identical record. Prints one
-line when a run starts, resumes, finishes or fails.
+trains them until stopped; a job is one run, and the runs of a pack (\`sweep
+--pack\`) queued side by side are taken together and trained as replicates of
+one graph. The submitter (a sweep) collects the records, so nothing is written
+here. A run is checkpointed to Redis every K steps; when a worker dies, its
+runs are detected as stalled within about 25 s and resume from their last
+checkpoints on other workers, with bit-identical records. Prints one line when
+a run starts, resumes, finishes or fails.
 
 Options:
   --queue URL              the Redis server of the queue (required)
-  --concurrency N          runs trained at once (default 1)
+  --concurrency N          graphs (runs or packs) trained at once (default 1)
   --threads N              cpu backend threads per run (1..cores; default: all)
   --checkpoint-every K     steps between checkpoints (default 500)
   -h, --help               this help

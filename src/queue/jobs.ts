@@ -1,16 +1,16 @@
 /**
  * What the submitter and the workers agree on: the queue's name, what a job
- * carries and how it reports progress. A job trains one run (its data is a
- * {@link RunSpec}, its id the run key, its return value the run record) or
- * a pack of runs trained as replicates of one graph (data
- * {@link PackJobData}, id {@link packJobId}, return value
- * {@link PackJobResult}, progress {@link PackProgress}).
+ * carries and how it reports progress. A job is one run: its data a
+ * {@link RunSpec}, its id the run key (so no run is queued twice across the
+ * cluster, however submitters pack it), its return value the run record.
+ * Runs a submitter packs (`RunSpec.replicas` > 1) are queued side by side,
+ * and a worker that takes one takes its pack mates with it and trains them
+ * as replicates of one graph.
  *
  * @module
  */
 
 import type { RunSpec } from "../experiment/plan.ts";
-import { sha256Hex } from "../train/config.ts";
 import type { RunRecord } from "../experiment/types.ts";
 
 /** The BullMQ queue of runs. */
@@ -78,70 +78,13 @@ export function asRunSpec(data: unknown): RunSpec {
     Array.isArray(d.overrides) &&
     d.overrides.every((o) => typeof o === "string") &&
     typeof d.backend === "string" &&
-    typeof d.key === "string" && /^[0-9a-f]{64}$/.test(d.key);
+    typeof d.key === "string" && /^[0-9a-f]{64}$/.test(d.key) &&
+    (d.replicas === undefined ||
+      (Number.isSafeInteger(d.replicas) && (d.replicas as number) >= 1));
   if (!ok) {
     throw new Error(
       `job data is not a run spec: ${JSON.stringify(data).slice(0, 120)}`,
     );
   }
   return d as unknown as RunSpec;
-}
-
-/** The data of a job that trains several runs as one pack. */
-export interface PackJobData {
-  /** The pack's runs, in order (two or more). */
-  readonly pack: readonly RunSpec[];
-}
-
-/**
- * What a pack job returns: per run, in the pack's order, its record or
- * why it has none (a divergence's error starts with `diverged`).
- */
-export interface PackJobResult {
-  /** One entry per run of the pack. */
-  readonly results: readonly (
-    | { readonly record: RunRecord; readonly error?: undefined }
-    | { readonly record?: undefined; readonly error: string }
-  )[];
-}
-
-/** A pack job's progress: each run's, in the pack's order (null: not yet). */
-export interface PackProgress {
-  /** One entry per run of the pack. */
-  readonly runs: readonly (RunProgress | null)[];
-}
-
-/**
- * The job id of a pack: a one-run pack's is its run key (the same job as an
- * unpacked run); a larger pack's, `pack-` and the SHA-256 of its run keys,
- * so the same pack is queued once.
- */
-export async function packJobId(specs: readonly RunSpec[]): Promise<string> {
-  if (specs.length === 1) return specs[0].key;
-  const keys = new TextEncoder().encode(specs.map((s) => s.key).join(","));
-  return `pack-${await sha256Hex(keys)}`;
-}
-
-/** The job data of a pack (a lone run's is its spec). */
-export function packJobData(specs: readonly RunSpec[]): RunSpec | PackJobData {
-  return specs.length === 1 ? specs[0] : { pack: specs };
-}
-
-/**
- * The runs a job carries: a {@link RunSpec}, or a {@link PackJobData} of
- * two or more; throws a one-line error for anything else.
- */
-export function asRunPack(data: unknown): RunSpec[] {
-  const d = data as Record<string, unknown> | null;
-  if (d !== null && typeof d === "object" && "pack" in d) {
-    if (!Array.isArray(d.pack) || d.pack.length < 2) {
-      throw new Error(
-        `job data is not a pack of run specs: ${
-          JSON.stringify(data).slice(0, 120)
-        }`,
-      );
-    }
-    return d.pack.map(asRunSpec);
-  }
-  return [asRunSpec(data)];
 }

@@ -1,7 +1,7 @@
 /**
  * The run queue: {@link submitRuns} queues runs (one BullMQ job per run
- * key; {@link submitPacks}: one per pack of runs trained together) and
- * collects their records; {@link startWorker} trains them, with checkpoints
+ * key; a pack's runs side by side) and collects their records;
+ * {@link startWorker} trains them, a pack's runs together, with checkpoints
  * in Redis so a run whose worker died resumes elsewhere.
  *
  * @module
@@ -24,13 +24,8 @@ export {
   redisCheckpointStore,
 } from "./checkpoints.ts";
 export {
-  asRunPack,
+  asRunSpec,
   isDivergence,
-  type PackJobData,
-  packJobData,
-  packJobId,
-  type PackJobResult,
-  type PackProgress,
   QUEUE_NAME,
   type RunFailure,
   type RunProgress,
@@ -42,7 +37,6 @@ export {
   KEEP_RESULTS_SECONDS,
   type SubmitEvent,
   type SubmitOptions,
-  submitPacks,
   submitRuns,
 } from "./submit.ts";
 export {

@@ -1,5 +1,6 @@
-// Packs on the queue: a pack of runs is one BullMQ job whose runs a worker
-// trains together; each run gets its own result, progress and Redis
+// Packs on the queue: each run of a pack is its own BullMQ job (id = run
+// key), queued side by side; a worker that takes one takes its mates and
+// trains them together; each run gets its own result, progress and Redis
 // checkpoint. Fake packs (milliseconds) test the bookkeeping; a real pack of
 // a tiny hypothesis tests that its records equal solo runs'. Skipped when
 // redis-server is not installed.
@@ -18,9 +19,9 @@ import { DivergedError } from "../runtime/divergence.ts";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
 import { checkpointKey } from "./checkpoints.ts";
 import { connectionOptions, parseRedisUrl } from "./connection.ts";
-import { packJobId, QUEUE_NAME } from "./jobs.ts";
+import { QUEUE_NAME } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
-import { type SubmitEvent, submitPacks } from "./submit.ts";
+import { type SubmitEvent, submitRuns } from "./submit.ts";
 import { startWorker, type WorkerEvent } from "./worker.ts";
 import { fakeRecord, fakeSpec, sleep } from "../testing/fake_runs.ts";
 
@@ -110,9 +111,13 @@ function fakePacks() {
   return { executePack, calls, resumedFrom, jobs };
 }
 
+/** `specs` as one pack: each spec says it trains with all of them. */
+const packOf = (...specs: RunSpec[]): RunSpec[] =>
+  specs.map((s) => ({ ...s, replicas: specs.length }));
+
 Deno.test({
   name:
-    "queue (fake packs): a pack is one job; results per run; a divergence fails alone; a resubmission reuses it, or requeues it whole after another failure",
+    "queue (fake packs): one job per run; a worker trains a pack's runs together; a divergence fails alone; a resubmission reuses them, or requeues the failed run alone",
   ignore: !HAVE_REDIS,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -120,37 +125,46 @@ Deno.test({
     await using server = await startRedisServer();
     const fake = fakePacks();
     const workerEvents: WorkerEvent[] = [];
+    const queue = new Queue(QUEUE_NAME, {
+      connection: connectionOptions(parseRedisUrl(server.url)),
+    });
+    // Queued before any worker runs, so the worker finds them side by side.
+    const [a, d, s] = packOf(
+      fakeSpec("ok"),
+      fakeSpec("diverge"),
+      fakeSpec("slow"),
+    );
+    const alone = fakeSpec("ok");
+    const events: SubmitEvent[] = [];
+    const submitted = submitRuns(server.url, [a, d, s, alone], {
+      onProgress: (e) => events.push(e),
+      pollMs: 60_000,
+    });
+    while (events.filter((e) => e.type === "queued").length < 4) {
+      await sleep(10);
+    }
     const worker = await startWorker(server.url, {
       executePack: fake.executePack,
       checkpointEvery: 5,
       onEvent: (e) => workerEvents.push(e),
     });
-    const queue = new Queue(QUEUE_NAME, {
-      connection: connectionOptions(parseRedisUrl(server.url)),
-    });
     try {
-      const a = fakeSpec("ok"), d = fakeSpec("diverge"), s = fakeSpec("slow");
-      const alone = fakeSpec("ok");
-      const events: SubmitEvent[] = [];
-      const first = await submitPacks(server.url, [[a, d, s], [alone]], {
-        onProgress: (e) => events.push(e),
-        pollMs: 60_000,
-      });
+      const first = await submitted;
       assert.deepEqual(first.map((r) => r.spec), [a, d, s, alone]);
       assert.deepEqual(first[0].record, fakeRecord(a));
       assert.equal(first[1].error, "diverged at step 3 (loss NaN)");
       assert.deepEqual(first[2].record, fakeRecord(s, 20));
       assert.deepEqual(first[3].record, fakeRecord(alone));
       assert.deepEqual(fake.jobs, [[a.key, d.key, s.key], [alone.key]]);
-      const id = await packJobId([a, d, s]);
-      assert.match(id, /^pack-[0-9a-f]{64}$/);
-      assert.equal(await queue.getJobState(id), "completed");
-      assert.equal(await packJobId([alone]), alone.key, "a lone run's job");
+      for (const spec of [a, s, alone]) {
+        assert.equal(await queue.getJobState(spec.key), "completed");
+      }
+      assert.equal(await queue.getJobState(d.key), "failed");
       assert.deepEqual(
         workerEvents.flatMap((e) => e.type === "start" ? [e.pack] : []),
         [3, 3, 3, 1],
       );
-      // The slow run's progress came through its pack's job.
+      // The slow run's progress came through its own job.
       const progress = events.flatMap((e) =>
         e.type === "progress" && e.spec.key === s.key ? [e.progress.step] : []
       );
@@ -158,34 +172,93 @@ Deno.test({
       assert.equal(await (await queue.client).get(checkpointKey(s.key)), null);
 
       // Again: answered from the queue, nothing trains.
-      const again = await submitPacks(server.url, [[a, d, s], [alone]], {
+      const again = await submitRuns(server.url, [a, d, s, alone], {
         pollMs: 60_000,
       });
       assert.deepEqual(again, first.map((r) => ({ ...r, reused: true })));
       assert.equal(fake.jobs.length, 2);
 
-      // A pack holding another failure is queued again whole.
-      const f = fakeSpec("fail-once"), b = fakeSpec("ok");
-      const [ff, fb] = await submitPacks(server.url, [[f, b]], {
+      // A run of a pack that failed otherwise is queued again, alone.
+      const [f, b] = packOf(fakeSpec("fail-once"), fakeSpec("ok"));
+      const [ff, fb] = await submitRuns(server.url, [f, b], {
         pollMs: 60_000,
       });
       assert.equal(ff.error, "out of memory");
       assert.deepEqual(fb.record, fakeRecord(b));
       const requeued: SubmitEvent[] = [];
-      const [rf, rb] = await submitPacks(server.url, [[f, b]], {
+      const [rf, rb] = await submitRuns(server.url, [f, b], {
         onProgress: (e) => requeued.push(e),
         pollMs: 60_000,
       });
       assert.deepEqual(rf.record, fakeRecord(f));
-      assert.deepEqual(rb.record, fakeRecord(b));
       assert.equal(rf.reused, false);
-      assert.equal(
-        requeued.filter((e) => e.type === "requeued").length,
-        2,
-        "both runs of the pack",
+      assert.deepEqual(rb, { ...fb, reused: true });
+      assert.deepEqual(
+        requeued.flatMap((e) => e.type === "requeued" ? [e.spec.key] : []),
+        [f.key],
       );
+      assert.deepEqual(fake.jobs.slice(2), [[f.key, b.key], [f.key]]);
     } finally {
       await queue.close();
+      await worker.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "queue (fake packs): runs packed differently by two submitters train once; a job that is not a pack mate goes back to the head of the queue",
+  ignore: !HAVE_REDIS,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const fake = fakePacks();
+    const [p, q, r, t] = ["ok", "ok", "ok", "ok"].map(fakeSpec);
+    // One submitter packs p, q, r; another q, r, t (cpu keys do not name
+    // the pack, so both name the same runs) and then u on its own.
+    const u = fakeSpec("ok");
+    const queued: SubmitEvent[] = [];
+    const one = submitRuns(server.url, packOf(p, q, r), {
+      onProgress: (e) => queued.push(e),
+      pollMs: 60_000,
+    });
+    while (queued.filter((e) => e.type === "queued").length < 3) {
+      await sleep(10);
+    }
+    const two = submitRuns(server.url, [...packOf(q, r, t), u], {
+      onProgress: (e) => queued.push(e),
+      pollMs: 60_000,
+    });
+    while (queued.filter((e) => e.type !== "queued").length < 2) {
+      await sleep(10);
+    }
+    assert.deepEqual(
+      queued.flatMap((e) => e.type === "found" ? [e.spec.key] : []),
+      [q.key, r.key],
+      "the second submitter found q and r queued",
+    );
+    while (queued.filter((e) => e.type === "queued").length < 5) {
+      await sleep(10);
+    }
+    const worker = await startWorker(server.url, {
+      executePack: fake.executePack,
+    });
+    try {
+      const [first, second] = await Promise.all([one, two]);
+      for (const x of [...first, ...second]) {
+        assert.deepEqual(x.record, fakeRecord(x.spec));
+      }
+      assert.deepEqual(
+        [...fake.calls.values()],
+        [1, 1, 1, 1, 1],
+        "every run trained once",
+      );
+      // p q r (a full pack of 3), then t: its pack mates were trained
+      // already, and u (packed alone) is not its mate: it went back to
+      // the head of the queue and trained next, alone.
+      assert.deepEqual(fake.jobs, [[p.key, q.key, r.key], [t.key], [u.key]]);
+    } finally {
       await worker.close();
     }
   },
@@ -207,9 +280,9 @@ Deno.test({
       progressEveryMs: 50,
       onEvent: (e) => eventsA.push(e),
     });
-    const s1 = fakeSpec("slow"), s2 = fakeSpec("slow");
+    const [s1, s2] = packOf(fakeSpec("slow"), fakeSpec("slow"));
     const events: SubmitEvent[] = [];
-    const results = submitPacks(server.url, [[s1, s2]], {
+    const results = submitRuns(server.url, [s1, s2], {
       onProgress: (e) => events.push(e),
       pollMs: 60_000,
     });
@@ -252,7 +325,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "queue: a real pack of 3 tiny runs trains as one job; each record equals its solo run's; Redis checkpoints cleared",
+    "queue: a real pack of 3 tiny runs trains as one graph; each record equals its solo run's; Redis checkpoints cleared",
   ignore: !HAVE_REDIS,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -278,7 +351,9 @@ Deno.test({
       connection: connectionOptions(parseRedisUrl(server.url)),
     });
     try {
-      const results = await submitPacks(server.url, packs, { pollMs: 1000 });
+      const results = await submitRuns(server.url, packs.flat(), {
+        pollMs: 1000,
+      });
       assert.deepEqual(replicas, [3, 3, 3, 1]);
       const client = await queue.client;
       for (const [i, spec] of packs.flat().entries()) {

@@ -1,25 +1,21 @@
 /**
  * Submitting runs to the queue and collecting their records. Each run is one
- * BullMQ job whose id is its run key, or one of a pack of runs trained
- * together as one job (id {@link packJobId}), so a run is queued at most once
- * across every submitter and worker of the cluster (as long as they pack it
- * alike), and a run the queue already completed is answered from the job's
- * stored return value (its record) without training again. The caller writes
- * the records.
+ * BullMQ job whose id is its run key, so a run is queued at most once across
+ * every submitter and worker of the cluster, however they pack it, and a run
+ * the queue already completed is answered from the job's stored return value
+ * (its record) without training again. Runs are queued in the order given,
+ * so a pack's runs (`RunSpec.replicas` > 1) lie side by side and a worker
+ * takes them together. The caller writes the records.
  *
  * @module
  */
 
-import { type Job, Queue, QueueEvents } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import type { RunSpec } from "../experiment/plan.ts";
 import { parseRecord } from "../experiment/records.ts";
 import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
 import {
   isDivergence,
-  packJobData,
-  packJobId,
-  type PackJobResult,
-  type PackProgress,
   QUEUE_NAME,
   type RunProgress,
   type RunResult,
@@ -74,33 +70,19 @@ export interface SubmitOptions {
 
 /**
  * Queues one job per spec (job id = run key; specs with the same key are
- * queued once) and waits until every run has completed or failed. Returns
- * one result per spec, in the order given: `{spec, record}` or
- * `{spec, error}` (a divergence's error starts with `diverged`). Runs
- * that the queue already completed come back at once (`reused: true`); an
- * earlier failure other than a divergence is queued again.
+ * queued once), in the order given, and waits until every run has completed
+ * or failed. Returns one result per spec, in the order given: `{spec,
+ * record}` or `{spec, error}` (a divergence's error starts with
+ * `diverged`). Runs that the queue already completed come back at once
+ * (`reused: true`); an earlier failure other than a divergence is queued
+ * again.
  *
  * Throws a one-line error when `url` is not `redis://HOST[:PORT][/DB]` or
  * no Redis server answers there.
  */
-export function submitRuns(
+export async function submitRuns(
   url: string,
   specs: readonly RunSpec[],
-  options: SubmitOptions = {},
-): Promise<RunResult[]> {
-  return submitPacks(url, specs.map((s) => [s]), options);
-}
-
-/**
- * {@link submitRuns} for packs: each pack is one job whose runs a worker
- * trains together as replicates of one graph (a one-run pack is an ordinary
- * run's job). Returns one result per spec, packs flattened in order. A
- * completed pack job that holds a failure other than a divergence is queued
- * again whole by a later submission.
- */
-export async function submitPacks(
-  url: string,
-  packs: readonly (readonly RunSpec[])[],
   options: SubmitOptions = {},
 ): Promise<RunResult[]> {
   const target = parseRedisUrl(url);
@@ -111,12 +93,9 @@ export async function submitPacks(
   const signal = options.signal;
   const pollMs = options.pollMs ?? 5000;
 
-  const byJob = new Map<string, readonly RunSpec[]>();
-  for (const pack of packs) {
-    if (pack.length === 0) continue;
-    const id = await packJobId(pack);
-    if (!byJob.has(id)) byJob.set(id, pack);
-  }
+  /** The runs to collect, by job id (= run key). */
+  const byJob = new Map<string, RunSpec>();
+  for (const spec of specs) if (!byJob.has(spec.key)) byJob.set(spec.key, spec);
   const results = new Map<string, RunResult>();
   const settled = new Set<string>();
   const dirty = new Set<string>();
@@ -151,102 +130,72 @@ export async function submitPacks(
     e.on("completed", ({ jobId }) => mark(jobId));
     e.on("failed", ({ jobId }) => mark(jobId));
     e.on("active", ({ jobId }) => {
-      const specs = byJob.get(jobId);
-      if (!specs || settled.has(jobId)) return;
-      for (const spec of specs) emit({ type: "started", spec });
+      const spec = byJob.get(jobId);
+      if (spec && !settled.has(jobId)) emit({ type: "started", spec });
     });
     e.on("progress", ({ jobId, data }) => {
-      const specs = byJob.get(jobId);
-      if (!specs || settled.has(jobId) || typeof data !== "object") return;
-      if (specs.length === 1) {
-        emit({
-          type: "progress",
-          spec: specs[0],
-          progress: data as RunProgress,
-        });
-        return;
-      }
-      const runs = (data as PackProgress).runs;
-      for (const [i, spec] of specs.entries()) {
-        const progress = Array.isArray(runs) ? runs[i] : null;
-        if (progress) emit({ type: "progress", spec, progress });
-      }
+      const spec = byJob.get(jobId);
+      if (!spec || settled.has(jobId) || typeof data !== "object") return;
+      emit({ type: "progress", spec, progress: data as RunProgress });
     });
     await e.waitUntilReady();
   };
 
-  const settle = (jobId: string, jobResults: readonly RunResult[]) => {
+  const settle = (jobId: string, result: RunResult) => {
     settled.add(jobId);
-    for (const result of jobResults) {
-      results.set(result.spec.key, result);
-      emit({ type: "result", result });
-    }
+    results.set(jobId, result);
+    emit({ type: "result", result });
   };
   const keep = { age: KEEP_RESULTS_SECONDS };
-  const add = (jobId: string, specs: readonly RunSpec[]) =>
-    queue.add(specs[0].hypothesisId, packJobData(specs), {
-      jobId,
+  const add = (spec: RunSpec) =>
+    queue.add(spec.hypothesisId, spec, {
+      jobId: spec.key,
       removeOnComplete: keep,
       removeOnFail: keep,
     });
 
-  /** Looks at a job; settles its runs when finished. */
-  const inspect = async (
-    jobId: string,
-    specs: readonly RunSpec[],
-    submitting: boolean,
-  ): Promise<void> => {
+  /** Looks at a run's job; settles the run when finished. */
+  const inspect = async (spec: RunSpec, submitting: boolean): Promise<void> => {
+    const jobId = spec.key;
     const state = await queue.getJobState(jobId);
     if (state === "unknown") { // not there (never added, or removed)
-      await add(jobId, specs);
-      for (const spec of specs) {
-        emit(
-          submitting
-            ? { type: "queued", spec }
-            : { type: "requeued", spec, why: "its job was removed" },
-        );
-      }
+      await add(spec);
+      emit(
+        submitting
+          ? { type: "queued", spec }
+          : { type: "requeued", spec, why: "its job was removed" },
+      );
       return;
     }
     if (state !== "completed" && state !== "failed") {
-      if (submitting) {
-        for (const spec of specs) emit({ type: "found", spec, state });
-      }
+      if (submitting) emit({ type: "found", spec, state });
       return;
     }
     const job = await queue.getJob(jobId);
-    if (!job) return inspect(jobId, specs, submitting); // removed meanwhile
+    if (!job) return inspect(spec, submitting); // removed meanwhile
     if (state === "completed") {
-      const jobResults = specs.length === 1
-        ? [resultOf(specs[0], job.returnvalue, submitting)]
-        : packResultsOf(specs, job, submitting);
-      const retry = jobResults.find((r) =>
-        r.error !== undefined && !isDivergence(r.error)
-      );
-      if (!retry || !submitting) return settle(jobId, jobResults);
-      await job.remove();
-      await add(jobId, specs);
-      for (const spec of specs) {
-        emit({ type: "requeued", spec, why: retry.error! });
+      const result = resultOf(spec, job.returnvalue, submitting);
+      if (result.error === undefined || !submitting) {
+        return settle(jobId, result);
       }
+      await job.remove();
+      await add(spec);
+      emit({ type: "requeued", spec, why: result.error });
       return;
     }
     const error = job.failedReason || "failed (no reason given)";
     if (!submitting || isDivergence(error)) {
-      return settle(
-        jobId,
-        specs.map((spec) => ({ spec, error, reused: submitting })),
-      );
+      return settle(jobId, { spec, error, reused: submitting });
     }
     await job.retry("failed");
-    for (const spec of specs) emit({ type: "requeued", spec, why: error });
+    emit({ type: "requeued", spec, why: error });
   };
 
   try {
     await listen();
-    for (const [jobId, specs] of byJob) {
+    for (const spec of byJob.values()) {
       signal?.throwIfAborted();
-      await inspect(jobId, specs, true);
+      await inspect(spec, true);
     }
     let nextPoll = Date.now() + pollMs;
     while (settled.size < byJob.size) {
@@ -272,13 +221,13 @@ export async function submitPacks(
       } else ids = [...dirty];
       dirty.clear();
       for (const id of ids) {
-        if (!settled.has(id)) await inspect(id, byJob.get(id)!, false);
+        if (!settled.has(id)) await inspect(byJob.get(id)!, false);
       }
     }
   } finally {
     await Promise.allSettled([events?.close(), queue.close()]);
   }
-  return packs.flatMap((p) => p.map((s) => results.get(s.key)!));
+  return specs.map((s) => results.get(s.key)!);
 }
 
 /** A run's record from a job's return value, checked; an error entry if unusable. */
@@ -293,29 +242,6 @@ function resultOf(spec: RunSpec, value: unknown, reused: boolean): RunResult {
   } catch (e) {
     return { spec, error: (e as Error).message, reused };
   }
-}
-
-/** Each run's result from a completed pack job ({@link PackJobResult}). */
-function packResultsOf(
-  specs: readonly RunSpec[],
-  job: Job,
-  reused: boolean,
-): RunResult[] {
-  const entries = (job.returnvalue as PackJobResult | null)?.results;
-  return specs.map((spec, i): RunResult => {
-    const entry = Array.isArray(entries) ? entries[i] : undefined;
-    if (entry === undefined || entry === null) {
-      return {
-        spec,
-        error: `the queue's result of pack ${job.id} lacks run ${i + 1}`,
-        reused,
-      };
-    }
-    if (typeof entry.error === "string") {
-      return { spec, error: entry.error, reused };
-    }
-    return resultOf(spec, entry.record, reused);
-  });
 }
 
 /**

@@ -1,11 +1,16 @@
 /**
- * A queue worker: takes runs off the BullMQ queue, trains them with
- * {@link executeRuns} (a job's runs, one or a pack, as replicates of one
- * graph; nothing written locally: the records are the job's return value),
- * keeps each run's checkpoints in Redis, and reports progress every few
- * seconds. BullMQ's stalled-job detection returns the job of a worker that
- * died (its lock is no longer renewed) to the queue, and the next worker
- * resumes it from its last checkpoint.
+ * A queue worker: takes runs off the BullMQ queue (one job per run), trains
+ * them with {@link executeRuns} (nothing written locally: the records are
+ * the jobs' return values), keeps each run's checkpoints in Redis, and
+ * reports progress every few seconds. A run its submitter packed
+ * (`replicas: R`) comes with its pack mates: the worker takes up to R - 1
+ * further jobs queued right behind it with the same backend, tier and R and
+ * trains them as replicates of one graph (fewer, if other workers took
+ * some; on a backend where the graph's size changes the numbers, ghost
+ * replicates fill it to the R the keys name). BullMQ's stalled-job
+ * detection returns the jobs of a worker that died (their locks are no
+ * longer renewed) to the queue, and the next worker resumes each from its
+ * last checkpoint.
  *
  * @module
  */
@@ -22,13 +27,7 @@ import type { RunRecord } from "../experiment/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { redisCheckpointStore } from "./checkpoints.ts";
 import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
-import {
-  asRunPack,
-  type PackJobResult,
-  type PackProgress,
-  QUEUE_NAME,
-  type RunProgress,
-} from "./jobs.ts";
+import { asRunSpec, QUEUE_NAME, type RunProgress } from "./jobs.ts";
 
 /** How often a run pauses for 1 ms so that the worker's sockets are read. */
 const PAUSE_EVERY_MS = 250;
@@ -39,7 +38,7 @@ export type WorkerEvent =
   | { readonly type: "ready" }
   /**
    * A run started; `stalls`: how often its job was found abandoned before;
-   * `pack`: runs its job trains together (1: alone).
+   * `pack`: runs trained together with it, itself included (1: alone).
    */
   | {
     readonly type: "start";
@@ -78,8 +77,18 @@ export type WorkerEvent =
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
-  /** Runs trained at once by this worker (default 1). */
+  /**
+   * Graphs trained at once by this worker, each one run or a pack of them
+   * (default 1).
+   */
   readonly concurrency?: number;
+  /** The most runs trained together as one pack (default 64). */
+  readonly maxPack?: number;
+  /**
+   * How long a worker that took a packed run waits for its mates to be
+   * queued (ms, default 1,000) before it trains the ones it has.
+   */
+  readonly gatherMs?: number;
   /** cpu backend threads per run (default: all cores). */
   readonly threads?: number;
   /** Steps between checkpoints (default 500). */
@@ -99,15 +108,15 @@ export interface WorkerOptions {
   readonly progressEveryMs?: number;
   readonly onEvent?: (event: WorkerEvent) => void;
   /**
-   * What trains a job's runs (default {@link executeRuns}). Tests pass a fake
-   * here, or a fake of one run in {@link WorkerOptions.execute}.
+   * What trains a pack of runs (default {@link executeRuns}). Tests pass a
+   * fake here, or a fake of one run in {@link WorkerOptions.execute}.
    */
   readonly executePack?: (
     specs: readonly RunSpec[],
     options: ExecuteRunsOptions,
   ) => Promise<ExecuteResult[]>;
   /**
-   * A fake of `executeRun` for tests: the runs of a job are trained one
+   * A fake of `executeRun` for tests: the runs of a pack are trained one
    * after another with it (ignored when `executePack` is given).
    */
   readonly execute?: (
@@ -120,8 +129,8 @@ export interface WorkerOptions {
 export interface QueueWorker {
   /**
    * Stops: takes no further job, stops the runs in progress after their
-   * current step and returns them to the queue (they resume elsewhere from
-   * their last checkpoint), then disconnects.
+   * current step and returns their jobs to the queue (they resume elsewhere
+   * from their last checkpoints), then disconnects.
    */
   close(): Promise<void>;
 }
@@ -142,51 +151,165 @@ export async function startWorker(
   const execute = options.executePack ??
     (options.execute ? oneByOne(options.execute) : executeRuns);
   const progressEveryMs = options.progressEveryMs ?? 2000;
-  const running = new Map<string, AbortController>();
+  const lockMs = options.lockMs ?? 15_000;
+  const maxPack = options.maxPack ?? 64;
+  const gatherMs = options.gatherMs ?? 1000;
+  const running = new Set<AbortController>();
+  /** The controller of the pack holding each job this worker trains. */
+  const packOf = new Map<string, AbortController>();
   let stopping = false;
+  let mateTokens = 0;
+
+  /** A job of the pack being trained, and the token its lock is held with. */
+  interface Member {
+    readonly job: Job<unknown, RunRecord>;
+    readonly token: string;
+    readonly spec: RunSpec;
+    /** Taken by this worker's job processor (false: taken as a pack mate). */
+    readonly lead: boolean;
+  }
+
+  /**
+   * Takes the pack mates queued right behind `lead`: jobs with its backend,
+   * tier and R, up to R runs in all. The first job that is not one goes
+   * back to the head of the queue, and the search ends there; so does an
+   * empty queue once `gatherMs` have passed.
+   */
+  const takeMates = async (lead: RunSpec): Promise<Member[]> => {
+    const R = Math.min(lead.replicas ?? 1, maxPack);
+    const mates: Member[] = [];
+    const until = performance.now() + gatherMs;
+    while (mates.length + 1 < R && !stopping) {
+      const token = `${worker.id}:mate:${mateTokens++}`;
+      const job = await worker.getNextJob(token, { block: false }) as
+        | Job<unknown, RunRecord>
+        | undefined;
+      if (!job) {
+        // A submitter queues a pack's runs one after another: a worker
+        // waiting for work may take the first before the rest are there.
+        if (performance.now() >= until) break;
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      let spec: RunSpec | null = null;
+      try {
+        spec = asRunSpec(job.data);
+      } catch { /* not a run: its own job processor will say so */ }
+      if (
+        spec === null || spec.backend !== lead.backend ||
+        spec.tier !== lead.tier ||
+        (spec.replicas ?? 1) !== (lead.replicas ?? 1)
+      ) {
+        await job.moveToWait(token);
+        break;
+      }
+      mates.push({ job, token, spec, lead: false });
+    }
+    return mates;
+  };
 
   const processJob = async (
-    job: Job<unknown, RunRecord | PackJobResult>,
+    job: Job<unknown, RunRecord>,
     token?: string,
-  ): Promise<RunRecord | PackJobResult> => {
+  ): Promise<RunRecord> => {
     const t0 = performance.now();
     const wallMs = () => Math.round(performance.now() - t0);
     const jobId = job.id ?? "?";
-    let specs: RunSpec[];
+    let lead: RunSpec;
     try {
-      specs = asRunPack(job.data);
+      lead = asRunSpec(job.data);
     } catch (e) {
       const error = (e as Error).message;
       emit({ type: "failed", spec: null, jobId, error, wallMs: wallMs() });
       throw e;
     }
-    const single = specs.length === 1;
-    for (const spec of specs) {
+    const controller = new AbortController();
+    running.add(controller);
+    packOf.set(jobId, controller);
+    const members: Member[] = [
+      { job, token: token ?? "", spec: lead, lead: true },
+    ];
+    // Mates' locks are this function's to renew (BullMQ renews the lead's).
+    const renewals: ReturnType<typeof setInterval>[] = [];
+    try {
+      for (const mate of await takeMates(lead)) {
+        members.push(mate);
+        packOf.set(mate.job.id!, controller);
+        renewals.push(setInterval(() => {
+          mate.job.extendLock(mate.token, lockMs).then(
+            (ok) => {
+              if (!ok) controller.abort("lost a pack mate's lock");
+            },
+            () => controller.abort("lost a pack mate's lock"),
+          );
+        }, lockMs / 2));
+      }
+      return await trainPack(members, controller, t0);
+    } finally {
+      for (const r of renewals) clearInterval(r);
+      running.delete(controller);
+      for (const m of members) packOf.delete(m.job.id!);
+    }
+  };
+
+  /**
+   * Trains a pack (the lead's job first) and settles every job: mates'
+   * here, the lead's by what this returns or throws.
+   */
+  const trainPack = async (
+    members: readonly Member[],
+    controller: AbortController,
+    t0: number,
+  ): Promise<RunRecord> => {
+    const wallMs = () => Math.round(performance.now() - t0);
+    const specs = members.map((m) => m.spec);
+    for (const m of members) {
       emit({
         type: "start",
-        spec,
-        stalls: job.stalledCounter ?? 0,
-        pack: specs.length,
+        spec: m.spec,
+        stalls: m.job.stalledCounter ?? 0,
+        pack: members.length,
       });
     }
     const client = await worker.client;
     const stores = specs.map((s) => redisCheckpointStore(client, s.key));
-    const controller = new AbortController();
-    running.set(jobId, controller);
     const lastStep = specs.map(() => 0);
     const progress: (RunProgress | null)[] = specs.map(() => null);
     let lastSent = -Infinity, lastPause = performance.now();
     const report = () => {
       lastSent = performance.now();
-      const data = single ? progress[0]! : { runs: progress } as PackProgress;
-      job.updateProgress(data as unknown as object).catch((e) =>
-        emit({ type: "error", message: `progress: ${(e as Error).message}` })
-      );
-    };
-    const released = () => {
-      for (const [i, spec] of specs.entries()) {
-        emit({ type: "released", spec, step: lastStep[i], wallMs: wallMs() });
+      for (const [i, m] of members.entries()) {
+        if (progress[i] === null) continue;
+        m.job.updateProgress(progress[i] as unknown as object).catch((e) =>
+          emit({ type: "error", message: `progress: ${(e as Error).message}` })
+        );
       }
+    };
+    /** Back to the queue: another worker resumes from the checkpoints. */
+    const release = async (which: readonly number[]) => {
+      // Each goes to the head of the queue: the last first, so that the
+      // pack lies there in its order.
+      for (const i of [...which].reverse()) {
+        const m = members[i];
+        await m.job.moveToWait(m.token).catch(() => {});
+        emit({
+          type: "released",
+          spec: m.spec,
+          step: lastStep[i],
+          wallMs: wallMs(),
+        });
+      }
+    };
+    const settleMate = async (m: Member, r: RunRecord | string) => {
+      const done = typeof r === "string"
+        ? m.job.moveToFailed(new Error(r), m.token, false)
+        : m.job.moveToCompleted(r, m.token, false);
+      await done.catch((e) =>
+        emit({
+          type: "error",
+          message: `${m.job.id}: ${oneLine((e as Error).message)}`,
+        })
+      );
     };
     let results: ExecuteResult[];
     try {
@@ -231,56 +354,73 @@ export async function startWorker(
     } catch (e) {
       // The pack could not start (a key mismatch, an unknown hypothesis):
       // every run fails with it.
-      running.delete(jobId);
-      if (stopping && controller.signal.aborted) {
-        if (token) await job.moveToWait(token);
-        released();
+      if (controller.signal.aborted) {
+        await release(members.map((_, i) => i));
         throw new WaitingError();
       }
       const error = oneLine((e as Error)?.message ?? String(e));
-      for (const spec of specs) {
-        emit({ type: "failed", spec, jobId, error, wallMs: wallMs() });
+      for (const m of members) {
+        emit({
+          type: "failed",
+          spec: m.spec,
+          jobId: m.job.id!,
+          error,
+          wallMs: wallMs(),
+        });
+        if (!m.lead) await settleMate(m, error);
       }
       throw new Error(error);
     }
-    running.delete(jobId);
-    const stopped = results.some((r) =>
-      !r.ok && !(r.error instanceof DivergedError)
+    // Runs stopped mid-way (the worker stopping, a lost lock) go back to
+    // the queue; the others are settled.
+    const stopped = results.flatMap((r, i) =>
+      !r.ok && !(r.error instanceof DivergedError) && controller.signal.aborted
+        ? [i]
+        : []
     );
-    if (stopping && controller.signal.aborted && stopped) {
-      // Back to the queue; another worker resumes it from its checkpoints.
-      if (token) await job.moveToWait(token);
-      released();
-      throw new WaitingError();
-    }
-    const entries: PackJobResult["results"][number][] = [];
+    await release(stopped);
+    let leadOutcome: RunRecord | Error | WaitingError = new WaitingError();
     for (const [i, r] of results.entries()) {
-      const spec = specs[i];
+      if (stopped.includes(i)) continue;
+      const m = members[i];
       if (r.ok || r.error instanceof DivergedError) {
         await stores[i].clear().catch(() => {});
       }
+      let outcome: RunRecord | string;
       if (r.ok) {
-        emit({ type: "done", spec, record: r.record, wallMs: wallMs() });
-        entries.push({ record: r.record });
-        continue;
+        emit({
+          type: "done",
+          spec: m.spec,
+          record: r.record,
+          wallMs: wallMs(),
+        });
+        outcome = r.record;
+      } else {
+        outcome = oneLine((r.error as Error)?.message ?? String(r.error));
+        emit({
+          type: "failed",
+          spec: m.spec,
+          jobId: m.job.id!,
+          error: outcome,
+          wallMs: wallMs(),
+        });
       }
-      const error = oneLine((r.error as Error)?.message ?? String(r.error));
-      emit({ type: "failed", spec, jobId, error, wallMs: wallMs() });
-      entries.push({ error });
+      if (!m.lead) await settleMate(m, outcome);
+      else {leadOutcome = typeof outcome === "string"
+          ? new Error(outcome)
+          : outcome;}
     }
-    if (!single) return { results: entries };
-    const [only] = entries;
-    if (only.error !== undefined) throw new Error(only.error);
-    return only.record;
+    if (leadOutcome instanceof Error) throw leadOutcome;
+    return leadOutcome;
   };
 
-  const worker = new Worker<unknown, RunRecord | PackJobResult>(
+  const worker = new Worker<unknown, RunRecord>(
     options.queueName ?? QUEUE_NAME,
     processJob,
     {
       connection: connectionOptions(target),
       concurrency: options.concurrency ?? 1,
-      lockDuration: options.lockMs ?? 15_000,
+      lockDuration: lockMs,
       stalledInterval: options.stalledCheckMs ?? 5_000,
       maxStalledCount: options.maxStalledCount ?? 5,
       autorun: false,
@@ -296,7 +436,7 @@ export async function startWorker(
   // A lock that could not be renewed may already be another worker's job:
   // stop training it here.
   worker.on("lockRenewalFailed", (jobIds) => {
-    for (const id of jobIds) running.get(id)?.abort("lost the job's lock");
+    for (const id of jobIds) packOf.get(id)?.abort("lost the job's lock");
   });
   const done = worker.run().catch((e) =>
     emit({
@@ -309,7 +449,7 @@ export async function startWorker(
   return {
     async close() {
       stopping = true;
-      for (const c of running.values()) c.abort("worker stopping");
+      for (const c of running) c.abort("worker stopping");
       await worker.close();
       await done;
     },

@@ -1,8 +1,8 @@
 /**
  * The submitting side of a queued sweep: hands the runs to BullMQ workers
- * (`src/queue/`), one job per pack, prints progress, and writes each
- * returned record where a local run would have written it, after checking it
- * is whole and is the run that was asked for.
+ * (`src/queue/`), one job per run with a pack's runs side by side, prints
+ * progress, and writes each returned record where a local run would have
+ * written it, after checking it is whole and is the run that was asked for.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { type PlannedRun, runIdOf, type RunSpec } from "../experiment/plan.ts";
 import { parseRecord } from "../experiment/records.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { isDivergence, specLabel } from "../queue/jobs.ts";
-import { submitPacks } from "../queue/submit.ts";
+import { submitRuns } from "../queue/submit.ts";
 
 /** Counts of what a queued sweep did. */
 export interface QueueSweepOutcome {
@@ -22,7 +22,8 @@ export interface QueueSweepOutcome {
 
 /**
  * Submits `packs` (from `packRuns` over `runs`, the planned runs they hold)
- * to the queue at `url`, one job per pack, waits, and writes their records.
+ * to the queue at `url`, one job per run with a pack's runs side by side (a
+ * worker takes a pack's runs together), waits, and writes their records.
  */
 export async function submitAndRecord(
   url: string,
@@ -33,7 +34,7 @@ export async function submitAndRecord(
   // A packed spec's key may name its pack: find its run by what it is.
   const byRun = new Map(runs.map((r) => [runIdOf(r.spec), r]));
   let lastProgress = 0;
-  const results = await submitPacks(url, packs, {
+  const results = await submitRuns(url, packs.flat(), {
     signal: options.signal,
     onProgress: (e) => {
       if (e.type === "progress") {
