@@ -4,7 +4,8 @@
  * backend, next to PyTorch's on the same machine when a Python with torch is
  * installed; on WebGPU also what a step asks of the GPU (dispatches, bytes up
  * and down, GPU-to-CPU syncs, memory growth), counted by wrapping the WebGPU
- * methods. `deno task bench census` runs the census benchmark instead.
+ * methods. `deno task bench census` runs the census benchmark instead, and
+ * `deno task bench runs` the runs-per-hour benchmark (bench/runs.ts).
  * Prints numbers; asserts nothing.
  *
  * The `--json` fields (documented in README, section Performance) are stable
@@ -35,6 +36,7 @@ import {
 
 const HELP = `Usage: deno task bench [options]
        deno task bench census [--json] [...]
+       deno task bench runs [--json] [--runs N] [...]   runs/hour: pool and queue
 
 Times training steps of the seed configuration (B=32, T=128, bf16, 116,480
 parameters) on each backend and, when python3 with torch is available, the
@@ -294,6 +296,10 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === "census") {
     const { censusBenchMain } = await import("../../bench/census.ts");
     return await censusBenchMain(args.slice(1));
+  }
+  if (args[0] === "runs") {
+    const { runsBenchMain } = await import("../../bench/runs.ts");
+    return await runsBenchMain(args.slice(1));
   }
   const values = parseCliArgs(args, {
     steps: { type: "string" },
