@@ -236,11 +236,19 @@ export async function startWorker(
         members.push(mate);
         packOf.set(mate.job.id!, controller);
         renewals.push(setInterval(() => {
+          // 0: another worker holds it now. A Redis error is not a loss:
+          // the next renewal tells.
           mate.job.extendLock(mate.token, lockMs).then(
             (ok) => {
               if (!ok) controller.abort("lost a pack mate's lock");
             },
-            () => controller.abort("lost a pack mate's lock"),
+            (e) =>
+              emit({
+                type: "error",
+                message: `lock of ${mate.job.id}: ${
+                  oneLine((e as Error).message)
+                }`,
+              }),
           );
         }, lockMs / 2));
       }
