@@ -50,7 +50,8 @@ Options:
   --shard i/n            only the i-th of n deterministic parts of the plan
   --seeds a,b,...        only these replicate seeds
   --pack R               train up to R runs of one step graph together, as
-                         replicates of one graph in one job (default:
+                         replicates of one graph (one pool job; on the
+                         queue one job per run, taken together) (default:
                          ${PACK_CPU} on cpu and wasm, where it is no faster;
                          ${PACK_GPU} on webgpu, where they share each step's
                          dispatch overhead); --dry-run shows the packs
