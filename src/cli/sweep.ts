@@ -1,13 +1,13 @@
 /**
- * `deno task sweep <id> [options]`: runs a hypothesis's replicates x sweep
- * grid, skipping every run already recorded (by run key), on a local pool of
- * worker processes (default) or through a BullMQ queue on Redis
- * (`--queue`). See `--help`.
+ * `deno task sweep <id>... [options]`: runs the replicates x sweep grid of
+ * one or more hypotheses, skipping every run already recorded (by run key),
+ * on a local pool of worker processes (default) or through a BullMQ queue on
+ * Redis (`--queue`). See `--help`.
  *
  * @module
  */
 
-import { oneHypothesis } from "./hypothesis_args.ts";
+import { selectHypotheses } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import {
   defaultPack,
@@ -32,12 +32,12 @@ import { formatEta } from "./progress.ts";
 const PACK_CPU = defaultPack("cpu");
 const PACK_GPU = defaultPack("webgpu");
 
-const HELP = `Usage: deno task sweep <hypothesis-id> [options]
+const HELP = `Usage: deno task sweep <hypothesis-id>... [options]
 
-Runs every replicate seed at every sweep point of a hypothesis (a run whose
-record exists with the same run key is skipped), then prints what is left.
-Records go to reports/data/<id>/ like \`deno task run\`; \`deno task report\`
-turns them into rates.
+Runs every replicate seed at every sweep point of the hypotheses named (a run
+whose record exists with the same run key is skipped), all of them on one pool
+or queue, then prints what is left. Records go to reports/data/<id>/ like
+\`deno task run\`; \`deno task report\` turns them into rates.
 
 Options:
   --tier smoke|full      default: smoke
@@ -191,7 +191,14 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const h = oneHypothesis(positionals);
+  if (positionals.length === 0) {
+    throw new UsageError(
+      `expected one or more hypothesis ids; choose from: ${
+        HYPOTHESES.map((h) => h.id).join(", ")
+      }`,
+    );
+  }
+  const hypotheses = selectHypotheses([...new Set(positionals)]);
   const tier = (values.tier ?? "smoke") as Tier;
   if (tier !== "smoke" && tier !== "full") {
     throw new UsageError("--tier must be one of: smoke, full");
@@ -226,37 +233,55 @@ export async function main(args: string[]): Promise<number> {
     requested as BackendName | "auto",
   )).engine.name;
   const notes: string[] = [];
-  let plan: PlannedRun[] = await planRuns(h, {
-    tier,
-    backend,
-    seeds,
-    onNote: (n) => notes.push(n),
-  });
+  /** Each hypothesis's runs, in the order named. */
+  const plans: PlannedRun[][] = [];
+  for (const h of hypotheses) {
+    plans.push(
+      await planRuns(h, { tier, backend, seeds, onNote: (n) => notes.push(n) }),
+    );
+  }
   for (const n of notes) console.error(`note: ${n}`);
+  let plan = plans.flat();
   const planned = plan.length;
   if (shard) plan = shardOf(plan, shard[0], shard[1]);
   const todo = plan.filter((p) => p.record === null);
   const pack = packOption ?? defaultPack(backend);
   const packs = await packRuns(plan, pack);
-  const points = sweepPoints(h).length;
   const packed = packs.filter((p) => p.length > 1).length;
-  console.log(
-    `${h.id} ${tier} on ${backend}: ${planned} runs (${
-      (seeds ?? replicateSeeds(h)).length
-    } seeds x ${points} point${points === 1 ? "" : "s"})${
-      shard ? `, shard ${shard[0]}/${shard[1]}: ${plan.length}` : ""
-    }; ${
-      plan.length - todo.length
-    } recorded, ${todo.length} to run; pack ${pack}${
-      packOption === undefined ? ` (the default on ${backend})` : ""
-    }${
-      packed
-        ? `: ${packs.length} job${
-          packs.length === 1 ? "" : "s"
-        }, ${packed} of them packs`
-        : ""
-    }`,
-  );
+  const packText = `pack ${pack}${
+    packOption === undefined ? ` (the default on ${backend})` : ""
+  }${
+    packed
+      ? `: ${packs.length} job${
+        packs.length === 1 ? "" : "s"
+      }, ${packed} of them packs`
+      : ""
+  }`;
+  const counts = (runs: readonly PlannedRun[]) => {
+    const left = runs.filter((p) => p.record === null).length;
+    return `${
+      shard ? `, shard ${shard[0]}/${shard[1]}: ${runs.length}` : ""
+    }; ${runs.length - left} recorded, ${left} to run`;
+  };
+  const only = hypotheses.length === 1;
+  for (const [i, h] of hypotheses.entries()) {
+    const points = sweepPoints(h).length;
+    const mine = plan.filter((p) => p.spec.hypothesisId === h.id);
+    console.log(
+      `${h.id} ${tier} on ${backend}: ${plans[i].length} runs (${
+        (seeds ?? replicateSeeds(h)).length
+      } seeds x ${points} point${points === 1 ? "" : "s"})${counts(mine)}${
+        only ? `; ${packText}` : ""
+      }`,
+    );
+  }
+  if (!only) {
+    console.log(
+      `${hypotheses.length} hypotheses: ${planned} runs${
+        counts(plan)
+      }; ${packText}`,
+    );
+  }
   if (values["dry-run"]) {
     const line = (p: PlannedRun | RunSpec, indent: string) => {
       const spec = "spec" in p ? p.spec : p;
@@ -270,7 +295,12 @@ export async function main(args: string[]): Promise<number> {
     const packOf = new Map(
       packs.flatMap((members, k) => members.map((s) => [runIdOf(s), k])),
     );
+    let heading = "";
     for (const p of plan) {
+      if (!only && p.spec.hypothesisId !== heading) {
+        heading = p.spec.hypothesisId;
+        console.log(`${heading}:`);
+      }
       const k = packOf.get(runIdOf(p.spec));
       if (k === undefined) console.log(line(p, "  "));
       else if (packs[k].length === 1) console.log(line(packs[k][0], "  "));
@@ -316,12 +346,13 @@ export async function main(args: string[]): Promise<number> {
       return 130;
     }
   }
+  const ids = hypotheses.map((h) => h.id).join(" ");
   console.log(
-    `${h.id}: ${todo.length - failed - diverged} run(s) recorded${
+    `${ids}: ${todo.length - failed - diverged} run(s) recorded${
       diverged ? `, ${diverged} diverged (recorded as invalid)` : ""
     }${
       failed ? `, ${failed} failed` : ""
-    }; \`deno task report ${h.id}\` renders the rates`,
+    }; \`deno task report ${ids}\` renders the rates`,
   );
   return failed > 0 ? 1 : 0;
 }

@@ -1,4 +1,5 @@
-// `deno task sweep --pack`: its usage errors, and the packs a dry run shows.
+// `deno task sweep`: usage errors, and what a dry run shows (packs, several
+// hypotheses).
 
 import assert from "node:assert/strict";
 import { runScript } from "../testing/helpers.ts";
@@ -39,4 +40,40 @@ Deno.test("sweep --dry-run: shows which runs are packed together, and the defaul
   const first = plain.stdout.trim().split("\n");
   assert.match(first[0], /pack 1 \(the default on cpu\)$/);
   assert.equal(first.length, 21, "one line per run, no packs");
+});
+
+Deno.test("sweep --dry-run with several hypotheses: a line each, the total, their runs under a heading each", async () => {
+  const r = await runScript(SWEEP, [
+    "control-layernorm",
+    "11.2a-rmsnorm",
+    "--backend",
+    "cpu",
+    "--seeds",
+    "1,2",
+    "--dry-run",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  const counts = lines.slice(0, 3).map((line) =>
+    /; (\d+) recorded, (\d+) to run/.exec(line)!.slice(1).map(Number)
+  );
+  assert.match(lines[0], /^control-layernorm smoke on cpu: 2 runs \(2 seeds/);
+  assert.match(lines[1], /^11\.2a-rmsnorm smoke on cpu: 2 runs \(2 seeds/);
+  assert.match(lines[2], /^2 hypotheses: 4 runs; .* pack 1 \(the default/);
+  for (const [recorded, left] of counts.slice(0, 2)) {
+    assert.equal(recorded + left, 2);
+  }
+  assert.deepEqual(counts[2], [
+    counts[0][0] + counts[1][0],
+    counts[0][1] + counts[1][1],
+  ]);
+  assert.equal(lines[3], "control-layernorm:");
+  assert.match(lines[4], /^ {2}(recorded|to run {2}) seed 1 {2}key /);
+  assert.match(lines[5], /^ {2}(recorded|to run {2}) seed 2 {2}key /);
+  assert.equal(lines[6], "11.2a-rmsnorm:");
+  assert.equal(lines.length, 9);
+
+  const none = await runScript(SWEEP, ["--dry-run"]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^error: expected one or more hypothesis ids/);
 });
