@@ -2,8 +2,9 @@
 // real smoke runs (control-layernorm, 300 steps, 1 thread each) from a
 // private redis-server. Each run is trained exactly once and its record
 // equals a local run's; a resubmission is answered from the queue; a worker
-// killed with SIGKILL mid-run loses nothing: the other worker resumes its
-// run from the Redis checkpoint and the record is bit-identical.
+// killed with SIGKILL in the middle of a pack of two runs loses nothing: the
+// other worker resumes both from their Redis checkpoints and the records are
+// bit-identical.
 
 import assert from "node:assert/strict";
 import { Queue } from "bullmq";
@@ -202,76 +203,92 @@ Deno.test({
   },
 });
 
-// ~40 s (a smoke run, plus ~15 s until the dead worker's job counts as
-// stalled).
+// ~45 s (a pack of two smoke runs, plus ~15 s until the dead worker's jobs
+// count as stalled).
 Deno.test({
   name:
-    "queue: a worker killed mid-run (SIGKILL) loses nothing; its run resumes on the other worker from the checkpoint, bit-identical",
+    "queue: a worker killed mid-pack (SIGKILL) loses nothing; both runs resume on the other worker from their checkpoints, bit-identical",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     await using server = await startRedisServer();
     const url = server.url;
-    const p = plan[0];
+    // Two runs packed by their submitter: one job each, trained together.
+    const pack = plan.slice(0, 2).map((p) => ({ ...p.spec, replicas: 2 }));
+    const labels = pack.map((s) => s.key.slice(0, 12));
     const args = ["--threads", "1", "--checkpoint-every", "50"];
-    const workers = [
-      new WorkerProcess(url, args),
-      new WorkerProcess(url, args),
-    ];
+    // The victim alone takes the pack; the survivor starts once it has.
+    const victim = new WorkerProcess(url, args);
+    const workers = [victim];
     const queue = new Queue(QUEUE_NAME, {
       connection: connectionOptions(parseRedisUrl(url)),
     });
     try {
-      for (const w of workers) await w.waitFor(/waiting for runs/, 60_000);
+      await victim.waitFor(/waiting for runs/, 60_000);
       const t0 = performance.now();
-      const result = submitRuns(url, [p.spec]);
+      const result = submitRuns(url, pack);
       let settled = false;
       result.finally(() => settled = true).catch(() => {});
-      const label = p.spec.key.slice(0, 12);
-      // The worker that took the run, once its first checkpoint is in Redis.
-      let victim: WorkerProcess | undefined;
+      for (const label of labels) {
+        const start = await victim.waitFor(
+          new RegExp(`start .*${label}`),
+          60_000,
+        );
+        assert.match(start, /\(one of a pack of 2\)$/);
+      }
+      const survivor = new WorkerProcess(url, args);
+      workers.push(survivor);
+      await survivor.waitFor(/waiting for runs/, 60_000);
+      // Both runs' first checkpoints in Redis.
       const client = await queue.client;
       while (!settled) {
-        victim ??= workers.find((w) =>
-          w.events("start").some((l) => l.includes(label))
+        const saved = await Promise.all(
+          pack.map((s) => client.get(checkpointKey(s.key))),
         );
-        if (victim && await client.get(checkpointKey(p.spec.key)) !== null) {
-          break;
-        }
+        if (saved.every((c) => c !== null)) break;
         await sleep(100);
       }
       assert.ok(
-        victim && !settled,
-        "the run finished without writing a checkpoint to Redis (does executeRun save `checkpoints`?)",
+        !settled,
+        "the pack finished without writing its checkpoints to Redis",
       );
-      const survivor = workers.find((w) => w !== victim)!;
       victim.child.kill("SIGKILL");
       const tKill = performance.now();
       await victim.status;
-      const start = await survivor.waitFor(
-        new RegExp(`start .*${label}`),
-        60_000,
-      );
+      const starts = [];
+      for (const label of labels) {
+        starts.push(
+          await survivor.waitFor(new RegExp(`start .*${label}`), 60_000),
+        );
+      }
       const pickup = performance.now() - tKill;
 
-      const [r] = await result;
+      const results = await result;
       const wall = performance.now() - t0;
-      const resumed = await survivor.waitFor(
-        new RegExp(`resumed .*${label} from step \\d+`),
-        1000,
-      );
-      const step = Number(resumed.match(/from step (\d+)$/)![1]);
-      assert.ok(step > 0 && step % 50 === 0, resumed);
-      assert.match(start, /\(abandoned 1x before\)$/);
-      assert.equal(r.error, undefined, r.error ?? "");
-      assert.deepEqual(science(r.record!), science(await localRecord(p)));
-      assert.equal(await client.get(checkpointKey(p.spec.key)), null);
+      const steps = [];
+      for (const [i, label] of labels.entries()) {
+        const resumed = await survivor.waitFor(
+          new RegExp(`resumed .*${label} from step \\d+`),
+          1000,
+        );
+        const step = Number(resumed.match(/from step (\d+)$/)![1]);
+        assert.ok(step > 0 && step % 50 === 0, resumed);
+        steps.push(step);
+        assert.match(starts[i], /\(abandoned 1x before\)$/);
+        const r = results[i];
+        assert.equal(r.error, undefined, r.error ?? "");
+        assert.deepEqual(
+          science(r.record!),
+          science(await localRecord(plan[i])),
+        );
+        assert.equal(await client.get(checkpointKey(pack[i].key)), null);
+      }
       console.log(
-        `killed after a checkpoint; the other worker took the run ${
+        `killed after the pack's first checkpoints; the other worker took its runs ${
           (pickup / 1000).toFixed(1)
-        } s later and resumed from step ${step}; submit to record ${
-          (wall / 1000).toFixed(1)
-        } s`,
+        } s later and resumed them from steps ${
+          steps.join(" and ")
+        }; submit to record ${(wall / 1000).toFixed(1)} s`,
       );
     } finally {
       await queue.close();
