@@ -80,10 +80,17 @@ exactly the C, P and populations of 11.2b's four 10,000-step runs (seeds 42,
 1, 2, 3), which checks the prefix design where it matters most. The design's
 premise that structures freeze before step 800 did not hold everywhere: the
 latest changes were at steps 1,211 (1e-5, seed 42), 1,367 (3e-6, seed 1),
-1,451 (1e-5, seed 2) and 1,499 (1e-6, seed 1). The last two were still
-changing near the end of their prefix, so their populations are not final;
-10,000-step runs of those points are needed before their C and P are quoted
-(their verdicts, positive, would only change if all their rows re-merged).`,
+1,451 (1e-5, seed 2) and 1,499 (1e-6, seed 1). Those last two were run to
+the full 10,000 steps as a check (committed beside the sweep's records as
+\`full-seed1-cpu-10000steps-f5211680.json\` and
+\`full-seed2-cpu-10000steps-6d51aedd.json\`): their first 1,500 losses equal
+the sweep runs' bit for bit, and nothing changed after step 1,500 (C = 3,
+P = 50, 31/10/9 and C = 6, P = 47, 13/11/8/6/5/4, as at the end of the prefix).
+The prefix is not always final elsewhere, though: 11.2b's seed 5 (3e-6, not a
+sweep seed) changed last at step 1,516 (from 2/48 to 2/50), and 11.2g's seed 7
+merged its last two clusters as late as step 1,263, turning positive into
+null: a 1,500-step verdict is a strong indication, a 10,000-step one the
+claim.`,
 };
 
 export default hypothesis;
