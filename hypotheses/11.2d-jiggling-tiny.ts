@@ -31,7 +31,9 @@ value, and the shared update that carries that component away from zero
 rounds the difference away before the rows' gradients can drive them apart.
 With 3e-6 (11.2b) the separated rows differed enough to survive that
 coarsening. So the outcome is not monotone in "any noise breaks the
-symmetry": below some scale, bf16 storage heals the splits it lets through.`,
+symmetry": below some scale, bf16 storage heals the splits it lets through.
+Replicates (in progress, 3 of 8 seeds at the full tier): seeds 1 and 2 end
+null too, whole again from step 428 in both; positive in 0/3.`,
   expectation: {
     verdict: "positive",
     reasoning:
