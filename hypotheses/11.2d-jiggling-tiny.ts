@@ -32,8 +32,8 @@ rounds the difference away before the rows' gradients can drive them apart.
 With 3e-6 (11.2b) the separated rows differed enough to survive that
 coarsening. So the outcome is not monotone in "any noise breaks the
 symmetry": below some scale, bf16 storage heals the splits it lets through.
-Replicates (in progress, 3 of 8 seeds at the full tier): seeds 1 and 2 end
-null too, whole again from step 428 in both; positive in 0/3.`,
+Replicates (in progress, 4 of 8 seeds at the full tier): seeds 1, 2 and 3
+end null too, whole again from steps 428, 428 and 456; positive in 0/4.`,
   expectation: {
     verdict: "positive",
     reasoning:
