@@ -154,7 +154,6 @@ export async function startWorker(
   const lockMs = options.lockMs ?? 15_000;
   const maxPack = options.maxPack ?? 64;
   const gatherMs = options.gatherMs ?? 1000;
-  const running = new Set<AbortController>();
   /** The controller of the pack holding each job this worker trains. */
   const packOf = new Map<string, AbortController>();
   let stopping = false;
@@ -224,7 +223,6 @@ export async function startWorker(
       throw e;
     }
     const controller = new AbortController();
-    running.add(controller);
     packOf.set(jobId, controller);
     const members: Member[] = [
       { job, token: token ?? "", spec: lead, lead: true },
@@ -255,7 +253,6 @@ export async function startWorker(
       return await trainPack(members, controller, t0);
     } finally {
       for (const r of renewals) clearInterval(r);
-      running.delete(controller);
       for (const m of members) packOf.delete(m.job.id!);
     }
   };
@@ -457,7 +454,7 @@ export async function startWorker(
   return {
     async close() {
       stopping = true;
-      for (const c of running) c.abort("worker stopping");
+      for (const c of new Set(packOf.values())) c.abort("worker stopping");
       await worker.close();
       await done;
     },
