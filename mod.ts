@@ -84,30 +84,30 @@ export {
   seedStepConfig,
   type StepConfig,
   type TensorSpec,
-} from "./src/train/step.ts";
+} from "./src/step/step.ts";
 export {
   compileReplicatedStep,
   type ReplicatedStep,
-} from "./src/train/replicated_step.ts";
+} from "./src/step/replicated_step.ts";
 export {
   type AdamWConfig,
   HF_ADAMW,
   type StepScalars,
   stepScalars,
-} from "./src/train/adamw.ts";
+} from "./src/step/adamw.ts";
 export {
   type NoiseConfig,
   SEED_RUN,
   stepConfigOf,
   type TrainConfig,
-} from "./src/train/config.ts";
+} from "./src/step/config.ts";
 export {
   type NormalSource,
   Pcg32,
   type Pcg32Snapshot,
   Stream,
   type U64,
-} from "./src/train/rng.ts";
+} from "./src/data/rng.ts";
 export {
   type Batch,
   createSampler,
@@ -115,13 +115,13 @@ export {
   type Objective,
   type Sampler,
   type SamplerOptions,
-} from "./src/train/sampler.ts";
-export { roundArrayToBf16, roundToBf16 } from "./src/train/bf16.ts";
+} from "./src/data/sampler.ts";
+export { roundArrayToBf16, roundToBf16 } from "./src/data/bf16.ts";
 export {
   noiseForStep,
   type NoiseOptions,
   type NoisePrecision,
-} from "./src/train/noise.ts";
+} from "./src/data/noise.ts";
 
 // Runtime.
 export {
@@ -164,7 +164,7 @@ export {
   startGpuCounters,
 } from "./src/runtime/gpu_counters.ts";
 export type { AdapterInfo } from "./src/runtime/webgpu_probe.ts";
-export type { HostStreamsSnapshot } from "./src/train/host_streams.ts";
+export type { HostStreamsSnapshot } from "./src/step/host_streams.ts";
 
 // Files.
 export {
@@ -174,7 +174,7 @@ export {
   type CorpusFilter,
   type CorpusOptions,
   loadCorpus,
-} from "./src/io/corpus.ts";
+} from "./src/data/corpus.ts";
 export {
   createSafetensorsStreamWriter,
   type Dtype,
@@ -235,10 +235,10 @@ export type {
   Tier,
   TrajectoryRecord,
   Verdict,
-} from "./src/experiment/types.ts";
-export { isComplete, RECORD_FORMAT } from "./src/experiment/types.ts";
-export { type PreparedRun, prepareRun } from "./src/experiment/prepare.ts";
-export type { RunOptions } from "./src/experiment/run_options.ts";
+} from "./src/hypothesis/types.ts";
+export { isComplete, RECORD_FORMAT } from "./src/hypothesis/types.ts";
+export { type PreparedRun, prepareRun } from "./src/run/prepare.ts";
+export type { RunOptions } from "./src/run/run_options.ts";
 export {
   type PackedOutcome,
   type PackedRun,
@@ -247,38 +247,35 @@ export {
   type RunOutcome,
   runPackedDetailed,
   RunStoppedError,
-} from "./src/experiment/run.ts";
+} from "./src/run/run.ts";
 export {
   ANALYSIS_VERSION,
   RUN_IDENTITY_FORMAT,
   type RunIdentity,
   runIdentity,
   type RunIdentityInputs,
-} from "./src/experiment/run_key.ts";
-export type { CheckpointStore } from "./src/experiment/execute.ts";
+} from "./src/hypothesis/run_key.ts";
+export type { CheckpointStore } from "./src/executor/execute.ts";
 export {
   applyOverrides,
   type Override,
   parseOverride,
-} from "./src/experiment/overrides.ts";
+} from "./src/hypothesis/overrides.ts";
 export {
   readRecord,
   RecordError,
   type RecordName,
   recordPath,
   recordsOf,
-} from "./src/experiment/records.ts";
-export {
-  readOutcomes,
-  type RecordedOutcome,
-} from "./src/experiment/outcomes.ts";
-export { ConfigError, validateTrainConfig } from "./src/train/validate.ts";
+} from "./src/history/records.ts";
+export { readOutcomes, type RecordedOutcome } from "./src/verdict/outcomes.ts";
+export { ConfigError, validateTrainConfig } from "./src/step/validate.ts";
 export {
   HOST_STREAMS_VERSION,
   hostStreamsDigest,
-} from "./src/train/host_streams.ts";
+} from "./src/step/host_streams.ts";
 export { DivergedError, type Divergence } from "./src/runtime/divergence.ts";
-export { verdictOf } from "./src/experiment/verdict.ts";
+export { verdictOf } from "./src/verdict/verdict.ts";
 export {
   type ControlInput,
   type HypothesisReportOptions,

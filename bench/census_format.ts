@@ -6,7 +6,65 @@
  * @module
  */
 
-import type { CensusBenchResult } from "./census.ts";
+/** Cold-cache measurements (disk reads) of one benchmark run. */
+export interface ColdBench {
+  /** Wall seconds of each blocking 16 MiB read of the bytes. */
+  readRuns: number[];
+  /** Wall seconds of each census. */
+  censusRuns: number[];
+  /** Median read seconds. */
+  readSeconds: number;
+  /** Median census seconds. */
+  censusSeconds: number;
+  /** censusSeconds / readSeconds. */
+  ratio: number;
+}
+
+/** Measurements of one benchmark run (also the `--json` output). */
+export interface CensusBenchResult {
+  /** Matrix rows. */
+  rows: number;
+  /** Matrix columns. */
+  cols: number;
+  /** Stored dtype. */
+  dtype: "BF16";
+  /** Bytes of the tensor. */
+  bytes: number;
+  /** What was planted. */
+  planted: { C: number; P: number };
+  /** What the census found. */
+  found: { C: number; P: number };
+  /** Whether found equals planted, cluster by cluster, in every run. */
+  correct: boolean;
+  /** Seconds to generate, write and fsync the file. */
+  writeSeconds: number;
+  /** Each way of reading the bytes: wall seconds of its runs and median. */
+  reads: { name: string; runs: number[]; seconds: number }[];
+  /** The fastest way, whose median is the baseline. */
+  baseline: string;
+  /** Wall seconds of each timed census. */
+  censusRuns: number[];
+  /** Baseline: the fastest read median (wall seconds). */
+  readSeconds: number;
+  /** Median census wall seconds. */
+  censusSeconds: number;
+  /** censusSeconds / readSeconds: the benchmark's figure (target <= 2). */
+  ratio: number;
+  /** Median process CPU seconds (all threads) of the baseline read. */
+  readCpuSeconds: number;
+  /** Median process CPU seconds of the census. */
+  censusCpuSeconds: number;
+  /** CPU-time ratio: less sensitive to other load on the machine. */
+  cpuRatio: number;
+  /** The target ratio (2). */
+  target: number;
+  /** The same from a cold page cache; null when not measured. */
+  cold: ColdBench | null;
+  /** 1-minute load average when the run ended (null if unavailable). */
+  loadAverage: number | null;
+  /** Logical CPUs. */
+  cpus: number;
+}
 
 /**
  * Human-readable lines for a result.

@@ -22,7 +22,7 @@ import { kernelModule } from "../src/analysis/row_key/kernel.ts";
 import { nonFiniteSpec } from "../src/analysis/row_key/non_finite.ts";
 import { hashRowBytes } from "../src/analysis/row_key/row_hash.ts";
 import { DEFAULT_BLOCK_BYTES } from "../src/census/scan.ts";
-import { Pcg32 } from "../src/train/rng.ts";
+import { Pcg32 } from "../src/data/rng.ts";
 
 const ROW_BYTES = 4096;
 const ROWS = DEFAULT_BLOCK_BYTES / ROW_BYTES;

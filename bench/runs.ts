@@ -28,7 +28,7 @@
  * rate.
  *
  * A program that prints numbers (progress lines on stderr); it asserts
- * nothing about them. Run it as `deno task bench runs` (src/cli/bench.ts
+ * nothing about them. Run it as `deno task bench runs` (bench/main.ts
  * calls {@linkcode runsBenchMain}) or `deno run -A bench/runs.ts`.
  *
  * `--json` prints one {@link RunsBenchResult}; these names are stable:
@@ -55,14 +55,17 @@
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { hypothesisById } from "../hypotheses/mod.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
-import { stopSignal, stopState } from "../src/cli/lifeline.ts";
-import { type PlannedRun, planRuns } from "../src/experiment/plan.ts";
-import { readRecord, recordPath } from "../src/experiment/records.ts";
-import type { RunRecord } from "../src/experiment/types.ts";
-import { connectionOptions, parseRedisUrl } from "../src/queue/connection.ts";
-import { startRedisServer } from "../src/queue/redis_server.ts";
-import { submitRuns } from "../src/queue/submit.ts";
-import { runPool } from "../src/sweep/pool.ts";
+import { stopSignal, stopState } from "../src/process/lifeline.ts";
+import { type PlannedRun, planRuns } from "../src/executor/plan.ts";
+import { readRecord, recordPath } from "../src/history/records.ts";
+import type { RunRecord } from "../src/hypothesis/types.ts";
+import {
+  connectionOptions,
+  parseRedisUrl,
+} from "../src/executor/queue/connection.ts";
+import { startRedisServer } from "../src/executor/queue/redis_server.ts";
+import { submitRuns } from "../src/executor/queue/submit.ts";
+import { runPool } from "../src/executor/pool.ts";
 import {
   formatRunsBench,
   type QueueOverheadResult,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { distribution } from "../src/experiment/rates.ts";
+import { distribution } from "../src/verdict/rates.ts";
 
 /** Milliseconds in an hour. */
 const HOUR_MS = 3_600_000;

@@ -7,7 +7,7 @@
  */
 
 import { createSafetensorsStreamWriter } from "../src/io/safetensors/mod.ts";
-import { Pcg32 } from "../src/train/rng.ts";
+import { Pcg32 } from "../src/data/rng.ts";
 
 /** The name the census looks for first (Llama, Qwen2/3, Mistral, Gemma). */
 export const SYNTHETIC_TENSOR = "model.embed_tokens.weight";
@@ -36,7 +36,7 @@ function fillBf16(words: Uint32Array, rng: Pcg32): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Pcg32 } from "../src/train/rng.ts";
+ * import { Pcg32 } from "../src/data/rng.ts";
  * import { plantClusters } from "./synthetic_model.ts";
  * const clusters = plantClusters(151_936, new Pcg32(1));
  * assert.equal(clusters.length, 60);

@@ -2,6 +2,6 @@
 // seeds' full run. Asserts the verdict stated here and the exact numbers
 // recorded in reports/data/11.2b-jiggling/outcomes.json (`deno task record`).
 import hypothesis from "../hypotheses/11.2b-jiggling.ts";
-import { gateHypothesis } from "../src/experiment/check.ts";
+import { gateHypothesis } from "../src/gate/check.ts";
 
 gateHypothesis(hypothesis, { smoke: "positive", full: "positive" });

@@ -2,6 +2,6 @@
 // seeds' full run. Asserts the verdict stated here and the exact numbers
 // recorded in reports/data/11.2d-jiggling-tiny/outcomes.json (`deno task record`).
 import hypothesis from "../hypotheses/11.2d-jiggling-tiny.ts";
-import { gateHypothesis } from "../src/experiment/check.ts";
+import { gateHypothesis } from "../src/gate/check.ts";
 
 gateHypothesis(hypothesis, { smoke: "null", full: "null" });

@@ -3,6 +3,6 @@
 // Asserts the verdict stated here and the exact numbers recorded in
 // reports/data/11.2f-noise-sweep/outcomes.json (`deno task record`).
 import hypothesis from "../hypotheses/11.2f-noise-sweep.ts";
-import { gateHypothesis } from "../src/experiment/check.ts";
+import { gateHypothesis } from "../src/gate/check.ts";
 
 gateHypothesis(hypothesis, { smoke: "positive", full: "null" });

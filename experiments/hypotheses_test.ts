@@ -4,12 +4,12 @@
 
 import assert from "node:assert/strict";
 import { checkHypotheses, HYPOTHESES } from "../hypotheses/mod.ts";
-import { readOutcomes } from "../src/experiment/outcomes.ts";
-import { recordsOf } from "../src/experiment/records.ts";
-import { parseOverride } from "../src/experiment/overrides.ts";
-import { pointLabel, sweepPoints } from "../src/experiment/plan.ts";
-import { RECORDS_DIR } from "../src/experiment/locations.ts";
-import { prepareRun } from "../src/experiment/prepare.ts";
+import { readOutcomes } from "../src/verdict/outcomes.ts";
+import { recordsOf } from "../src/history/records.ts";
+import { parseOverride } from "../src/hypothesis/overrides.ts";
+import { pointLabel, sweepPoints } from "../src/hypothesis/grid.ts";
+import { RECORDS_DIR } from "../src/history/locations.ts";
+import { prepareRun } from "../src/run/prepare.ts";
 
 Deno.test("hypothesis ids are unique and every config is valid", () => {
   checkHypotheses(HYPOTHESES);

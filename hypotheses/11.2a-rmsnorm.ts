@@ -1,5 +1,5 @@
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { SEED_RUN } from "../src/train/config.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
 
 /** Seed notebook 11.2a: does RMSNorm break the black hole? */
 const hypothesis: Hypothesis = {

@@ -1,5 +1,5 @@
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { SEED_RUN } from "../src/train/config.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
 
 /** New: an eps sweep point 100x below the seed's noise. */
 const hypothesis: Hypothesis = {

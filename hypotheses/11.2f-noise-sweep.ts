@@ -1,5 +1,5 @@
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { SEED_RUN } from "../src/train/config.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
 
 /** New: where between 11.2d (heals) and 11.2b (fragments) is the boundary? */
 const hypothesis: Hypothesis = {

@@ -1,5 +1,5 @@
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { SEED_RUN } from "../src/train/config.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
 
 /** New: 11.2b in the seeds' own arithmetic (the whole model in bf16). */
 const hypothesis: Hypothesis = {

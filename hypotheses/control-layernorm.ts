@@ -1,5 +1,5 @@
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { SEED_RUN } from "../src/train/config.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
 
 /** The baseline every other hypothesis is read against. */
 const hypothesis: Hypothesis = {

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Hypothesis } from "../src/experiment/types.ts";
-import { validateTrainConfig } from "../src/train/validate.ts";
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { validateTrainConfig } from "../src/step/validate.ts";
 import control from "./control-layernorm.ts";
 import rmsnorm from "./11.2a-rmsnorm.ts";
 import jiggling from "./11.2b-jiggling.ts";

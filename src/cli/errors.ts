@@ -8,7 +8,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { stopState } from "./lifeline.ts";
+import { stopState } from "../process/lifeline.ts";
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {

@@ -6,7 +6,7 @@
  */
 
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
-import type { Hypothesis } from "../experiment/types.ts";
+import type { Hypothesis } from "../hypothesis/types.ts";
 import { UsageError } from "./errors.ts";
 
 /** The hypotheses named by `ids`, or all of them when none is named. */

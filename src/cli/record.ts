@@ -8,12 +8,12 @@
  */
 
 import { selectHypotheses } from "./hypothesis_args.ts";
-import { writeOutcomes } from "../experiment/outcomes.ts";
-import { pointLabel, sweepPoints } from "../experiment/plan.ts";
-import { recordsOf } from "../experiment/records.ts";
-import { RECORDS_DIR } from "../experiment/locations.ts";
-import type { Tier } from "../experiment/types.ts";
-import { isComplete } from "../experiment/types.ts";
+import { writeOutcomes } from "../verdict/outcomes.ts";
+import { pointLabel, sweepPoints } from "../hypothesis/grid.ts";
+import { recordsOf } from "../history/records.ts";
+import { RECORDS_DIR } from "../history/locations.ts";
+import type { Tier } from "../hypothesis/types.ts";
+import { isComplete } from "../hypothesis/types.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 
 const HELP = `Usage: deno task record [ids...] [options]

@@ -10,11 +10,11 @@
 
 import { selectHypotheses } from "./hypothesis_args.ts";
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
-import { readOutcomes } from "../experiment/outcomes.ts";
-import { pointLabel, sweepPoints } from "../experiment/plan.ts";
-import { recordsOf } from "../experiment/records.ts";
-import { RECORDS_DIR } from "../experiment/locations.ts";
-import type { Hypothesis, RunRecord, Tier } from "../experiment/types.ts";
+import { readOutcomes } from "../verdict/outcomes.ts";
+import { pointLabel, sweepPoints } from "../hypothesis/grid.ts";
+import { recordsOf } from "../history/records.ts";
+import { RECORDS_DIR } from "../history/locations.ts";
+import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { writeIndex, writeReport } from "../report/write.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";

@@ -9,15 +9,15 @@
  */
 
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
-import { tierSteps } from "../experiment/prepare.ts";
-import { runHypothesis } from "../experiment/run.ts";
-import type { Tier } from "../experiment/types.ts";
+import { tierSteps } from "../run/prepare.ts";
+import { runHypothesis } from "../run/run.ts";
+import type { Tier } from "../hypothesis/types.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { main as sweep } from "./sweep.ts";
 import { progressReporter } from "./progress.ts";
 import { main as report } from "./report.ts";
-import { stopSignal } from "./lifeline.ts";
+import { stopSignal } from "../process/lifeline.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 
 const HELP =

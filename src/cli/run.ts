@@ -7,18 +7,18 @@
 
 import { oneHypothesis } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
-import { type Override, parseOverride } from "../experiment/overrides.ts";
-import { CACHE_DIR } from "../experiment/locations.ts";
-import { prepareRun, tierSteps } from "../experiment/prepare.ts";
-import { runHypothesisDetailed, RunStoppedError } from "../experiment/run.ts";
-import type { RunOptions } from "../experiment/run_options.ts";
-import type { Tier } from "../experiment/types.ts";
-import { CorpusError } from "../io/corpus.ts";
+import { type Override, parseOverride } from "../hypothesis/overrides.ts";
+import { CACHE_DIR } from "../history/locations.ts";
+import { prepareRun, tierSteps } from "../run/prepare.ts";
+import { runHypothesisDetailed, RunStoppedError } from "../run/run.ts";
+import type { RunOptions } from "../run/run_options.ts";
+import type { Tier } from "../hypothesis/types.ts";
+import { CorpusError } from "../data/corpus.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { sweepStaleTemps } from "../io/temp_files.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { ConfigError } from "../train/validate.ts";
+import { ConfigError } from "../step/validate.ts";
 import {
   intOption,
   parseCliArgs,
@@ -26,9 +26,9 @@ import {
   threadsOption,
   UsageError,
 } from "./errors.ts";
-import { stopSignal } from "./lifeline.ts";
+import { stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
-import { fileCheckpointStore } from "../experiment/checkpoint.ts";
+import { fileCheckpointStore } from "../history/checkpoint.ts";
 import { dirname } from "node:path";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]

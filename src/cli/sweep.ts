@@ -14,19 +14,18 @@ import {
   packRuns,
   type PlannedRun,
   planRuns,
-  replicateSeeds,
   runIdOf,
   type RunSpec,
   shardOf,
-  sweepPoints,
-} from "../experiment/plan.ts";
-import { RECORDS_DIR } from "../experiment/locations.ts";
-import type { Tier } from "../experiment/types.ts";
+} from "../executor/plan.ts";
+import { replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
+import { RECORDS_DIR } from "../history/locations.ts";
+import type { Tier } from "../hypothesis/types.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { type PoolEvent, runPool } from "../sweep/pool.ts";
+import { type PoolEvent, runPool } from "../executor/pool.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
-import { stopSignal } from "./lifeline.ts";
+import { stopSignal } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
 
 const PACK_CPU = defaultPack("cpu");
@@ -318,7 +317,7 @@ export async function main(args: string[]): Promise<number> {
   const signal = stopSignal();
   let failed = 0, diverged = 0;
   if (values.queue !== undefined) {
-    const { submitAndRecord } = await import("../sweep/queue_submit.ts");
+    const { submitAndRecord } = await import("../executor/queue_submit.ts");
     const outcome = await submitAndRecord(values.queue, packs, todo, {
       signal,
     });

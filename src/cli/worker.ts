@@ -5,9 +5,9 @@
  * @module
  */
 
-import { RedisUrlError } from "../queue/connection.ts";
-import { specLabel } from "../queue/jobs.ts";
-import { startWorker, type WorkerEvent } from "../queue/worker.ts";
+import { RedisUrlError } from "../executor/queue/connection.ts";
+import { specLabel } from "../executor/queue/jobs.ts";
+import { startWorker, type WorkerEvent } from "../executor/queue/worker.ts";
 import {
   intOption,
   parseCliArgs,
@@ -15,7 +15,7 @@ import {
   threadsOption,
   UsageError,
 } from "./errors.ts";
-import { stopSignal, stopState } from "./lifeline.ts";
+import { stopSignal, stopState } from "../process/lifeline.ts";
 
 const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
 

@@ -5,7 +5,7 @@ import { registeredOps } from "./op.ts";
 import { interpret } from "./reference.ts";
 import type { HostTensor } from "./tensor.ts";
 import { vmapGraph } from "./vmap.ts";
-import { buildStep, seedStepConfig, type StepConfig } from "../train/step.ts";
+import { buildStep, seedStepConfig, type StepConfig } from "../step/step.ts";
 import { SEED_MODEL } from "../model/config.ts";
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */

@@ -21,7 +21,7 @@ export type ParamValues = Readonly<Record<string, Value>>;
 /**
  * A matrix product as the model performs it: `b.matmul` by default; a
  * precision mode may substitute one that rounds operands and results (see
- * src/train/autocast.ts).
+ * src/step/autocast.ts).
  */
 export type MatMulFn = (a: Value, w: Value, opts?: MatMulOptions) => Value;
 

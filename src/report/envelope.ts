@@ -5,8 +5,8 @@
  * @module
  */
 
-import { distribution } from "../experiment/rates.ts";
-import type { RunRecord } from "../experiment/types.ts";
+import { distribution } from "../verdict/rates.ts";
+import type { RunRecord } from "../hypothesis/types.ts";
 
 /** C or P over training across runs: per recorded step, min, median, max. */
 export interface Envelope {
@@ -30,7 +30,7 @@ export interface Envelope {
  * ```ts
  * import assert from "node:assert/strict";
  * import { envelopeOf } from "./envelope.ts";
- * import type { RunRecord } from "../experiment/types.ts";
+ * import type { RunRecord } from "../hypothesis/types.ts";
  * // Only the trajectory is read: two runs' C at steps 0, 5 and 10.
  * const run = (C: number[]) =>
  *   ({ trajectory: { step: [0, 5, 10], C } }) as unknown as RunRecord;

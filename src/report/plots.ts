@@ -12,13 +12,13 @@
  * @module
  */
 
-import { type Outcome, outcomeOf } from "../experiment/claims.ts";
-import type { PointOutcome } from "../experiment/points.ts";
+import { type Outcome, outcomeOf } from "../verdict/claims.ts";
+import type { PointOutcome } from "../verdict/points.ts";
 import {
   type Hypothesis,
   isComplete,
   type RunRecord,
-} from "../experiment/types.ts";
+} from "../hypothesis/types.ts";
 import { changesOnly, envelopeOf } from "./envelope.ts";
 import { movingAverage, smoothingWindow } from "./smoothing.ts";
 import {

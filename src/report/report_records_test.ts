@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RecordError } from "../experiment/records.ts";
-import type { RunRecord } from "../experiment/types.ts";
+import { RecordError } from "../history/records.ts";
+import type { RunRecord } from "../hypothesis/types.ts";
 import { reportPoints, reportRecords } from "../cli/report.ts";
 import { withTempDir } from "../testing/helpers.ts";
 import { makeHypothesis, makeRun } from "../testing/records.ts";

@@ -12,8 +12,8 @@
 
 import { writeTextAtomic } from "../io/atomic.ts";
 import { join } from "node:path";
-import type { RecordedOutcome } from "../experiment/outcomes.ts";
-import type { Hypothesis, RunRecord } from "../experiment/types.ts";
+import type { RecordedOutcome } from "../verdict/outcomes.ts";
+import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
 import {
   type IndexRow,
   renderHypothesisReport,

@@ -8,8 +8,8 @@
 // Vulkan driver); set HORIZON_SKIP_WEBGPU=1 to skip it.
 
 import assert from "node:assert/strict";
-import { loadCorpus } from "../io/corpus.ts";
-import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+import { loadCorpus } from "../data/corpus.ts";
+import { SEED_RUN, type TrainConfig } from "../step/config.ts";
 import type { BackendName } from "./engine.ts";
 import { train, type TrainResult } from "./trainer.ts";
 import { probeAdapter } from "./webgpu_probe.ts";

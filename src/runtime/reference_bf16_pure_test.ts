@@ -24,14 +24,14 @@
 import assert from "node:assert/strict";
 import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
-import { HF_ADAMW, stepScalars } from "../train/adamw.ts";
+import { HF_ADAMW, stepScalars } from "../step/adamw.ts";
 import {
   bf16Ulps,
   fixtureBatch,
   floats,
   ints,
 } from "../testing/reference_fixture.ts";
-import { compileStep, type Precision, type StepConfig } from "../train/step.ts";
+import { compileStep, type Precision, type StepConfig } from "../step/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
 

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
 import { SEED_MODEL } from "../model/config.ts";
-import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+import { SEED_RUN, type TrainConfig } from "../step/config.ts";
 import { cpuEngine } from "./cpu.ts";
 import { wasmEngine } from "./wasm.ts";
 import { DivergedError } from "./divergence.ts";

@@ -16,10 +16,10 @@
  * @module
  */
 
-import type { StepScalars } from "../train/adamw.ts";
-import type { Batch } from "../train/sampler.ts";
-import type { CompiledStep, ParamSlot } from "../train/step.ts";
-import type { ReplicatedStep } from "../train/replicated_step.ts";
+import type { StepScalars } from "../step/adamw.ts";
+import type { Batch } from "../data/sampler.ts";
+import type { CompiledStep, ParamSlot } from "../step/step.ts";
+import type { ReplicatedStep } from "../step/replicated_step.ts";
 import type {
   DeviceLog,
   Engine,

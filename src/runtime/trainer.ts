@@ -21,7 +21,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { train } from "./trainer.ts";
- * import { SEED_RUN } from "../train/config.ts";
+ * import { SEED_RUN } from "../step/config.ts";
  * // The seeds' model at context 16, batch 2: three steps in well under a second.
  * const config = {
  *   ...SEED_RUN,
@@ -45,20 +45,20 @@
  * @module
  */
 
-import { stepConfigOf, type TrainConfig } from "../train/config.ts";
+import { stepConfigOf, type TrainConfig } from "../step/config.ts";
 import {
   HostStreams,
   type HostStreamsSnapshot,
   initialParameters,
-} from "../train/host_streams.ts";
-import { makeBatch } from "../train/sampler.ts";
-import { type CompiledStep, compileStep } from "../train/step.ts";
+} from "../step/host_streams.ts";
+import { makeBatch } from "../data/sampler.ts";
+import { type CompiledStep, compileStep } from "../step/step.ts";
 import {
   compileReplicatedStep,
   type ReplicatedStep,
-} from "../train/replicated_step.ts";
-import { canonicalJson } from "../train/config.ts";
-import { validateTrainConfig } from "../train/validate.ts";
+} from "../step/replicated_step.ts";
+import { canonicalJson } from "../step/config.ts";
+import { validateTrainConfig } from "../step/validate.ts";
 import { type BackendChoice, selectBackend } from "./backend.ts";
 import type { BackendName } from "./engine.ts";
 import { DivergedError, firstNonFinite, stepDivergence } from "./divergence.ts";
@@ -180,7 +180,7 @@ export interface TrainResult {
 }
 
 /** Initial parameters of a run (host side, identical for every backend). */
-export { initialParameters } from "../train/host_streams.ts";
+export { initialParameters } from "../step/host_streams.ts";
 
 /** Trains `config` on `corpus` (bytes < vocab size). */
 export async function train(

@@ -9,10 +9,10 @@
 
 import assert from "node:assert/strict";
 import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
-import { stepConfigOf, type TrainConfig } from "../train/config.ts";
-import { HostStreams, initialParameters } from "../train/host_streams.ts";
-import { makeBatch } from "../train/sampler.ts";
-import { compileStep } from "../train/step.ts";
+import { stepConfigOf, type TrainConfig } from "../step/config.ts";
+import { HostStreams, initialParameters } from "../step/host_streams.ts";
+import { makeBatch } from "../data/sampler.ts";
+import { compileStep } from "../step/step.ts";
 import { loadEngine } from "./backend.ts";
 import { DivergedError } from "./divergence.ts";
 import type { BackendName, OrtTensor } from "./engine.ts";

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { TINY_RUN, webgpuForTests } from "../testing/helpers.ts";
-import type { TrainConfig } from "../train/config.ts";
+import type { TrainConfig } from "../step/config.ts";
 import * as ortGpu from "onnxruntime-web/webgpu";
 import type { OrtTensor } from "./engine.ts";
 import { type GpuCounts, startGpuCounters } from "./gpu_counters.ts";

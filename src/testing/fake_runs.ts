@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { RunSpec } from "../experiment/plan.ts";
-import { parseRecord } from "../experiment/records.ts";
-import type { RunRecord } from "../experiment/types.ts";
+import type { RunSpec } from "../executor/plan.ts";
+import { parseRecord } from "../history/records.ts";
+import type { RunRecord } from "../hypothesis/types.ts";
 
 const TEMPLATE = parseRecord(
   await Deno.readTextFile(

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Hypothesis, Verdict } from "../experiment/types.ts";
+import type { Hypothesis, Verdict } from "../hypothesis/types.ts";
 import { probeAdapter } from "../runtime/webgpu_probe.ts";
-import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+import { SEED_RUN, type TrainConfig } from "../step/config.ts";
 
 /** The seed config at test size: 2 windows of 16 tokens, context 16. */
 export const TINY_RUN: TrainConfig = {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Hypothesis } from "../experiment/types.ts";
+import type { Hypothesis } from "../hypothesis/types.ts";
 import { tinyHypothesis } from "./helpers.ts";
 
 /**

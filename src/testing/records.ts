@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { RecordedOutcome } from "../experiment/outcomes.ts";
-import type { Hypothesis, RunRecord } from "../experiment/types.ts";
-import { SEED_RUN, type TrainConfig } from "../train/config.ts";
+import type { RecordedOutcome } from "../verdict/outcomes.ts";
+import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
+import { SEED_RUN, type TrainConfig } from "../step/config.ts";
 
 /** The seeds' run with 11.2b's noise (the scale the seed code applies). */
 export const JIGGLE_CONFIG: TrainConfig = {

@@ -7,7 +7,7 @@
  */
 
 import type { SafetensorsFile } from "../io/safetensors/mod.ts";
-import { type Batch, makeBatch, type Objective } from "../train/sampler.ts";
+import { type Batch, makeBatch, type Objective } from "../data/sampler.ts";
 
 /** A stored F32 or F64 tensor as float32. */
 export async function floats(

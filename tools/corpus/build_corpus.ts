@@ -42,7 +42,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { corpusFromBytes } from "../../src/io/corpus.ts";
+import { corpusFromBytes } from "../../src/data/corpus.ts";
 
 /** Length of the seeds' corpus, in bytes. */
 export const CORPUS_LENGTH = 265_905;

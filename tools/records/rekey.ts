@@ -24,18 +24,18 @@
 import { selectHypotheses } from "../../src/cli/hypothesis_args.ts";
 import { writeTextAtomic } from "../../src/io/atomic.ts";
 import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
-import { parseOverride } from "../../src/experiment/overrides.ts";
-import { recordPath } from "../../src/experiment/records.ts";
-import { RECORDS_DIR } from "../../src/experiment/locations.ts";
-import { prepareRun } from "../../src/experiment/prepare.ts";
-import { runHypothesis } from "../../src/experiment/run.ts";
+import { parseOverride } from "../../src/hypothesis/overrides.ts";
+import { recordPath } from "../../src/history/records.ts";
+import { RECORDS_DIR } from "../../src/history/locations.ts";
+import { prepareRun } from "../../src/run/prepare.ts";
+import { runHypothesis } from "../../src/run/run.ts";
 import type {
   Hypothesis,
   RunRecord,
   Tier,
-} from "../../src/experiment/types.ts";
+} from "../../src/hypothesis/types.ts";
 import type { BackendName } from "../../src/runtime/engine.ts";
-import { canonicalJson } from "../../src/train/config.ts";
+import { canonicalJson } from "../../src/step/config.ts";
 
 /** Any committed record, format 1 or 2, read loosely. */
 // deno-lint-ignore no-explicit-any

@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { tinyHypothesis, withTempDir } from "../../src/testing/helpers.ts";
-import { runHypothesisDetailed } from "../../src/experiment/run.ts";
-import { parseOverride } from "../../src/experiment/overrides.ts";
+import { runHypothesisDetailed } from "../../src/run/run.ts";
+import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import { rekey } from "./rekey.ts";
 
 const H = tinyHypothesis("rekey-tiny", {

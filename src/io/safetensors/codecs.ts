@@ -7,7 +7,7 @@
  * @module
  */
 
-import { roundArrayToBf16 } from "../../train/bf16.ts";
+import { roundArrayToBf16 } from "../../data/bf16.ts";
 
 /**
  * Encodes float32 values as little-endian bfloat16 bytes, rounded as

@@ -9,10 +9,10 @@ import {
   expectationText,
   type Outcome,
   outcomeOf,
-} from "../../experiment/claims.ts";
-import { configDiff } from "../../experiment/config_paths.ts";
-import { rateText } from "../../experiment/rates.ts";
-import type { Hypothesis, RunRecord } from "../../experiment/types.ts";
+} from "../../verdict/claims.ts";
+import { configDiff } from "../../hypothesis/config_paths.ts";
+import { rateText } from "../../verdict/rates.ts";
+import type { Hypothesis, RunRecord } from "../../hypothesis/types.ts";
 import { linkTarget, table } from "./blocks.ts";
 import { codeSpan, escapeCell, markdownCell } from "./escape.ts";
 import { distributionText, formatNumber, plural } from "./format.ts";

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { replicateSeeds } from "../../experiment/plan.ts";
-import type { Hypothesis, RunRecord } from "../../experiment/types.ts";
-import type { TrainConfig } from "../../train/config.ts";
-import { storesBf16 } from "../../train/step.ts";
+import { replicateSeeds } from "../../hypothesis/grid.ts";
+import type { Hypothesis, RunRecord } from "../../hypothesis/types.ts";
+import type { TrainConfig } from "../../step/config.ts";
+import { storesBf16 } from "../../step/step.ts";
 import { table } from "./blocks.ts";
 import { codeSpan, escapeCell } from "./escape.ts";
 import { formatInt, formatNumber, plural } from "./format.ts";

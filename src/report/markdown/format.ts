@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Distribution, Rate } from "../../experiment/rates.ts";
-import type { Verdict } from "../../experiment/types.ts";
+import type { Distribution, Rate } from "../../verdict/rates.ts";
+import type { Verdict } from "../../hypothesis/types.ts";
 
 /**
  * An integer with comma thousands separators (locale-independent).
@@ -101,7 +101,7 @@ export function quantile(x: number): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { distributionText } from "./format.ts";
- * import { distribution } from "../../experiment/rates.ts";
+ * import { distribution } from "../../verdict/rates.ts";
  * assert.equal(distributionText(distribution([6, 3, 2, 1])), "2.5 (quartiles 1.75–3.75, range 1–6)");
  * ```
  */
@@ -126,7 +126,7 @@ export function pops(p: readonly number[]): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { shortRate } from "./format.ts";
- * import { wilson } from "../../experiment/rates.ts";
+ * import { wilson } from "../../verdict/rates.ts";
  * assert.equal(shortRate("positive", wilson(7, 8), 1), "positive 7/8 (53–98%) +1 invalid");
  * ```
  */
@@ -143,7 +143,7 @@ export function shortRate(verdict: Verdict, r: Rate, invalid = 0): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { rateFraction } from "./format.ts";
- * import { wilson } from "../../experiment/rates.ts";
+ * import { wilson } from "../../verdict/rates.ts";
  * assert.equal(rateFraction(wilson(0, 4)), "0/4 (0–49%)");
  * ```
  */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { distribution, wilson } from "../../experiment/rates.ts";
+import { distribution, wilson } from "../../verdict/rates.ts";
 import {
   distributionText,
   formatDuration,

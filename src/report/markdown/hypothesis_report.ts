@@ -5,14 +5,14 @@
  * @module
  */
 
-import { expectationText, outcomeOf } from "../../experiment/claims.ts";
-import type { RecordedOutcome } from "../../experiment/outcomes.ts";
-import { rateText } from "../../experiment/rates.ts";
+import { expectationText, outcomeOf } from "../../verdict/claims.ts";
+import type { RecordedOutcome } from "../../verdict/outcomes.ts";
+import { rateText } from "../../verdict/rates.ts";
 import {
   type Hypothesis,
   isComplete,
   type RunRecord,
-} from "../../experiment/types.ts";
+} from "../../hypothesis/types.ts";
 import { linkTarget } from "./blocks.ts";
 import { type ControlInput, controlSection } from "./control.ts";
 import { designTable } from "./design.ts";

@@ -9,7 +9,7 @@ import {
   makeRun,
   OUTCOMES,
 } from "../../testing/records.ts";
-import { SEED_RUN } from "../../train/config.ts";
+import { SEED_RUN } from "../../step/config.ts";
 
 const PLOTS = {
   loss: "11.2b-jiggling-loss.svg",

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { expectationText, outcomeOf } from "../../experiment/claims.ts";
-import { isComplete, type RunRecord } from "../../experiment/types.ts";
-import type { Hypothesis } from "../../experiment/types.ts";
+import { expectationText, outcomeOf } from "../../verdict/claims.ts";
+import { isComplete, type RunRecord } from "../../hypothesis/types.ts";
+import type { Hypothesis } from "../../hypothesis/types.ts";
 import { linkTarget, table } from "./blocks.ts";
 import { escapeCell, markdownCell } from "./escape.ts";
 import { shortRate } from "./format.ts";

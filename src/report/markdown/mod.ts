@@ -8,7 +8,7 @@
  * `finishedAt`). Everything that comes from data (token labels, paths,
  * engine strings) is escaped for GitHub-flavoured Markdown tables
  * (`escape.ts`). What the runs say (the claim, the ✓, the primary run) is
- * decided in `src/experiment/claims.ts`; this folder only writes it down:
+ * decided in `src/verdict/claims.ts`; this folder only writes it down:
  *
  * - `hypothesis_report.ts`, `index_report.ts`: the two documents;
  * - `verdict.ts`, `design.ts`, `run_sections.ts`, `replicates.ts`,

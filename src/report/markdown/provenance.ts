@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RunRecord } from "../../experiment/types.ts";
+import type { RunRecord } from "../../hypothesis/types.ts";
 import { table } from "./blocks.ts";
 import { codeSpan, escapeCell } from "./escape.ts";
 import { formatDuration, formatInt } from "./format.ts";

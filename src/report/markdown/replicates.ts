@@ -6,19 +6,19 @@
  * @module
  */
 
-import type { Outcome } from "../../experiment/claims.ts";
-import type { PointOutcome } from "../../experiment/points.ts";
-import { replicateSeeds } from "../../experiment/plan.ts";
+import type { Outcome } from "../../verdict/claims.ts";
+import type { PointOutcome } from "../../verdict/points.ts";
+import { replicateSeeds } from "../../hypothesis/grid.ts";
 import {
   type Distribution,
   rateText,
   type RunSummary,
-} from "../../experiment/rates.ts";
+} from "../../verdict/rates.ts";
 import {
   type Hypothesis,
   isComplete,
   type RunRecord,
-} from "../../experiment/types.ts";
+} from "../../hypothesis/types.ts";
 import { linkTarget, table } from "./blocks.ts";
 import { sweepText, valueText } from "./design.ts";
 import { codeSpan, escapeCell } from "./escape.ts";

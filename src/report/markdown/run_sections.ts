@@ -6,12 +6,12 @@
  */
 
 import { describeToken } from "../../analysis/token_names.ts";
-import type { RecordedOutcome } from "../../experiment/outcomes.ts";
+import type { RecordedOutcome } from "../../verdict/outcomes.ts";
 import type {
   CompleteRunRecord,
   Hypothesis,
   RunRecord,
-} from "../../experiment/types.ts";
+} from "../../hypothesis/types.ts";
 import { table } from "./blocks.ts";
 import { codeSpan, escapeCell } from "./escape.ts";
 import { fixed, formatInt, pops, small } from "./format.ts";

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { expectationText, type Outcome } from "../../experiment/claims.ts";
-import { rateText } from "../../experiment/rates.ts";
+import { expectationText, type Outcome } from "../../verdict/claims.ts";
+import { rateText } from "../../verdict/rates.ts";
 import {
   type Hypothesis,
   isComplete,
   type RunRecord,
-} from "../../experiment/types.ts";
+} from "../../hypothesis/types.ts";
 import { formatInt, plural } from "./format.ts";
 
 /** `; 1 run diverged (invalid, counted apart: seed 5)`, or `""`. */
@@ -34,7 +34,7 @@ export function invalidNote(runs: readonly RunRecord[]): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { outcomeOf } from "../../experiment/claims.ts";
+ * import { outcomeOf } from "../../verdict/claims.ts";
  * import { makeHypothesis, makeReplicate } from "../../testing/records.ts";
  * import { verdictBadge } from "./verdict.ts";
  * const h = makeHypothesis(); // expects positive; its own seed is 42

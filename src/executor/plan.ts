@@ -1,0 +1,213 @@
+/**
+ * The runs a hypothesis asks for: every replicate seed at every sweep point,
+ * each identified by its run key. A sweep and its replicates are just this
+ * list; executing it (a local pool, a queue, a CI shard) skips every run
+ * whose record already exists with the same key.
+ *
+ * @module
+ */
+
+import { type BackendName, REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
+import { canonicalJson, stepConfigOf } from "../step/config.ts";
+import { overrideText, parseOverride } from "../hypothesis/overrides.ts";
+import { pointLabel, replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
+import { readRecord, RecordError } from "../history/records.ts";
+import { RECORDS_DIR } from "../history/locations.ts";
+import { type PreparedRun, prepareRun } from "../run/prepare.ts";
+import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
+
+/** What one run of a plan is: enough to execute it anywhere. */
+export interface RunSpec {
+  readonly hypothesisId: string;
+  readonly tier: Tier;
+  readonly seed: number;
+  /** Override texts (`path=value`) of the sweep point. */
+  readonly overrides: readonly string[];
+  readonly backend: BackendName;
+  /** The run key it must produce (a worker checks it before training). */
+  readonly key: string;
+  /**
+   * Runs trained together with it as replicates of one graph (absent: 1);
+   * {@link RunSpec.key} is computed with it, which changes the key only on
+   * backends outside `REPLICATES_MATCH_SOLO`.
+   */
+  readonly replicas?: number;
+}
+
+/** One planned run, with whether a record of it exists already. */
+export interface PlannedRun {
+  readonly spec: RunSpec;
+  readonly prepared: PreparedRun;
+  /** Sweep point label (`""` without a sweep). */
+  readonly point: string;
+  /** The existing record with this key, if any. */
+  readonly record: RunRecord | null;
+}
+
+/** Options of {@link planRuns}. */
+export interface PlanOptions {
+  readonly tier: Tier;
+  readonly backend: BackendName;
+  /** Default: `reports/data` (sweep records are committed evidence too). */
+  readonly recordsDir?: string;
+  /** Only these seeds (default: every replicate seed). */
+  readonly seeds?: readonly number[];
+  /** Told about unusable existing records. */
+  readonly onNote?: (note: string) => void;
+}
+
+/**
+ * Every run of a hypothesis at a tier: replicate seeds x sweep points, in a
+ * deterministic order (point, then seed), each with its key and record.
+ */
+export async function planRuns(
+  h: Hypothesis,
+  options: PlanOptions,
+): Promise<PlannedRun[]> {
+  const recordsDir = options.recordsDir ?? RECORDS_DIR;
+  const seeds = options.seeds ?? replicateSeeds(h);
+  const plan: PlannedRun[] = [];
+  for (const overrides of sweepPoints(h)) {
+    for (const seed of seeds) {
+      const runOptions = {
+        tier: options.tier,
+        seed,
+        backend: options.backend,
+        overrides,
+        recordsDir,
+      };
+      let prepared = await prepareRun(h, runOptions);
+      let record: RunRecord | null = null;
+      try {
+        record = await readRecord(prepared.recordFile);
+      } catch (e) {
+        if (!(e instanceof RecordError)) throw e;
+        options.onNote?.(`${e.message}; it will be re-run`);
+      }
+      // A run packed on a backend whose replicates differ from solo runs
+      // was keyed with its pack size: it is done when that key matches.
+      const replicas = record?.identity.replicas;
+      if (record && replicas !== undefined && replicas > 1) {
+        const packed = await prepareRun(h, { ...runOptions, replicas });
+        if (packed.key === record.key) prepared = packed;
+      }
+      if (record && record.key !== prepared.key) record = null;
+      plan.push({
+        spec: {
+          hypothesisId: h.id,
+          tier: options.tier,
+          seed,
+          overrides: overrides.map(overrideText),
+          backend: prepared.name.backend,
+          key: prepared.key,
+          ...(prepared.identity.replicas
+            ? { replicas: prepared.identity.replicas }
+            : {}),
+        },
+        prepared,
+        point: pointLabel(overrides),
+        record,
+      });
+    }
+  }
+  return plan;
+}
+
+/**
+ * Shard `i` of `n` (1-based) of a plan: runs are dealt round-robin by their
+ * position in the deterministic plan, so shards are disjoint and cover it.
+ */
+export function shardOf<T>(plan: readonly T[], i: number, n: number): T[] {
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(i) || i < 1 || i > n) {
+    throw new RangeError(`shard must be i/n with 1 <= i <= n, got ${i}/${n}`);
+  }
+  return plan.filter((_, k) => k % n === i - 1);
+}
+
+/**
+ * How many runs `deno task sweep` trains together as replicates of one
+ * graph by default on `backend`:
+ *
+ * - 1 on cpu and wasm. Measured on a quiet 2-core machine: R = 8 and 32
+ *   replicates in one graph gave 1.12x and 1.19x the replicate-steps/s of
+ *   R = 1; the step is bound by arithmetic, not by per-op overhead, so
+ *   packing buys little there, and a lone run finishes (and is recorded) R
+ *   times sooner. `--pack` opts in.
+ * - 8 on webgpu, where each step pays host-side dispatch overhead (hundreds
+ *   of small kernels) that R replicates in one graph share.
+ */
+export function defaultPack(backend: BackendName): number {
+  return backend === "webgpu" ? 8 : 1;
+}
+
+/** The same run, whatever its pack: hypothesis, tier, seed, point, backend. */
+export function runIdOf(spec: RunSpec): string {
+  return canonicalJson([
+    spec.hypothesisId,
+    spec.tier,
+    spec.seed,
+    spec.overrides,
+    spec.backend,
+  ]);
+}
+
+/**
+ * The runs of `plan` still to do (no record), grouped into packs of up to
+ * `pack` runs that can train as replicates of one graph: same backend,
+ * tier, step graph and step count. Packs fill in plan order (a pack is
+ * closed once full; a run joins the open pack of its graph), and are
+ * listed in the order of their first run. On a backend outside
+ * `REPLICATES_MATCH_SOLO` every member of a pack of R > 1 runs is
+ * re-prepared with `replicas: R`, since its key names R there; elsewhere a
+ * packed run keeps its solo key.
+ */
+export async function packRuns(
+  plan: readonly PlannedRun[],
+  pack: number,
+): Promise<RunSpec[][]> {
+  if (!Number.isInteger(pack) || pack < 1) {
+    throw new RangeError(`pack must be an integer >= 1, got ${pack}`);
+  }
+  const packs: PlannedRun[][] = [];
+  const open = new Map<string, PlannedRun[]>();
+  for (const p of plan) {
+    if (p.record !== null) continue;
+    const group = canonicalJson({
+      backend: p.spec.backend,
+      tier: p.spec.tier,
+      graph: stepConfigOf(p.prepared.config),
+      steps: p.prepared.steps,
+    });
+    let members = open.get(group);
+    if (!members || members.length >= pack) {
+      members = [];
+      packs.push(members);
+      open.set(group, members);
+    }
+    members.push(p);
+  }
+  const out: RunSpec[][] = [];
+  for (const members of packs) {
+    const R = members.length;
+    const specs: RunSpec[] = [];
+    for (const { spec, prepared } of members) {
+      // A run still to do was planned solo (planRuns keys a run by its
+      // pack only when its record says so).
+      if (R === 1) specs.push(spec);
+      else if (REPLICATES_MATCH_SOLO.has(spec.backend)) {
+        specs.push({ ...spec, replicas: R });
+      } else {
+        const packed = await prepareRun(prepared.hypothesis, {
+          tier: spec.tier,
+          seed: spec.seed,
+          backend: spec.backend,
+          overrides: spec.overrides.map(parseOverride),
+          replicas: R,
+        });
+        specs.push({ ...spec, key: packed.key, replicas: R });
+      }
+    }
+    out.push(specs);
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { hypothesisById } from "../../hypotheses/mod.ts";
+import { packRuns, planRuns } from "./plan.ts";
+import { readRecord, recordPath } from "../history/records.ts";
+import { RECORDS_DIR } from "../history/locations.ts";
+import { listDir, withTempDir } from "../testing/helpers.ts";
+import { type PoolEvent, runPool } from "./pool.ts";
+import { PACK_TINY } from "../testing/pack_hypotheses.ts";
+
+const FIXTURE = new URL("../testing/pack_hypotheses.ts", import.meta.url).href;
+
+Deno.test("a pool of 2 worker processes runs each planned run once; records equal the committed sequential ones", async () => {
+  await withTempDir(async (dir) => {
+    const specs = [];
+    for (const id of ["control-layernorm", "11.2a-rmsnorm"]) {
+      const [p] = await planRuns(hypothesisById(id), {
+        tier: "smoke",
+        backend: "cpu",
+        seeds: [42],
+        recordsDir: dir,
+      });
+      assert.equal(p.record, null, "nothing recorded in the empty directory");
+      specs.push(p.spec);
+    }
+    const starts: string[] = [];
+    const workersUsed = new Set<number>();
+    const results = await runPool(specs, {
+      workers: 2,
+      recordsDir: dir,
+      checkpointEvery: 0,
+      onEvent: (e: PoolEvent) => {
+        if (e.type === "start") {
+          starts.push(e.spec.hypothesisId);
+          workersUsed.add(e.worker);
+        }
+      },
+    });
+    assert.deepEqual(results.map((r) => r.status), ["done", "done"]);
+    assert.deepEqual(starts.sort(), ["11.2a-rmsnorm", "control-layernorm"]);
+    assert.equal(workersUsed.size, 2);
+    for (const id of ["control-layernorm", "11.2a-rmsnorm"]) {
+      const name = "smoke-seed42-cpu.json";
+      const pooled = (await readRecord(`${dir}/${id}/${name}`))!;
+      const committed = (await readRecord(`${RECORDS_DIR}/${id}/${name}`))!;
+      assert.equal(pooled.key, committed.key);
+      assert.deepEqual(pooled.loss, committed.loss);
+      assert.equal(
+        pooled.final!.embeddingSha256,
+        committed.final!.embeddingSha256,
+      );
+      assert.equal(pooled.threads, 1, "the cores are split between workers");
+    }
+    // Planned again: both are recorded now, nothing is left to run.
+    for (const id of ["control-layernorm", "11.2a-rmsnorm"]) {
+      const [p] = await planRuns(hypothesisById(id), {
+        tier: "smoke",
+        backend: "cpu",
+        seeds: [42],
+        recordsDir: dir,
+      });
+      assert.notEqual(p.record, null);
+    }
+  });
+});
+
+Deno.test("shards of a plan are disjoint and cover it", async () => {
+  const { shardOf } = await import("./plan.ts");
+  const plan = Array.from({ length: 10 }, (_, i) => i);
+  const parts = [1, 2, 3].map((i) => shardOf(plan, i, 3));
+  assert.deepEqual(parts, [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+  assert.throws(() => shardOf(plan, 4, 3), /shard must be i\/n/);
+});
+
+Deno.test("a pool of packs (pack 3, cpu) leaves records bit-identical to an unpacked pool's; checkpoints per run, cleared", async () => {
+  await withTempDir(async (dir) => {
+    const plan = await planRuns(PACK_TINY, {
+      tier: "smoke",
+      backend: "cpu",
+      recordsDir: `${dir}/solo`,
+    });
+    assert.equal(plan.length, 4);
+    const packs = await packRuns(plan, 3);
+    // Plan order (point, then seed), filled up to 3; cpu keys unchanged.
+    assert.deepEqual(packs.map((p) => p.length), [3, 1]);
+    assert.deepEqual(
+      packs.flat().map((s) => s.key),
+      plan.map((p) => p.spec.key),
+    );
+    const common = {
+      workers: 2,
+      checkpointEvery: 2,
+      hypothesesModule: FIXTURE,
+    };
+    const solo = await runPool(plan.map((p) => p.spec), {
+      ...common,
+      recordsDir: `${dir}/solo`,
+      cacheDir: `${dir}/solo-cache`,
+    });
+    assert.deepEqual(solo.map((r) => [r.status, r.replicas]), [
+      ["done", 1],
+      ["done", 1],
+      ["done", 1],
+      ["done", 1],
+    ], JSON.stringify(solo));
+    const events: PoolEvent[] = [];
+    const packed = await runPool(packs, {
+      ...common,
+      recordsDir: `${dir}/packed`,
+      cacheDir: `${dir}/packed-cache`,
+      onEvent: (e) => events.push(e),
+    });
+    assert.deepEqual(
+      packed.map((r) => [r.spec.key, r.status, r.replicas]),
+      packs.flatMap((p) => p.map((s) => [s.key, "done", p.length])),
+      JSON.stringify(packed),
+    );
+    // One job per pack, on its own worker; every run reports its steps.
+    const starts = events.filter((e) => e.type === "start");
+    assert.deepEqual(starts.map((e) => e.pack.length), [3, 3, 3, 1]);
+    assert.equal(new Set(starts.slice(0, 3).map((e) => e.worker)).size, 1);
+    for (const s of packs.flat()) {
+      assert.ok(
+        events.some((e) =>
+          e.type === "step" && e.spec.key === s.key && e.step === 6
+        ),
+        `last step of ${s.seed} ${s.overrides}`,
+      );
+    }
+    for (const p of plan) {
+      const got =
+        (await readRecord(recordPath(`${dir}/packed`, p.prepared.name)))!;
+      const want = (await readRecord(p.prepared.recordFile))!;
+      const what = `seed ${p.spec.seed} ${p.point}`;
+      assert.equal(got.key, want.key, what);
+      assert.deepEqual(got.loss, want.loss, what);
+      assert.deepEqual(got.gradNorm, want.gradNorm, what);
+      assert.deepEqual(got.trajectory, want.trajectory, what);
+      assert.deepEqual(got.final, want.final, what);
+    }
+    assert.deepEqual(await listDir(`${dir}/packed-cache/checkpoints`), []);
+    // Planned again against the packed records: nothing is left to run.
+    const again = await planRuns(PACK_TINY, {
+      tier: "smoke",
+      backend: "cpu",
+      recordsDir: `${dir}/packed`,
+    });
+    assert.ok(again.every((p) => p.record !== null));
+    assert.deepEqual(await packRuns(again, 3), []);
+  });
+});

@@ -1,0 +1,227 @@
+// The queue's logic with fake runs (milliseconds each) and in-process
+// workers on a private redis-server: one job per run key, stored results,
+// divergence as a failure, retries of other failures, progress, stop and
+// resume from a Redis checkpoint, abort. Real training: workers_test.ts.
+
+import assert from "node:assert/strict";
+import type { ExecuteOptions } from "../execute.ts";
+import type { RunSpec } from "../plan.ts";
+import { RunStoppedError } from "../../run/run.ts";
+import type { RunRecord } from "../../hypothesis/types.ts";
+import { DivergedError } from "../../runtime/divergence.ts";
+import type { RunResult } from "./jobs.ts";
+import { startRedisServer } from "./redis_server.ts";
+import { type SubmitEvent, submitRuns } from "./submit.ts";
+import { startWorker, type WorkerEvent } from "./worker.ts";
+import { fakeRecord, fakeSpec, sleep } from "../../testing/fake_runs.ts";
+
+/**
+ * A fake executeRun: `ok`, `diverge`, `fail-once` (fails its first call),
+ * `slow` (20 steps of 25 ms, a checkpoint every `every` steps holding the
+ * step, resumed from it; stops on its signal).
+ */
+function fakeRuns() {
+  const calls = new Map<string, number>();
+  const resumedFrom = new Map<string, number>();
+  const execute = async (
+    spec: RunSpec,
+    o: ExecuteOptions,
+  ): Promise<RunRecord> => {
+    const n = (calls.get(spec.key) ?? 0) + 1;
+    calls.set(spec.key, n);
+    await sleep(5);
+    switch (spec.hypothesisId) {
+      case "diverge":
+        throw new DivergedError(
+          { step: 3, quantity: "loss", value: NaN },
+          { losses: new Float32Array(3), gradNorms: new Float32Array(3) },
+        );
+      case "fail-once":
+        if (n === 1) throw new Error("the machine\nran out of memory");
+        return fakeRecord(spec);
+      case "slow": {
+        const steps = 20;
+        const saved = await o.checkpoints!.store.load();
+        const start = saved ? saved[0] : 0;
+        if (start > 0) resumedFrom.set(spec.key, start);
+        for (let step = start + 1; step <= steps; step++) {
+          if (o.signal?.aborted) {
+            throw new RunStoppedError(step - 1, steps, String(o.signal.reason));
+          }
+          await sleep(25);
+          o.onStep?.({
+            step,
+            steps,
+            loss: 5 - step / 10,
+            gradNorm: 1,
+            lr: 1e-3,
+            elapsedMs: 0,
+          });
+          if (step % o.checkpoints!.every === 0) {
+            await o.checkpoints!.store.save(new Uint8Array([step]));
+          }
+        }
+        return fakeRecord(spec, steps);
+      }
+      default:
+        return fakeRecord(spec);
+    }
+  };
+  return { execute, calls, resumedFrom };
+}
+
+Deno.test({
+  name: "queue (fake runs): de-duplication, stored results, failures",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const fake = fakeRuns();
+    const workerEvents: WorkerEvent[] = [];
+    const worker = await startWorker(server.url, {
+      execute: fake.execute,
+      concurrency: 2,
+      onEvent: (e) => workerEvents.push(e),
+    });
+    try {
+      const ok = fakeSpec("ok"), diverge = fakeSpec("diverge");
+      const flaky = fakeSpec("fail-once");
+      const events: SubmitEvent[] = [];
+      const first = await submitRuns(server.url, [ok, diverge, flaky, ok], {
+        onProgress: (e) => events.push(e),
+        pollMs: 60_000, // events alone
+      });
+      assert.equal(first.length, 4);
+      assert.deepEqual(first.map((r) => r.spec), [ok, diverge, flaky, ok]);
+      assert.deepEqual(first[0].record, fakeRecord(ok));
+      assert.deepEqual(first[3], first[0]); // the duplicate: one job
+      assert.equal(first[0].reused, false);
+      assert.equal(first[1].error, "diverged at step 3 (loss NaN)");
+      assert.equal(first[2].error, "the machine ran out of memory");
+      assert.deepEqual([...fake.calls.values()], [1, 1, 1]);
+      assert.equal(events.filter((e) => e.type === "queued").length, 3);
+      assert.equal(events.filter((e) => e.type === "result").length, 3);
+      assert.ok(
+        workerEvents.some((e) =>
+          e.type === "failed" && e.error.startsWith("diverged")
+        ),
+      );
+
+      // Again: the record and the divergence come from the queue; the
+      // other failure is queued again (and succeeds this time).
+      const again: SubmitEvent[] = [];
+      const second = await submitRuns(server.url, [ok, diverge, flaky], {
+        onProgress: (e) => again.push(e),
+        pollMs: 60_000,
+      });
+      assert.deepEqual(second[0], { ...first[0], reused: true });
+      assert.deepEqual(second[1], { ...first[1], reused: true });
+      assert.deepEqual(second[2].record, fakeRecord(flaky));
+      assert.equal(second[2].reused, false);
+      assert.deepEqual([...fake.calls.values()], [1, 1, 2]);
+      assert.deepEqual(
+        again.filter((e) => e.type === "requeued").map((e) =>
+          e.type === "requeued" && e.why
+        ),
+        ["the machine ran out of memory"],
+      );
+      assert.equal(again.filter((e) => e.type === "queued").length, 0);
+    } finally {
+      await worker.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "queue (fake runs): progress; a stopped worker's run resumes on another from its checkpoint",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const fake = fakeRuns();
+    const eventsA: WorkerEvent[] = [];
+    const a = await startWorker(server.url, {
+      execute: fake.execute,
+      checkpointEvery: 4,
+      progressEveryMs: 50,
+      onEvent: (e) => eventsA.push(e),
+    });
+    const slow = fakeSpec("slow");
+    const events: SubmitEvent[] = [];
+    const results = submitRuns(server.url, [slow], {
+      onProgress: (e) => events.push(e),
+      pollMs: 60_000,
+    });
+    // Stop worker A once it has checkpointed step 8.
+    while (!events.some((e) => e.type === "progress" && e.progress.step >= 9)) {
+      await sleep(20);
+    }
+    await a.close();
+    const released = eventsA.find((e) => e.type === "released");
+    assert.ok(released && released.step >= 9, JSON.stringify(eventsA));
+    const eventsB: WorkerEvent[] = [];
+    const b = await startWorker(server.url, {
+      execute: fake.execute,
+      checkpointEvery: 4,
+      onEvent: (e) => eventsB.push(e),
+    });
+    try {
+      const [r] = await results;
+      assert.deepEqual(r.record, fakeRecord(slow, 20));
+      const from = fake.resumedFrom.get(slow.key)!;
+      assert.ok(from >= 8 && from % 4 === 0, `resumed from ${from}`);
+      const resumed = eventsB.find((e) => e.type === "resumed");
+      assert.equal(resumed?.type === "resumed" && resumed.step, from);
+      assert.equal(events.filter((e) => e.type === "started").length, 2);
+      const progress = events.flatMap((e) =>
+        e.type === "progress" ? [e.progress] : []
+      );
+      assert.ok(progress.length >= 3 && progress.length < 25);
+      assert.deepEqual(progress.at(-1), {
+        step: 20,
+        steps: 20,
+        loss: 3,
+        resumedFrom: from,
+      });
+    } finally {
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "submitRuns: an abort stops waiting; the run stays queued",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using server = await startRedisServer();
+    const spec = fakeSpec("ok");
+    const controller = new AbortController();
+    const waiting = submitRuns(server.url, [spec], {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === "queued") controller.abort("SIGINT");
+      },
+    });
+    await assert.rejects(waiting, (e) => e === "SIGINT");
+    const fake = fakeRuns();
+    const worker = await startWorker(server.url, { execute: fake.execute });
+    try {
+      // The worker may finish the run while it is being looked at: the
+      // completion is not missed (no waiting for the 60 s poll).
+      const events: SubmitEvent[] = [];
+      const t0 = performance.now();
+      const [r]: RunResult[] = await submitRuns(server.url, [spec], {
+        onProgress: (e) => events.push(e),
+        pollMs: 60_000,
+      });
+      assert.ok(performance.now() - t0 < 10_000);
+      assert.deepEqual(r.record, fakeRecord(spec));
+      assert.ok(["found", "result"].includes(events[0].type));
+      assert.equal(fake.calls.get(spec.key), 1);
+    } finally {
+      await worker.close();
+    }
+  },
+});

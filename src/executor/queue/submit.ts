@@ -1,0 +1,268 @@
+/**
+ * Submitting runs to the queue and collecting their records. Each run is one
+ * BullMQ job whose id is its run key, so a run is queued at most once across
+ * every submitter and worker of the cluster, however they pack it, and a run
+ * the queue already completed is answered from the job's stored return value
+ * (its record) without training again. Runs are queued in the order given,
+ * so a pack's runs (`RunSpec.replicas` > 1) lie side by side and a worker
+ * takes them together. The caller writes the records.
+ *
+ * @module
+ */
+
+import { Queue, QueueEvents } from "bullmq";
+import type { RunSpec } from "../plan.ts";
+import { parseRecord } from "../../history/records.ts";
+import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
+import {
+  isDivergence,
+  QUEUE_NAME,
+  type RunProgress,
+  type RunResult,
+} from "./jobs.ts";
+
+/**
+ * How long the queue keeps a finished run's job (its record or failure) for
+ * later submissions: 30 days, enough for every submitter to collect and
+ * write the record (a full-tier record is ~0.7 MB of Redis memory). After
+ * that a submission of the same run trains it again, unless the caller has
+ * its record already.
+ */
+export const KEEP_RESULTS_SECONDS = 30 * 24 * 3600;
+
+/** What {@link submitRuns} reports while it waits. */
+export type SubmitEvent =
+  /** The run was added to the queue. */
+  | { readonly type: "queued"; readonly spec: RunSpec }
+  /** The run was in the queue already (waiting, active, delayed ...). */
+  | { readonly type: "found"; readonly spec: RunSpec; readonly state: string }
+  /**
+   * The queue held an earlier failure (not a divergence) or an unusable
+   * record of the run: it was queued again.
+   */
+  | { readonly type: "requeued"; readonly spec: RunSpec; readonly why: string }
+  /** A worker started (or resumed) the run. */
+  | { readonly type: "started"; readonly spec: RunSpec }
+  | {
+    readonly type: "progress";
+    readonly spec: RunSpec;
+    readonly progress: RunProgress;
+  }
+  /** The run finished (or was found finished). */
+  | { readonly type: "result"; readonly result: RunResult }
+  /** A Redis connection problem (the client keeps reconnecting). */
+  | { readonly type: "error"; readonly message: string };
+
+/** Options of {@link submitRuns}. */
+export interface SubmitOptions {
+  /** Told what happens to each run. */
+  readonly onProgress?: (event: SubmitEvent) => void;
+  /**
+   * Stops waiting (the promise rejects with the abort reason); the runs
+   * stay queued and a later submission collects them.
+   */
+  readonly signal?: AbortSignal;
+  /** Default {@link QUEUE_NAME}. */
+  readonly queueName?: string;
+  /** How often unfinished runs are polled besides the queue's events (ms). */
+  readonly pollMs?: number;
+}
+
+/**
+ * Queues one job per spec (job id = run key; specs with the same key are
+ * queued once), in the order given, and waits until every run has completed
+ * or failed. Returns one result per spec, in the order given: `{spec,
+ * record}` or `{spec, error}` (a divergence's error starts with
+ * `diverged`). Runs that the queue already completed come back at once
+ * (`reused: true`); an earlier failure other than a divergence is queued
+ * again.
+ *
+ * Throws a one-line error when `url` is not `redis://HOST[:PORT][/DB]` or
+ * no Redis server answers there.
+ */
+export async function submitRuns(
+  url: string,
+  specs: readonly RunSpec[],
+  options: SubmitOptions = {},
+): Promise<RunResult[]> {
+  const target = parseRedisUrl(url);
+  await checkRedis(target);
+  const connection = connectionOptions(target);
+  const name = options.queueName ?? QUEUE_NAME;
+  const emit = options.onProgress ?? (() => {});
+  const signal = options.signal;
+  const pollMs = options.pollMs ?? 5000;
+
+  /** The runs to collect, by job id (= run key). */
+  const byJob = new Map<string, RunSpec>();
+  for (const spec of specs) if (!byJob.has(spec.key)) byJob.set(spec.key, spec);
+  const results = new Map<string, RunResult>();
+  const settled = new Set<string>();
+  const dirty = new Set<string>();
+  let wake = () => {};
+  const mark = (jobId: string) => {
+    if (byJob.has(jobId) && !settled.has(jobId)) {
+      dirty.add(jobId);
+      wake();
+    }
+  };
+
+  const queue = new Queue(name, { connection });
+  let events: QueueEvents | undefined;
+  let lastError = "";
+  const onError = (e: Error) => {
+    const message = `queue ${target.url}: ${e.message}`;
+    if (message !== lastError) emit({ type: "error", message });
+    lastError = message;
+  };
+  queue.on("error", onError);
+  /**
+   * Listens from the queue's newest event on, so that no completion is
+   * missed between looking at a job and the first read of the stream.
+   */
+  const listen = async () => {
+    const lastEventId = await lastStreamId(
+      await queue.client,
+      queue.keys.events,
+    );
+    const e = events = new QueueEvents(name, { connection, lastEventId });
+    e.on("error", onError);
+    e.on("completed", ({ jobId }) => mark(jobId));
+    e.on("failed", ({ jobId }) => mark(jobId));
+    e.on("active", ({ jobId }) => {
+      const spec = byJob.get(jobId);
+      if (spec && !settled.has(jobId)) emit({ type: "started", spec });
+    });
+    e.on("progress", ({ jobId, data }) => {
+      const spec = byJob.get(jobId);
+      if (!spec || settled.has(jobId) || typeof data !== "object") return;
+      emit({ type: "progress", spec, progress: data as RunProgress });
+    });
+    await e.waitUntilReady();
+  };
+
+  const settle = (jobId: string, result: RunResult) => {
+    settled.add(jobId);
+    results.set(jobId, result);
+    emit({ type: "result", result });
+  };
+  const keep = { age: KEEP_RESULTS_SECONDS };
+  const add = (spec: RunSpec) =>
+    queue.add(spec.hypothesisId, spec, {
+      jobId: spec.key,
+      removeOnComplete: keep,
+      removeOnFail: keep,
+    });
+
+  /** Looks at a run's job; settles the run when finished. */
+  const inspect = async (spec: RunSpec, submitting: boolean): Promise<void> => {
+    const jobId = spec.key;
+    const state = await queue.getJobState(jobId);
+    if (state === "unknown") { // not there (never added, or removed)
+      await add(spec);
+      emit(
+        submitting
+          ? { type: "queued", spec }
+          : { type: "requeued", spec, why: "its job was removed" },
+      );
+      return;
+    }
+    if (state !== "completed" && state !== "failed") {
+      if (submitting) emit({ type: "found", spec, state });
+      return;
+    }
+    const job = await queue.getJob(jobId);
+    if (!job) return inspect(spec, submitting); // removed meanwhile
+    if (state === "completed") {
+      const result = resultOf(spec, job.returnvalue, submitting);
+      if (result.error === undefined || !submitting) {
+        return settle(jobId, result);
+      }
+      await job.remove();
+      await add(spec);
+      emit({ type: "requeued", spec, why: result.error });
+      return;
+    }
+    const error = job.failedReason || "failed (no reason given)";
+    if (!submitting || isDivergence(error)) {
+      return settle(jobId, { spec, error, reused: submitting });
+    }
+    await job.retry("failed");
+    emit({ type: "requeued", spec, why: error });
+  };
+
+  try {
+    await listen();
+    for (const spec of byJob.values()) {
+      signal?.throwIfAborted();
+      await inspect(spec, true);
+    }
+    let nextPoll = Date.now() + pollMs;
+    while (settled.size < byJob.size) {
+      signal?.throwIfAborted();
+      if (dirty.size === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, Math.max(0, nextPoll - Date.now()));
+          signal?.addEventListener("abort", done);
+          wake = done;
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            wake = () => {};
+            resolve();
+          }
+        });
+        signal?.throwIfAborted();
+      }
+      let ids: string[];
+      if (Date.now() >= nextPoll) {
+        ids = [...byJob.keys()].filter((k) => !settled.has(k));
+        nextPoll = Date.now() + pollMs;
+      } else ids = [...dirty];
+      dirty.clear();
+      for (const id of ids) {
+        if (!settled.has(id)) await inspect(byJob.get(id)!, false);
+      }
+    }
+  } finally {
+    await Promise.allSettled([events?.close(), queue.close()]);
+  }
+  return specs.map((s) => results.get(s.key)!);
+}
+
+/** A run's record from a job's return value, checked; an error entry if unusable. */
+function resultOf(spec: RunSpec, value: unknown, reused: boolean): RunResult {
+  const where = `the queue's record of ${spec.key.slice(0, 12)}`;
+  try {
+    const record = parseRecord(JSON.stringify(value), where);
+    if (record.key !== spec.key) {
+      throw new Error(`${where} has run key ${record.key.slice(0, 12)}`);
+    }
+    return { spec, record, reused };
+  } catch (e) {
+    return { spec, error: (e as Error).message, reused };
+  }
+}
+
+/**
+ * The id of a Redis stream's newest entry (`0-0` when empty), or undefined
+ * (read from `$`) when the client is not ioredis, which BullMQ's client
+ * interface leaves out XREVRANGE for.
+ */
+async function lastStreamId(
+  client: unknown,
+  key: string,
+): Promise<string | undefined> {
+  const c = client as {
+    xrevrange?: (
+      key: string,
+      end: string,
+      start: string,
+      count: "COUNT",
+      n: number,
+    ) => Promise<[string, string[]][]>;
+  };
+  if (typeof c.xrevrange !== "function") return undefined;
+  const [newest] = await c.xrevrange(key, "+", "-", "COUNT", 1);
+  return newest?.[0] ?? "0-0";
+}

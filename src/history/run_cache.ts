@@ -1,0 +1,118 @@
+/**
+ * The record cache: a run whose record is already on disk is not trained
+ * again. A cached record is used only when it parses, its run key is the one
+ * computed today and its embedding history (when it names one) is whole; a
+ * history that is merely absent from this machine is said, not re-run for.
+ *
+ * @module
+ */
+
+import { fileDigest } from "../io/file_digest.ts";
+import { DivergedError } from "../runtime/divergence.ts";
+import { readRecord, RecordError } from "./records.ts";
+import type { HistoryFileRecord, RunRecord } from "../hypothesis/types.ts";
+
+/**
+ * Why a record's history file cannot back it: `"missing"`, another problem
+ * in words, or null when the file is there with the size and SHA-256 the
+ * record names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { historyProblem } from "./run_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/h.safetensors`, "abc");
+ *   const named = {
+ *     file: "h.safetensors",
+ *     bytes: 3,
+ *     sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ *   };
+ *   assert.equal(await historyProblem(named, dir), null);
+ *   assert.match(await historyProblem({ ...named, bytes: 4 }, dir) ?? "", /truncated/);
+ *   assert.equal(await historyProblem({ ...named, file: "gone" }, dir), "missing");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function historyProblem(
+  h: HistoryFileRecord,
+  cacheDir: string,
+): Promise<string | null> {
+  const path = `${cacheDir}/${h.file}`;
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch {
+    return "missing";
+  }
+  if (stat.size !== h.bytes) {
+    return `${stat.size} bytes, the record says ${h.bytes} (truncated or replaced)`;
+  }
+  const { sha256 } = await fileDigest(path);
+  return sha256 === h.sha256 ? null : "its SHA-256 differs from the record's";
+}
+
+/**
+ * The usable record at `recordFile` for run `key`, or null (a cache miss,
+ * with the reason told to `note`). The cached record of a run that diverged
+ * answers as that run did: it throws its {@link DivergedError}.
+ *
+ * @example Nothing on disk: a miss
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cachedRecord } from "./run_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const notes: string[] = [];
+ *   const record = await cachedRecord(`${dir}/r.json`, "0".repeat(64), {
+ *     cacheDir: dir,
+ *     note: (n) => notes.push(n),
+ *   });
+ *   assert.equal(record, null);
+ *   assert.deepEqual(notes, []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function cachedRecord(
+  recordFile: string,
+  key: string,
+  options: { readonly cacheDir: string; readonly note: (s: string) => void },
+): Promise<RunRecord | null> {
+  const { cacheDir, note } = options;
+  let cached: RunRecord | null = null;
+  try {
+    cached = await readRecord(recordFile);
+  } catch (e) {
+    if (!(e instanceof RecordError)) throw e;
+    note(`${e.message}; treated as a cache miss`);
+  }
+  if (cached && cached.key !== key) {
+    note(`${recordFile} is stale (its run key differs); re-running`);
+    cached = null;
+  }
+  if (cached?.history) {
+    const problem = await historyProblem(cached.history, cacheDir);
+    if (problem === "missing") {
+      note(
+        `the embedding history ${cached.history.file} is not on this machine (--force regenerates it)`,
+      );
+    } else if (problem) {
+      note(
+        `the embedding history ${cached.history.file} is unusable (${problem}); re-running`,
+      );
+      cached = null;
+    }
+  }
+  if (cached?.status === "diverged" && cached.divergence) {
+    throw new DivergedError(cached.divergence, {
+      losses: Float32Array.from(cached.loss),
+      gradNorms: Float32Array.from(cached.gradNorm),
+    });
+  }
+  return cached;
+}

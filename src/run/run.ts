@@ -1,0 +1,450 @@
+/**
+ * Runs a hypothesis: trains its configuration (a prefix of it at the smoke
+ * tier), streams the embedding history to disk, analyses black holes along
+ * the way and returns a {@link RunRecord}. Records are cached by their run
+ * key (see `run_key.ts` and `run_cache.ts`), so an unchanged run is never
+ * trained twice.
+ *
+ * A run that diverges stops at that step: its record (status `diverged`,
+ * verdict `invalid`) is kept so the run is not repeated, and a
+ * {@link DivergedError} is thrown. A run given checkpoints resumes from the
+ * last one and ends bit-identical to an uninterrupted run.
+ *
+ * {@link runPackedDetailed} trains several runs that share one step graph as
+ * replicates of one graph (see runtime/trainer.ts `trainReplicates`); each
+ * run keeps its own cache entry, history, checkpoints and record.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { fileDigest } from "../io/file_digest.ts";
+import type { SafetensorsStreamWriter } from "../io/safetensors/mod.ts";
+import { DivergedError } from "../runtime/divergence.ts";
+import { REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
+import {
+  type ReplicateHooks,
+  train,
+  type TrainerCheckpoint,
+  trainReplicates,
+  type TrainResult,
+} from "../runtime/trainer.ts";
+import { canonicalJson, stepConfigOf } from "../step/config.ts";
+import { compileReplicatedStep } from "../step/replicated_step.ts";
+import {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type RunCheckpoint,
+} from "../history/checkpoint.ts";
+import { CACHE_DIR } from "../history/locations.ts";
+import { type PreparedRun, prepareRun } from "./prepare.ts";
+import {
+  completeRecord,
+  divergedRecord,
+  recordHeader,
+  writeRecord,
+} from "./record_write.ts";
+import { RunAnalysis } from "./run_analysis.ts";
+import { cachedRecord } from "../history/run_cache.ts";
+import {
+  embeddingEncoding,
+  openHistory,
+  openNoiseTrace,
+  runFiles,
+  writeTrace,
+} from "./run_files.ts";
+import type { RunOptions } from "./run_options.ts";
+import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
+
+/** A run's record and whether it came from the cache. */
+export interface RunOutcome {
+  /** The run's record (fresh or cached). */
+  readonly record: RunRecord;
+  /** Whether the record came from the cache instead of training. */
+  readonly cached: boolean;
+  /** Where the record is (null when not saved). */
+  readonly path: string | null;
+  /**
+   * Replicates of the graph this run trained in, itself and any ghosts
+   * included (1: alone; 0: from the cache).
+   */
+  readonly replicas: number;
+}
+
+/** A run stopped before its last step (signal, parent gone): nothing recorded. */
+export class RunStoppedError extends Error {
+  /** Error name, shown in messages and stack traces. */
+  override name = "RunStoppedError";
+  /** Number of steps completed before the stop. */
+  readonly stepsRun: number;
+  /**
+   * Builds the error for a run stopped after `stepsRun` of `steps` steps, for
+   * `reason`.
+   */
+  constructor(stepsRun: number, steps: number, reason: string) {
+    super(
+      `stopped after step ${stepsRun} of ${steps} (${reason}); nothing was recorded`,
+    );
+    this.stepsRun = stepsRun;
+  }
+}
+
+/**
+ * Runs (or fetches from cache) one replicate of a hypothesis at a tier;
+ * see {@link runHypothesisDetailed} for whether it was cached.
+ */
+export async function runHypothesis(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunRecord> {
+  return (await runHypothesisDetailed(h, options)).record;
+}
+
+/** Runs (or fetches from cache) one replicate of a hypothesis at a tier. */
+export async function runHypothesisDetailed(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const [run] = await runPackedDetailed([{ hypothesis: h, options }], {
+    threads: options.threads,
+    signal: options.signal,
+  });
+  if (!run.ok) throw run.error;
+  return run.outcome;
+}
+
+/** How one run of {@link runPackedDetailed} ended. */
+export type PackedOutcome =
+  | { readonly ok: true; readonly outcome: RunOutcome }
+  | { readonly ok: false; readonly error: unknown };
+
+/** One run of a pack: a hypothesis and its run options. */
+export interface PackedRun {
+  /** The hypothesis to run. */
+  readonly hypothesis: Hypothesis;
+  /** Its options (tier, seed, overrides, backend, callbacks, checkpoints). */
+  readonly options: RunOptions;
+}
+
+/**
+ * Runs several runs as replicates of one graph where they can share one:
+ * the same backend, step graph, step count, history interval, checkpoint
+ * interval and resume step. Cached runs return at once; runs that fit no
+ * other run's group train alone. Each run keeps its own record, history and
+ * checkpoints, and a run that diverges fails alone. `shared` gives the
+ * threads and the stop signal of the one session.
+ *
+ * On a backend outside `REPLICATES_MATCH_SOLO` a run's numbers depend on
+ * the size of its graph, and its key names it (`options.replicas`, R): runs
+ * group only with runs that declare the same R, a group larger than R is cut
+ * into graphs of R, and a smaller one (the last of a sweep, runs resuming at
+ * different steps, a worker that found fewer runs) is padded with *ghost*
+ * replicates (copies of its first run whose results are dropped) so that
+ * every run trains in the graph of R replicates its key names.
+ */
+export async function runPackedDetailed(
+  runs: readonly PackedRun[],
+  shared: { readonly threads?: number; readonly signal?: AbortSignal } = {},
+): Promise<PackedOutcome[]> {
+  const outcomes: PackedOutcome[] = new Array(runs.length);
+  const groups = new Map<string, { index: number; run: OpenedRun }[]>();
+  /** The graph size each group must train in (null: whatever it holds). */
+  const graphSize = new Map<string, number | null>();
+  for (const [index, { hypothesis, options }] of runs.entries()) {
+    if (options.trace && runs.length > 1) {
+      throw new RangeError("a traced run cannot be packed with others");
+    }
+    try {
+      const opened = await openRun(hypothesis, options);
+      if (!("hooks" in opened)) {
+        outcomes[index] = { ok: true, outcome: opened };
+        continue;
+      }
+      const p = opened.prepared;
+      const backend = p.choice.engine.name;
+      const size = REPLICATES_MATCH_SOLO.has(backend)
+        ? null
+        : options.replicas ?? 1;
+      const group = canonicalJson({
+        backend,
+        graph: stepConfigOf(p.config),
+        steps: p.steps,
+        embeddingEvery: opened.embeddingEvery,
+        checkpointEvery: opened.checkpointEvery ?? 0,
+        resume: opened.hooks.resume?.step ?? 0,
+        size,
+      });
+      groups.set(group, [...groups.get(group) ?? [], { index, run: opened }]);
+      graphSize.set(group, size);
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  }
+  const graphs: { members: { index: number; run: OpenedRun }[]; R: number }[] =
+    [];
+  for (const [group, members] of groups) {
+    const R = graphSize.get(group) ?? members.length;
+    for (let i = 0; i < members.length; i += R) {
+      graphs.push({ members: members.slice(i, i + R), R });
+    }
+  }
+  for (const { members, R } of graphs) {
+    const first = members[0].run;
+    const p = first.prepared;
+    let trained: (
+      | { ok: true; result: TrainResult }
+      | { ok: false; error: unknown }
+    )[];
+    try {
+      if (R === 1) {
+        const result = await train(p.config, p.corpus.bytes, {
+          choice: p.choice,
+          compiled: p.compiled,
+          steps: p.steps,
+          embeddingEvery: first.embeddingEvery,
+          threads: shared.threads,
+          signal: shared.signal,
+          checkpointEvery: first.checkpointEvery,
+          ...first.hooks,
+        });
+        trained = [{ ok: true, result }];
+      } else {
+        // Ghosts resume where their group does and report to no one.
+        const ghosts = R - members.length;
+        const ghost: ReplicateHooks = { resume: first.hooks.resume };
+        trained = await trainReplicates(
+          [
+            ...members.map((m) => m.run.prepared.config),
+            ...Array.from({ length: ghosts }, () => p.config),
+          ],
+          p.corpus.bytes,
+          {
+            choice: p.choice,
+            compiled: compileReplicatedStep(stepConfigOf(p.config), R),
+            steps: p.steps,
+            embeddingEvery: first.embeddingEvery,
+            threads: shared.threads,
+            signal: shared.signal,
+            checkpointEvery: first.checkpointEvery,
+            replicates: [
+              ...members.map((m) => m.run.hooks),
+              ...Array.from({ length: ghosts }, () => ghost),
+            ],
+          },
+        );
+      }
+    } catch (error) {
+      trained = members.map(() => ({ ok: false, error }));
+    }
+    for (const [i, { index, run }] of members.entries()) {
+      const t = trained[i];
+      try {
+        // A failed or stopped run is cleaned up by fail(), which rethrows;
+        // a finished one is analysed and recorded.
+        const result = await (async () => {
+          try {
+            if (!t.ok) throw t.error;
+            await run.complete(t.result);
+            return t.result;
+          } catch (e) {
+            return await run.fail(e);
+          }
+        })();
+        outcomes[index] = {
+          ok: true,
+          outcome: await run.finish(result, R),
+        };
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }
+  }
+  return outcomes;
+}
+
+/** A run ready to train: its trainer hooks and what to do with the result. */
+interface OpenedRun {
+  readonly prepared: PreparedRun;
+  /** Feed the history, the analysis, checkpoints and the trace. */
+  readonly hooks: ReplicateHooks;
+  readonly embeddingEvery: number;
+  readonly checkpointEvery: number | undefined;
+  /**
+   * Checks that every step ran (else RunStoppedError) and closes the
+   * history, the trace and the checkpoint store.
+   */
+  complete(result: TrainResult): Promise<void>;
+  /** Cleans up after `e` (keeping what a resume needs) and throws it. */
+  fail(e: unknown): Promise<never>;
+  /** Analyses the finished run and writes its record. */
+  finish(result: TrainResult, replicas: number): Promise<RunOutcome>;
+}
+
+/** The cached outcome of a run, or the run opened for training. */
+async function openRun(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<RunOutcome | OpenedRun> {
+  const prepared = await prepareRun(h, options);
+  const { config, steps, corpus, key, recordFile } = prepared;
+  const cacheDir = options.cacheDir ?? CACHE_DIR;
+  const note = options.onNote ?? (() => {});
+  const save = options.saveRecord ?? true;
+
+  if (options.useCache ?? true) {
+    const cached = await cachedRecord(recordFile, key, { cacheDir, note });
+    if (cached) {
+      return { record: cached, cached: true, path: recordFile, replicas: 0 };
+    }
+  }
+  const every = options.historyEvery ?? 1;
+  const { dtype, toBytes } = embeddingEncoding(config.precision);
+  const files = runFiles(cacheDir, h.id, prepared.name);
+  const checkpoints = options.checkpoints;
+  if (checkpoints && options.trace) {
+    throw new RangeError("a traced run cannot use checkpoints");
+  }
+  if (checkpoints && every !== 1 && checkpoints.every % every !== 0) {
+    throw new RangeError(
+      "checkpoint interval must be a multiple of historyEvery",
+    );
+  }
+  let resume: RunCheckpoint | null = null;
+  const saved = checkpoints ? await checkpoints.store.load() : null;
+  if (saved) {
+    try {
+      resume = decodeCheckpoint(saved, key);
+      note(`resuming from the checkpoint at step ${resume.trainer.step}`);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      note(`${e.message}; starting from step 0`);
+    }
+  }
+  let history: SafetensorsStreamWriter | null = null;
+  const wantHistory = (options.writeHistory ?? true) &&
+    (!resume || resume.historyBytes !== null);
+  if ((options.writeHistory ?? true) && !wantHistory) {
+    note("the interrupted run wrote no history; this run records none");
+  }
+  if (wantHistory) {
+    await Deno.mkdir(dirname(files.historyPath), { recursive: true });
+    try {
+      history = await openHistory(files.historyPath, prepared, {
+        dtype,
+        every,
+        // With checkpoints, the history goes to a stable partial file that
+        // survives a kill, so a resumed run can continue it.
+        partial: checkpoints
+          ? {
+            path: files.partialHistory,
+            resumeDataBytes: resume?.historyBytes ?? undefined,
+          }
+          : undefined,
+      });
+    } catch (e) {
+      if (!resume) throw e;
+      note(
+        `the partial history could not be resumed (${
+          (e as Error).message
+        }); this run records none`,
+      );
+    }
+  }
+  let trace: SafetensorsStreamWriter | null = null;
+  if (options.trace) {
+    await Deno.mkdir(dirname(files.tracePrefix), { recursive: true });
+    if (config.noise) {
+      trace = await openNoiseTrace(files.tracePrefix, prepared, dtype);
+    }
+  }
+
+  const { vocabSize: V, dModel: d } = config.model;
+  const analysis = new RunAnalysis(
+    V,
+    d,
+    corpus.deadTokens,
+    resume ?? undefined,
+  );
+  const onCheckpoint = checkpoints
+    ? async (t: TrainerCheckpoint) => {
+      const historyBytes = history ? await history.sync() : null;
+      await checkpoints.store.save(
+        encodeCheckpoint({
+          key,
+          trainer: t,
+          ...analysis.state(),
+          historyBytes,
+        }),
+      );
+    }
+    : undefined;
+  const observe = async (step: number, wte: Float32Array) => {
+    analysis.observe(step, wte);
+    if (history) await history.append("embedding_history", toBytes(wte));
+  };
+  const header = recordHeader(prepared, options.threads);
+
+  return {
+    prepared,
+    embeddingEvery: every,
+    checkpointEvery: checkpoints?.every,
+    hooks: {
+      onEmbedding: observe,
+      onStep: options.onStep,
+      resume: resume?.trainer,
+      onCheckpoint,
+      recordOffsets: options.trace,
+      onNoise: trace
+        ? (_t, noise) => trace!.append("noise", toBytes(noise))
+        : undefined,
+    },
+    async complete(result) {
+      if (result.stepsRun < steps) {
+        throw new RunStoppedError(
+          result.stepsRun,
+          steps,
+          String(options.signal?.reason ?? "stopped"),
+        );
+      }
+      await history?.close();
+      await trace?.close();
+      await checkpoints?.store.clear();
+    },
+    async fail(e) {
+      // A stopped run keeps its checkpoint and partial history to resume
+      // from.
+      const resumable = checkpoints && !(e instanceof DivergedError);
+      if (!resumable) await history?.abort();
+      await trace?.abort();
+      if (e instanceof DivergedError) await checkpoints?.store.clear();
+      if (e instanceof DivergedError && save) {
+        await writeRecord(
+          recordFile,
+          divergedRecord(header, prepared.choice, e, analysis.trajectory()),
+        );
+      }
+      throw e;
+    },
+    async finish(result, replicas) {
+      if (options.trace) await writeTrace(files.tracePrefix, prepared, result);
+      const outcome = await analysis.result(toBytes);
+      const record = completeRecord(
+        header,
+        result,
+        analysis.trajectory(),
+        outcome,
+        history
+          ? { file: files.history, ...await fileDigest(files.historyPath) }
+          : null,
+      );
+      if (save) await writeRecord(recordFile, record);
+      return {
+        record,
+        cached: false,
+        path: save ? recordFile : null,
+        replicas,
+      };
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * Everything the host feeds a run, from one place: initial parameters, the
+ * batch order, the per-step AdamW scalars and the post-step noise, each from
+ * its own seeded PCG32 stream. The trainer draws from {@link HostStreams}, and
+ * {@link hostStreamsDigest} hashes the same streams, so a run's key changes
+ * exactly when what enters the graph changes.
+ *
+ * @module
+ */
+
+import { initParameters } from "../model/init.ts";
+import { parameterSpecs } from "../model/config.ts";
+import { type StepScalars, stepScalars } from "./adamw.ts";
+import { roundArrayToBf16 } from "../data/bf16.ts";
+import { sha256Hex, type TrainConfig } from "./config.ts";
+import { noiseForStep } from "../data/noise.ts";
+import { Pcg32, type Pcg32Snapshot, Stream } from "../data/rng.ts";
+import { createSampler, type Sampler } from "../data/sampler.ts";
+import { storesBf16 } from "./step.ts";
+
+/**
+ * Version of the host-side streams. Bump it with any intentional change to
+ * how they are drawn (the golden digest test then needs its value updated in
+ * the same commit, which is the point).
+ */
+export const HOST_STREAMS_VERSION = 1;
+
+/**
+ * Steps of noise that {@link hostStreamsDigest} hashes. Noise is the one
+ * stream that is costly to draw (8,192 normals a step for the seeds' model);
+ * its generator is exercised fully by these steps, and its seeding by the
+ * stream id.
+ */
+export const DIGEST_NOISE_STEPS = 4;
+
+/** Where a run's host streams are (see {@link HostStreams.snapshot}). */
+export interface HostStreamsSnapshot {
+  /** The 0-based step the next inputs are for. */
+  readonly step: number;
+  /** Position of the noise generator. */
+  readonly noise: Pcg32Snapshot;
+}
+
+/** One step's host inputs. */
+export interface HostStep {
+  /** Window offsets of the batch [batchSize]. */
+  readonly offsets: Int32Array;
+  readonly scalars: StepScalars;
+  /** Noise for `config.noise.param` (its shape, flattened); absent without noise. */
+  readonly noise?: Float32Array;
+}
+
+/** Initial parameters of a run (identical for every backend). */
+export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
+  return initParameters(c.model, new Pcg32(c.seed, Stream.init), {
+    embedding: c.embeddingInit,
+    roundToBf16: storesBf16(c.precision) ? roundArrayToBf16 : undefined,
+  });
+}
+
+/** The host-side streams of one run, drawn step by step. */
+export class HostStreams {
+  readonly config: TrainConfig;
+  readonly #sampler: Sampler;
+  #noiseRng: Pcg32;
+  readonly #noiseShape: readonly number[] | null;
+  readonly #noiseBuf: Float32Array | null;
+  #step = 0;
+
+  /** Streams of `config` over a corpus of `corpusLength` bytes. */
+  constructor(config: TrainConfig, corpusLength: number) {
+    this.config = config;
+    this.#sampler = createSampler({
+      windows: corpusLength - config.seqLen,
+      batchSize: config.batchSize,
+      seed: config.seed,
+    });
+    this.#noiseRng = new Pcg32(config.seed, Stream.noise);
+    if (config.noise) {
+      const spec = parameterSpecs(config.model).find((p) =>
+        p.name === config.noise!.param
+      );
+      if (!spec) {
+        throw new RangeError(
+          `noise.param ${config.noise.param} is not a parameter`,
+        );
+      }
+      this.#noiseShape = spec.shape;
+      this.#noiseBuf = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    } else {
+      this.#noiseShape = null;
+      this.#noiseBuf = null;
+    }
+  }
+
+  /** Where the streams are, to resume them with {@link HostStreams.resume}. */
+  snapshot(): HostStreamsSnapshot {
+    return { step: this.#step, noise: this.#noiseRng.snapshot() };
+  }
+
+  /** Moves the streams to a snapshot taken from streams of the same config. */
+  resume(s: HostStreamsSnapshot): void {
+    this.#sampler.seek(s.step);
+    this.#noiseRng = Pcg32.restore(s.noise);
+    this.#step = s.step;
+  }
+
+  /** The 0-based step the next {@link HostStreams.next} call is for. */
+  get step(): number {
+    return this.#step;
+  }
+
+  /**
+   * Inputs of the next step. The noise array is reused by the following
+   * call: copy it to keep it.
+   */
+  next(): HostStep {
+    const c = this.config;
+    const t = this.#step++;
+    const offsets = this.#sampler.next();
+    const scalars = stepScalars(c.adamw, t, c.maxSteps);
+    if (!this.#noiseShape || !c.noise) return { offsets, scalars };
+    const noise = noiseForStep(this.#noiseRng, {
+      rows: this.#noiseShape[0],
+      cols: this.#noiseShape.slice(1).reduce((a, b) => a * b, 1),
+      scale: c.noise.scale,
+      precision: storesBf16(c.precision) ? "bf16" : "fp32",
+      out: this.#noiseBuf!,
+    });
+    return { offsets, scalars, noise };
+  }
+}
+
+/**
+ * SHA-256 (hex) over the versioned host inputs of a `steps`-step run: every
+ * initial parameter, every step's batch offsets and scalars, and the noise
+ * of the first {@link DIGEST_NOISE_STEPS} steps.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SEED_RUN } from "./config.ts";
+ * import { hostStreamsDigest } from "./host_streams.ts";
+ * const a = await hostStreamsDigest(SEED_RUN, 10_000, 5);
+ * const b = await hostStreamsDigest({ ...SEED_RUN, seed: 1 }, 10_000, 5);
+ * assert.notEqual(a, b);
+ * ```
+ */
+export async function hostStreamsDigest(
+  config: TrainConfig,
+  corpusLength: number,
+  steps: number,
+): Promise<string> {
+  const parts: Uint8Array[] = [
+    new TextEncoder().encode(`horizon-host-streams/${HOST_STREAMS_VERSION}\0`),
+  ];
+  const bytes = (a: Float32Array | Int32Array | Float64Array) =>
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+  for (const [name, values] of initialParameters(config)) {
+    parts.push(new TextEncoder().encode(`${name}\0`), bytes(values));
+  }
+  // Batch order and scalars do not depend on the noise, so they come from a
+  // noise-free twin; noise is drawn only for the first steps.
+  const plain = new HostStreams({ ...config, noise: null }, corpusLength);
+  const scalars = new Float64Array(steps * 3);
+  const offsets = new Int32Array(steps * config.batchSize);
+  for (let t = 0; t < steps; t++) {
+    const s = plain.next();
+    offsets.set(s.offsets, t * config.batchSize);
+    scalars.set([s.scalars.lrWd, s.scalars.stepSize, s.scalars.bc2Sqrt], t * 3);
+  }
+  parts.push(bytes(offsets), bytes(scalars));
+  if (config.noise) {
+    const noisy = new HostStreams(config, corpusLength);
+    for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
+      parts.push(bytes(noisy.next().noise!));
+    }
+  }
+  return await sha256Hex(concat(parts));
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
