@@ -56,6 +56,7 @@ export interface StopOptions {
 
 /** A started child process. */
 export interface Child {
+  /** Its process id. */
   readonly pid: number;
   /** Whether it has exited. */
   readonly exited: boolean;
@@ -70,6 +71,7 @@ export interface Child {
    * child ended by itself, just awaits the same end.
    */
   stop(options?: StopOptions): Promise<Deno.CommandStatus>;
+  /** `stop()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
