@@ -31,5 +31,5 @@ npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 # deno's own install script (which would point node_modules/.bin/deno at the
 # native binary) is deliberately not run: `deno task` runs node_modules/.bin
 # entries as JavaScript, so a native binary there breaks every task. The
-# stop signal (src/cli/lifeline.ts) handles the extra shim process instead.
+# stop signal (src/process/lifeline.ts) handles the extra shim process instead.
 node_modules/.bin/deno --version | head -n 1

@@ -107,8 +107,8 @@ Deno.test("NaN and Infinity never reach a key: the config is rejected first", as
 Deno.test("renaming a constant in an engine file changes no key; changing its value does", async () => {
   const root = new URL("../../", import.meta.url).pathname;
   const script = `
-    import { runIdentity } from "../experiment/src/hypothesis/run_key.ts";
-    import { SEED_RUN } from "../experiment/src/step/config.ts";
+    import { runIdentity } from "./src/hypothesis/run_key.ts";
+    import { SEED_RUN } from "./src/step/config.ts";
     const r = await runIdentity({ config: SEED_RUN, steps: 300,
       corpus: { sha256: "ab", length: ${BROWN_BYTES} }, backend: "cpu",
       onnxruntime: "onnxruntime-node 1.30.0" });

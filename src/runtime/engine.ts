@@ -14,7 +14,7 @@ export const BACKENDS: readonly BackendName[] = ["webgpu", "cpu", "wasm"];
 
 /**
  * Backends on which every replicate of a replicated step graph (see
- * train/replicated_step.ts) computes bit for bit what its solo run computes:
+ * step/replicated_step.ts) computes bit for bit what its solo run computes:
  * proven by runtime/replicates_test.ts at the seeds' size. On WebGPU the
  * replicates are only float32-close (lavapipe: losses one ulp apart at some
  * steps), so there a packed run's key names its replicate count.

@@ -9,7 +9,7 @@
  * pending step at once: on WebGPU one GPU-to-CPU sync per `readEvery` steps
  * instead of two or three per step. The values are the same bits either way.
  *
- * A replicated step graph (see train/replicated_step.ts) trains R models in
+ * A replicated step graph (see step/replicated_step.ts) trains R models in
  * lock step: the state is [R, N], each step takes one feed per replicate,
  * and records, reads and snapshots name their replicate.
  *

@@ -1,6 +1,6 @@
 /**
  * Element codecs for the 16-bit float dtypes of safetensors files:
- * float32 to little-endian `BF16` bytes (rounded by `train/bf16.ts`, the one
+ * float32 to little-endian `BF16` bytes (rounded by `data/bf16.ts`, the one
  * bfloat16 rounding rule of the project), and `BF16` / `F16` bytes back to
  * float32 (exact).
  *

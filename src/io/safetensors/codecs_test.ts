@@ -23,7 +23,7 @@ Deno.test("float32ToBf16Bytes() keeps bf16 values and rounds others to nearest e
   assert.equal(bf16Of(0x7f7fffff), 0x7f80); // max float rounds to +inf
   assert.equal(bf16Of(0xff800000), 0xff80); // -inf
   assert.equal(bf16Of(0x00000001), 0x0000); // tiny subnormal rounds to 0
-  // Every NaN is the canonical quiet NaN of train/bf16.ts (c10's rule):
+  // Every NaN is the canonical quiet NaN of data/bf16.ts (c10's rule):
   assert.equal(bf16Of(0x7f800001), 0x7fc0); // signalling NaN
   assert.equal(bf16Of(0xffc00000), 0x7fc0); // negative quiet NaN: sign dropped
   assert.equal(bf16Of(0x7fffffff), 0x7fc0); // payload dropped
