@@ -56,6 +56,7 @@ import { Queue, QueueEvents, Worker } from "bullmq";
 import { hypothesisById } from "../hypotheses/mod.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
 import { stopSignal, stopState } from "../src/process/lifeline.ts";
+import { type Child, startChild } from "../src/process/child_process.ts";
 import { type PlannedRun, planRuns } from "../src/executor/plan.ts";
 import { readRecord, recordPath } from "../src/history/records.ts";
 import type { RunRecord } from "../src/hypothesis/types.ts";
@@ -295,15 +296,12 @@ async function benchPool(
 
 /** A `deno task worker` process and its stdout lines with arrival times. */
 class WorkerProcess {
-  readonly child: Deno.ChildProcess;
+  readonly child: Child;
   readonly lines: { at: number; text: string }[] = [];
   readonly stderr: string[] = [];
-  readonly status: Promise<Deno.CommandStatus>;
-  readonly #reading: Promise<unknown>;
-  #exited = false;
 
   constructor(url: string, threads: number) {
-    this.child = new Deno.Command(Deno.execPath(), {
+    this.child = startChild(Deno.execPath(), {
       args: [
         "run",
         "-A",
@@ -313,43 +311,25 @@ class WorkerProcess {
         "--threads",
         String(threads),
       ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
       env: { NO_COLOR: "1" },
-    }).spawn();
-    this.status = this.child.status.then((s) => {
-      this.#exited = true;
-      return s;
+      onStdout: (text, at) => this.lines.push({ at, text }),
+      onStderr: (text) => this.stderr.push(text),
+      // An idle worker exits at once on SIGTERM; one mid-run gets 30 s.
+      graceMs: 30_000,
     });
-    const collect = async (
-      stream: ReadableStream<Uint8Array>,
-      onLine: (line: string, at: number) => void,
-    ) => {
-      let rest = "";
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        const at = performance.now();
-        const parts = (rest + text).split("\n");
-        rest = parts.pop()!;
-        for (const p of parts) onLine(p, at);
-      }
-      if (rest) onLine(rest, performance.now());
-    };
-    this.#reading = Promise.all([
-      collect(this.child.stdout, (text, at) => this.lines.push({ at, text })),
-      collect(this.child.stderr, (text) => this.stderr.push(text)),
-    ]);
   }
 
   /** Waits for the worker's "waiting for runs" line. */
   async ready(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.lines.some((l) => /waiting for runs/.test(l.text))) {
-      if (this.#exited || Date.now() > deadline) {
+      if (this.child.exited || Date.now() > deadline) {
         throw new Error(
           `queue worker ${this.child.pid} did not start: ${
             this.stderr.filter((l) => l.trim()).at(-1) ??
-              (this.#exited ? "it exited" : `no ready line in ${timeoutMs} ms`)
+              (this.child.exited
+                ? "it exited"
+                : `no ready line in ${timeoutMs} ms`)
           }`,
         );
       }
@@ -365,21 +345,9 @@ class WorkerProcess {
       ?.at;
   }
 
-  /** SIGTERM (an idle worker exits at once), SIGKILL after 30 s. */
+  /** SIGTERM, SIGKILL after the grace period; resolves once it is gone. */
   async stop(): Promise<void> {
-    const kill = (signal: Deno.Signal) => {
-      try {
-        this.child.kill(signal);
-      } catch { /* already gone */ }
-    };
-    if (!this.#exited) kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 30_000);
-    try {
-      await this.status;
-      await this.#reading;
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.child.stop();
   }
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Child, startChild } from "../../process/child_process.ts";
 import { checkRedis, parseRedisUrl } from "./connection.ts";
 
 /** A running private Redis server. */
@@ -40,9 +41,9 @@ export async function startRedisServer(
   // A port found free may be taken before the server binds it: retry.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = freeLoopbackPort();
-    let child: Deno.ChildProcess;
+    let child: Child;
     try {
-      child = new Deno.Command(command, {
+      child = startChild(command, {
         args: [
           "--port",
           String(port),
@@ -59,10 +60,7 @@ export async function startRedisServer(
           "--logfile",
           log,
         ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      });
     } catch (e) {
       await Deno.remove(dir, { recursive: true });
       if (e instanceof Deno.errors.NotFound) {
@@ -73,25 +71,15 @@ export async function startRedisServer(
       throw e;
     }
     const url = `redis://127.0.0.1:${port}`;
-    let exited = false;
-    const status = child.status.then((s) => {
-      exited = true;
-      return s;
-    });
     const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline) {
+    while (!child.exited && Date.now() < deadline) {
       try {
         await checkRedis(parseRedisUrl(url), 1000);
         let stopped = false;
         const stop = async () => {
           if (stopped) return;
           stopped = true;
-          if (!exited) {
-            try {
-              child.kill("SIGTERM");
-            } catch { /* already gone */ }
-          }
-          await status;
+          await child.stop();
           await Deno.remove(dir, { recursive: true });
         };
         return { url, port, stop, [Symbol.asyncDispose]: stop };
@@ -100,8 +88,7 @@ export async function startRedisServer(
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    if (!exited) child.kill("SIGKILL");
-    await status;
+    await child.stop({ signal: "SIGKILL" });
   }
   let tail = "";
   try {
