@@ -255,7 +255,7 @@ export {
   runIdentity,
   type RunIdentityInputs,
 } from "./src/hypothesis/run_key.ts";
-export type { CheckpointStore } from "./src/executor/execute.ts";
+export type { CheckpointStore } from "./src/history/checkpoint.ts";
 export {
   applyOverrides,
   type Override,
