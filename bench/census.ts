@@ -32,6 +32,7 @@ import {
 } from "./census_format.ts";
 
 export type { CensusBenchResult, ColdBench };
+import { oneLine } from "../src/process/one_line.ts";
 import { pageCacheDropper } from "./page_cache.ts";
 import {
   readRange,
@@ -302,7 +303,7 @@ export async function censusBenchMain(args: string[]): Promise<number> {
     );
     return result.correct ? 0 : 1;
   } catch (e) {
-    console.error(`error: census bench failed: ${(e as Error)?.message ?? e}`);
+    console.error(`error: census bench failed: ${oneLine(e)}`);
     return 1;
   }
 }

@@ -57,6 +57,7 @@ import { hypothesisById } from "../hypotheses/mod.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
 import { stopSignal, stopState } from "../src/process/lifeline.ts";
 import { type Child, startChild } from "../src/process/child_process.ts";
+import { oneLine } from "../src/process/one_line.ts";
 import { type PlannedRun, planRuns } from "../src/executor/plan.ts";
 import { readRecord, recordPath } from "../src/history/records.ts";
 import type { RunRecord } from "../src/hypothesis/types.ts";
@@ -727,11 +728,7 @@ export async function runsBenchMain(args: string[]): Promise<number> {
       console.error(`stopped: ${stop.reason}`);
       return stop.exitCode;
     }
-    console.error(
-      `error: runs bench failed: ${
-        String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, " ")
-      }`,
-    );
+    console.error(`error: runs bench failed: ${oneLine(e)}`);
     return 1;
   }
 }

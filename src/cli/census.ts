@@ -18,6 +18,7 @@ import {
 } from "../census/report.ts";
 import { TokenizerError } from "../census/tokenizer.ts";
 import { parseCliArgs, UsageError } from "./errors.ts";
+import { oneLine } from "../process/one_line.ts";
 
 const USAGE =
   `usage: deno task census <path> [--tensor NAME]... [--json] [--out report.md [--force]] [--top N]
@@ -288,10 +289,7 @@ export async function censusMain(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    const message = String((e as Error)?.message ?? e).replace(
-      /\s*\n\s*/g,
-      " ",
-    );
+    const message = oneLine(e);
     if (e instanceof UsageError) {
       console.error(`error: ${message}`);
       return 2;

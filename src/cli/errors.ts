@@ -9,6 +9,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { stopState } from "../process/lifeline.ts";
+import { oneLine } from "../process/one_line.ts";
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
@@ -37,15 +38,9 @@ export async function runCli(
       Deno.exit(stop.exitCode);
     }
     if (Deno.env.get("HORIZON_DEBUG")) console.error(e);
-    else {console.error(
-        `error: ${oneLine(e instanceof Error ? e.message : String(e))}`,
-      );}
+    else console.error(`error: ${oneLine(e)}`);
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
-}
-
-function oneLine(text: string): string {
-  return String(text).replace(/\s*\n\s*/g, " ");
 }
 
 /** A token that reads as a negative number: `-5`, `-0.5`, `-.5`, `-1e3`. */

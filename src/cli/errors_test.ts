@@ -195,7 +195,7 @@ Deno.test("parseCliArgs errors are one line and list the valid options", () => {
 });
 
 const ERRORS = new URL("./errors.ts", import.meta.url).href;
-const LIFELINE = new URL("./lifeline.ts", import.meta.url).href;
+const LIFELINE = new URL("../process/lifeline.ts", import.meta.url).href;
 const SAFETENSORS = new URL("../io/safetensors/mod.ts", import.meta.url).href;
 
 async function script(dir: string, body: string): Promise<string> {

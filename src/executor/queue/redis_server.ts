@@ -7,6 +7,7 @@
  */
 
 import { type Child, startChild } from "../../process/child_process.ts";
+import { oneLine } from "../../process/one_line.ts";
 import { checkRedis, parseRedisUrl } from "./connection.ts";
 
 /** A running private Redis server. */
@@ -97,7 +98,7 @@ export async function startRedisServer(
   } catch { /* no log */ }
   await Deno.remove(dir, { recursive: true });
   throw new Error(
-    `${command} did not start: ${(lastError as Error)?.message ?? lastError}${
+    `${command} did not start: ${oneLine(lastError)}${
       tail ? ` (log: ${tail})` : ""
     }`,
   );
