@@ -34,8 +34,8 @@ import {
   parseCliArgs,
   runCli,
   threadsOption,
-  UsageError,
 } from "../src/cli/errors.ts";
+import { backendListOption, BACKENDS } from "../src/cli/options.ts";
 
 const HELP = `Usage: deno task bench [options]
        deno task bench census [--json] [...]
@@ -326,16 +326,8 @@ export async function main(args: string[]): Promise<number> {
     intOption("history-every", values["history-every"], { min: 0 }) ?? 1;
   const replicates = replicatesOption(values.replicates);
   const threads = threadsOption(values.threads);
-  const requested = (values.backends ?? "cpu,wasm,webgpu").split(",").map((s) =>
-    s.trim()
-  );
-  for (const b of requested) {
-    if (!["cpu", "wasm", "webgpu"].includes(b)) {
-      throw new UsageError(
-        `unknown backend ${JSON.stringify(b)}; choose from cpu, wasm, webgpu`,
-      );
-    }
-  }
+  const requested = backendListOption("backends", values.backends) ??
+    BACKENDS;
   const corpus = await loadCorpus(
     new URL("../fixtures/corpus/brown.txt", import.meta.url).pathname,
   );
@@ -344,7 +336,7 @@ export async function main(args: string[]): Promise<number> {
   };
   const rows: Record<string, BenchBackend> = {};
   const skipped: string[] = [];
-  for (const b of requested as BackendName[]) {
+  for (const b of requested) {
     let n = steps ?? 30, w = warmup ?? 5;
     let k = readEvery ?? (b === "webgpu" ? DEFAULT_DEVICE_READ_EVERY : 1);
     if (b === "webgpu") {

@@ -55,6 +55,7 @@
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { hypothesisById } from "../hypotheses/mod.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
+import { tierOption } from "../src/cli/options.ts";
 import { stopSignal, stopState } from "../src/process/lifeline.ts";
 import { type Child, startChild } from "../src/process/child_process.ts";
 import { oneLine } from "../src/process/one_line.ts";
@@ -68,6 +69,7 @@ import {
 import { startRedisServer } from "../src/executor/queue/redis_server.ts";
 import { submitRuns } from "../src/executor/queue/submit.ts";
 import { runPool } from "../src/executor/pool.ts";
+import { isRunEnd } from "../src/executor/events.ts";
 import {
   formatRunsBench,
   type QueueOverheadResult,
@@ -183,12 +185,7 @@ export function parseRunsBenchArgs(args: string[]): RunsBenchArgs {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const tier = values.tier ?? "smoke";
-  if (tier !== "smoke" && tier !== "full") {
-    throw new UsageError(
-      `--tier must be one of: smoke, full, got ${JSON.stringify(tier)}`,
-    );
-  }
+  const tier = tierOption(values.tier) ?? "smoke";
   let machines = DEFAULT_MACHINES;
   if (values.machines !== undefined) {
     machines = [
@@ -252,17 +249,16 @@ async function benchPool(
     cacheDir,
     signal: options.signal,
     onEvent: (e) => {
-      if (e.type === "start") startedAt.set(e.spec.key, performance.now());
-      if (e.type !== "end") return;
+      if (e.type === "started") startedAt.set(e.spec.key, performance.now());
+      if (!isRunEnd(e)) return;
       const wall = performance.now() - startedAt.get(e.spec.key)!;
-      const r = e.result!;
-      if (r.status === "done" && r.replicas !== 0) runWall.push(wall);
+      if (e.type === "finished" && e.replicas !== 0) runWall.push(wall);
       log(
-        `${id}: seed ${e.spec.seed} ${r.status}${
-          r.replicas === 0 ? " (a record existed: not trained)" : ""
-        }${r.message ? ` (${r.message})` : ""} in ${
-          seconds(wall)
-        } (${++ended}/${plan.length})`,
+        `${id}: seed ${e.spec.seed} ${e.type}${
+          e.type === "finished"
+            ? e.replicas === 0 ? " (a record existed: not trained)" : ""
+            : ` (${e.message})`
+        } in ${seconds(wall)} (${++ended}/${plan.length})`,
       );
     },
   });
@@ -272,7 +268,7 @@ async function benchPool(
   let runs = 0;
   for (const [i, r] of results.entries()) {
     // replicas 0: the record was there already, nothing trained.
-    if (r.status !== "done" || r.replicas === 0) continue;
+    if (r.type !== "finished" || r.replicas === 0) continue;
     const record = await readRecord(
       recordPath(recordsDir, plan[i].prepared.name),
     );

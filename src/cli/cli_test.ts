@@ -11,7 +11,7 @@ for (
   const script of [
     "run.ts",
     "report.ts",
-    "bench.ts",
+    "../../bench/main.ts",
     "reproduce.ts",
     "record.ts",
     "sweep.ts",
@@ -154,7 +154,7 @@ Deno.test("run: a diverged run exits 1 with the step and keeps an invalid record
 });
 
 Deno.test("bench: a negative number is the option's value, not 'ambiguous'", async () => {
-  const r = await cli("bench.ts", "--warmup", "-5");
+  const r = await cli("../../bench/main.ts", "--warmup", "-5");
   assert.equal(r.code, 2);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, r.stderr);
@@ -164,7 +164,7 @@ Deno.test("bench: a negative number is the option's value, not 'ambiguous'", asy
 
 Deno.test("bench: numbers are parsed strictly", async () => {
   for (const v of ["1e1", "0x10", " 20"]) {
-    const r = await cli("bench.ts", "--steps", v);
+    const r = await cli("../../bench/main.ts", "--steps", v);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^error: --steps must be an integer >= 1/);
   }
@@ -173,7 +173,39 @@ Deno.test("bench: numbers are parsed strictly", async () => {
 Deno.test("report: a negative number is the option's value, not 'ambiguous'", async () => {
   const r = await cli("report.ts", "--tier", "-1");
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, "error: --tier must be one of: smoke, full\n");
+  assert.equal(
+    r.stderr,
+    'error: --tier must be one of: smoke, full, got "-1"\n',
+  );
+});
+
+Deno.test("--tier, --backend, --backends: the same line everywhere, naming the flag and the allowed values", async () => {
+  const tier = 'error: --tier must be one of: smoke, full, got "medium"\n';
+  const cases: [string, string[], string][] = [
+    ["run.ts", ["control-layernorm", "--tier", "medium"], tier],
+    ["record.ts", ["--tier", "medium"], tier],
+    ["report.ts", ["--tier", "medium"], tier],
+    ["../../bench/runs.ts", ["--tier", "medium"], tier],
+    [
+      "run.ts",
+      ["control-layernorm", "--backend", "gpu"],
+      'error: --backend must be one of: auto, cpu, wasm, webgpu, got "gpu"\n',
+    ],
+    [
+      "record.ts",
+      ["--backend", "auto"],
+      'error: --backend must be one of: cpu, wasm, webgpu, got "auto"\n',
+    ],
+    [
+      "../../bench/main.ts",
+      ["--backends", "cpu,gpu"],
+      'error: --backends must be one of: cpu, wasm, webgpu, got "gpu"\n',
+    ],
+  ];
+  for (const [script, args, line] of cases) {
+    const r = await cli(script, ...args);
+    assert.deepEqual([r.code, r.stderr], [2, line], `${script} ${args}`);
+  }
 });
 
 Deno.test("run: kill -9 mid-run, run again: it resumes from the last checkpoint and ends bit-identical to the committed record", async () => {

@@ -14,7 +14,8 @@ import { recordsOf } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
 import type { Tier } from "../hypothesis/types.ts";
 import { isComplete } from "../hypothesis/types.ts";
-import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { parseCliArgs, runCli } from "./errors.ts";
+import { backendOption, tierOption, TIERS } from "./options.ts";
 
 const HELP = `Usage: deno task record [ids...] [options]
 
@@ -39,19 +40,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const tiers: Tier[] = values.tier === undefined
-    ? ["smoke", "full"]
-    : values.tier === "smoke" || values.tier === "full"
-    ? [values.tier]
-    : (() => {
-      throw new UsageError("--tier must be one of: smoke, full");
-    })();
-  if (
-    values.backend !== undefined &&
-    !["cpu", "wasm", "webgpu"].includes(values.backend)
-  ) {
-    throw new UsageError("--backend must be one of: cpu, wasm, webgpu");
-  }
+  const tier = tierOption(values.tier);
+  const tiers: readonly Tier[] = tier === undefined ? TIERS : [tier];
+  const backend = backendOption(values.backend);
   const selected = selectHypotheses(positionals);
   const dir = values.dir ?? RECORDS_DIR;
   for (const h of selected) {
@@ -59,7 +50,7 @@ export async function main(args: string[]): Promise<number> {
     for (const tier of tiers) {
       const points = ["", ...sweepPoints(h).map(pointLabel)];
       for (const r of await recordsOf(dir, h.id, tier, h.config.seed, points)) {
-        if (values.backend && r.backend !== values.backend) continue;
+        if (backend && r.backend !== backend) continue;
         if (!isComplete(r)) {
           throw new Error(
             `${h.id} ${tier} seed ${r.seed} (${r.backend}) diverged; a diverged run has no outcome to record`,

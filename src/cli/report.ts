@@ -18,6 +18,7 @@ import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { writeIndex, writeReport } from "../report/write.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { tierOption } from "./options.ts";
 
 const HELP = `Usage: deno task report [ids...] [options]
 
@@ -73,12 +74,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (
-    values.tier !== undefined && values.tier !== "smoke" &&
-    values.tier !== "full"
-  ) {
-    throw new UsageError("--tier must be one of: smoke, full");
-  }
+  const tier = tierOption(values.tier);
   const selected = selectHypotheses(positionals);
   const out = values.out ?? REPORTS_DIR;
   try {
@@ -87,7 +83,6 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof OutputLocationError) throw new UsageError(e.message);
     throw e;
   }
-  const tier = values.tier as Tier | undefined;
   for (const h of selected) {
     if (
       h.control !== undefined && !HYPOTHESES.some((c) => c.id === h.control)

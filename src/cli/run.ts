@@ -12,12 +12,10 @@ import { CACHE_DIR } from "../history/locations.ts";
 import { prepareRun, tierSteps } from "../run/prepare.ts";
 import { runHypothesisDetailed, RunStoppedError } from "../run/run.ts";
 import type { RunOptions } from "../run/run_options.ts";
-import type { Tier } from "../hypothesis/types.ts";
 import { CorpusError } from "../data/corpus.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
 import { sweepStaleTemps } from "../io/temp_files.ts";
 import { DivergedError } from "../runtime/divergence.ts";
-import type { BackendName } from "../runtime/engine.ts";
 import { ConfigError } from "../step/validate.ts";
 import {
   intOption,
@@ -26,6 +24,7 @@ import {
   threadsOption,
   UsageError,
 } from "./errors.ts";
+import { backendOption, tierOption } from "./options.ts";
 import { stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
 import { fileCheckpointStore } from "../history/checkpoint.ts";
@@ -64,11 +63,8 @@ the run stop it after the current step; nothing is recorded.
 Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 `;
 
-const TIERS = ["smoke", "full"];
-
 /** Steps between checkpoints (1.5 MB each for the seeds' model). */
 const DEFAULT_CHECKPOINT_EVERY = 250;
-const BACKENDS = ["auto", "cpu", "wasm", "webgpu"];
 
 /** Runs `fn`, turning a user's config, corpus or output mistake into exit 2. */
 async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
@@ -105,14 +101,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const h = oneHypothesis(positionals);
-  const tier = (values.tier ?? "smoke") as Tier;
-  if (!TIERS.includes(tier)) {
-    throw new UsageError(`--tier must be one of: ${TIERS.join(", ")}`);
-  }
-  const backend = (values.backend ?? "auto") as BackendName | "auto";
-  if (!BACKENDS.includes(backend)) {
-    throw new UsageError(`--backend must be one of: ${BACKENDS.join(", ")}`);
-  }
+  const tier = tierOption(values.tier) ?? "smoke";
+  const backend = backendOption(values.backend, { auto: true }) ?? "auto";
   const seed = intOption("seed", values.seed, { min: 0 });
   const threads = threadsOption(values.threads);
   let overrides: Override[];
