@@ -4,6 +4,8 @@
  * @module
  */
 
+import { CodedError } from "../errors/coded_error.ts";
+
 /** What kind of problem stopped a census. */
 export type CensusErrorCode =
   | "not-found"
@@ -28,14 +30,4 @@ export type CensusErrorCode =
  * e.code; // "not-found"
  * ```
  */
-export class CensusError extends Error {
-  /** Machine-readable reason. */
-  readonly code: CensusErrorCode;
-
-  /** Builds the error. */
-  constructor(code: CensusErrorCode, message: string) {
-    super(message);
-    this.name = "CensusError";
-    this.code = code;
-  }
-}
+export class CensusError extends CodedError<CensusErrorCode> {}

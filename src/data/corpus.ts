@@ -11,6 +11,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { CodedError } from "../errors/coded_error.ts";
 
 /** What went wrong while loading a corpus (see {@linkcode CorpusError}). */
 export type CorpusErrorCode =
@@ -37,17 +38,7 @@ export type CorpusErrorCode =
  * }
  * ```
  */
-export class CorpusError extends Error {
-  /** Machine-readable reason. */
-  readonly code: CorpusErrorCode;
-
-  /** Builds the error; `code` is also readable as `error.code`. */
-  constructor(code: CorpusErrorCode, message: string) {
-    super(message);
-    this.name = "CorpusError";
-    this.code = code;
-  }
-}
+export class CorpusError extends CodedError<CorpusErrorCode> {}
 
 /** How to treat bytes that are not token ids (`byte >= vocabSize`). */
 export type CorpusFilter = "error" | "drop";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { CodedError } from "../../errors/coded_error.ts";
+
 /** What is wrong with a safetensors file or a write request. */
 export type SafetensorsErrorCode =
   | "io"
@@ -33,17 +35,13 @@ export type SafetensorsErrorCode =
  * );
  * ```
  */
-export class SafetensorsError extends Error {
-  /** Machine-readable reason. */
-  readonly code: SafetensorsErrorCode;
+export class SafetensorsError extends CodedError<SafetensorsErrorCode> {
   /** The file concerned (`"<buffer>"` for in-memory data). */
   readonly path: string;
 
   /** Builds the error; the message is prefixed with `path`. */
   constructor(code: SafetensorsErrorCode, path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = "SafetensorsError";
-    this.code = code;
+    super(code, `${path}: ${message}`);
     this.path = path;
   }
 }
