@@ -33,6 +33,7 @@ import { canonicalJson, stepConfigOf } from "../step/config.ts";
 import { compileReplicatedStep } from "../step/replicated_step.ts";
 import {
   CheckpointError,
+  type CheckpointStore,
   decodeCheckpoint,
   encodeCheckpoint,
   type RunCheckpoint,
@@ -281,6 +282,120 @@ interface OpenedRun {
   finish(result: TrainResult, replicas: number): Promise<RunOutcome>;
 }
 
+/** Refuses checkpoint options that could not resume bit-identically. */
+function checkCheckpointOptions(options: RunOptions, every: number): void {
+  const checkpoints = options.checkpoints;
+  if (checkpoints && options.trace) {
+    throw new RangeError("a traced run cannot use checkpoints");
+  }
+  if (checkpoints && every !== 1 && checkpoints.every % every !== 0) {
+    throw new RangeError(
+      "checkpoint interval must be a multiple of historyEvery",
+    );
+  }
+}
+
+/**
+ * The checkpoint to resume from, or null: one of another run (other key)
+ * or in an unreadable format is noted and the run starts from step 0.
+ */
+async function loadResume(
+  store: CheckpointStore,
+  key: string,
+  note: (message: string) => void,
+): Promise<RunCheckpoint | null> {
+  const saved = await store.load();
+  if (!saved) return null;
+  try {
+    const resume = decodeCheckpoint(saved, key);
+    note(`resuming from the checkpoint at step ${resume.trainer.step}`);
+    return resume;
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    note(`${e.message}; starting from step 0`);
+    return null;
+  }
+}
+
+/** How {@linkcode openRunHistory} opens a run's embedding history. */
+interface RunHistoryOptions {
+  readonly dtype: Parameters<typeof openHistory>[2]["dtype"];
+  readonly every: number;
+  /** The run keeps checkpoints (its history must survive a kill). */
+  readonly checkpointed: boolean;
+  readonly resume: RunCheckpoint | null;
+  /** The caller asked for a history. */
+  readonly wanted: boolean;
+  readonly note: (message: string) => void;
+}
+
+/**
+ * The run's embedding history writer, or null when none is wanted or a
+ * resumed run cannot continue the one it started (it then records none
+ * rather than a history with a hole).
+ */
+async function openRunHistory(
+  prepared: PreparedRun,
+  files: ReturnType<typeof runFiles>,
+  o: RunHistoryOptions,
+): Promise<SafetensorsStreamWriter | null> {
+  const { resume, note } = o;
+  if (!o.wanted) return null;
+  if (resume && resume.historyBytes === null) {
+    note("the interrupted run wrote no history; this run records none");
+    return null;
+  }
+  await Deno.mkdir(dirname(files.historyPath), { recursive: true });
+  try {
+    return await openHistory(files.historyPath, prepared, {
+      dtype: o.dtype,
+      every: o.every,
+      // With checkpoints, the history goes to a stable partial file that
+      // survives a kill, so a resumed run can continue it.
+      partial: o.checkpointed
+        ? {
+          path: files.partialHistory,
+          resumeDataBytes: resume?.historyBytes ?? undefined,
+        }
+        : undefined,
+    });
+  } catch (e) {
+    if (!resume) throw e;
+    note(
+      `the partial history could not be resumed (${
+        (e as Error).message
+      }); this run records none`,
+    );
+    return null;
+  }
+}
+
+/**
+ * Saves a checkpoint: the trainer's state, the analysis so far, and how far
+ * the history file got (synced first, so a resume never points past the
+ * bytes on disk).
+ */
+function checkpointWriter(
+  store: CheckpointStore,
+  run: {
+    readonly key: string;
+    readonly analysis: RunAnalysis;
+    readonly history: SafetensorsStreamWriter | null;
+  },
+): (t: TrainerCheckpoint) => Promise<void> {
+  return async (t) => {
+    const historyBytes = run.history ? await run.history.sync() : null;
+    await store.save(
+      encodeCheckpoint({
+        key: run.key,
+        trainer: t,
+        ...run.analysis.state(),
+        historyBytes,
+      }),
+    );
+  };
+}
+
 /** The cached outcome of a run, or the run opened for training. */
 async function openRun(
   h: Hypothesis,
@@ -302,55 +417,18 @@ async function openRun(
   const { dtype, toBytes } = embeddingEncoding(config.precision);
   const files = runFiles(cacheDir, h.id, prepared.name);
   const checkpoints = options.checkpoints;
-  if (checkpoints && options.trace) {
-    throw new RangeError("a traced run cannot use checkpoints");
-  }
-  if (checkpoints && every !== 1 && checkpoints.every % every !== 0) {
-    throw new RangeError(
-      "checkpoint interval must be a multiple of historyEvery",
-    );
-  }
-  let resume: RunCheckpoint | null = null;
-  const saved = checkpoints ? await checkpoints.store.load() : null;
-  if (saved) {
-    try {
-      resume = decodeCheckpoint(saved, key);
-      note(`resuming from the checkpoint at step ${resume.trainer.step}`);
-    } catch (e) {
-      if (!(e instanceof CheckpointError)) throw e;
-      note(`${e.message}; starting from step 0`);
-    }
-  }
-  let history: SafetensorsStreamWriter | null = null;
-  const wantHistory = (options.writeHistory ?? true) &&
-    (!resume || resume.historyBytes !== null);
-  if ((options.writeHistory ?? true) && !wantHistory) {
-    note("the interrupted run wrote no history; this run records none");
-  }
-  if (wantHistory) {
-    await Deno.mkdir(dirname(files.historyPath), { recursive: true });
-    try {
-      history = await openHistory(files.historyPath, prepared, {
-        dtype,
-        every,
-        // With checkpoints, the history goes to a stable partial file that
-        // survives a kill, so a resumed run can continue it.
-        partial: checkpoints
-          ? {
-            path: files.partialHistory,
-            resumeDataBytes: resume?.historyBytes ?? undefined,
-          }
-          : undefined,
-      });
-    } catch (e) {
-      if (!resume) throw e;
-      note(
-        `the partial history could not be resumed (${
-          (e as Error).message
-        }); this run records none`,
-      );
-    }
-  }
+  checkCheckpointOptions(options, every);
+  const resume = checkpoints
+    ? await loadResume(checkpoints.store, key, note)
+    : null;
+  const history = await openRunHistory(prepared, files, {
+    dtype,
+    every,
+    checkpointed: checkpoints !== undefined,
+    resume,
+    wanted: options.writeHistory ?? true,
+    note,
+  });
   let trace: SafetensorsStreamWriter | null = null;
   if (options.trace) {
     await Deno.mkdir(dirname(files.tracePrefix), { recursive: true });
@@ -367,17 +445,7 @@ async function openRun(
     resume ?? undefined,
   );
   const onCheckpoint = checkpoints
-    ? async (t: TrainerCheckpoint) => {
-      const historyBytes = history ? await history.sync() : null;
-      await checkpoints.store.save(
-        encodeCheckpoint({
-          key,
-          trainer: t,
-          ...analysis.state(),
-          historyBytes,
-        }),
-      );
-    }
+    ? checkpointWriter(checkpoints.store, { key, analysis, history })
     : undefined;
   const observe = async (step: number, wte: Float32Array) => {
     analysis.observe(step, wte);
