@@ -2,10 +2,12 @@
  * Reverse-mode differentiation over the IR.
  *
  * Walks the nodes between the parameters and the loss in reverse creation
- * order and asks each op for its vector-Jacobian product; contributions to a
- * value used more than once are summed. The gradient graph is appended to the
- * same builder, so forward and backward live in one ONNX graph and share
- * activations.
+ * order and asks each op (from the op table, `ops/mod.ts`) for its
+ * vector-Jacobian product; contributions to a value used more than once are
+ * summed, through the padded-sum join (`join_padded.ts`), so that slice
+ * gradients meeting in a sum become one padded Concat. The gradient graph is
+ * appended to the same builder, so forward and backward live in one ONNX
+ * graph and share activations.
  *
  * @example
  * ```ts
@@ -30,7 +32,8 @@ import {
   sizeOf,
   type Value,
 } from "./ir.ts";
-import { opDef } from "./op.ts";
+import { joinPaddedSum } from "./join_padded.ts";
+import { opDef } from "./ops/mod.ts";
 
 /**
  * Gradients of the scalar `loss` with respect to each of `wrt`, as new values
@@ -55,6 +58,7 @@ export function gradients(
     if (node.inputs.some((v) => active.has(v.id))) active.add(node.output.id);
   }
 
+  const sum = (x: Value, y: Value) => joinPaddedSum(b, x, y) ?? b.add(x, y);
   const cotangent = new Map<number, Value>();
   cotangent.set(loss.id, b.reshape(b.scalar(1), loss.shape));
 
@@ -93,9 +97,9 @@ export function gradients(
       const cast = b.cotangentCasts.get(input.id);
       if (cast) {
         const own = cast(c);
-        cotangent.set(input.id, prev ? cast(b.add(prev, own)) : own);
+        cotangent.set(input.id, prev ? cast(sum(prev, own)) : own);
       } else {
-        cotangent.set(input.id, prev ? b.add(prev, c) : c);
+        cotangent.set(input.id, prev ? sum(prev, c) : c);
       }
     });
   }

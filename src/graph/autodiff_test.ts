@@ -8,8 +8,8 @@ import { Builder } from "./builder.ts";
 import { gradients } from "./autodiff.ts";
 import { interpret } from "./reference.ts";
 import { floatTensor, type HostTensor, intTensor } from "./tensor.ts";
-import { registeredOps } from "./op.ts";
-import { sizeOf, type Value } from "./ir.ts";
+import { OPS } from "./ops/mod.ts";
+import { type Node, sizeOf, type Value } from "./ir.ts";
 
 /** Deterministic pseudo-random numbers in [lo, hi) for test inputs. */
 function uniform(n: number, seed: number, lo = -1, hi = 1): number[] {
@@ -226,7 +226,7 @@ Deno.test("every differentiable op is covered by a finite-difference case", () =
   for (const c of cases) check(c);
   // Ops with no VJP by design (used only after differentiation).
   const noGradient = new Set(["Abs", "Min", "Max", "Less"]);
-  const missing = registeredOps().filter((op) =>
+  const missing = Object.keys(OPS).filter((op) =>
     !covered.has(op) && !noGradient.has(op)
   );
   assert.deepEqual(missing, []);
@@ -264,4 +264,28 @@ Deno.test("a cast cotangent is cast per contribution and after every sum", () =>
   b.output("dx", dx);
   const out = interpret(b, { x: floatTensor([1], [0.25]) });
   assert.deepEqual(Array.from(out.dx.data), [32]);
+});
+
+Deno.test("slice gradients meeting in a sum are joined into one padded Concat", () => {
+  // loss = sum(x[:, 0:2]^2) + sum(x[:, 3:5]^2): x's cotangent is the sum of
+  // two paddings, which autodiff joins (join_padded.ts) instead of adding.
+  const b = new Builder();
+  const x = b.input("x", [2, 6]);
+  const part = (start: number, end: number) => {
+    const s = b.slice(x, 1, start, end);
+    return b.reduceSum(b.mul(s, s), [0, 1], false);
+  };
+  const loss = b.add(part(0, 2), part(3, 5));
+  const [dx] = gradients(b, loss, [x]);
+  const node = (v: Value) => (v.source as { node: Node }).node;
+  assert.equal(node(dx).op, "Pad");
+  assert.equal(node(node(dx).inputs[0]).op, "Concat");
+  b.output("dx", dx);
+  const xs = Array.from({ length: 12 }, (_, i) => i - 5);
+  const out = interpret(b, { x: floatTensor([2, 6], xs) });
+  const inWindow = (i: number) => i % 6 < 2 || (i % 6 >= 3 && i % 6 < 5);
+  assert.deepEqual(
+    Array.from(out.dx.data),
+    xs.map((v, i) => inWindow(i) ? 2 * v : 0),
+  );
 });

@@ -1,7 +1,10 @@
 /**
  * Builds IR graphs: one method per primitive op, plus a few compositions that
- * models use (mean, one-hot, unbroadcast). Every method checks shapes at once,
- * so a modelling mistake fails where it is written, not inside onnxruntime.
+ * models use (mean, one-hot, unbroadcast). Every method checks shapes at once
+ * (through the op table's shape rules, `ops/mod.ts`), so a modelling mistake
+ * fails where it is written, not inside onnxruntime. Each method emits exactly
+ * the op it names: rewrites of the graph are named passes applied by their
+ * callers (e.g. `join_padded.ts`, applied by autodiff).
  *
  * @example
  * ```ts
@@ -15,7 +18,6 @@
  * @module
  */
 
-import "./ops/mod.ts";
 import {
   type Attrs,
   type DType,
@@ -25,8 +27,11 @@ import {
   shapeString,
   type Value,
 } from "./ir.ts";
-import { numAttr, opDef } from "./op.ts";
+import { type MatMulOptions, numAttr, type VjpBuilder } from "./op.ts";
 import { broadcastAxes } from "./ops/broadcast.ts";
+import { opDef } from "./ops/mod.ts";
+
+export type { MatMulOptions } from "./op.ts";
 
 /** A named graph output. */
 export interface GraphOutput {
@@ -34,14 +39,6 @@ export interface GraphOutput {
   readonly name: string;
   /** The value the output holds. */
   readonly value: Value;
-}
-
-/** Options of {@link Builder.matmul}. */
-export interface MatMulOptions {
-  /** Use the transpose of the first operand's last two axes. */
-  transA?: boolean;
-  /** Use the transpose of the second operand's last two axes. */
-  transB?: boolean;
 }
 
 /**
@@ -60,7 +57,7 @@ export interface CustomGradient {
 }
 
 /** Accumulates values and nodes of one graph. */
-export class Builder {
+export class Builder implements VjpBuilder {
   /** Nodes in creation (= topological) order. */
   readonly nodes: Node[] = [];
   /** Graph inputs in declaration order. */
@@ -76,14 +73,17 @@ export class Builder {
   /** Storage casts of cotangents, by value id (see castCotangent). */
   readonly cotangentCasts = new Map<number, (g: Value) => Value>();
 
-  /** Concats made by {@link add} of padded pieces, and their zero gaps. */
-  #joins = new Set<number>();
-  #gaps = new Set<number>();
+  /**
+   * Concats that `joinPaddedSum` (join_padded.ts) made of zero-padded pieces,
+   * by value id, each with the ids of the zero gaps it put between them (see
+   * {@link padded}).
+   */
+  readonly paddedJoins = new Map<number, ReadonlySet<number>>();
 
   /**
    * The non-zero pieces of a zero-padded value (a Pad, or a join of padded
-   * pieces made by {@link add}) along its padded axis, with their starts (a
-   * join's zero gaps left out); null for any other value.
+   * pieces made by `joinPaddedSum`) along its padded axis, with their starts
+   * (a join's zero gaps left out); null for any other value.
    */
   padded(
     v: Value,
@@ -95,55 +95,16 @@ export class Builder {
     if (node.op === "Pad") {
       inner = node.inputs[0];
       at = numAttr(node.attrs, "before");
-    } else if (!this.#joins.has(v.id)) return null;
+    } else if (!this.paddedJoins.has(v.id)) return null;
     const axis = normaliseAxis(numAttr(node.attrs, "axis"), rank);
-    if (!this.#joins.has(inner.id)) {
-      return { axis, pieces: [{ start: at, value: inner }] };
-    }
+    const gaps = this.paddedJoins.get(inner.id);
+    if (!gaps) return { axis, pieces: [{ start: at, value: inner }] };
     const pieces: { start: number; value: Value }[] = [];
     for (const piece of (inner.source as { node: Node }).node.inputs) {
-      if (!this.#gaps.has(piece.id)) pieces.push({ start: at, value: piece });
+      if (!gaps.has(piece.id)) pieces.push({ start: at, value: piece });
       at += piece.shape[axis];
     }
     return { axis, pieces };
-  }
-
-  #joinPadded(a: Value, b: Value): Value | null {
-    const pa = this.padded(a), pb = this.padded(b);
-    if (
-      !pa || !pb || pa.axis !== pb.axis || a.dtype !== "float32" ||
-      a.dtype !== b.dtype || a.shape.join() !== b.shape.join()
-    ) return null;
-    const axis = pa.axis;
-    const end = (p: { start: number; value: Value }) =>
-      p.start + p.value.shape[axis];
-    const pieces = [...pa.pieces, ...pb.pieces].sort((x, y) =>
-      x.start - y.start
-    );
-    if (pieces.some((p, i) => i > 0 && p.start < end(pieces[i - 1]))) {
-      return null;
-    }
-    const parts: Value[] = [];
-    let at = pieces[0].start;
-    for (const p of pieces) {
-      if (p.start > at) {
-        const shape = [...a.shape];
-        shape[axis] = p.start - at;
-        const gap = this.constant(
-          new Float32Array(shape.reduce((n, d) => n * d, 1)),
-          shape,
-        );
-        this.#gaps.add(gap.id);
-        parts.push(gap);
-      }
-      parts.push(p.value);
-      at = end(p);
-    }
-    const joined = this.concat(parts, axis);
-    this.#joins.add(joined.id);
-    const after = a.shape[axis] - at;
-    if (pieces[0].start === 0 && after === 0) return joined;
-    return this.pad(joined, axis, pieces[0].start, after);
   }
 
   /** Declares a graph input. */
@@ -238,7 +199,7 @@ export class Builder {
     this.outputs.push({ name, value });
   }
 
-  /** Applies a registered primitive op. */
+  /** Applies a primitive op of the op table (`OPS`). */
   apply(op: string, inputs: readonly Value[], attrs: Attrs = {}): Value {
     const { shape, dtype } = opDef(op).infer(inputs, attrs);
     const node = { op, inputs, attrs } as {
@@ -258,16 +219,9 @@ export class Builder {
   }
 
   // ------------------------------------------------------------ arithmetic
-  /**
-   * Elementwise `a + b`, numpy broadcasting. Two zero-paddings of pieces
-   * whose windows along one axis do not overlap (slice gradients meeting in
-   * a sum) are joined into one padding of the pieces' concatenation: the
-   * same values (but for the sign of a zero: -0 + 0 is +0, the joined piece
-   * keeps -0), and one Concat where a chain of sums would pass over the full
-   * tensor once per piece.
-   */
+  /** Elementwise `a + b`, numpy broadcasting. */
   add(a: Value, b: Value): Value {
-    return this.#joinPadded(a, b) ?? this.apply("Add", [a, b]);
+    return this.apply("Add", [a, b]);
   }
   /** Elementwise `a - b`, numpy broadcasting. */
   sub(a: Value, b: Value): Value {

@@ -38,7 +38,7 @@ export interface Value {
 
 /** One operation applied to input values, producing one output value. */
 export interface Node {
-  /** Name of the registered primitive op, e.g. `MatMul`. */
+  /** Name of the primitive op (a key of the op table `OPS`), e.g. `MatMul`. */
   readonly op: string;
   /** The op's operands, in order. */
   readonly inputs: readonly Value[];

@@ -1,6 +1,7 @@
 /**
  * Lowers an IR graph to a standard ONNX ModelProto (serialised with the
- * maintained `onnx-proto` protobuf bindings).
+ * maintained `onnx-proto` protobuf bindings), each node by its op's `lower`
+ * (from the op table, `ops/mod.ts`).
  *
  * Pinned versions: opset 17 of the default domain, IR version 8. Only
  * default-domain ops are emitted, so the same bytes load in onnxruntime-node,
@@ -28,8 +29,8 @@ import {
   numAttr,
   type OnnxAttr,
   type OnnxEmitter,
-  opDef,
 } from "./op.ts";
+import { opDef } from "./ops/mod.ts";
 
 /** The ONNX opset horizon's graphs are written against. */
 export const OPSET_VERSION = 17;

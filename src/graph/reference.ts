@@ -1,6 +1,6 @@
 /**
  * The float64 reference interpreter: evaluates an IR graph on the host with
- * each op's `evaluate`, in float64. It is the oracle for the finite-difference
+ * each op's `evaluate` (from the op table, `ops/mod.ts`), in float64. It is the oracle for the finite-difference
  * tests and for checking that ONNX lowering preserved the graph's meaning.
  *
  * @example
@@ -20,7 +20,7 @@
 
 import type { Builder } from "./builder.ts";
 import { GraphError, shapeString, type Value } from "./ir.ts";
-import { opDef } from "./op.ts";
+import { opDef } from "./ops/mod.ts";
 import type { HostData, HostTensor } from "./tensor.ts";
 
 function constData(v: Value): HostData {

@@ -45,6 +45,7 @@ import {
   type Value,
 } from "./ir.ts";
 import { intsAttr, numAttr } from "./op.ts";
+import type { OpName } from "./ops/mod.ts";
 
 /** Options of {@link vmapGraph}. */
 export interface VmapOptions {
@@ -63,7 +64,7 @@ interface Mapped {
   readonly batched: boolean;
 }
 
-const ELEMENTWISE = new Set([
+const ELEMENTWISE: ReadonlySet<string> = new Set<OpName>([
   "Neg",
   "Sqrt",
   "Exp",

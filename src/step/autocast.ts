@@ -15,7 +15,7 @@
 
 import type { Builder, MatMulOptions } from "../graph/builder.ts";
 import type { Node, Value } from "../graph/ir.ts";
-import { opDef } from "../graph/op.ts";
+import { opDef } from "../graph/ops/mod.ts";
 import { roundToBf16InGraph } from "./bf16_graph.ts";
 
 /**

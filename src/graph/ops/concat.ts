@@ -5,11 +5,12 @@
  */
 
 import { GraphError, normaliseAxis } from "../ir.ts";
-import { defineOp, MAX_KERNEL_BUFFERS, numAttr } from "../op.ts";
+import { MAX_KERNEL_BUFFERS, numAttr, type OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 import { stridesOf } from "../ir.ts";
 
-defineOp("Concat", {
+/** Inputs joined along attribute `axis`. */
+export const Concat: OpDef = {
   infer(inputs, attrs) {
     if (inputs.length === 0) throw new GraphError("Concat needs inputs");
     const rank = inputs[0].shape.length;
@@ -76,4 +77,4 @@ defineOp("Concat", {
     }
     e.node("Concat", parts, [output], { axis });
   },
-});
+};

@@ -15,9 +15,8 @@ import {
   shapeString,
   type Value,
 } from "../ir.ts";
-import { defineOp, type OpDef } from "../op.ts";
+import type { OpDef, VjpBuilder } from "../op.ts";
 import { type HostTensor, zeros } from "../tensor.ts";
-import type { Builder } from "../builder.ts";
 import { broadcastMap } from "./broadcast.ts";
 
 function requireFloat(v: Value, op: string): void {
@@ -31,7 +30,7 @@ function requireFloat(v: Value, op: string): void {
 function unary(
   onnxOp: string,
   f: (x: number) => number,
-  vjp?: (b: Builder, node: Node, dy: Value) => (Value | null)[],
+  vjp?: (b: VjpBuilder, node: Node, dy: Value) => (Value | null)[],
 ): OpDef {
   return {
     infer(inputs) {
@@ -51,32 +50,49 @@ function unary(
   };
 }
 
-defineOp("Neg", unary("Neg", (x) => -x, (b, _n, dy) => [b.neg(dy)]));
+/** Elementwise `-x`. */
+export const Neg: OpDef = unary("Neg", (x) => -x, (b, _n, dy) => [b.neg(dy)]);
 
-// d sqrt(x) = 1 / (2 sqrt(x)): reuse the output instead of recomputing sqrt.
-defineOp(
+/**
+ * Elementwise square root.
+ *
+ * d sqrt(x) = 1 / (2 sqrt(x)): reuse the output instead of recomputing sqrt.
+ */
+export const Sqrt: OpDef = unary(
   "Sqrt",
-  unary(
-    "Sqrt",
-    Math.sqrt,
-    (b, n, dy) => [b.div(b.mul(dy, b.scalar(0.5)), n.output)],
-  ),
+  Math.sqrt,
+  (b, n, dy) => [b.div(b.mul(dy, b.scalar(0.5)), n.output)],
 );
 
-defineOp("Exp", unary("Exp", Math.exp, (b, n, dy) => [b.mul(dy, n.output)]));
-
-defineOp("Log", unary("Log", Math.log, (b, n, dy) => [b.div(dy, n.inputs[0])]));
-
-// d tanh(x) = 1 - tanh(x)^2
-defineOp(
-  "Tanh",
-  unary("Tanh", Math.tanh, (b, n, dy) => [
-    b.mul(dy, b.sub(b.scalar(1), b.mul(n.output, n.output))),
-  ]),
+/** Elementwise `e^x`. */
+export const Exp: OpDef = unary(
+  "Exp",
+  Math.exp,
+  (b, n, dy) => [b.mul(dy, n.output)],
 );
 
-// Abs is only used after differentiation (bf16 rounding of the update).
-defineOp("Abs", unary("Abs", Math.abs));
+/** Elementwise natural logarithm. */
+export const Log: OpDef = unary(
+  "Log",
+  Math.log,
+  (b, n, dy) => [b.div(dy, n.inputs[0])],
+);
+
+/**
+ * Elementwise hyperbolic tangent.
+ *
+ * d tanh(x) = 1 - tanh(x)^2
+ */
+export const Tanh: OpDef = unary("Tanh", Math.tanh, (b, n, dy) => [
+  b.mul(dy, b.sub(b.scalar(1), b.mul(n.output, n.output))),
+]);
+
+/**
+ * Elementwise absolute value (no VJP).
+ *
+ * Abs is only used after differentiation (bf16 rounding of the update).
+ */
+export const Abs: OpDef = unary("Abs", Math.abs);
 
 // ------------------------------------------------------- binary broadcasting
 
@@ -114,7 +130,7 @@ function binaryEval(f: (a: number, b: number) => number) {
 function binary(
   onnxOp: string,
   f: (a: number, b: number) => number,
-  vjp?: (b: Builder, node: Node, dy: Value) => (Value | null)[],
+  vjp?: (b: VjpBuilder, node: Node, dy: Value) => (Value | null)[],
   outDtype?: DType,
 ): OpDef {
   return {
@@ -129,45 +145,44 @@ function binary(
 
 // Every binary VJP ends in `unbroadcast`: a broadcast input receives the sum of
 // the cotangent over the axes it was stretched along.
-defineOp(
-  "Add",
-  binary("Add", (a, b) => a + b, (b, n, dy) => [
-    b.unbroadcast(dy, n.inputs[0].shape),
-    b.unbroadcast(dy, n.inputs[1].shape),
-  ]),
-);
 
-defineOp(
-  "Sub",
-  binary("Sub", (a, b) => a - b, (b, n, dy) => [
-    b.unbroadcast(dy, n.inputs[0].shape),
-    b.unbroadcast(b.neg(dy), n.inputs[1].shape),
-  ]),
-);
+/** Elementwise `a + b`, numpy broadcasting. */
+export const Add: OpDef = binary("Add", (a, b) => a + b, (b, n, dy) => [
+  b.unbroadcast(dy, n.inputs[0].shape),
+  b.unbroadcast(dy, n.inputs[1].shape),
+]);
 
-defineOp(
-  "Mul",
-  binary("Mul", (a, b) => a * b, (b, n, dy) => [
-    b.unbroadcast(b.mul(dy, n.inputs[1]), n.inputs[0].shape),
-    b.unbroadcast(b.mul(dy, n.inputs[0]), n.inputs[1].shape),
-  ]),
-);
+/** Elementwise `a - b`, numpy broadcasting. */
+export const Sub: OpDef = binary("Sub", (a, b) => a - b, (b, n, dy) => [
+  b.unbroadcast(dy, n.inputs[0].shape),
+  b.unbroadcast(b.neg(dy), n.inputs[1].shape),
+]);
 
-// y = a / b:  da = dy / b,  db = -dy * a / b^2 = -(dy * y) / b
-defineOp(
-  "Div",
-  binary("Div", (a, b) => a / b, (b, n, dy) => [
-    b.unbroadcast(b.div(dy, n.inputs[1]), n.inputs[0].shape),
-    b.unbroadcast(
-      b.neg(b.div(b.mul(dy, n.output), n.inputs[1])),
-      n.inputs[1].shape,
-    ),
-  ]),
-);
+/** Elementwise `a * b`, numpy broadcasting. */
+export const Mul: OpDef = binary("Mul", (a, b) => a * b, (b, n, dy) => [
+  b.unbroadcast(b.mul(dy, n.inputs[1]), n.inputs[0].shape),
+  b.unbroadcast(b.mul(dy, n.inputs[0]), n.inputs[1].shape),
+]);
+
+/**
+ * Elementwise `a / b`, numpy broadcasting.
+ *
+ * y = a / b:  da = dy / b,  db = -dy * a / b^2 = -(dy * y) / b
+ */
+export const Div: OpDef = binary("Div", (a, b) => a / b, (b, n, dy) => [
+  b.unbroadcast(b.div(dy, n.inputs[1]), n.inputs[0].shape),
+  b.unbroadcast(
+    b.neg(b.div(b.mul(dy, n.output), n.inputs[1])),
+    n.inputs[1].shape,
+  ),
+]);
 
 // Min/Max only clamp the clipping coefficient, after differentiation.
-defineOp("Min", binary("Min", Math.min));
-defineOp("Max", binary("Max", Math.max));
+
+/** Elementwise minimum (no VJP). */
+export const Min: OpDef = binary("Min", Math.min);
+/** Elementwise maximum (no VJP). */
+export const Max: OpDef = binary("Max", Math.max);
 
 // --------------------------------------------------------------- comparisons
 
@@ -175,13 +190,19 @@ function comparison(onnxOp: string, f: (a: number, b: number) => boolean) {
   return binary(onnxOp, (a, b) => (f(a, b) ? 1 : 0), undefined, "bool");
 }
 
-defineOp("Equal", comparison("Equal", (a, b) => a === b));
-defineOp("Less", comparison("Less", (a, b) => a < b));
+/** Elementwise `a === b` as bool. */
+export const Equal: OpDef = comparison("Equal", (a, b) => a === b);
+/** Elementwise `a < b` as bool. */
+export const Less: OpDef = comparison("Less", (a, b) => a < b);
 
 // ----------------------------------------------------------------- selection
 
-// y = cond ? a : b. Gradients flow to the branch that was selected.
-defineOp("Where", {
+/**
+ * Elementwise `cond ? a : b`.
+ *
+ * y = cond ? a : b. Gradients flow to the branch that was selected.
+ */
+export const Where: OpDef = {
   infer([c, a, b]) {
     if (c.dtype !== "bool") {
       throw new GraphError("Where: condition must be bool");
@@ -216,11 +237,12 @@ defineOp("Where", {
   lower(e, _node, inputs, output) {
     e.node("Where", inputs, [output]);
   },
-});
+};
 
 // -------------------------------------------------------------------- casts
 
-defineOp("Cast", {
+/** Conversion to the dtype of attribute `to` (no VJP). */
+export const Cast: OpDef = {
   infer([x], attrs) {
     const to = attrs.to;
     if (to !== "float32" && to !== "int32" && to !== "bool") {
@@ -244,7 +266,7 @@ defineOp("Cast", {
       to: { type: node.attrs.to as "float32" | "int32" | "bool" },
     });
   },
-});
+};
 
 /** Shape check used by builders that need identical shapes. */
 export function assertSameShape(a: Value, b: Value, what: string): void {

@@ -5,10 +5,11 @@
  */
 
 import { GraphError, sizeOf } from "../ir.ts";
-import { defineOp } from "../op.ts";
+import type { OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 
-defineOp("Gather", {
+/** Rows of `data` (axis 0) at int32 `indices`. */
+export const Gather: OpDef = {
   infer([data, indices]) {
     if (indices.dtype !== "int32") {
       throw new GraphError("Gather: indices must be int32");
@@ -48,4 +49,4 @@ defineOp("Gather", {
   lower(e, _node, inputs, output) {
     e.node("Gather", inputs, [output], { axis: { int: 0 } });
   },
-});
+};

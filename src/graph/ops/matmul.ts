@@ -11,7 +11,7 @@
  */
 
 import { broadcastShapes, GraphError, shapeString, sizeOf } from "../ir.ts";
-import { defineOp, numAttr } from "../op.ts";
+import { numAttr, type OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 import { broadcastMap } from "./broadcast.ts";
 
@@ -20,7 +20,8 @@ function dims(shape: readonly number[], trans: boolean): [number, number] {
   return trans ? [c, r] : [r, c];
 }
 
-defineOp("MatMul", {
+/** Batched matrix product, attributes `transA`, `transB` (0 or 1). */
+export const MatMul: OpDef = {
   infer([a, b], attrs) {
     if (a.dtype !== "float32" || b.dtype !== "float32") {
       throw new GraphError("MatMul needs float32 operands");
@@ -121,4 +122,4 @@ defineOp("MatMul", {
       [output],
     );
   },
-});
+};

@@ -5,7 +5,7 @@
  */
 
 import { GraphError, normaliseAxis, sizeOf, stridesOf } from "../ir.ts";
-import { defineOp, intsAttr, numAttr, type OpDef } from "../op.ts";
+import { intsAttr, numAttr, type OpDef } from "../op.ts";
 import { type HostTensor, zeros } from "../tensor.ts";
 
 function reducedShape(
@@ -104,22 +104,30 @@ function reduction(
   };
 }
 
-// The cotangent of a sum is copied to every summed element: restore the
-// reduced axes as size 1 and let it broadcast (autodiff expands it only where
-// a consumer needs the full shape).
-defineOp("ReduceSum", {
+/**
+ * Sum over attribute `axes`, `keepdims` 0 or 1.
+ *
+ * The cotangent of a sum is copied to every summed element: restore the
+ * reduced axes as size 1 and let it broadcast (autodiff expands it only where
+ * a consumer needs the full shape).
+ */
+export const ReduceSum: OpDef = {
   ...reduction("ReduceSum", 0, (a, v) => a + v, true),
   vjp(b, node, dy) {
     const x = node.inputs[0];
     const axes = axesOf(x.shape.length, node.attrs);
     return [b.reshape(dy, reducedShape(x.shape, axes, true))];
   },
-});
+};
 
-// ReduceMax only ever stabilises softmax / log-sum-exp, whose value does not
-// depend on the subtracted constant; its gradient there is exactly zero, so it
-// is treated as detached (no VJP contribution) rather than as a subgradient.
-defineOp("ReduceMax", {
+/**
+ * Maximum over attribute `axes`, `keepdims` 0 or 1 (detached).
+ *
+ * ReduceMax only ever stabilises softmax / log-sum-exp, whose value does not
+ * depend on the subtracted constant; its gradient there is exactly zero, so it
+ * is treated as detached (no VJP contribution) rather than as a subgradient.
+ */
+export const ReduceMax: OpDef = {
   ...reduction("ReduceMax", -Infinity, Math.max, false),
   vjp: () => [null],
-});
+};

@@ -11,11 +11,12 @@ import {
   sizeOf,
   stridesOf,
 } from "../ir.ts";
-import { defineOp, intsAttr } from "../op.ts";
+import { intsAttr, type OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 import { broadcastMap } from "./broadcast.ts";
 
-defineOp("Reshape", {
+/** `x` with attribute `shape` (same size). */
+export const Reshape: OpDef = {
   infer([x], attrs) {
     const shape = intsAttr(attrs, "shape");
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -37,9 +38,10 @@ defineOp("Reshape", {
   lower(e, node, [x], output) {
     e.node("Reshape", [x, e.int64(intsAttr(node.attrs, "shape"))], [output]);
   },
-});
+};
 
-defineOp("Transpose", {
+/** `x` with its axes permuted by attribute `perm`. */
+export const Transpose: OpDef = {
   infer([x], attrs) {
     const perm = intsAttr(attrs, "perm");
     const sorted = [...perm].sort((a, b) => a - b);
@@ -78,10 +80,14 @@ defineOp("Transpose", {
       perm: { ints: intsAttr(node.attrs, "perm") },
     });
   },
-});
+};
 
-// Broadcast to a larger shape; the VJP sums back over the stretched axes.
-defineOp("Expand", {
+/**
+ * `x` broadcast to attribute `shape`.
+ *
+ * Broadcast to a larger shape; the VJP sums back over the stretched axes.
+ */
+export const Expand: OpDef = {
   infer([x], attrs) {
     const shape = intsAttr(attrs, "shape");
     const out = broadcastShapes(x.shape, shape);
@@ -104,4 +110,4 @@ defineOp("Expand", {
   lower(e, node, [x], output) {
     e.node("Expand", [x, e.int64(intsAttr(node.attrs, "shape"))], [output]);
   },
-});
+};

@@ -6,7 +6,7 @@
  */
 
 import { GraphError, normaliseAxis, stridesOf } from "../ir.ts";
-import { defineOp, numAttr } from "../op.ts";
+import { numAttr, type OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 
 /** Copies a block between tensors that differ only along `axis`. */
@@ -29,7 +29,8 @@ function copyAlong(
   }
 }
 
-defineOp("Slice", {
+/** Elements `[start, end)` along `axis` (attributes). */
+export const Slice: OpDef = {
   infer([x], attrs) {
     const axis = normaliseAxis(numAttr(attrs, "axis"), x.shape.length);
     const start = numAttr(attrs, "start"), end = numAttr(attrs, "end");
@@ -75,9 +76,10 @@ defineOp("Slice", {
       e.int64([numAttr(a, "axis")]),
     ], [output]);
   },
-});
+};
 
-defineOp("Pad", {
+/** Zero padding of `before`/`after` elements along `axis` (attributes). */
+export const Pad: OpDef = {
   infer([x], attrs) {
     const axis = normaliseAxis(numAttr(attrs, "axis"), x.shape.length);
     const before = numAttr(attrs, "before"), after = numAttr(attrs, "after");
@@ -113,4 +115,4 @@ defineOp("Pad", {
     pads[rank + axis] = numAttr(node.attrs, "after");
     e.node("Pad", [x, e.int64(pads)], [output]);
   },
-});
+};

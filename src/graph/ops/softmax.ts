@@ -6,10 +6,11 @@
  */
 
 import { GraphError } from "../ir.ts";
-import { defineOp } from "../op.ts";
+import type { OpDef } from "../op.ts";
 import { zeros } from "../tensor.ts";
 
-defineOp("Softmax", {
+/** Softmax over the last axis. */
+export const Softmax: OpDef = {
   infer([x]) {
     if (x.dtype !== "float32") throw new GraphError("Softmax needs float32");
     return { shape: x.shape, dtype: "float32" };
@@ -41,4 +42,4 @@ defineOp("Softmax", {
       axis: { int: node.inputs[0].shape.length - 1 },
     });
   },
-});
+};
