@@ -87,7 +87,7 @@ function assertSameNumbers(
   b: Record<string, Float32Array>,
 ) {
   for (const k of Object.keys(a)) {
-    // Values, not bits: zeros may differ in sign (see Builder.add).
+    // Values, not bits: zeros may differ in sign (see joinPaddedSum in graph/join_padded.ts).
     const bad = a[k].findIndex((x, i) => x !== b[k][i]);
     assert.equal(bad, -1, `${k}[${bad}]: ${a[k][bad]} vs ${b[k][bad]}`);
   }

@@ -65,7 +65,7 @@ export function roundNormalToBf16InGraph(b: Builder, x: Value): Value {
 export function bf16Tensors(b: Builder): Bf16Tensors {
   // Values known to hold bf16 values. Rounding commutes with zero padding,
   // and rounds a bf16 value to itself, so a sum of padded slice gradients
-  // (joined into one padded Concat by Builder.add) is rounded piece by
+  // (joined into one padded Concat by joinPaddedSum, graph/join_padded.ts) is rounded piece by
   // piece, once, instead of over the whole tensor at every sum.
   const rounded = new WeakSet<Value>();
   const cast = (g: Value): Value => {
