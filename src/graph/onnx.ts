@@ -82,7 +82,36 @@ export function toOnnx(
   graph: Pick<Builder, "nodes" | "inputs" | "outputs">,
   options: ToOnnxOptions,
 ): Uint8Array {
-  // Emit only what the outputs need.
+  const nodes = liveNodes(graph);
+  const sink = new ProtoSink(namedValues(graph));
+  const splits = siblingSlices(nodes);
+  const gemms = productSums(nodes, graph.outputs);
+  const absorbed = new Set([...gemms.values()].map((g) => g.product));
+  for (const node of nodes) {
+    const split = splits.get(node);
+    if (split) {
+      if (split.first === node) emitSplit(sink, split, sink.nameOf);
+      continue;
+    }
+    if (absorbed.has(node)) continue;
+    const gemm = gemms.get(node);
+    if (gemm) {
+      emitGemm(sink, gemm, sink.nameOf(node.output));
+      continue;
+    }
+    const inputs = node.inputs.map(sink.nameOf);
+    opDef(node.op).lower(sink, node, inputs, sink.nameOf(node.output));
+  }
+  // Outputs that are graph inputs, constants or repeated values need a copy.
+  for (const o of graph.outputs) {
+    const src = sink.nameOf(o.value);
+    if (src !== o.name) sink.node("Identity", [src], [o.name]);
+  }
+  return modelBytes(graph, sink, options);
+}
+
+/** The nodes the outputs need, in graph order (dead code is not emitted). */
+function liveNodes(graph: Pick<Builder, "nodes" | "outputs">): Node[] {
   const needed = new Set<number>(graph.outputs.map((o) => o.value.id));
   const nodes: Node[] = [];
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
@@ -91,8 +120,13 @@ export function toOnnx(
     nodes.push(n);
     for (const v of n.inputs) needed.add(v.id);
   }
-  nodes.reverse();
+  return nodes.reverse();
+}
 
+/** Names fixed by the graph: its inputs', and outputs computed by a node. */
+function namedValues(
+  graph: Pick<Builder, "inputs" | "outputs">,
+): Map<number, string> {
   const names = new Map<number, string>();
   for (const v of graph.inputs) {
     names.set(v.id, (v.source as { name: string }).name);
@@ -101,63 +135,84 @@ export function toOnnx(
     const v = o.value;
     if (v.source.kind === "node" && !names.has(v.id)) names.set(v.id, o.name);
   }
+  return names;
+}
 
-  const protoNodes: unknown[] = [];
-  const initializers: unknown[] = [];
-  // Lowering constants (shapes, axes, ones vectors), deduplicated by content.
-  const int64Cache = new Map<string, string>();
-  let temps = 0;
-  const emitter: OnnxEmitter = {
-    node(opType, inputs, outputs, attrs = {}) {
-      protoNodes.push({
-        opType,
-        name: `${opType}_${protoNodes.length}`,
-        input: [...inputs],
-        output: [...outputs],
-        attribute: Object.entries(attrs).map(([k, a]) => attribute(k, a)),
+/**
+ * Collects the ONNX nodes and initializers as lowering emits them. Names are
+ * handed out in emission order, so the bytes depend only on the graph.
+ */
+class ProtoSink implements OnnxEmitter {
+  readonly protoNodes: unknown[] = [];
+  readonly initializers: unknown[] = [];
+  /** Lowering constants (shapes, axes, ones vectors), deduplicated by content. */
+  readonly #constants = new Map<string, string>();
+  #temps = 0;
+
+  constructor(readonly names: Map<number, string>) {}
+
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attrs: Readonly<Record<string, OnnxAttr>> = {},
+  ): void {
+    this.protoNodes.push({
+      opType,
+      name: `${opType}_${this.protoNodes.length}`,
+      input: [...inputs],
+      output: [...outputs],
+      attribute: Object.entries(attrs).map(([k, a]) => attribute(k, a)),
+    });
+  }
+
+  int64(
+    values: readonly number[],
+    shape: readonly number[] = [values.length],
+  ): string {
+    const key = `${shape.join("x")}:${values.join(",")}`;
+    let name = this.#constants.get(key);
+    if (!name) {
+      name = `i64_${this.#constants.size}`;
+      const data = new BigInt64Array(values.map((v) => BigInt(v)));
+      this.initializers.push({
+        name,
+        dataType: ELEM_TYPE.int64,
+        dims: [...shape],
+        rawData: new Uint8Array(data.buffer),
       });
-    },
-    int64(values, shape = [values.length]) {
-      const key = `${shape.join("x")}:${values.join(",")}`;
-      let name = int64Cache.get(key);
-      if (!name) {
-        name = `i64_${int64Cache.size}`;
-        const data = new BigInt64Array(values.map((v) => BigInt(v)));
-        initializers.push({
-          name,
-          dataType: ELEM_TYPE.int64,
-          dims: [...shape],
-          rawData: new Uint8Array(data.buffer),
-        });
-        int64Cache.set(key, name);
-      }
-      return name;
-    },
-    floats(values, shape) {
-      const key = `f:${shape.join("x")}:${values.join(",")}`;
-      let name = int64Cache.get(key);
-      if (!name) {
-        name = `f32_${int64Cache.size}`;
-        initializers.push({
-          name,
-          dataType: ELEM_TYPE.float32,
-          dims: [...shape],
-          rawData: rawBytes(values),
-        });
-        int64Cache.set(key, name);
-      }
-      return name;
-    },
-    temp(hint) {
-      return `${hint}_t${temps++}`;
-    },
-  };
-  const nameOf = (v: Value): string => {
-    let name = names.get(v.id);
+      this.#constants.set(key, name);
+    }
+    return name;
+  }
+
+  floats(values: Float32Array, shape: readonly number[]): string {
+    const key = `f:${shape.join("x")}:${values.join(",")}`;
+    let name = this.#constants.get(key);
+    if (!name) {
+      name = `f32_${this.#constants.size}`;
+      this.initializers.push({
+        name,
+        dataType: ELEM_TYPE.float32,
+        dims: [...shape],
+        rawData: rawBytes(values),
+      });
+      this.#constants.set(key, name);
+    }
+    return name;
+  }
+
+  temp(hint: string): string {
+    return `${hint}_t${this.#temps++}`;
+  }
+
+  /** A value's ONNX name; a constant becomes an initializer on first use. */
+  readonly nameOf = (v: Value): string => {
+    let name = this.names.get(v.id);
     if (name) return name;
     if (v.source.kind === "const") {
       name = `c${v.id}`;
-      initializers.push({
+      this.initializers.push({
         name,
         dataType: ELEM_TYPE[v.dtype],
         dims: [...v.shape],
@@ -168,45 +223,43 @@ export function toOnnx(
     } else {
       throw new GraphError(`input value ${v.id} has no name`);
     }
-    names.set(v.id, name);
+    this.names.set(v.id, name);
     return name;
   };
+}
 
-  const splits = siblingSlices(nodes);
-  const gemms = productSums(nodes, graph.outputs);
-  const absorbed = new Set([...gemms.values()].map((g) => g.product));
-  for (const node of nodes) {
-    const split = splits.get(node);
-    if (split) {
-      if (split.first === node) emitSplit(emitter, split, nameOf);
-      continue;
-    }
-    if (absorbed.has(node)) continue;
-    const gemm = gemms.get(node);
-    if (gemm) {
-      const [a, b] = gemm.product.inputs.map(nameOf);
-      let c = nameOf(gemm.addend);
-      if (gemm.addend.shape.length === 0) {
-        // onnxruntime-web's WebGPU Gemm aborts on a rank-0 C.
-        const t = emitter.temp("c");
-        emitter.node("Reshape", [c, emitter.int64([1])], [t]);
-        c = t;
-      }
-      emitter.node("Gemm", [a, b, c], [nameOf(node.output)], {
-        transA: { int: gemm.product.attrs.transA === 1 ? 1 : 0 },
-        transB: { int: gemm.product.attrs.transB === 1 ? 1 : 0 },
-      });
-      continue;
-    }
-    const inputs = node.inputs.map(nameOf);
-    opDef(node.op).lower(emitter, node, inputs, nameOf(node.output));
-  }
-  // Outputs that are graph inputs, constants or repeated values need a copy.
-  for (const o of graph.outputs) {
-    const src = nameOf(o.value);
-    if (src !== o.name) emitter.node("Identity", [src], [o.name]);
-  }
+/** A matrix product whose only use is a sum with `addend`. */
+interface ProductSum {
+  readonly product: Node;
+  readonly addend: Value;
+}
 
+/** A product plus an addend as one Gemm (C = the addend). */
+function emitGemm(
+  sink: ProtoSink,
+  gemm: ProductSum,
+  output: string,
+): void {
+  const [a, b] = gemm.product.inputs.map(sink.nameOf);
+  let c = sink.nameOf(gemm.addend);
+  if (gemm.addend.shape.length === 0) {
+    // onnxruntime-web's WebGPU Gemm aborts on a rank-0 C.
+    const t = sink.temp("c");
+    sink.node("Reshape", [c, sink.int64([1])], [t]);
+    c = t;
+  }
+  sink.node("Gemm", [a, b, c], [output], {
+    transA: { int: gemm.product.attrs.transA === 1 ? 1 : 0 },
+    transB: { int: gemm.product.attrs.transB === 1 ? 1 : 0 },
+  });
+}
+
+/** The ModelProto around the emitted nodes, encoded. */
+function modelBytes(
+  graph: Pick<Builder, "inputs" | "outputs">,
+  sink: ProtoSink,
+  options: ToOnnxOptions,
+): Uint8Array {
   const model = onnx.ModelProto.create(
     {
       irVersion: IR_VERSION,
@@ -215,10 +268,10 @@ export function toOnnx(
       docString: options.doc ?? "",
       graph: {
         name: options.name,
-        node: protoNodes,
-        initializer: initializers,
+        node: sink.protoNodes,
+        initializer: sink.initializers,
         input: graph.inputs.map((v) => ({
-          name: names.get(v.id),
+          name: sink.names.get(v.id),
           type: tensorType(v.dtype, v.shape),
         })),
         output: graph.outputs.map((o) => ({
@@ -352,7 +405,7 @@ const GEMM_SUM_MAX_K = 128;
 function productSums(
   nodes: readonly Node[],
   outputs: readonly { value: Value }[],
-): Map<Node, { product: Node; addend: Value }> {
+): Map<Node, ProductSum> {
   const uses = new Map<number, number>();
   const use = (v: Value) => uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
   for (const n of nodes) n.inputs.forEach(use);
