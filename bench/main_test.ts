@@ -9,7 +9,7 @@ import { runScript } from "../src/testing/helpers.ts";
 const hasGpu = await webgpuForTests();
 
 async function bench(...args: string[]) {
-  const r = await runScript(new URL("bench.ts", import.meta.url).pathname, [
+  const r = await runScript(new URL("main.ts", import.meta.url).pathname, [
     "--json",
     "--no-torch",
     "--steps",
