@@ -8,7 +8,7 @@
  * @module
  */
 
-import { pendingFile } from "../atomic.ts";
+import { type PendingFile, pendingFile } from "../atomic.ts";
 import { ioReason, SafetensorsError } from "./error.ts";
 import {
   asBytes,
@@ -106,6 +106,35 @@ export async function createSafetensorsStreamWriter(
   const header = encodeHeader(specs, lengths, options.metadata, path);
   const partial = options.partial;
   const resumeAt = partial?.resumeDataBytes;
+  checkResumePoint(path, resumeAt, lengths);
+  const pending = pendingFile(path, { tempPath: partial?.path });
+  let file: Deno.FsFile;
+  try {
+    file = resumeAt === undefined
+      ? await createWithHeader(pending.tempPath, header, !partial)
+      : await reopenAt(pending.tempPath, header, resumeAt);
+  } catch (e) {
+    if (resumeAt === undefined) await pending.discard();
+    throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
+  }
+  const writer = new StreamWriter({ specs, lengths, file, pending, resumeAt });
+  // Plain closures, as before the class: the methods may be passed around
+  // without their object.
+  return {
+    path,
+    append: (name, bytes) => writer.append(name, bytes),
+    close: () => writer.close(),
+    abort: () => writer.abort(),
+    sync: () => writer.sync(),
+  };
+}
+
+/** Rejects a resume point outside the declared data. */
+function checkResumePoint(
+  path: string,
+  resumeAt: number | undefined,
+  lengths: readonly number[],
+): void {
   const totalData = lengths.reduce((a, b) => a + b, 0);
   if (
     resumeAt !== undefined &&
@@ -117,199 +146,258 @@ export async function createSafetensorsStreamWriter(
       `cannot resume at ${resumeAt} data bytes (the file holds ${totalData})`,
     );
   }
-  const pending = pendingFile(path, { tempPath: partial?.path });
-  const tmp = pending.tempPath;
-  let file: Deno.FsFile;
+}
+
+/** A new temporary file holding just the header. */
+async function createWithHeader(
+  tmp: string,
+  header: Uint8Array,
+  createNew: boolean,
+): Promise<Deno.FsFile> {
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+    createNew,
+  });
+  await writeAll(file, header);
+  return file;
+}
+
+/** The first `length` bytes of the file at `path`, fewer if it is shorter. */
+async function readHead(path: string, length: number): Promise<Uint8Array> {
+  const existing = await Deno.open(path, { read: true });
+  const head = new Uint8Array(length);
+  let got = 0;
   try {
-    if (resumeAt === undefined) {
-      file = await Deno.open(tmp, {
-        write: true,
-        create: true,
-        truncate: true,
-        createNew: !partial,
-      });
-      await writeAll(file, header);
-    } else {
-      const existing = await Deno.open(tmp, { read: true });
-      const head = new Uint8Array(header.length);
-      let got = 0;
-      try {
-        while (got < head.length) {
-          const n = await existing.read(head.subarray(got));
-          if (n === null) break;
-          got += n;
-        }
-      } finally {
-        existing.close();
-      }
-      if (got !== head.length || head.some((b, i) => b !== header[i])) {
-        throw new Error("the partial file has another header");
-      }
-      if ((await Deno.stat(tmp)).size < header.length + resumeAt) {
-        throw new Error("the partial file is shorter than the resume point");
-      }
-      file = await Deno.open(tmp, { write: true });
-      await file.truncate(header.length + resumeAt);
-      await file.seek(0, Deno.SeekMode.End);
+    while (got < head.length) {
+      const n = await existing.read(head.subarray(got));
+      if (n === null) break;
+      got += n;
     }
-  } catch (e) {
-    if (resumeAt === undefined) await pending.discard();
-    throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
+  } finally {
+    existing.close();
+  }
+  return head.subarray(0, got);
+}
+
+/**
+ * An interrupted write's temporary file, cut back to `resumeAt` data bytes
+ * and positioned to append after them; it must hold the same header.
+ */
+async function reopenAt(
+  tmp: string,
+  header: Uint8Array,
+  resumeAt: number,
+): Promise<Deno.FsFile> {
+  const head = await readHead(tmp, header.length);
+  if (head.length !== header.length || head.some((b, i) => b !== header[i])) {
+    throw new Error("the partial file has another header");
+  }
+  if ((await Deno.stat(tmp)).size < header.length + resumeAt) {
+    throw new Error("the partial file is shorter than the resume point");
+  }
+  const file = await Deno.open(tmp, { write: true });
+  await file.truncate(header.length + resumeAt);
+  await file.seek(0, Deno.SeekMode.End);
+  return file;
+}
+
+/** What {@linkcode StreamWriter} writes to. */
+interface StreamTarget {
+  readonly specs: readonly TensorSpec[];
+  /** Data bytes of each tensor. */
+  readonly lengths: readonly number[];
+  /** The temporary file, open and positioned after what it already holds. */
+  readonly file: Deno.FsFile;
+  readonly pending: PendingFile;
+  /** Data bytes already in the file, when resuming. */
+  readonly resumeAt: number | undefined;
+}
+
+/** The state of a stream write behind a {@linkcode SafetensorsStreamWriter}. */
+class StreamWriter {
+  readonly #path: string;
+  readonly #specs: readonly TensorSpec[];
+  readonly #lengths: readonly number[];
+  readonly #file: Deno.FsFile;
+  readonly #pending: PendingFile;
+  // Small appends (one snapshot at a time) are coalesced into large writes.
+  readonly #staging = new Uint8Array(4 * 1024 * 1024);
+  #staged = 0;
+  #index = 0; // tensor being filled (checked at call time, in call order)
+  #filled = 0; // bytes of it so far
+  #appended = 0; // data bytes accepted so far
+  #state: "open" | "failed" | "closed" | "aborted" = "open";
+  // File writes run one after another in call order, even if not awaited.
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(target: StreamTarget) {
+    this.#path = target.pending.path;
+    this.#specs = target.specs;
+    this.#lengths = target.lengths;
+    this.#file = target.file;
+    this.#pending = target.pending;
+    if (target.resumeAt !== undefined) this.#skipResumed(target.resumeAt);
+    this.#skipComplete(); // zero-size tensors need no append
   }
 
-  // Small appends (one snapshot at a time) are coalesced into large writes.
-  const staging = new Uint8Array(4 * 1024 * 1024);
-  let staged = 0;
-  let index = 0; // tensor being filled (checked at call time, in call order)
-  let filled = 0; // bytes of it so far
-  let state: "open" | "failed" | "closed" | "aborted" = "open";
-  // File writes run one after another in call order, even if not awaited.
-  let chain: Promise<void> = Promise.resolve();
+  /** Already on disk: fills the declared tensors up to the resume point. */
+  #skipResumed(resumeAt: number): void {
+    let left = resumeAt;
+    while (
+      this.#index < this.#specs.length &&
+      left >= this.#lengths[this.#index] - this.#filled
+    ) {
+      left -= this.#lengths[this.#index] - this.#filled;
+      this.#index++;
+      this.#filled = 0;
+    }
+    this.#filled += left;
+    this.#appended = resumeAt;
+  }
 
-  const enqueue = (work: () => Promise<void>): Promise<void> => {
-    const run = chain.then(async () => {
-      if (state === "failed") {
-        throw stateError("an earlier write failed");
+  #skipComplete(): void {
+    while (
+      this.#index < this.#specs.length &&
+      this.#filled === this.#lengths[this.#index]
+    ) {
+      this.#index++;
+      this.#filled = 0;
+    }
+  }
+
+  #stateError(what: string): SafetensorsError {
+    return new SafetensorsError("writer-state", this.#path, what);
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (this.#state === "failed") {
+        throw this.#stateError("an earlier write failed");
       }
       try {
         await work();
       } catch (e) {
-        state = "failed";
-        throw new SafetensorsError("io", path, `write failed (${ioReason(e)})`);
+        this.#state = "failed";
+        throw new SafetensorsError(
+          "io",
+          this.#path,
+          `write failed (${ioReason(e)})`,
+        );
       }
     });
-    chain = run.catch(() => {});
+    this.#chain = run.catch(() => {});
     return run;
-  };
-  const flush = async () => {
-    if (staged > 0) {
-      await writeAll(file, staging.subarray(0, staged));
-      staged = 0;
-    }
-  };
-  const stateError = (what: string) =>
-    new SafetensorsError("writer-state", path, what);
-  const skipComplete = () => {
-    while (index < specs.length && filled === lengths[index]) {
-      index++;
-      filled = 0;
-    }
-  };
-  let appended = 0; // data bytes accepted so far
-  if (resumeAt !== undefined) {
-    // Already on disk: fill the declared tensors up to the resume point.
-    let left = resumeAt;
-    while (index < specs.length && left >= lengths[index] - filled) {
-      left -= lengths[index] - filled;
-      index++;
-      filled = 0;
-    }
-    filled += left;
-    appended = resumeAt;
   }
-  skipComplete(); // zero-size tensors need no append
 
-  const abort = async (): Promise<void> => {
-    if (state === "closed" || state === "aborted") return;
-    state = "aborted";
-    await chain;
-    try {
-      file.close();
-    } finally {
-      await pending.discard();
+  async #flush(): Promise<void> {
+    if (this.#staged > 0) {
+      await writeAll(this.#file, this.#staging.subarray(0, this.#staged));
+      this.#staged = 0;
     }
-  };
+  }
 
-  const append = (name: string, view: ArrayBufferView): Promise<void> => {
-    if (state !== "open") {
-      return Promise.reject(
-        stateError(`append after the writer was ${state}`),
-      );
+  /** The bytes of an append, or why it is refused (checked at call time). */
+  #accept(name: string, view: ArrayBufferView): Uint8Array | SafetensorsError {
+    if (this.#state !== "open") {
+      return this.#stateError(`append after the writer was ${this.#state}`);
     }
     if (!ArrayBuffer.isView(view)) {
-      return Promise.reject(
-        new SafetensorsError(
-          "invalid-argument",
-          path,
-          "append: bytes must be a typed array",
-        ),
+      return new SafetensorsError(
+        "invalid-argument",
+        this.#path,
+        "append: bytes must be a typed array",
       );
     }
-    if (index >= specs.length) {
-      return Promise.reject(
-        stateError(
-          `append("${name}"): all declared tensors are already complete`,
-        ),
+    if (this.#index >= this.#specs.length) {
+      return this.#stateError(
+        `append("${name}"): all declared tensors are already complete`,
       );
     }
-    const spec = specs[index];
+    const spec = this.#specs[this.#index];
+    const length = this.#lengths[this.#index];
     if (name !== spec.name) {
-      return Promise.reject(
-        stateError(
-          `append("${name}"): expected data for tensor "${spec.name}" (${filled} of ${
-            lengths[index]
-          } bytes written); tensors must be appended in declared order`,
-        ),
+      return this.#stateError(
+        `append("${name}"): expected data for tensor "${spec.name}" (${this.#filled} of ${length} bytes written); tensors must be appended in declared order`,
       );
     }
     const bytes = asBytes(view);
-    if (filled + bytes.length > lengths[index]) {
-      return Promise.reject(
-        stateError(
-          `append("${name}"): ${bytes.length} bytes would exceed the tensor's ${
-            lengths[index]
-          } bytes (${filled} already written)`,
-        ),
+    if (this.#filled + bytes.length > length) {
+      return this.#stateError(
+        `append("${name}"): ${bytes.length} bytes would exceed the tensor's ${length} bytes (${this.#filled} already written)`,
       );
     }
-    filled += bytes.length;
-    appended += bytes.length;
-    skipComplete();
-    return enqueue(async () => {
-      if (bytes.length > staging.length - staged) await flush();
+    return bytes;
+  }
+
+  append(name: string, view: ArrayBufferView): Promise<void> {
+    const bytes = this.#accept(name, view);
+    if (bytes instanceof SafetensorsError) return Promise.reject(bytes);
+    this.#filled += bytes.length;
+    this.#appended += bytes.length;
+    this.#skipComplete();
+    return this.#enqueue(async () => {
+      const staging = this.#staging;
+      if (bytes.length > staging.length - this.#staged) await this.#flush();
       if (bytes.length >= staging.length) {
-        await writeAll(file, bytes);
+        await writeAll(this.#file, bytes);
       } else {
-        staging.set(bytes, staged);
-        staged += bytes.length;
+        staging.set(bytes, this.#staged);
+        this.#staged += bytes.length;
       }
     });
-  };
+  }
 
-  const close = async (): Promise<void> => {
-    if (state === "closed" || state === "aborted") {
-      throw stateError(`close after the writer was ${state}`);
+  async close(): Promise<void> {
+    if (this.#state === "closed" || this.#state === "aborted") {
+      throw this.#stateError(`close after the writer was ${this.#state}`);
     }
-    await chain;
-    if (state === "failed") {
-      await abort();
-      throw stateError("close after a failed write; the file was not written");
+    await this.#chain;
+    if (this.#state === "failed") {
+      await this.abort();
+      throw this.#stateError(
+        "close after a failed write; the file was not written",
+      );
     }
-    if (index < specs.length) {
-      const missing = `tensor "${specs[index].name}" has ${filled} of ${
-        lengths[index]
-      } bytes`;
-      await abort();
-      throw stateError(`close: ${missing}; the file was not written`);
+    if (this.#index < this.#specs.length) {
+      const missing = `tensor "${
+        this.#specs[this.#index].name
+      }" has ${this.#filled} of ${this.#lengths[this.#index]} bytes`;
+      await this.abort();
+      throw this.#stateError(`close: ${missing}; the file was not written`);
     }
-    state = "closed";
+    this.#state = "closed";
     try {
       try {
-        await flush();
+        await this.#flush();
       } finally {
-        file.close();
+        this.#file.close();
       }
-      await pending.commit();
+      await this.#pending.commit();
     } catch (e) {
-      await pending.discard();
-      throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
+      await this.#pending.discard();
+      throw new SafetensorsError(
+        "io",
+        this.#path,
+        `cannot write (${ioReason(e)})`,
+      );
     }
-  };
+  }
 
-  const sync = (): Promise<number> => {
-    const at = appended;
-    return enqueue(flush).then(() => at);
-  };
+  async abort(): Promise<void> {
+    if (this.#state === "closed" || this.#state === "aborted") return;
+    this.#state = "aborted";
+    await this.#chain;
+    try {
+      this.#file.close();
+    } finally {
+      await this.#pending.discard();
+    }
+  }
 
-  return { path, append, close, abort, sync };
+  sync(): Promise<number> {
+    const at = this.#appended;
+    return this.#enqueue(() => this.#flush()).then(() => at);
+  }
 }

@@ -73,3 +73,62 @@ Deno.test("stream writer checks order and length; abort leaves no file", async (
     assert.deepEqual(await listDir(dir), []);
   });
 });
+
+Deno.test("stream writer resumes a partial file at a data offset", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/r.safetensors`;
+    const partial = `${dir}/r.partial`;
+    const tensors = [
+      { name: "a", dtype: "U8" as const, shape: [3] },
+      { name: "b", dtype: "U8" as const, shape: [4] },
+    ];
+    const w = await createSafetensorsStreamWriter(path, {
+      tensors,
+      partial: { path: partial },
+    });
+    await w.append("a", new Uint8Array([1, 2, 3]));
+    await w.append("b", new Uint8Array([4, 9]));
+    assert.equal(await w.sync(), 5);
+    // An interruption here leaves the partial file; resume at 4 data bytes
+    // drops the 9 and continues inside "b".
+    const header = (await Deno.stat(partial)).size - 5;
+    await assert.rejects(
+      createSafetensorsStreamWriter(path, {
+        tensors,
+        partial: { path: partial, resumeDataBytes: 8 },
+      }),
+      /cannot resume at 8 data bytes \(the file holds 7\)/,
+    );
+    await assert.rejects(
+      createSafetensorsStreamWriter(path, {
+        tensors: [{ name: "a", dtype: "U8", shape: [7] }],
+        partial: { path: partial, resumeDataBytes: 4 },
+      }),
+      /another header/,
+    );
+    const r = await createSafetensorsStreamWriter(path, {
+      tensors,
+      partial: { path: partial, resumeDataBytes: 4 },
+    });
+    assert.equal((await Deno.stat(partial)).size, header + 4);
+    await assert.rejects(
+      r.append("b", new Uint8Array(4)),
+      /4 bytes would exceed the tensor's 4 bytes \(1 already written\)/,
+    );
+    await r.append("b", new Uint8Array([5, 6, 7]));
+    assert.equal(await r.sync(), 7);
+    await assert.rejects(r.append("b", new Uint8Array(0)), /already complete/);
+    await r.close();
+    await assert.rejects(r.close(), /close after the writer was closed/);
+    assert.deepEqual(await listDir(dir), ["r.safetensors"]);
+    const file = await openSafetensors(path);
+    try {
+      assert.deepEqual(
+        await file.readTensorBytes("b"),
+        new Uint8Array([4, 5, 6, 7]),
+      );
+    } finally {
+      file.close();
+    }
+  });
+});
