@@ -82,8 +82,8 @@ premise that structures freeze before step 800 did not hold everywhere: the
 latest changes were at steps 1,211 (1e-5, seed 42), 1,367 (3e-6, seed 1),
 1,451 (1e-5, seed 2) and 1,499 (1e-6, seed 1). Those last two were run to
 the full 10,000 steps as a check (committed beside the sweep's records as
-\`full-seed1-cpu-10000steps-f5211680.json\` and
-\`full-seed2-cpu-10000steps-6d51aedd.json\`): their first 1,500 losses equal
+\`full-seed1-cpu-10000steps-noise.scale=1e-6.json\` and
+\`full-seed2-cpu-10000steps-noise.scale=1e-5.json\`): their first 1,500 losses equal
 the sweep runs' bit for bit, and nothing changed after step 1,500 (C = 3,
 P = 50, 31/10/9 and C = 6, P = 47, 13/11/8/6/5/4, as at the end of the prefix).
 The prefix is not always final elsewhere, though: 11.2b's seed 5 (3e-6, not a

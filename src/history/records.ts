@@ -9,6 +9,21 @@
  * live side by side; a shortened run (`--steps`) and a variant (`--set`,
  * `--corpus`) never replace the tier's own record.
  *
+ * A variant is named by its sweep point in words, so a reader sees which
+ * point a file holds without opening it: `full-seed1-cpu-noise.scale=1e-6.json`
+ * ({@link pointWords}). Numbers are written as hypothesis files write them
+ * (`1e-6`, `3e-5`, `0.001`), not as JSON prints them (`0.000001`); two or
+ * more overrides are joined by `+`, which no override text contains. A name
+ * holds only `[A-Za-z0-9._=+-]`, safe on every file system and in URLs.
+ * `--set` explorations under `.cache/records/` are named the same way: the
+ * name does not depend on where the record goes. Two cases keep an 8-hex
+ * hash of the overrides and corpus ({@link recordVariant}): a run on
+ * another corpus (`--corpus`: a corpus is what its bytes are, which no short
+ * word says, and its path is no identity), and a point whose words would
+ * hold another character or exceed {@link MAX_POINT_WORDS} characters (a
+ * long `--set` list: file names stop at 255 bytes, and the run's history
+ * file adds the hypothesis id to the stem).
+ *
  * @module
  */
 
@@ -21,6 +36,12 @@ import {
   type Tier,
 } from "../hypothesis/types.ts";
 import { verdictOf } from "../verdict/verdict.ts";
+import {
+  type Override,
+  overrideText,
+  parseOverride,
+} from "../hypothesis/overrides.ts";
+import { sha256Json } from "../step/config.ts";
 
 /** A record file that exists but cannot be used. */
 export class RecordError extends Error {
@@ -49,8 +70,114 @@ export interface RecordName {
   readonly backend: BackendName;
   /** Set when the step count was overridden (not the tier's own length). */
   readonly steps?: number;
-  /** Short hash of the overrides and corpus of a variant run. */
+  /**
+   * Set for a variant run (overrides or another corpus): its sweep point in
+   * words, or a short hash ({@link recordVariant}).
+   */
   readonly variant?: string;
+}
+
+/** Longest sweep point written in words; a longer one is named by a hash. */
+export const MAX_POINT_WORDS = 100;
+
+/** What a sweep point's words may hold, besides the `+` between overrides. */
+const WORD_SAFE = /^[A-Za-z0-9._=-]+$/;
+
+/**
+ * A number as hypothesis files write it: exponent form below 1e-3 and from
+ * 1e6 up, without `+` (`1e-6`, `3e-5`, `1e21`), else plain (`0.001`, `3`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { numberWords } from "./records.ts";
+ * assert.equal(numberWords(0.000001), "1e-6");
+ * assert.equal(numberWords(0.001), "0.001");
+ * assert.equal(numberWords(1e21), "1e21");
+ * ```
+ */
+export function numberWords(x: number): string {
+  const a = Math.abs(x);
+  return x !== 0 && (a < 1e-3 || a >= 1e6)
+    ? x.toExponential().replace("e+", "e")
+    : String(x);
+}
+
+/**
+ * A sweep point (its overrides, in order) in words for a file name:
+ * `path=value` joined by `+`, numbers as {@link numberWords} writes them.
+ * Undefined when it has no overrides, when a character falls outside
+ * `[A-Za-z0-9._=-]` or when it is longer than {@link MAX_POINT_WORDS}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseOverride } from "../hypothesis/overrides.ts";
+ * import { pointWords } from "./records.ts";
+ * assert.equal(pointWords([parseOverride("noise.scale=0.000001")]), "noise.scale=1e-6");
+ * assert.equal(
+ *   pointWords(["noise.scale=3e-5", "model.norm=rmsnorm"].map(parseOverride)),
+ *   "noise.scale=3e-5+model.norm=rmsnorm",
+ * );
+ * ```
+ */
+export function pointWords(overrides: readonly Override[]): string | undefined {
+  const words = overrides.map((o) =>
+    `${o.path}=${
+      typeof o.value === "number" ? numberWords(o.value) : String(o.value)
+    }`
+  );
+  const text = words.join("+");
+  return words.length > 0 && words.every((w) => WORD_SAFE.test(w)) &&
+      text.length <= MAX_POINT_WORDS
+    ? text
+    : undefined;
+}
+
+/** The corpus of a run, as far as its record's name depends on it. */
+export interface NamedCorpus {
+  /** Whether it is the default corpus (every hypothesis's own). */
+  readonly isDefault: boolean;
+  /** Lower-case hex SHA-256 of its filtered bytes. */
+  readonly sha256: string;
+}
+
+/**
+ * The variant part of a record's name: undefined for an unmodified run on
+ * the default corpus; the sweep point in words ({@link pointWords}) for
+ * overrides on the default corpus; else the first 8 hex digits of the
+ * SHA-256 of the override texts and the corpus digest (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseOverride } from "../hypothesis/overrides.ts";
+ * import { recordVariant } from "./records.ts";
+ * const brown = { isDefault: true, sha256: "ab".repeat(32) };
+ * assert.equal(await recordVariant([], brown), undefined);
+ * assert.equal(
+ *   await recordVariant([parseOverride("noise.scale=1e-6")], brown),
+ *   "noise.scale=1e-6",
+ * );
+ * assert.match(
+ *   (await recordVariant([], { ...brown, isDefault: false }))!,
+ *   /^[0-9a-f]{8}$/,
+ * );
+ * ```
+ */
+export async function recordVariant(
+  overrides: readonly Override[],
+  corpus: NamedCorpus,
+): Promise<string | undefined> {
+  if (corpus.isDefault) {
+    if (overrides.length === 0) return undefined;
+    const words = pointWords(overrides);
+    if (words !== undefined) return words;
+  }
+  return (await sha256Json({
+    overrides: overrides.map(overrideText),
+    corpus: corpus.sha256,
+  })).slice(0, 8);
 }
 
 /**
@@ -78,11 +205,65 @@ export function recordPath(dir: string, n: RecordName): string {
 }
 
 /**
- * Matches the file of a whole-tier record, with or without a variant (a
- * sweep point): not a shortened (`--steps`) run.
+ * Matches a record's file name: tier, seed, backend, the step count of a
+ * shortened run, and the variant (8 hex digits, or words: a dotted path, so
+ * a letter first, and a `=`; never `<N>steps`).
  */
-const TIER_RECORD =
-  /^(smoke|full)-seed(\d+)-(cpu|wasm|webgpu)(?:-([0-9a-f]{8}))?\.json$/;
+const RECORD_FILE =
+  /^(smoke|full)-seed(\d+)-(cpu|wasm|webgpu)(?:-(\d+)steps)?(?:-([0-9a-f]{8}|[A-Za-z][A-Za-z0-9.]*=[A-Za-z0-9._=+-]*))?\.json$/;
+
+/**
+ * What a record's file name says (all of {@link RecordName} but the
+ * hypothesis, which is its directory), or null for any other file: the
+ * inverse of {@link recordStem}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRecordFile } from "./records.ts";
+ * assert.deepEqual(parseRecordFile("full-seed1-cpu-10000steps-noise.scale=1e-6.json"), {
+ *   tier: "full",
+ *   seed: 1,
+ *   backend: "cpu",
+ *   steps: 10000,
+ *   variant: "noise.scale=1e-6",
+ * });
+ * assert.equal(parseRecordFile("outcomes.json"), null);
+ * ```
+ */
+export function parseRecordFile(
+  file: string,
+): Omit<RecordName, "hypothesisId"> | null {
+  const m = RECORD_FILE.exec(file);
+  if (!m) return null;
+  return {
+    tier: m[1] as Tier,
+    seed: Number(m[2]),
+    backend: m[3] as BackendName,
+    ...(m[4] === undefined ? {} : { steps: Number(m[4]) }),
+    ...(m[5] === undefined ? {} : { variant: m[5] }),
+  };
+}
+
+/**
+ * The variant a record's file name must carry, from its overrides and
+ * corpus (as {@link recordVariant} names the run that wrote it).
+ */
+export async function variantOfRecord(
+  r: RunRecord,
+  path: string,
+): Promise<string | undefined> {
+  let overrides: Override[];
+  try {
+    overrides = r.overrides.map(parseOverride);
+  } catch (e) {
+    throw new RecordError(path, `overrides: ${(e as Error).message}`);
+  }
+  return await recordVariant(overrides, {
+    isDefault: r.corpus.path === DEFAULT_CORPUS_PATH,
+    sha256: r.corpus.sha256,
+  });
+}
 
 /**
  * Parses a record file's text, checking every field a report or gate reads.
@@ -222,19 +403,35 @@ export async function recordsOf(
   const runs: RunRecord[] = [];
   try {
     for await (const e of Deno.readDir(`${dir}/${hypothesisId}`)) {
-      const m = TIER_RECORD.exec(e.name);
-      if (!e.isFile || !m || m[1] !== tier) continue;
-      if (m[4] !== undefined && points.every((p) => p === "")) continue;
+      const n = parseRecordFile(e.name);
+      // Whole-tier records only: a shortened (`--steps`) run is no sweep point.
+      if (!e.isFile || !n || n.tier !== tier || n.steps !== undefined) continue;
+      if (n.variant !== undefined && points.every((p) => p === "")) continue;
       const path = `${dir}/${hypothesisId}/${e.name}`;
       const r = (await readRecord(path))!;
       if (
         r.hypothesisId !== hypothesisId || r.tier !== tier ||
-        String(r.seed) !== m[2] || r.backend !== m[3]
+        r.seed !== n.seed || r.backend !== n.backend
       ) {
         throw new RecordError(path, "its fields do not match its file name");
       }
+      if (n.variant !== undefined && r.corpus.path !== DEFAULT_CORPUS_PATH) {
+        continue;
+      }
+      // A record under another point's name (or an older naming) would be
+      // found by no run of its own point: say so rather than report it.
+      const variant = await variantOfRecord(r, path);
+      if (variant !== n.variant) {
+        throw new RecordError(
+          path,
+          `its file name says variant ${
+            n.variant ?? "(none)"
+          }, its overrides make it ${
+            variant ?? "(none)"
+          } (deno task rekey --rename renames records)`,
+        );
+      }
       if (!points.includes(r.overrides.join(" "))) continue;
-      if (m[4] !== undefined && r.corpus.path !== DEFAULT_CORPUS_PATH) continue;
       runs.push(r);
     }
   } catch (e) {

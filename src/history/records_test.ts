@@ -2,14 +2,21 @@ import assert from "node:assert/strict";
 import { reportRecords } from "../cli/report.ts";
 import { listDir, tinyHypothesis, withTempDir } from "../testing/helpers.ts";
 import {
+  MAX_POINT_WORDS,
   parseRecord,
+  parseRecordFile,
   readRecord,
   RecordError,
   recordPath,
   recordsOf,
+  recordStem,
+  recordVariant,
 } from "./records.ts";
 import { runHypothesisDetailed } from "../run/run.ts";
-import type { RunRecord } from "../hypothesis/types.ts";
+import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
+import { parseOverride } from "../hypothesis/overrides.ts";
+import { pointLabel, sweepPoints } from "../hypothesis/grid.ts";
+import { SEED_RUN } from "../step/config.ts";
 
 const TINY = tinyHypothesis("tiny-check");
 
@@ -219,4 +226,190 @@ Deno.test("record paths carry tier, seed and backend; shortened and variant runs
     recordPath("/r", { ...n, backend: "cpu", variant: "0badcafe" }),
     "/r/x/full-seed42-cpu-0badcafe.json",
   );
+});
+
+const BROWN = { isDefault: true, sha256: "ab".repeat(32) };
+
+Deno.test("a sweep record is named by its point in words, numbers as the hypothesis writes them", async () => {
+  // 11.2f's axis as its hypothesis file writes it, and the names by hand.
+  const h = {
+    config: SEED_RUN,
+    sweep: [{
+      path: "noise.scale",
+      values: [1e-9, 3e-9, 1e-8, 3e-8, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5],
+    }],
+  } as unknown as Hypothesis;
+  const names = [];
+  for (const p of sweepPoints(h)) {
+    names.push(recordStem({
+      hypothesisId: "11.2f-noise-sweep",
+      tier: "full",
+      seed: 1,
+      backend: "cpu",
+      variant: await recordVariant(p, BROWN),
+    }));
+  }
+  assert.deepEqual(names, [
+    "full-seed1-cpu-noise.scale=1e-9",
+    "full-seed1-cpu-noise.scale=3e-9",
+    "full-seed1-cpu-noise.scale=1e-8",
+    "full-seed1-cpu-noise.scale=3e-8",
+    "full-seed1-cpu-noise.scale=1e-7",
+    "full-seed1-cpu-noise.scale=3e-7",
+    "full-seed1-cpu-noise.scale=1e-6",
+    "full-seed1-cpu-noise.scale=3e-6",
+    "full-seed1-cpu-noise.scale=1e-5",
+    "full-seed1-cpu-noise.scale=3e-5",
+  ]);
+  // The override text the record stores prints JSON's 0.000001; the name
+  // does not.
+  assert.equal(pointLabel(sweepPoints(h)[6]), "noise.scale=0.000001");
+  assert.equal(
+    recordPath("/r", {
+      hypothesisId: "11.2f-noise-sweep",
+      tier: "full",
+      seed: 2,
+      backend: "cpu",
+      steps: 10000,
+      variant: await recordVariant(
+        [parseOverride("noise.scale=0.00001")],
+        BROWN,
+      ),
+    }),
+    "/r/11.2f-noise-sweep/full-seed2-cpu-10000steps-noise.scale=1e-5.json",
+  );
+});
+
+Deno.test("a point of several axes joins them with +; other values keep their words", async () => {
+  const point = [
+    "noise.scale=3e-5",
+    "model.norm=rmsnorm",
+    "adamw.lr=0.0003",
+    "autocast=true",
+    "noise=null",
+    "adamw.weightDecay=0.1",
+    "adamw.beta2=-2",
+    "maxSteps=20000000",
+  ].map(parseOverride);
+  assert.equal(
+    await recordVariant(point.slice(0, 3), BROWN),
+    "noise.scale=3e-5+model.norm=rmsnorm+adamw.lr=3e-4",
+  );
+  assert.equal(
+    await recordVariant(point.slice(3), BROWN),
+    "autocast=true+noise=null+adamw.weightDecay=0.1+adamw.beta2=-2+maxSteps=2e7",
+  );
+});
+
+Deno.test("another corpus, a character outside [A-Za-z0-9._=-] or an over-long point fall back to a hash", async () => {
+  const hex = /^[0-9a-f]{8}$/;
+  const point = [parseOverride("noise.scale=1e-6")];
+  const other = { ...BROWN, isDefault: false };
+  assert.match((await recordVariant(point, other))!, hex);
+  assert.match((await recordVariant([], other))!, hex);
+  // The hash covers the overrides and the corpus, as it always did.
+  assert.notEqual(
+    await recordVariant(point, other),
+    await recordVariant([], other),
+  );
+  assert.notEqual(
+    await recordVariant(point, other),
+    await recordVariant(point, { ...other, sha256: "cd".repeat(32) }),
+  );
+  for (const value of ["a b", "a/b", "a+b", "ü", "a:b"]) {
+    assert.match(
+      (await recordVariant([{ path: "model.norm", value }], BROWN))!,
+      hex,
+      value,
+    );
+  }
+  const long = Array.from(
+    { length: 6 },
+    (_, i) => parseOverride(`adamw.beta${i}=0.12345678901234`),
+  );
+  assert.ok(
+    long.map((o) => `${o.path}=${o.value}`).join("+").length > MAX_POINT_WORDS,
+  );
+  assert.match((await recordVariant(long, BROWN))!, hex);
+  assert.equal(
+    await recordVariant(long.slice(0, 2), BROWN),
+    "adamw.beta0=0.12345678901234+adamw.beta1=0.12345678901234",
+  );
+});
+
+Deno.test("a record file name parses back to the name it was made from", () => {
+  const names = [
+    { tier: "smoke" as const, seed: 42, backend: "cpu" as const },
+    { tier: "full" as const, seed: 7, backend: "wasm" as const, steps: 12 },
+    {
+      tier: "full" as const,
+      seed: 1,
+      backend: "cpu" as const,
+      variant: "noise.scale=1e-6+model.norm=rmsnorm",
+    },
+    {
+      tier: "full" as const,
+      seed: 2,
+      backend: "webgpu" as const,
+      steps: 10000,
+      variant: "0badcafe",
+    },
+  ];
+  for (const n of names) {
+    const file = `${recordStem({ hypothesisId: "x", ...n })}.json`;
+    assert.deepEqual(parseRecordFile(file), n, file);
+  }
+  for (
+    const other of [
+      "outcomes.json",
+      "full-seed1-cpu-noise.scale=1e-6.json.tmp",
+      "full-seed1-cpu-1e-6.json",
+      "full-seed1.json",
+    ]
+  ) {
+    assert.equal(parseRecordFile(other), null, other);
+  }
+});
+
+Deno.test("recordsOf finds a point's record under its words, never a shortened run, and refuses one under another name", async () => {
+  await withTempDir(async (dir) => {
+    const records = `${dir}/records`;
+    const point = [parseOverride("noise.scale=0.001")];
+    const run = await tinyRun(dir, { overrides: point, writeHistory: false });
+    assert.equal(
+      run.path,
+      `${records}/tiny-check/smoke-seed42-cpu-noise.scale=0.001.json`,
+    );
+    const label = pointLabel(point);
+    const found = await recordsOf(records, "tiny-check", "smoke", 42, [label]);
+    assert.deepEqual(found.map((r) => r.key), [run.record.key]);
+    // Only unmodified runs asked for: the point is not read.
+    assert.deepEqual(await recordsOf(records, "tiny-check", "smoke", 42), []);
+    // A shortened run of the same point is no record of the tier.
+    const text = await Deno.readTextFile(run.path!);
+    const shortened =
+      `${records}/tiny-check/smoke-seed42-cpu-3steps-noise.scale=0.001.json`;
+    await Deno.writeTextFile(shortened, text);
+    assert.equal(
+      (await recordsOf(records, "tiny-check", "smoke", 42, [label])).length,
+      1,
+    );
+    await Deno.remove(shortened);
+    // The same record under its old hashed name, or another point's name,
+    // is an error naming it.
+    for (const wrong of ["5e1f3a2b", "noise.scale=1e-6"]) {
+      const path = `${records}/tiny-check/smoke-seed42-cpu-${wrong}.json`;
+      await Deno.rename(run.path!, path);
+      await assert.rejects(
+        recordsOf(records, "tiny-check", "smoke", 42, [label]),
+        (e: Error) => {
+          assert.ok(e instanceof RecordError);
+          assert.equal(e.path, path);
+          assert.match(e.message, /its overrides make it noise\.scale=0\.001/);
+          return true;
+        },
+      );
+      await Deno.rename(path, run.path!);
+    }
+  });
 });

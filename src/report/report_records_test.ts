@@ -39,12 +39,12 @@ Deno.test("reportRecords() reads every sweep point, full tier first, and names a
       Deno.writeTextFile(join(at, name), JSON.stringify(r));
     await put("full-seed42-cpu.json", validRecord({ tier: "full" }));
     await put(
-      "full-seed1-cpu-0123abcd.json",
+      "full-seed1-cpu-noise.scale=1e-7.json",
       validRecord({ tier: "full", seed: 1, overrides: ["noise.scale=1e-7"] }),
     );
     // Not a point of the sweep: left out.
     await put(
-      "full-seed2-cpu-4567abcd.json",
+      "full-seed2-cpu-noise.scale=5e-7.json",
       validRecord({ tier: "full", seed: 2, overrides: ["noise.scale=5e-7"] }),
     );
     await put("smoke-seed42-cpu.json", validRecord({ tier: "smoke" }));

@@ -13,7 +13,7 @@ import {
   selectBackend,
   usableBackend,
 } from "../runtime/backend.ts";
-import { sha256Json, stepConfigOf, type TrainConfig } from "../step/config.ts";
+import { stepConfigOf, type TrainConfig } from "../step/config.ts";
 import { type CompiledStep, compileStep } from "../step/step.ts";
 import {
   DEFAULT_CORPUS,
@@ -21,7 +21,11 @@ import {
   VARIANT_RECORDS_DIR,
 } from "../history/locations.ts";
 import { applyOverrides, overrideText } from "../hypothesis/overrides.ts";
-import { type RecordName, recordPath } from "../history/records.ts";
+import {
+  type RecordName,
+  recordPath,
+  recordVariant,
+} from "../history/records.ts";
 import { type RunIdentity, runIdentity } from "../hypothesis/run_key.ts";
 import type { RunOptions } from "./run_options.ts";
 import type { Hypothesis, Tier } from "../hypothesis/types.ts";
@@ -141,10 +145,10 @@ export async function prepareRun(
     replicas: options.replicas,
   });
   const overrideTexts = overrides.map(overrideText);
-  const variant = overrideTexts.length > 0 || corpusPath !== DEFAULT_CORPUS
-    ? (await sha256Json({ overrides: overrideTexts, corpus: corpus.sha256 }))
-      .slice(0, 8)
-    : undefined;
+  const variant = await recordVariant(overrides, {
+    isDefault: corpusPath === DEFAULT_CORPUS,
+    sha256: corpus.sha256,
+  });
   const name: RecordName = {
     hypothesisId: h.id,
     tier: options.tier,

@@ -18,6 +18,9 @@
  * gradient norm bit-identical to the record's, and then re-keyed the same
  * way.
  *
+ * `--rename` changes no record: it moves records whose key is current to
+ * the file names the code gives their runs today (see `rename.ts`).
+ *
  * @module
  */
 
@@ -29,6 +32,7 @@ import { recordPath } from "../../src/history/records.ts";
 import { RECORDS_DIR } from "../../src/history/locations.ts";
 import { prepareRun } from "../../src/run/prepare.ts";
 import { runHypothesis } from "../../src/run/run.ts";
+import { renameRecords } from "./rename.ts";
 import type {
   Hypothesis,
   RunRecord,
@@ -41,8 +45,12 @@ import { canonicalJson } from "../../src/step/config.ts";
 // deno-lint-ignore no-explicit-any
 type AnyRecord = Record<string, any>;
 
+/**
+ * A whole-tier record's file name: format 1 had no backend; a sweep point is
+ * named by a hash (before issue 18) or in words (`-noise.scale=1e-6`).
+ */
 const STEM =
-  /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?(?:-[0-9a-f]{8})?\.json$/;
+  /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?(?:-(?:[0-9a-f]{8}|[A-Za-z][A-Za-z0-9.]*=[A-Za-z0-9._=+-]*))?\.json$/;
 
 /** Steps re-run to verify a sweep point's record. */
 const VARIANT_PREFIX = 300;
@@ -227,15 +235,26 @@ export async function rekey(dir: string, h: Hypothesis): Promise<void> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCliArgs(args, {}, true);
+  const { values, positionals } = parseCliArgs(args, {
+    rename: { type: "boolean" },
+  }, true);
   if (values.help) {
     console.log(
-      "Usage: deno task rekey [ids...]   (see tools/records/rekey.ts)",
+      "Usage: deno task rekey [ids...]            (see tools/records/rekey.ts)\n" +
+        "       deno task rekey --rename [ids...]   move records to today's names (see tools/records/rename.ts)",
     );
     return 0;
   }
   const selected = selectHypotheses(positionals);
-  for (const h of selected) await rekey(RECORDS_DIR, h);
+  for (const h of selected) {
+    if (!values.rename) {
+      await rekey(RECORDS_DIR, h);
+      continue;
+    }
+    for (const { from, to } of await renameRecords(RECORDS_DIR, h)) {
+      console.log(`${from} -> ${to}`);
+    }
+  }
   return 0;
 }
 

@@ -214,157 +214,196 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   }
 }
 
+/**
+ * A file descriptor shared by overlapping positioned reads. It outlives
+ * {@linkcode SharedDescriptor.close} until the reads under way have
+ * finished: closed earlier, its number could be reused by another `open()`
+ * and a pending read would fill the buffer from that file.
+ */
+class SharedDescriptor {
+  readonly #fd: number;
+  readonly #path: string;
+  #closed = false; // no further reads may start
+  #released = false; // the descriptor is closed
+  #active = 0; // async reads under way
+
+  constructor(fd: number, path: string) {
+    this.#fd = fd;
+    this.#path = path;
+  }
+
+  /** Throws when the file is closed. */
+  checkOpen(): void {
+    if (this.#closed) {
+      throw new SafetensorsError("io", this.#path, "file is closed");
+    }
+  }
+
+  /** Fills `into` from byte `offset`, without blocking. */
+  async read(offset: number, into: Uint8Array): Promise<Uint8Array> {
+    this.checkOpen();
+    this.#active++;
+    try {
+      await readFully(this.#fd, offset, into, this.#path);
+      return into;
+    } catch (e) {
+      throw this.#failed(e);
+    } finally {
+      this.#active--;
+      this.#release();
+    }
+  }
+
+  /** Fills `into` from byte `offset`, blocking. */
+  readSync(offset: number, into: Uint8Array): Uint8Array {
+    try {
+      readFullySync(this.#fd, offset, into, this.#path);
+    } catch (e) {
+      throw this.#failed(e);
+    }
+    return into;
+  }
+
+  /** Refuses further reads; the descriptor closes once none is under way. */
+  close(): void {
+    this.#closed = true;
+    this.#release();
+  }
+
+  #release(): void {
+    if (this.#closed && this.#active === 0 && !this.#released) {
+      this.#released = true;
+      closeSync(this.#fd);
+    }
+  }
+
+  #failed(e: unknown): SafetensorsError {
+    return e instanceof SafetensorsError
+      ? e
+      : new SafetensorsError("io", this.#path, `read failed (${ioReason(e)})`);
+  }
+}
+
+/** Validated byte range and destination of a row read. */
+function rowReadPlan(
+  header: SafetensorsHeader,
+  name: string,
+  startRow: number,
+  rowCount: number,
+  options: ReadRowsOptions,
+): { offset: number; into: Uint8Array } {
+  const range = rowRange(header, name, startRow, rowCount);
+  if (options.into === undefined) {
+    return { offset: range.offset, into: new Uint8Array(range.length) };
+  }
+  if (options.into.length < range.length) {
+    throw new SafetensorsError(
+      "invalid-argument",
+      header.path,
+      `readRows: buffer of ${options.into.length} bytes is smaller than the ${range.length} bytes requested`,
+    );
+  }
+  return {
+    offset: range.offset,
+    into: options.into.subarray(0, range.length),
+  };
+}
+
+/**
+ * {@linkcode SafetensorsFile.rowBlocks}: blocks of whole rows read with
+ * `readRows` into two buffers in turn, the next block in flight while the
+ * caller works on the current one.
+ */
+async function* streamRowBlocks(
+  header: SafetensorsHeader,
+  name: string,
+  options: RowBlocksOptions,
+  readRows: SafetensorsFile["readRows"],
+): AsyncGenerator<RowBlock> {
+  const info = lookup(header, name);
+  const rows = info.shape.length === 0 ? 0 : info.shape[0];
+  const rowBytes = rowBytesOf(info);
+  const start = options.startRow ?? 0;
+  const count = options.rowCount ?? rows - start;
+  rowRange(header, name, start, count); // validates before any read
+  const perBlock = Math.max(
+    1,
+    Math.floor(
+      (options.blockBytes ?? 16 * 1024 * 1024) / Math.max(1, rowBytes),
+    ),
+  );
+  const end = start + count;
+  const buffers = [
+    new Uint8Array(Math.min(perBlock, count) * rowBytes),
+    new Uint8Array(Math.min(perBlock, count) * rowBytes),
+  ];
+  const request = (row: number, slot: number) => {
+    const n = Math.min(perBlock, end - row);
+    return readRows(name, row, n, { into: buffers[slot] });
+  };
+  let row = start;
+  let slot = 0;
+  let pending: Promise<Uint8Array> | null = row < end
+    ? request(row, slot)
+    : null;
+  try {
+    while (pending !== null) {
+      const bytes = await pending;
+      const n = Math.min(perBlock, end - row);
+      const next = row + n;
+      slot ^= 1;
+      pending = next < end ? request(next, slot) : null;
+      yield { startRow: row, rowCount: n, bytes };
+      row = next;
+    }
+  } finally {
+    // A consumer that stops early must not leave a read unobserved (its
+    // failure would be an unhandled rejection).
+    if (pending !== null) await pending.catch(() => {});
+  }
+}
+
 function fileFromHeader(
   fd: number,
   header: SafetensorsHeader,
 ): SafetensorsFile {
-  const { path } = header;
-  let closed = false; // no further reads may start
-  let released = false; // the descriptor is closed
-  // The descriptor outlives close() until the reads under way have finished:
-  // closed earlier, its number could be reused by another open() and a
-  // pending read would fill the buffer from that file.
-  let active = 0;
-  const release = () => {
-    if (closed && active === 0 && !released) {
-      released = true;
-      closeSync(fd);
-    }
-  };
-  const closedError = () => new SafetensorsError("io", path, "file is closed");
-  const failed = (e: unknown) =>
-    e instanceof SafetensorsError
-      ? e
-      : new SafetensorsError("io", path, `read failed (${ioReason(e)})`);
-
-  const readAt = async (
-    offset: number,
-    into: Uint8Array,
-  ): Promise<Uint8Array> => {
-    if (closed) throw closedError();
-    active++;
-    try {
-      await readFully(fd, offset, into, path);
-      return into;
-    } catch (e) {
-      throw failed(e);
-    } finally {
-      active--;
-      release();
-    }
-  };
-
-  /** Validated byte range and destination of a row read. */
-  const planRows = (
-    name: string,
-    startRow: number,
-    rowCount: number,
-    options: ReadRowsOptions,
-  ): { offset: number; into: Uint8Array } => {
-    const range = rowRange(header, name, startRow, rowCount);
-    if (options.into === undefined) {
-      return { offset: range.offset, into: new Uint8Array(range.length) };
-    }
-    if (options.into.length < range.length) {
-      throw new SafetensorsError(
-        "invalid-argument",
-        path,
-        `readRows: buffer of ${options.into.length} bytes is smaller than the ${range.length} bytes requested`,
-      );
-    }
-    return {
-      offset: range.offset,
-      into: options.into.subarray(0, range.length),
-    };
-  };
-
+  const descriptor = new SharedDescriptor(fd, header.path);
   const readRows = async (
     name: string,
     startRow: number,
     rowCount: number,
     options: ReadRowsOptions = {},
   ): Promise<Uint8Array> => {
-    const { offset, into } = planRows(name, startRow, rowCount, options);
-    return await readAt(offset, into);
+    const plan = rowReadPlan(header, name, startRow, rowCount, options);
+    return await descriptor.read(plan.offset, plan.into);
   };
-
   const readRowsSync = (
     name: string,
     startRow: number,
     rowCount: number,
     options: ReadRowsOptions = {},
   ): Uint8Array => {
-    if (closed) throw closedError();
-    const { offset, into } = planRows(name, startRow, rowCount, options);
-    try {
-      readFullySync(fd, offset, into, path);
-    } catch (e) {
-      throw failed(e);
-    }
-    return into;
+    descriptor.checkOpen();
+    const plan = rowReadPlan(header, name, startRow, rowCount, options);
+    return descriptor.readSync(plan.offset, plan.into);
   };
-
-  async function* rowBlocks(
-    name: string,
-    options: RowBlocksOptions = {},
-  ): AsyncGenerator<RowBlock> {
-    const info = lookup(header, name);
-    const rows = info.shape.length === 0 ? 0 : info.shape[0];
-    const rowBytes = rowBytesOf(info);
-    const start = options.startRow ?? 0;
-    const count = options.rowCount ?? rows - start;
-    rowRange(header, name, start, count); // validates before any read
-    const perBlock = Math.max(
-      1,
-      Math.floor(
-        (options.blockBytes ?? 16 * 1024 * 1024) / Math.max(1, rowBytes),
-      ),
-    );
-    const end = start + count;
-    const buffers = [
-      new Uint8Array(Math.min(perBlock, count) * rowBytes),
-      new Uint8Array(Math.min(perBlock, count) * rowBytes),
-    ];
-    const request = (row: number, slot: number) => {
-      const n = Math.min(perBlock, end - row);
-      return readRows(name, row, n, { into: buffers[slot] });
-    };
-    let row = start;
-    let slot = 0;
-    let pending: Promise<Uint8Array> | null = row < end
-      ? request(row, slot)
-      : null;
-    try {
-      while (pending !== null) {
-        const bytes = await pending;
-        const n = Math.min(perBlock, end - row);
-        const next = row + n;
-        slot ^= 1;
-        pending = next < end ? request(next, slot) : null;
-        yield { startRow: row, rowCount: n, bytes };
-        row = next;
-      }
-    } finally {
-      // A consumer that stops early must not leave a read unobserved (its
-      // failure would be an unhandled rejection).
-      if (pending !== null) await pending.catch(() => {});
-    }
-  }
-
   return {
     ...header,
     names: () => [...header.tensors.keys()],
     tensor: (name) => lookup(header, name),
     async readTensorBytes(name) {
       const info = lookup(header, name);
-      return await readAt(info.byteOffset, new Uint8Array(info.byteLength));
+      return await descriptor.read(
+        info.byteOffset,
+        new Uint8Array(info.byteLength),
+      );
     },
     readRows,
     readRowsSync,
-    rowBlocks,
+    rowBlocks: (name, options = {}) =>
+      streamRowBlocks(header, name, options, readRows),
     close() {
-      closed = true;
-      release();
+      descriptor.close();
     },
   };
 }
