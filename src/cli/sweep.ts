@@ -20,10 +20,11 @@ import {
 } from "../executor/plan.ts";
 import { replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
-import type { Tier } from "../hypothesis/types.ts";
+import type { Hypothesis, Tier } from "../hypothesis/types.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import type { BackendName } from "../runtime/engine.ts";
-import { type PoolEvent, runPool } from "../executor/pool.ts";
+import { type PoolJob, runPool } from "../executor/pool.ts";
+import { isRunEnd, type RunEnd, type RunEvent } from "../executor/events.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { stopSignal } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
@@ -122,49 +123,50 @@ function progressBoard(total: number, workers: number) {
       drawn = text.length;
     } else console.error(text.join("\n"));
   };
+  /** A run's end: its status on its worker's line. */
+  const end = (e: RunEnd, { worker, pack }: PoolJob, i: number) => {
+    done++;
+    stepsFinished += stepsDone.get(e.spec.key) ?? 0;
+    stepsDone.delete(e.spec.key);
+    const status = e.type === "finished"
+      ? "done"
+      : `${e.type}${e.message ? ` (${e.message})` : ""}`;
+    const ended = ends.get(worker) ?? [];
+    ended[i] = status;
+    ends.set(worker, ended);
+    lines[worker] = `${packLabel(pack)}: ${
+      new Set(ended).size === 1 && pack.length === ended.length
+        ? status
+        : ended.map((x, k) =>
+          x === undefined ? "" : `${runLabel(pack[k], false)} ${x}`
+        ).filter((x) => x).join("; ")
+    }`;
+    draw(true);
+  };
   return {
     setTotalSteps(n: number) {
       stepsTotal = n;
     },
-    event(e: PoolEvent) {
-      const what = packLabel(e.pack);
-      const i = e.pack.indexOf(e.spec);
-      if (e.type === "start") {
-        lines[e.worker] = `${what}: starting`;
-        losses.set(e.worker, e.pack.map(() => undefined));
-        ends.set(e.worker, []);
-      }
-      if (e.type === "step") {
-        stepsDone.set(e.spec.key, e.step!);
-        const l = losses.get(e.worker) ?? [];
+    event(e: RunEvent, job: PoolJob) {
+      const { worker, pack } = job;
+      const what = packLabel(pack);
+      const i = pack.findIndex((s) => runIdOf(s) === runIdOf(e.spec));
+      if (isRunEnd(e)) return end(e, job, i);
+      if (e.type === "started") {
+        lines[worker] = `${what}: starting`;
+        losses.set(worker, pack.map(() => undefined));
+        ends.set(worker, []);
+      } else if (e.type === "progress") {
+        stepsDone.set(e.spec.key, e.step);
+        const l = losses.get(worker) ?? [];
         l[i] = e.loss;
-        lines[e.worker] = `${what}: ${e.step}/${e.steps} loss ${
+        lines[worker] = `${what}: ${e.step}/${e.steps} loss ${
           l.map((x) => x === undefined ? "-" : x.toFixed(4)).join(" ")
         }`;
-      }
-      if (e.type === "note") {
-        lines[e.worker] = `${what}: ${
-          e.pack.length > 1 ? `${runLabel(e.spec, false)}: ` : ""
-        }${e.note}`;
-      }
-      if (e.type === "end") {
-        done++;
-        stepsFinished += stepsDone.get(e.spec.key) ?? 0;
-        stepsDone.delete(e.spec.key);
-        const r = e.result!;
-        const status = `${r.status}${r.message ? ` (${r.message})` : ""}`;
-        const ended = ends.get(e.worker) ?? [];
-        ended[i] = status;
-        ends.set(e.worker, ended);
-        lines[e.worker] = `${what}: ${
-          new Set(ended).size === 1 && e.pack.length === ended.length
-            ? status
-            : ended.map((x, k) =>
-              x === undefined ? "" : `${runLabel(e.pack[k], false)} ${x}`
-            ).filter((x) => x).join("; ")
-        }`;
-        draw(true);
-        return;
+      } else if (e.type === "note") {
+        lines[worker] = `${what}: ${
+          pack.length > 1 ? `${runLabel(e.spec, false)}: ` : ""
+        }${e.text}`;
       }
       draw();
     },
@@ -174,7 +176,23 @@ function progressBoard(total: number, workers: number) {
   };
 }
 
-export async function main(args: string[]): Promise<number> {
+/** What the command line asks for. */
+interface SweepArgs {
+  readonly hypotheses: readonly Hypothesis[];
+  readonly tier: Tier;
+  readonly requested: BackendName | "auto";
+  readonly workers: number;
+  readonly checkpointEvery: number;
+  /** `--pack`, if given. */
+  readonly pack: number | undefined;
+  readonly shard: [number, number] | null;
+  readonly seeds: number[] | undefined;
+  readonly queue: string | undefined;
+  readonly dryRun: boolean;
+}
+
+/** Parses and checks the arguments; null for `--help`. */
+function parseSweepArgs(args: string[]): SweepArgs | null {
   const { values, positionals } = parseCliArgs(args, {
     tier: { type: "string" },
     backend: { type: "string" },
@@ -186,10 +204,7 @@ export async function main(args: string[]): Promise<number> {
     "checkpoint-every": { type: "string" },
     "dry-run": { type: "boolean" },
   }, true);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (values.help) return null;
   if (positionals.length === 0) {
     throw new UsageError(
       `expected one or more hypothesis ids; choose from: ${
@@ -198,12 +213,12 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   const hypotheses = selectHypotheses([...new Set(positionals)]);
-  const tier = (values.tier ?? "smoke") as Tier;
+  const tier = values.tier ?? "smoke";
   if (tier !== "smoke" && tier !== "full") {
     throw new UsageError("--tier must be one of: smoke, full");
   }
   const requested = values.backend ?? "auto";
-  if (!["auto", "cpu", "wasm", "webgpu"].includes(requested)) {
+  if (!isRequestedBackend(requested)) {
     throw new UsageError("--backend must be one of: auto, cpu, wasm, webgpu");
   }
   const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
@@ -211,14 +226,11 @@ export async function main(args: string[]): Promise<number> {
   const checkpointEvery =
     intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
       250;
-  const packOption = intOption("pack", values.pack, { min: 1, max: 256 });
+  const pack = intOption("pack", values.pack, { min: 1, max: 256 });
   const shard = parseShard(values.shard);
-  let seeds: number[] | undefined;
-  if (values.seeds !== undefined) {
-    seeds = values.seeds.split(",").map((s) =>
-      intOption("seeds", s.trim(), { min: 0 })!
-    );
-  }
+  const seeds = values.seeds?.split(",").map((s) =>
+    intOption("seeds", s.trim(), { min: 0 })!
+  );
   if (
     values.queue !== undefined &&
     !/^redis:\/\/[^/:]+(:\d+)?(\/\d+)?$/.test(values.queue)
@@ -227,127 +239,183 @@ export async function main(args: string[]): Promise<number> {
       `--queue must be redis://HOST:PORT, got ${JSON.stringify(values.queue)}`,
     );
   }
+  return {
+    hypotheses,
+    tier,
+    requested,
+    workers,
+    checkpointEvery,
+    pack,
+    shard,
+    seeds,
+    queue: values.queue,
+    dryRun: values["dry-run"] ?? false,
+  };
+}
 
-  const backend: BackendName = (await selectBackend(
-    requested as BackendName | "auto",
-  )).engine.name;
-  const notes: string[] = [];
+function isRequestedBackend(name: string): name is BackendName | "auto" {
+  return ["auto", "cpu", "wasm", "webgpu"].includes(name);
+}
+
+/** The sweep's plan: every hypothesis's runs, this shard's, and its jobs. */
+interface SweepPlan {
+  readonly backend: BackendName;
   /** Each hypothesis's runs, in the order named. */
+  readonly plans: readonly PlannedRun[][];
+  /** The runs of this shard. */
+  readonly plan: readonly PlannedRun[];
+  /** Those still to run. */
+  readonly todo: readonly PlannedRun[];
+  readonly pack: number;
+  readonly packs: readonly RunSpec[][];
+}
+
+async function planSweep(a: SweepArgs): Promise<SweepPlan> {
+  const backend = (await selectBackend(a.requested)).engine.name;
+  const notes: string[] = [];
   const plans: PlannedRun[][] = [];
-  for (const h of hypotheses) {
+  for (const h of a.hypotheses) {
     plans.push(
-      await planRuns(h, { tier, backend, seeds, onNote: (n) => notes.push(n) }),
+      await planRuns(h, {
+        tier: a.tier,
+        backend,
+        seeds: a.seeds,
+        onNote: (n) => notes.push(n),
+      }),
     );
   }
   for (const n of notes) console.error(`note: ${n}`);
-  let plan = plans.flat();
-  const planned = plan.length;
-  if (shard) plan = shardOf(plan, shard[0], shard[1]);
-  const todo = plan.filter((p) => p.record === null);
-  const pack = packOption ?? defaultPack(backend);
+  const all = plans.flat();
+  const plan = a.shard ? shardOf(all, a.shard[0], a.shard[1]) : all;
+  const pack = a.pack ?? defaultPack(backend);
   const packs = await packRuns(plan, pack);
-  const packed = packs.filter((p) => p.length > 1).length;
-  const packText = `pack ${pack}${
-    packOption === undefined ? ` (the default on ${backend})` : ""
+  const todo = plan.filter((p) => p.record === null);
+  return { backend, plans, plan, todo, pack, packs };
+}
+
+/** Prints a line per hypothesis (and the total): runs, recorded, to run. */
+function printSummary(a: SweepArgs, p: SweepPlan): void {
+  const packed = p.packs.filter((x) => x.length > 1).length;
+  const jobs = p.packs.length;
+  const packText = `pack ${p.pack}${
+    a.pack === undefined ? ` (the default on ${p.backend})` : ""
   }${
     packed
-      ? `: ${packs.length} job${
-        packs.length === 1 ? "" : "s"
-      }, ${packed} of them packs`
+      ? `: ${jobs} job${jobs === 1 ? "" : "s"}, ${packed} of them packs`
       : ""
   }`;
   const counts = (runs: readonly PlannedRun[]) => {
-    const left = runs.filter((p) => p.record === null).length;
+    const left = runs.filter((r) => r.record === null).length;
     return `${
-      shard ? `, shard ${shard[0]}/${shard[1]}: ${runs.length}` : ""
+      a.shard ? `, shard ${a.shard[0]}/${a.shard[1]}: ${runs.length}` : ""
     }; ${runs.length - left} recorded, ${left} to run`;
   };
-  const only = hypotheses.length === 1;
-  for (const [i, h] of hypotheses.entries()) {
+  const only = a.hypotheses.length === 1;
+  for (const [i, h] of a.hypotheses.entries()) {
     const points = sweepPoints(h).length;
-    const mine = plan.filter((p) => p.spec.hypothesisId === h.id);
+    const mine = p.plan.filter((r) => r.spec.hypothesisId === h.id);
     console.log(
-      `${h.id} ${tier} on ${backend}: ${plans[i].length} runs (${
-        (seeds ?? replicateSeeds(h)).length
+      `${h.id} ${a.tier} on ${p.backend}: ${p.plans[i].length} runs (${
+        (a.seeds ?? replicateSeeds(h)).length
       } seeds x ${points} point${points === 1 ? "" : "s"})${counts(mine)}${
         only ? `; ${packText}` : ""
       }`,
     );
   }
   if (!only) {
+    const planned = p.plans.reduce((n, x) => n + x.length, 0);
     console.log(
-      `${hypotheses.length} hypotheses: ${planned} runs${
-        counts(plan)
+      `${a.hypotheses.length} hypotheses: ${planned} runs${
+        counts(p.plan)
       }; ${packText}`,
     );
   }
-  if (values["dry-run"]) {
-    const line = (p: PlannedRun | RunSpec, indent: string) => {
-      const spec = "spec" in p ? p.spec : p;
-      const recorded = "spec" in p && p.record !== null;
-      const point = spec.overrides.join(" ");
-      return `${indent}${recorded ? "recorded" : "to run  "} seed ${spec.seed}${
-        point ? ` ${point}` : ""
-      }  key ${spec.key.slice(0, 12)}`;
-    };
-    // In plan order; a pack where its first run is.
-    const packOf = new Map(
-      packs.flatMap((members, k) => members.map((s) => [runIdOf(s), k])),
-    );
-    let heading = "";
-    for (const p of plan) {
-      if (!only && p.spec.hypothesisId !== heading) {
-        heading = p.spec.hypothesisId;
-        console.log(`${heading}:`);
-      }
-      const k = packOf.get(runIdOf(p.spec));
-      if (k === undefined) console.log(line(p, "  "));
-      else if (packs[k].length === 1) console.log(line(packs[k][0], "  "));
-      else if (runIdOf(packs[k][0]) === runIdOf(p.spec)) {
-        console.log(
-          `  pack ${k + 1}: ${packs[k].length} runs trained together`,
-        );
-        for (const s of packs[k]) console.log(line(s, "    "));
-      }
+}
+
+/** Lists the plan's runs in plan order, a pack where its first run is. */
+function printDryRun(a: SweepArgs, { plan, packs }: SweepPlan): void {
+  const line = (p: PlannedRun | RunSpec, indent: string) => {
+    const spec = "spec" in p ? p.spec : p;
+    const recorded = "spec" in p && p.record !== null;
+    const point = spec.overrides.join(" ");
+    return `${indent}${recorded ? "recorded" : "to run  "} seed ${spec.seed}${
+      point ? ` ${point}` : ""
+    }  key ${spec.key.slice(0, 12)}`;
+  };
+  const packOf = new Map(
+    packs.flatMap((members, k) => members.map((s) => [runIdOf(s), k])),
+  );
+  let heading = "";
+  for (const p of plan) {
+    if (a.hypotheses.length > 1 && p.spec.hypothesisId !== heading) {
+      heading = p.spec.hypothesisId;
+      console.log(`${heading}:`);
     }
+    const k = packOf.get(runIdOf(p.spec));
+    if (k === undefined) console.log(line(p, "  "));
+    else if (packs[k].length === 1) console.log(line(packs[k][0], "  "));
+    else if (runIdOf(packs[k][0]) === runIdOf(p.spec)) {
+      console.log(`  pack ${k + 1}: ${packs[k].length} runs trained together`);
+      for (const s of packs[k]) console.log(line(s, "    "));
+    }
+  }
+}
+
+/** How many of a sweep's runs failed or diverged; null when it was stopped. */
+type Failures = { readonly failed: number; readonly diverged: number } | null;
+
+/** Runs the plan on the local pool, with a progress board. */
+async function runOnPool(
+  a: SweepArgs,
+  { todo, packs }: SweepPlan,
+  signal: AbortSignal,
+): Promise<Failures> {
+  const board = progressBoard(todo.length, Math.min(a.workers, packs.length));
+  board.setTotalSteps(todo.reduce((n, p) => n + p.prepared.steps, 0));
+  const results = await runPool(packs, {
+    workers: a.workers,
+    recordsDir: RECORDS_DIR,
+    checkpointEvery: a.checkpointEvery,
+    onEvent: (e, job) => board.event(e, job),
+    signal,
+  });
+  board.finish();
+  if (signal.aborted) {
+    console.error(
+      `stopped: ${signal.reason}; finished runs are recorded, running ones resume from their checkpoints on the next sweep`,
+    );
+    return null;
+  }
+  return {
+    failed: results.filter((r) => r.type === "failed").length,
+    diverged: results.filter((r) => r.type === "diverged").length,
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  const a = parseSweepArgs(args);
+  if (a === null) {
+    console.log(HELP);
     return 0;
   }
-  if (todo.length === 0) return 0;
-
-  const signal = stopSignal();
-  let failed = 0, diverged = 0;
-  if (values.queue !== undefined) {
-    const { submitAndRecord } = await import("../executor/queue_submit.ts");
-    const outcome = await submitAndRecord(values.queue, packs, todo, {
-      signal,
-    });
-    failed = outcome.failed;
-    diverged = outcome.diverged;
-  } else {
-    const board = progressBoard(todo.length, Math.min(workers, packs.length));
-    board.setTotalSteps(
-      todo.reduce((n, p) => n + p.prepared.steps, 0),
-    );
-    const results = await runPool(packs, {
-      workers,
-      recordsDir: RECORDS_DIR,
-      checkpointEvery,
-      onEvent: (e) => board.event(e),
-      signal,
-    });
-    board.finish();
-    failed = results.filter((r) => r.status === "error").length;
-    diverged = results.filter((r) => r.status === "diverged").length;
-    if (signal.aborted) {
-      console.error(
-        `stopped: ${signal.reason}; finished runs are recorded, running ones resume from their checkpoints on the next sweep`,
-      );
-      return 130;
-    }
+  const p = await planSweep(a);
+  printSummary(a, p);
+  if (a.dryRun) {
+    printDryRun(a, p);
+    return 0;
   }
-  const ids = hypotheses.map((h) => h.id).join(" ");
+  if (p.todo.length === 0) return 0;
+  const signal = stopSignal();
+  let outcome: Failures;
+  if (a.queue !== undefined) {
+    const { submitAndRecord } = await import("../executor/queue_submit.ts");
+    outcome = await submitAndRecord(a.queue, p.packs, p.todo, { signal });
+  } else outcome = await runOnPool(a, p, signal);
+  if (outcome === null) return 130;
+  const { failed, diverged } = outcome;
+  const ids = a.hypotheses.map((h) => h.id).join(" ");
   console.log(
-    `${ids}: ${todo.length - failed - diverged} run(s) recorded${
+    `${ids}: ${p.todo.length - failed - diverged} run(s) recorded${
       diverged ? `, ${diverged} diverged (recorded as invalid)` : ""
     }${
       failed ? `, ${failed} failed` : ""

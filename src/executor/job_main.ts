@@ -2,12 +2,10 @@
  * One pool job, run as its own process: executes the RunSpec given (as
  * JSON) in its first argument, or an array of them trained as one pack
  * (replicates of one graph where they share it), writing the records and
- * checkpoints like `deno task run`, and reports progress as JSON lines on
- * stdout, each naming the spec's position in the job (`index`):
- * `{"type":"step","index":0,...}`, then per spec `{"type":"done",...}`,
- * `{"type":"diverged",...}`, `{"type":"stopped",...}` or
- * `{"type":"error",...}`. An error without an index (the pack could not
- * start) is every spec's.
+ * checkpoints like `deno task run`, and reports each run's
+ * {@link RunEvent}s as JSON lines on stdout (`formatRunEvent`): progress at
+ * most twice a second, then each run's end (`finished`, `diverged`,
+ * `stopped` or `failed`; a pack that could not start fails every run).
  * Exit status: 0 every run done, 3 every other run diverged (records kept as
  * invalid), 1 otherwise.
  *
@@ -15,10 +13,10 @@
  */
 
 import { fileCheckpointStore } from "../history/checkpoint.ts";
-import { executeRuns } from "./execute.ts";
+import { type ExecuteOptions, executeRuns } from "./execute.ts";
+import { formatRunEvent, type RunEvent } from "./events.ts";
 import type { RunSpec } from "./plan.ts";
 import { CACHE_DIR } from "../history/locations.ts";
-import { RunStoppedError } from "../run/run.ts";
 import type { Hypothesis } from "../hypothesis/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { hypothesisById } from "../../hypotheses/mod.ts";
@@ -28,12 +26,10 @@ import { stopSignal } from "../process/lifeline.ts";
 export const DIVERGED_EXIT = 3;
 
 /** Options a pool passes to a job (second argument, JSON). */
-export interface JobOptions {
-  readonly threads?: number;
-  readonly recordsDir?: string;
+export interface JobOptions
+  extends Pick<ExecuteOptions, "threads" | "recordsDir" | "cacheDir"> {
+  /** Steps between checkpoints (0: none). */
   readonly checkpointEvery: number;
-  /** Histories and checkpoints (default `CACHE_DIR`). */
-  readonly cacheDir?: string;
   /**
    * Path or URL of a module whose default export is a list of hypotheses
    * the job may run besides `hypotheses/mod.ts`'s (tests).
@@ -49,76 +45,68 @@ export function poolCheckpointPath(
   return `${cacheDir}/checkpoints/${spec.key}.ckpt`;
 }
 
-function emit(event: Record<string, unknown>): void {
-  console.log(JSON.stringify(event));
+function emit(event: RunEvent): void {
+  console.log(formatRunEvent(event));
+}
+
+/**
+ * Writes the events the parent wants: not `started` (the parent announced
+ * the runs when it started this process), progress at most every 500 ms
+ * per run and at the last step.
+ */
+function reporter(): (event: RunEvent) => void {
+  const last = new Map<string, number>();
+  return (e) => {
+    if (e.type === "started") return;
+    if (e.type === "progress") {
+      const now = performance.now();
+      const id = `${e.spec.key} ${e.spec.seed}`;
+      if (now - (last.get(id) ?? 0) < 500 && e.step !== e.steps) return;
+      last.set(id, now);
+    }
+    emit(e);
+  };
+}
+
+async function findHypothesis(
+  module: string | undefined,
+): Promise<(id: string) => Hypothesis> {
+  if (!module) return hypothesisById;
+  const extra: readonly Hypothesis[] = (await import(module)).default;
+  return (id) => extra.find((h) => h.id === id) ?? hypothesisById(id);
 }
 
 async function main(): Promise<number> {
-  const arg = JSON.parse(Deno.args[0]) as RunSpec | RunSpec[];
+  const arg: RunSpec | RunSpec[] = JSON.parse(Deno.args[0]);
   const specs = Array.isArray(arg) ? arg : [arg];
-  const opts = JSON.parse(Deno.args[1] ?? "{}") as JobOptions;
-  const last = specs.map(() => 0);
+  const opts: JobOptions = JSON.parse(Deno.args[1] ?? "{}");
+  const { checkpointEvery, hypothesesModule, ...shared } = opts;
   try {
-    let hypothesis = hypothesisById;
-    if (opts.hypothesesModule) {
-      const extra = (await import(opts.hypothesesModule))
-        .default as readonly Hypothesis[];
-      hypothesis = (id) => extra.find((h) => h.id === id) ?? hypothesisById(id);
-    }
     const results = await executeRuns(specs, {
-      threads: opts.threads,
-      recordsDir: opts.recordsDir,
-      cacheDir: opts.cacheDir,
+      ...shared,
       signal: stopSignal(),
-      hypothesis,
-      checkpoints: opts.checkpointEvery > 0
+      hypothesis: await findHypothesis(hypothesesModule),
+      checkpoints: checkpointEvery > 0
         ? {
           store: (spec) =>
             fileCheckpointStore(poolCheckpointPath(spec, opts.cacheDir)),
-          every: opts.checkpointEvery,
+          every: checkpointEvery,
         }
         : undefined,
-      onNote: (index, note) => emit({ type: "note", index, note }),
-      onStep: (index, s) => {
-        const now = performance.now();
-        if (now - last[index] < 500 && s.step !== s.steps) return;
-        last[index] = now;
-        emit({
-          type: "step",
-          index,
-          step: s.step,
-          steps: s.steps,
-          loss: s.loss,
-        });
-      },
+      onEvent: reporter(),
     });
     let code = 0;
-    for (const [index, r] of results.entries()) {
-      if (r.ok) {
-        emit({
-          type: "done",
-          index,
-          verdict: r.record.verdict,
-          C: r.record.final?.C,
-          P: r.record.final?.P,
-          wallMs: r.record.wallMs,
-          replicas: r.replicas,
-        });
-        continue;
-      }
-      const message = (r.error as Error)?.message ?? String(r.error);
+    for (const r of results) {
+      if (r.ok) continue;
       if (r.error instanceof DivergedError) {
-        emit({ type: "diverged", index, message });
         if (code === 0) code = DIVERGED_EXIT;
-      } else {
-        const stopped = r.error instanceof RunStoppedError;
-        emit({ type: stopped ? "stopped" : "error", index, message });
-        code = 1;
-      }
+      } else code = 1;
     }
     return code;
   } catch (e) {
-    emit({ type: "error", message: (e as Error).message });
+    // The pack could not start: every run fails with it.
+    const message = e instanceof Error ? e.message : String(e);
+    for (const spec of specs) emit({ type: "failed", spec, message });
     return 1;
   }
 }

@@ -34,6 +34,29 @@ export interface RunSpec {
   readonly replicas?: number;
 }
 
+/**
+ * Whether `data` (a queue job's data, a field of a JSON line) is a
+ * {@link RunSpec}: a shared queue or a pipe may carry anything.
+ */
+export function isRunSpec(data: unknown): data is RunSpec {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return false;
+  }
+  const d = new Map<string, unknown>(Object.entries(data));
+  const replicas = d.get("replicas"), overrides = d.get("overrides");
+  const key = d.get("key"), tier = d.get("tier");
+  return typeof d.get("hypothesisId") === "string" &&
+    (tier === "smoke" || tier === "full") &&
+    Number.isSafeInteger(d.get("seed")) &&
+    Array.isArray(overrides) &&
+    overrides.every((o) => typeof o === "string") &&
+    typeof d.get("backend") === "string" &&
+    typeof key === "string" && /^[0-9a-f]{64}$/.test(key) &&
+    (replicas === undefined ||
+      (typeof replicas === "number" && Number.isSafeInteger(replicas) &&
+        replicas >= 1));
+}
+
 /** One planned run, with whether a record of it exists already. */
 export interface PlannedRun {
   readonly spec: RunSpec;

@@ -4,7 +4,8 @@ import { packRuns, planRuns } from "./plan.ts";
 import { readRecord, recordPath } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
 import { listDir, withTempDir } from "../testing/helpers.ts";
-import { type PoolEvent, runPool } from "./pool.ts";
+import type { RunEvent } from "./events.ts";
+import { type PoolJob, runPool } from "./pool.ts";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
 
 const FIXTURE = new URL("../testing/pack_hypotheses.ts", import.meta.url).href;
@@ -28,14 +29,14 @@ Deno.test("a pool of 2 worker processes runs each planned run once; records equa
       workers: 2,
       recordsDir: dir,
       checkpointEvery: 0,
-      onEvent: (e: PoolEvent) => {
-        if (e.type === "start") {
+      onEvent: (e, job) => {
+        if (e.type === "started") {
           starts.push(e.spec.hypothesisId);
-          workersUsed.add(e.worker);
+          workersUsed.add(job.worker);
         }
       },
     });
-    assert.deepEqual(results.map((r) => r.status), ["done", "done"]);
+    assert.deepEqual(results.map((r) => r.type), ["finished", "finished"]);
     assert.deepEqual(starts.sort(), ["11.2a-rmsnorm", "control-layernorm"]);
     assert.equal(workersUsed.size, 2);
     for (const id of ["control-layernorm", "11.2a-rmsnorm"]) {
@@ -96,32 +97,28 @@ Deno.test("a pool of packs (pack 3, cpu) leaves records bit-identical to an unpa
       recordsDir: `${dir}/solo`,
       cacheDir: `${dir}/solo-cache`,
     });
-    assert.deepEqual(solo.map((r) => [r.status, r.replicas]), [
-      ["done", 1],
-      ["done", 1],
-      ["done", 1],
-      ["done", 1],
-    ], JSON.stringify(solo));
-    const events: PoolEvent[] = [];
+    const replicas = (r: (typeof solo)[number]) =>
+      r.type === "finished" ? r.replicas : r.message;
+    assert.deepEqual(solo.map(replicas), [1, 1, 1, 1]);
+    const events: [RunEvent, PoolJob][] = [];
     const packed = await runPool(packs, {
       ...common,
       recordsDir: `${dir}/packed`,
       cacheDir: `${dir}/packed-cache`,
-      onEvent: (e) => events.push(e),
+      onEvent: (e, job) => events.push([e, job]),
     });
     assert.deepEqual(
-      packed.map((r) => [r.spec.key, r.status, r.replicas]),
-      packs.flatMap((p) => p.map((s) => [s.key, "done", p.length])),
-      JSON.stringify(packed),
+      packed.map((r) => [r.spec.key, replicas(r)]),
+      packs.flatMap((p) => p.map((s) => [s.key, p.length])),
     );
     // One job per pack, on its own worker; every run reports its steps.
-    const starts = events.filter((e) => e.type === "start");
-    assert.deepEqual(starts.map((e) => e.pack.length), [3, 3, 3, 1]);
-    assert.equal(new Set(starts.slice(0, 3).map((e) => e.worker)).size, 1);
+    const starts = events.filter(([e]) => e.type === "started");
+    assert.deepEqual(starts.map(([, job]) => job.pack.length), [3, 3, 3, 1]);
+    assert.equal(new Set(starts.slice(0, 3).map(([, j]) => j.worker)).size, 1);
     for (const s of packs.flat()) {
       assert.ok(
-        events.some((e) =>
-          e.type === "step" && e.spec.key === s.key && e.step === 6
+        events.some(([e]) =>
+          e.type === "progress" && e.spec.key === s.key && e.step === 6
         ),
         `last step of ${s.seed} ${s.overrides}`,
       );

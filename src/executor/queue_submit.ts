@@ -41,9 +41,7 @@ export async function submitAndRecord(
         const now = performance.now();
         if (now - lastProgress < 10_000) return;
         lastProgress = now;
-        console.error(
-          `  ${specLabel(e.spec)}: ${e.progress.step}/${e.progress.steps}`,
-        );
+        console.error(`  ${specLabel(e.spec)}: ${e.step}/${e.steps}`);
       } else if (e.type === "started") {
         console.error(`  started ${specLabel(e.spec)}`);
       } else if (e.type === "error") console.error(`  ${e.message}`);

@@ -1,6 +1,7 @@
 /**
  * What the submitter and the workers agree on: the queue's name, what a job
- * carries and how it reports progress. A job is one run: its data a
+ * carries and how it reports progress (a `progress` RunEvent, see
+ * `../events.ts`). A job is one run: its data a
  * {@link RunSpec}, its id the run key (so no run is queued twice across the
  * cluster, however submitters pack it), its return value the run record.
  * Runs a submitter packs (`RunSpec.replicas` > 1) are queued side by side,
@@ -10,21 +11,11 @@
  * @module
  */
 
-import type { RunSpec } from "../plan.ts";
+import { isRunSpec, type RunSpec } from "../plan.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
 
 /** The BullMQ queue of runs. */
 export const QUEUE_NAME = "horizon-runs";
-
-/** A job's progress (`job.updateProgress`), sent every few seconds. */
-export interface RunProgress {
-  /** Steps completed. */
-  readonly step: number;
-  readonly steps: number;
-  readonly loss: number;
-  /** The step the run resumed from (a checkpoint), or null. */
-  readonly resumedFrom: number | null;
-}
 
 /** A run the queue completed. */
 export interface RunSuccess {
@@ -70,21 +61,10 @@ export function specLabel(spec: RunSpec): string {
  * refuses anything else with a clear message).
  */
 export function asRunSpec(data: unknown): RunSpec {
-  const d = data as Record<string, unknown> | null;
-  const ok = d !== null && typeof d === "object" &&
-    typeof d.hypothesisId === "string" &&
-    (d.tier === "smoke" || d.tier === "full") &&
-    Number.isSafeInteger(d.seed) &&
-    Array.isArray(d.overrides) &&
-    d.overrides.every((o) => typeof o === "string") &&
-    typeof d.backend === "string" &&
-    typeof d.key === "string" && /^[0-9a-f]{64}$/.test(d.key) &&
-    (d.replicas === undefined ||
-      (Number.isSafeInteger(d.replicas) && (d.replicas as number) >= 1));
-  if (!ok) {
+  if (!isRunSpec(data)) {
     throw new Error(
       `job data is not a run spec: ${JSON.stringify(data).slice(0, 120)}`,
     );
   }
-  return d as unknown as RunSpec;
+  return data;
 }

@@ -28,7 +28,6 @@ export {
   isDivergence,
   QUEUE_NAME,
   type RunFailure,
-  type RunProgress,
   type RunResult,
   type RunSuccess,
   specLabel,

@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { Queue } from "bullmq";
 import {
+  type ExecuteOptions,
   type ExecuteResult,
   executeRun,
   executeRuns,
-  type ExecuteRunsOptions,
 } from "../execute.ts";
 import { packRuns, planRuns, type RunSpec } from "../plan.ts";
 import { RunStoppedError } from "../../run/run.ts";
@@ -22,7 +22,7 @@ import { connectionOptions, parseRedisUrl } from "./connection.ts";
 import { QUEUE_NAME } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
 import { type SubmitEvent, submitRuns } from "./submit.ts";
-import { startWorker, type WorkerEvent } from "./worker.ts";
+import { startWorkerWith as startWorker, type WorkerEvent } from "./worker.ts";
 import { fakeRecord, fakeSpec, sleep } from "../../testing/fake_runs.ts";
 
 const HAVE_REDIS = await new Deno.Command("redis-server", {
@@ -43,7 +43,7 @@ function fakePacks() {
   const jobs: string[][] = [];
   const executePack = async (
     specs: readonly RunSpec[],
-    o: ExecuteRunsOptions,
+    o: ExecuteOptions,
   ): Promise<ExecuteResult[]> => {
     jobs.push(specs.map((s) => s.key));
     const results: (ExecuteResult | undefined)[] = specs.map(() => undefined);
@@ -86,13 +86,12 @@ function fakePacks() {
           };
           continue;
         }
-        await o.onStep?.(i, {
+        await o.onEvent?.({
+          type: "progress",
+          spec: specs[i],
           step,
           steps,
           loss: 5 - step / 10,
-          gradNorm: 1,
-          lr: 1e-3,
-          elapsedMs: 0,
         });
         if (step % o.checkpoints!.every === 0) {
           await o.checkpoints!.store(specs[i], i).save(new Uint8Array([step]));
@@ -166,7 +165,7 @@ Deno.test({
       );
       // The slow run's progress came through its own job.
       const progress = events.flatMap((e) =>
-        e.type === "progress" && e.spec.key === s.key ? [e.progress.step] : []
+        e.type === "progress" && e.spec.key === s.key ? [e.step] : []
       );
       assert.equal(progress.at(-1), 20);
       assert.equal(await (await queue.client).get(checkpointKey(s.key)), null);
@@ -288,7 +287,7 @@ Deno.test({
     });
     while (
       !events.some((e) =>
-        e.type === "progress" && e.spec.key === s2.key && e.progress.step >= 9
+        e.type === "progress" && e.spec.key === s2.key && e.step >= 9
       )
     ) await sleep(20);
     await a.close();

@@ -4,7 +4,7 @@
 // resume from a Redis checkpoint, abort. Real training: workers_test.ts.
 
 import assert from "node:assert/strict";
-import type { ExecuteOptions } from "../execute.ts";
+import type { ExecuteOptions, ExecutePack, ExecuteResult } from "../execute.ts";
 import type { RunSpec } from "../plan.ts";
 import { RunStoppedError } from "../../run/run.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
@@ -12,7 +12,7 @@ import { DivergedError } from "../../runtime/divergence.ts";
 import type { RunResult } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
 import { type SubmitEvent, submitRuns } from "./submit.ts";
-import { startWorker, type WorkerEvent } from "./worker.ts";
+import { startWorkerWith, type WorkerEvent } from "./worker.ts";
 import { fakeRecord, fakeSpec, sleep } from "../../testing/fake_runs.ts";
 
 /**
@@ -41,7 +41,8 @@ function fakeRuns() {
         return fakeRecord(spec);
       case "slow": {
         const steps = 20;
-        const saved = await o.checkpoints!.store.load();
+        const store = o.checkpoints!.store(spec, 0);
+        const saved = await store.load();
         const start = saved ? saved[0] : 0;
         if (start > 0) resumedFrom.set(spec.key, start);
         for (let step = start + 1; step <= steps; step++) {
@@ -49,16 +50,15 @@ function fakeRuns() {
             throw new RunStoppedError(step - 1, steps, String(o.signal.reason));
           }
           await sleep(25);
-          o.onStep?.({
+          await o.onEvent?.({
+            type: "progress",
+            spec,
             step,
             steps,
             loss: 5 - step / 10,
-            gradNorm: 1,
-            lr: 1e-3,
-            elapsedMs: 0,
           });
           if (step % o.checkpoints!.every === 0) {
-            await o.checkpoints!.store.save(new Uint8Array([step]));
+            await store.save(new Uint8Array([step]));
           }
         }
         return fakeRecord(spec, steps);
@@ -68,6 +68,41 @@ function fakeRuns() {
     }
   };
   return { execute, calls, resumedFrom };
+}
+
+/** A fake pack executor training a job's runs one after another with `run`. */
+function oneByOne(
+  run: (spec: RunSpec, options: ExecuteOptions) => Promise<RunRecord>,
+): ExecutePack {
+  return async (specs, o) => {
+    const results: ExecuteResult[] = [];
+    for (const [i, spec] of specs.entries()) {
+      try {
+        const store = o.checkpoints?.store(spec, i);
+        const record = await run(spec, {
+          ...o,
+          checkpoints: o.checkpoints && store && {
+            store: () => store,
+            every: o.checkpoints.every,
+          },
+        });
+        results.push({ ok: true, record, replicas: 1 });
+      } catch (error) {
+        results.push({ ok: false, error });
+      }
+    }
+    return results;
+  };
+}
+
+/** A worker training with the fake `execute`, one run after another. */
+function startWorker(
+  url: string,
+  { execute, ...options }: Parameters<typeof startWorkerWith>[1] & {
+    execute: (spec: RunSpec, options: ExecuteOptions) => Promise<RunRecord>;
+  },
+) {
+  return startWorkerWith(url, { ...options, executePack: oneByOne(execute) });
 }
 
 Deno.test({
@@ -154,7 +189,7 @@ Deno.test({
       pollMs: 60_000,
     });
     // Stop worker A once it has checkpointed step 8.
-    while (!events.some((e) => e.type === "progress" && e.progress.step >= 9)) {
+    while (!events.some((e) => e.type === "progress" && e.step >= 9)) {
       await sleep(20);
     }
     await a.close();
@@ -174,15 +209,14 @@ Deno.test({
       const resumed = eventsB.find((e) => e.type === "resumed");
       assert.equal(resumed?.type === "resumed" && resumed.step, from);
       assert.equal(events.filter((e) => e.type === "started").length, 2);
-      const progress = events.flatMap((e) =>
-        e.type === "progress" ? [e.progress] : []
-      );
+      const progress = events.flatMap((e) => e.type === "progress" ? [e] : []);
       assert.ok(progress.length >= 3 && progress.length < 25);
       assert.deepEqual(progress.at(-1), {
+        type: "progress",
+        spec: slow,
         step: 20,
         steps: 20,
         loss: 3,
-        resumedFrom: from,
       });
     } finally {
       await b.close();

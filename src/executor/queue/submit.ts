@@ -14,12 +14,8 @@ import { Queue, QueueEvents } from "bullmq";
 import type { RunSpec } from "../plan.ts";
 import { parseRecord } from "../../history/records.ts";
 import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
-import {
-  isDivergence,
-  QUEUE_NAME,
-  type RunProgress,
-  type RunResult,
-} from "./jobs.ts";
+import { isDivergence, QUEUE_NAME, type RunResult } from "./jobs.ts";
+import { parseRunEvent, type RunEvent } from "../events.ts";
 
 /**
  * How long the queue keeps a finished run's job (its record or failure) for
@@ -41,13 +37,11 @@ export type SubmitEvent =
    * record of the run: it was queued again.
    */
   | { readonly type: "requeued"; readonly spec: RunSpec; readonly why: string }
-  /** A worker started (or resumed) the run. */
-  | { readonly type: "started"; readonly spec: RunSpec }
-  | {
-    readonly type: "progress";
-    readonly spec: RunSpec;
-    readonly progress: RunProgress;
-  }
+  /**
+   * A worker started (or resumed) the run (`started`), or sent its progress
+   * (`progress`, every few seconds).
+   */
+  | Extract<RunEvent, { readonly type: "started" | "progress" }>
   /** The run finished (or was found finished). */
   | { readonly type: "result"; readonly result: RunResult }
   /** A Redis connection problem (the client keeps reconnecting). */
@@ -135,8 +129,17 @@ export async function submitRuns(
     });
     e.on("progress", ({ jobId, data }) => {
       const spec = byJob.get(jobId);
-      if (!spec || settled.has(jobId) || typeof data !== "object") return;
-      emit({ type: "progress", spec, progress: data as RunProgress });
+      if (!spec || settled.has(jobId)) return;
+      let event: RunEvent;
+      try {
+        event = parseRunEvent(JSON.stringify(data));
+      } catch (error) {
+        // A worker of another version: its progress is not shown.
+        return onError(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }
+      if (event.type === "progress") emit({ ...event, spec });
     });
     await e.waitUntilReady();
   };
@@ -154,64 +157,18 @@ export async function submitRuns(
       removeOnFail: keep,
     });
 
-  /** Looks at a run's job; settles the run when finished. */
-  const inspect = async (spec: RunSpec, submitting: boolean): Promise<void> => {
-    const jobId = spec.key;
-    const state = await queue.getJobState(jobId);
-    if (state === "unknown") { // not there (never added, or removed)
-      await add(spec);
-      emit(
-        submitting
-          ? { type: "queued", spec }
-          : { type: "requeued", spec, why: "its job was removed" },
-      );
-      return;
-    }
-    if (state !== "completed" && state !== "failed") {
-      if (submitting) emit({ type: "found", spec, state });
-      return;
-    }
-    const job = await queue.getJob(jobId);
-    if (!job) return inspect(spec, submitting); // removed meanwhile
-    if (state === "completed") {
-      const result = resultOf(spec, job.returnvalue, submitting);
-      if (result.error === undefined || !submitting) {
-        return settle(jobId, result);
-      }
-      await job.remove();
-      await add(spec);
-      emit({ type: "requeued", spec, why: result.error });
-      return;
-    }
-    const error = job.failedReason || "failed (no reason given)";
-    if (!submitting || isDivergence(error)) {
-      return settle(jobId, { spec, error, reused: submitting });
-    }
-    await job.retry("failed");
-    emit({ type: "requeued", spec, why: error });
-  };
-
+  const look: Lookup = { queue, add, settle, emit };
   try {
     await listen();
     for (const spec of byJob.values()) {
       signal?.throwIfAborted();
-      await inspect(spec, true);
+      await inspect(look, spec, true);
     }
     let nextPoll = Date.now() + pollMs;
     while (settled.size < byJob.size) {
       signal?.throwIfAborted();
       if (dirty.size === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.max(0, nextPoll - Date.now()));
-          signal?.addEventListener("abort", done);
-          wake = done;
-          function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener("abort", done);
-            wake = () => {};
-            resolve();
-          }
-        });
+        await sleepUntil(nextPoll, signal, (w) => wake = w);
         signal?.throwIfAborted();
       }
       let ids: string[];
@@ -221,13 +178,92 @@ export async function submitRuns(
       } else ids = [...dirty];
       dirty.clear();
       for (const id of ids) {
-        if (!settled.has(id)) await inspect(byJob.get(id)!, false);
+        if (!settled.has(id)) await inspect(look, byJob.get(id)!, false);
       }
     }
   } finally {
     await Promise.allSettled([events?.close(), queue.close()]);
   }
   return specs.map((s) => results.get(s.key)!);
+}
+
+/** What {@link inspect} looks at a job with and tells. */
+interface Lookup {
+  readonly queue: Queue;
+  /** Queues the run's job. */
+  add(spec: RunSpec): Promise<unknown>;
+  /** The run is over: its result. */
+  settle(jobId: string, result: RunResult): void;
+  readonly emit: (event: SubmitEvent) => void;
+}
+
+/**
+ * Looks at a run's job: queues it when missing (`submitting`: this
+ * submission's first look), settles the run when finished, and queues it
+ * again when it failed otherwise than by diverging, or its record is
+ * unusable.
+ */
+async function inspect(
+  look: Lookup,
+  spec: RunSpec,
+  submitting: boolean,
+): Promise<void> {
+  const { queue, add, settle, emit } = look;
+  const jobId = spec.key;
+  const state = await queue.getJobState(jobId);
+  if (state === "unknown") { // not there (never added, or removed)
+    await add(spec);
+    emit(
+      submitting
+        ? { type: "queued", spec }
+        : { type: "requeued", spec, why: "its job was removed" },
+    );
+    return;
+  }
+  if (state !== "completed" && state !== "failed") {
+    if (submitting) emit({ type: "found", spec, state });
+    return;
+  }
+  const job = await queue.getJob(jobId);
+  if (!job) return inspect(look, spec, submitting); // removed meanwhile
+  if (state === "completed") {
+    const result = resultOf(spec, job.returnvalue, submitting);
+    if (result.error === undefined || !submitting) {
+      return settle(jobId, result);
+    }
+    await job.remove();
+    await add(spec);
+    emit({ type: "requeued", spec, why: result.error });
+    return;
+  }
+  const error = job.failedReason || "failed (no reason given)";
+  if (!submitting || isDivergence(error)) {
+    return settle(jobId, { spec, error, reused: submitting });
+  }
+  await job.retry("failed");
+  emit({ type: "requeued", spec, why: error });
+}
+
+/**
+ * Resolves at `time` (`Date.now()` ms), on an abort, or when the function
+ * handed to `setWake` is called (a job changed).
+ */
+function sleepUntil(
+  time: number,
+  signal: AbortSignal | undefined,
+  setWake: (wake: () => void) => void,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, Math.max(0, time - Date.now()));
+    signal?.addEventListener("abort", done);
+    setWake(done);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      setWake(() => {});
+      resolve();
+    }
+  });
 }
 
 /** A run's record from a job's return value, checked; an error entry if unusable. */
