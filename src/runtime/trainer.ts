@@ -11,6 +11,11 @@
  * same as with a read after every step. Windows end early at checkpoints and
  * at the last step.
  *
+ * The loop's parts each have a file: `replicate.ts` (one run: its inputs,
+ * its record of each step, its hooks, its divergence), `read_window.ts`
+ * (when the engine is read, and what), `checkpoint_at.ts` (at which steps a
+ * checkpoint is taken, and what it holds).
+ *
  * {@link trainReplicates} trains several runs that share one step graph
  * (seeds, or sweep points that differ only in host-side inputs such as the
  * noise scale) in lock step, as R replicates of one graph: on the cpu
@@ -45,66 +50,37 @@
  * @module
  */
 
-import { stepConfigOf, type TrainConfig } from "../step/config.ts";
 import {
-  HostStreams,
-  type HostStreamsSnapshot,
-  initialParameters,
-} from "../step/host_streams.ts";
-import { makeBatch } from "../data/sampler.ts";
-import { type CompiledStep, compileStep } from "../step/step.ts";
+  canonicalJson,
+  stepConfigOf,
+  type TrainConfig,
+} from "../step/config.ts";
 import {
   compileReplicatedStep,
   type ReplicatedStep,
 } from "../step/replicated_step.ts";
-import { canonicalJson } from "../step/config.ts";
+import { type CompiledStep, compileStep } from "../step/step.ts";
 import { validateTrainConfig } from "../step/validate.ts";
 import { type BackendChoice, selectBackend } from "./backend.ts";
+import type { DivergedError } from "./divergence.ts";
 import type { BackendName } from "./engine.ts";
-import { DivergedError, firstNonFinite, stepDivergence } from "./divergence.ts";
-import { type FlatState, StepRunner } from "./runner.ts";
+import { ReadWindow } from "./read_window.ts";
+import {
+  EMBEDDING,
+  Replicate,
+  type ReplicateHooks,
+  splitHooks,
+} from "./replicate.ts";
+import { type StepFeed, StepRunner } from "./runner.ts";
 
-/** Everything the trainer needs to continue a run bit-identically. */
-export interface TrainerCheckpoint {
-  /** Steps completed. */
-  readonly step: number;
-  /** Parameters and AdamW moments after `step` steps, as flat vectors. */
-  readonly state: FlatState;
-  /** Positions of the host-side random streams (batch order, noise). */
-  readonly host: HostStreamsSnapshot;
-  /** Losses and gradient norms of the completed steps. */
-  readonly losses: Float32Array;
-  /** Pre-clip gradient norm of each completed step. */
-  readonly gradNorms: Float32Array;
-}
+export type { TrainerCheckpoint } from "./checkpoint_at.ts";
+export type { ReplicateHooks, StepInfo } from "./replicate.ts";
 
 /**
- * Reported for every step, in order, once its read window has been read (on
- * WebGPU up to `readEvery` steps after it ran).
+ * Options of {@link train}: how to run, and the run's hooks (see
+ * {@linkcode ReplicateHooks}).
  */
-export interface StepInfo {
-  /** Steps completed (1-based). */
-  readonly step: number;
-  /** Steps this call will run. */
-  readonly steps: number;
-  /**
-   * Training loss of the step's batch: cross-entropy in nats, as HF computes
-   * it.
-   */
-  readonly loss: number;
-  /** Gradient norm before clipping. */
-  readonly gradNorm: number;
-  /** Learning rate used by this step. */
-  readonly lr: number;
-  /**
-   * Milliseconds from the first step's start to the read of this step's
-   * window (equal for the steps of one window).
-   */
-  readonly elapsedMs: number;
-}
-
-/** Options of {@link train}. */
-export interface TrainOptions {
+export interface TrainOptions extends ReplicateHooks {
   /** Engine to use; `auto` never picks a software WebGPU adapter. */
   backend?: BackendName | "auto";
   /**
@@ -112,8 +88,6 @@ export interface TrainOptions {
    * `maxSteps`). Default: `maxSteps`.
    */
   steps?: number;
-  /** Called for every step, in order (see {@linkcode StepInfo}). */
-  onStep?: (info: StepInfo) => void | Promise<void>;
   /**
    * Steps per read of losses, gradient norms and snapshots from the engine
    * (the read window). Default: 50 on a device-resident engine (WebGPU),
@@ -123,12 +97,6 @@ export interface TrainOptions {
   readEvery?: number;
   /** Copy the token embedding every k steps (and at step 0); 0: never. */
   embeddingEvery?: number;
-  /** Receives the copies requested by `embeddingEvery`. */
-  onEmbedding?: (step: number, wte: Float32Array) => void | Promise<void>;
-  /** Record the window offsets of every step (for a replay trace). */
-  recordOffsets?: boolean;
-  /** Receives each step's noise (for a replay trace). */
-  onNoise?: (step: number, noise: Float32Array) => void | Promise<void>;
   /** Intra-op threads of the cpu engine. */
   threads?: number;
   /**
@@ -139,12 +107,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** A backend already selected (overrides `backend`). */
   choice?: BackendChoice;
-  /** Continue a run from this state (taken by `onCheckpoint`). */
-  resume?: TrainerCheckpoint;
   /** Call `onCheckpoint` after every this many steps (not after the last). */
   checkpointEvery?: number;
-  /** Receives the state to resume from, after its step's `onStep`. */
-  onCheckpoint?: (state: TrainerCheckpoint) => Promise<void>;
   /** The step graph of `config`, when the caller has compiled it already. */
   compiled?: CompiledStep;
 }
@@ -188,39 +152,19 @@ export async function train(
   corpus: Uint8Array,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
-  const {
-    onStep,
-    onEmbedding,
-    onNoise,
-    recordOffsets,
-    resume,
-    onCheckpoint,
-    ...shared
-  } = options;
+  const { hooks, rest } = splitHooks(options);
   // A bad config is a one-line error before anything compiles.
   validateTrainConfig(config);
-  const [outcome] = await lockstep([config], corpus, shared, [{
-    onStep,
-    onEmbedding,
-    onNoise,
-    recordOffsets,
-    resume,
-    onCheckpoint,
-  }], options.compiled ?? compileStep(stepConfigOf(config)));
+  const [outcome] = await lockstep(
+    [config],
+    corpus,
+    rest,
+    [hooks],
+    options.compiled ?? compileStep(stepConfigOf(config)),
+  );
   if (!outcome.ok) throw outcome.error;
   return outcome.result;
 }
-
-/** What belongs to one replicate of {@link trainReplicates}. */
-export type ReplicateHooks = Pick<
-  TrainOptions,
-  | "onStep"
-  | "onEmbedding"
-  | "onNoise"
-  | "recordOffsets"
-  | "resume"
-  | "onCheckpoint"
->;
 
 /** Options of {@link trainReplicates}. */
 export interface ReplicateTrainOptions
@@ -279,17 +223,35 @@ export async function trainReplicates(
   );
 }
 
-/** Where one replicate stands in the loop. */
-interface Replicate {
-  readonly config: TrainConfig;
-  readonly hooks: ReplicateHooks;
-  readonly host: HostStreams;
-  readonly initial: Map<string, Float32Array>;
-  readonly losses: Float32Array;
-  readonly gradNorms: Float32Array;
-  readonly offsets: Int32Array | null;
-  /** Set when the replicate diverged; it takes no further part. */
-  error: DivergedError | null;
+/** The options every replicate of one loop shares. */
+type SharedOptions = Omit<TrainOptions, keyof ReplicateHooks | "compiled">;
+
+/** The steps of the call, checked against every config's schedule. */
+function stepsOf(
+  configs: readonly TrainConfig[],
+  steps = configs[0].maxSteps,
+): number {
+  for (const c of configs) {
+    if (!Number.isInteger(steps) || steps < 0 || steps > c.maxSteps) {
+      throw new RangeError(
+        `steps must be an integer in 0..${c.maxSteps}, got ${steps}`,
+      );
+    }
+  }
+  return steps;
+}
+
+/** The step all replicates resume at (0 for a fresh start), checked. */
+function resumeStep(hooks: readonly ReplicateHooks[], steps: number): number {
+  const resumed = hooks.map((h) => h.resume);
+  const start = resumed[0]?.step ?? 0;
+  if (resumed.some((r) => (r?.step ?? 0) !== start || !r !== !resumed[0])) {
+    throw new RangeError("replicates must all resume at the same step");
+  }
+  if (start < 0 || start > steps) {
+    throw new RangeError(`cannot resume at step ${start} of ${steps}`);
+  }
+  return start;
 }
 
 /**
@@ -299,219 +261,145 @@ interface Replicate {
 async function lockstep(
   configs: readonly TrainConfig[],
   corpus: Uint8Array,
-  options: Omit<TrainOptions, keyof ReplicateHooks | "compiled">,
+  options: SharedOptions,
   hooks: readonly ReplicateHooks[],
   compiled: CompiledStep,
 ): Promise<ReplicateOutcome[]> {
-  const first = configs[0];
-  const steps = options.steps ?? first.maxSteps;
-  for (const c of configs) {
-    if (!Number.isInteger(steps) || steps < 0 || steps > c.maxSteps) {
-      throw new RangeError(
-        `steps must be an integer in 0..${c.maxSteps}, got ${steps}`,
-      );
-    }
-  }
-  const resumed = hooks.map((h) => h.resume);
-  const start0 = resumed[0]?.step ?? 0;
-  if (resumed.some((r) => (r?.step ?? 0) !== start0 || !r !== !resumed[0])) {
-    throw new RangeError("replicates must all resume at the same step");
-  }
-  if (start0 < 0 || start0 > steps) {
-    throw new RangeError(`cannot resume at step ${start0} of ${steps}`);
-  }
+  const steps = stepsOf(configs, options.steps);
+  const done = resumeStep(hooks, steps);
+  const resumed = Boolean(hooks[0].resume);
   const setupStart = performance.now();
   const choice: BackendChoice = options.choice ??
     await selectBackend(options.backend ?? "auto");
-  const B = first.batchSize, T = first.seqLen;
-  const reps: Replicate[] = configs.map((config, r) => {
-    const host = new HostStreams(config, corpus.length);
-    const resume = hooks[r].resume;
-    if (resume) host.resume(resume.host);
-    const losses = new Float32Array(steps);
-    const gradNorms = new Float32Array(steps);
-    if (resume) {
-      losses.set(resume.losses.subarray(0, start0));
-      gradNorms.set(resume.gradNorms.subarray(0, start0));
-    }
-    return {
+  const reps = configs.map((config, index) =>
+    new Replicate({
+      index,
       config,
-      hooks: hooks[r],
-      host,
-      initial: initialParameters(config),
-      losses,
-      gradNorms,
-      offsets: hooks[r].recordOffsets ? new Int32Array(steps * B) : null,
-      error: null,
-    };
-  });
+      hooks: hooks[index],
+      corpusLength: corpus.length,
+      steps,
+    })
+  );
   const every = options.embeddingEvery ?? 0;
-  const snapshots = every > 0 && hooks.some((h) => h.onEmbedding);
-  const wteName = "transformer.wte.weight";
+  const snapshotEvery = every > 0 && hooks.some((h) => h.onEmbedding)
+    ? every
+    : 0;
   const runner = await StepRunner.create(
     choice.engine,
     compiled,
     reps.map((r) => r.initial),
     {
       threads: options.threads,
-      state: resumed[0] ? resumed.map((r) => r!.state) : undefined,
+      state: resumed ? hooks.map((h) => h.resume!.state) : undefined,
       readEvery: options.readEvery,
-      snapshot: snapshots ? { name: wteName, every } : undefined,
+      snapshot: snapshotEvery ? { name: EMBEDDING, every } : undefined,
     },
   );
   const setupMs = performance.now() - setupStart;
-  const ckEvery = options.checkpointEvery ?? 0;
-  const V = first.model.vocabSize;
-  const live = () => reps.filter((r) => !r.error);
-  const diverged = (
-    rep: Replicate,
-    step: number,
-    quantity: string,
-    value: number,
-  ) => {
-    rep.error = new DivergedError({ step, quantity, value }, {
-      losses: rep.losses.slice(0, step),
-      gradNorms: rep.gradNorms.slice(0, step),
-    });
-  };
-  /** Whether the embedding is finite (else the replicate is marked). */
-  const finiteEmbedding = (rep: Replicate, step: number, wte: Float32Array) => {
-    const bad = firstNonFinite(wte);
-    if (bad >= 0) diverged(rep, step, `parameter ${wteName}`, wte[bad]);
-    return bad < 0;
-  };
-
-  const start = performance.now();
-  let done = start0;
+  const startMs = performance.now();
   try {
-    if (snapshots && !resumed[0]) {
-      for (const [r, rep] of reps.entries()) {
-        if (!rep.hooks.onEmbedding) continue;
-        const wte = await runner.read(wteName, r);
-        if (finiteEmbedding(rep, 0, wte)) await rep.hooks.onEmbedding(0, wte);
-      }
-    }
-    /** Learning rate of each pending step. */
-    const lrs: number[] = [];
-    /** Reads the window and handles its steps in order. */
-    const drain = async () => {
-      const records = await runner.collectReplicates();
-      const elapsedMs = performance.now() - start;
-      const n = records[0].length;
-      for (let i = 0; i < n; i++) {
-        const step = done + i + 1;
-        for (const [r, rep] of reps.entries()) {
-          if (rep.error) continue;
-          const record = records[r][i];
-          rep.losses[step - 1] = record.loss;
-          rep.gradNorms[step - 1] = record.gradNorm;
-          const bad = stepDivergence(step, record.loss, record.gradNorm, V);
-          if (bad) {
-            diverged(rep, bad.step, bad.quantity, bad.value);
-            continue;
-          }
-          if (
-            record.snapshot && rep.hooks.onEmbedding &&
-            finiteEmbedding(rep, step, record.snapshot)
-          ) {
-            await rep.hooks.onEmbedding(step, record.snapshot);
-          }
-          if (rep.error) continue;
-          await rep.hooks.onStep?.({
-            step,
-            steps,
-            loss: record.loss,
-            gradNorm: record.gradNorm,
-            lr: lrs[i],
-            elapsedMs,
-          });
-        }
-      }
-      done += n;
-      lrs.length = 0;
-      // Windows end at checkpoint steps, so the state is this step's.
-      if (ckEvery > 0 && done % ckEvery === 0 && done < steps && n) {
-        for (const [r, rep] of reps.entries()) {
-          if (rep.error || !rep.hooks.onCheckpoint) continue;
-          await rep.hooks.onCheckpoint({
-            step: done,
-            state: {
-              params: await runner.readState("params", r),
-              m: await runner.readState("m", r),
-              v: await runner.readState("v", r),
-            },
-            host: rep.host.snapshot(),
-            losses: rep.losses.slice(0, done),
-            gradNorms: rep.gradNorms.slice(0, done),
-          });
-        }
-      }
-    };
-    for (let t = done; t < steps && live().length; t++) {
-      if (options.signal?.aborted) break;
-      const feeds = [];
-      let lr = 0;
-      for (const rep of reps) {
-        const inputs = rep.host.next();
-        rep.offsets?.set(inputs.offsets, t * B);
-        if (inputs.noise && !rep.error) {
-          await rep.hooks.onNoise?.(t, inputs.noise);
-        }
-        lr = inputs.scalars.lr;
-        feeds.push({
-          batch: makeBatch(corpus, inputs.offsets, T, rep.config.objective),
-          scalars: inputs.scalars,
-          noise: inputs.noise,
-        });
-      }
-      const n = t + 1;
-      await runner.enqueue(feeds, { snapshot: snapshots && n % every === 0 });
-      lrs.push(lr);
-      if (
-        runner.pending === runner.readEvery || n === steps ||
-        (ckEvery > 0 && n % ckEvery === 0) || options.signal?.aborted
-      ) {
-        await drain();
-      }
-    }
-    await drain();
-    const wallMs = performance.now() - start;
-    const outcomes: ReplicateOutcome[] = [];
-    for (const [r, rep] of reps.entries()) {
-      if (!rep.error) {
-        const finalParams = await runner.parameters(r);
-        for (const [name, values] of finalParams) {
-          const i = firstNonFinite(values);
-          if (i >= 0) {
-            diverged(rep, done, `parameter ${name}`, values[i]);
-            break;
-          }
-        }
-        if (!rep.error) {
-          outcomes.push({
-            ok: true,
-            result: {
-              config: rep.config,
-              backend: choice.engine.name,
-              engine: runner.session.description,
-              reason: choice.reason,
-              stepsRun: done,
-              losses: rep.losses.subarray(0, done),
-              gradNorms: rep.gradNorms.subarray(0, done),
-              initialParams: rep.initial,
-              finalParams,
-              offsets: rep.offsets ? rep.offsets.subarray(0, done * B) : null,
-              wallMs,
-              setupMs,
-            },
-          });
-          continue;
-        }
-      }
-      outcomes.push({ ok: false, error: rep.error! });
-    }
-    return outcomes;
+    const window = new ReadWindow(runner, {
+      done,
+      steps,
+      snapshotEvery,
+      checkpointEvery: options.checkpointEvery ?? 0,
+      signal: options.signal,
+      startMs,
+    });
+    const loop = { runner, window, reps, corpus, steps };
+    if (snapshotEvery && !resumed) await firstEmbeddings(loop);
+    await runSteps(loop, options.signal);
+    const wallMs = performance.now() - startMs;
+    return await outcomes(loop, { choice, wallMs, setupMs });
   } finally {
     await runner.release();
   }
+}
+
+/** What the step loop works on. */
+interface Loop {
+  readonly runner: StepRunner;
+  readonly window: ReadWindow;
+  readonly reps: readonly Replicate[];
+  readonly corpus: Uint8Array;
+  readonly steps: number;
+}
+
+/** Hands the embedding before the first step to the replicates that ask. */
+async function firstEmbeddings(loop: Loop): Promise<void> {
+  for (const rep of loop.reps) {
+    if (!rep.hooks.onEmbedding) continue;
+    await rep.embedding(0, await loop.runner.read(EMBEDDING, rep.index));
+  }
+}
+
+/**
+ * Runs the steps from `window.done` to `steps`, handing each window's steps
+ * to the replicates once it is read; stops early when every replicate has
+ * diverged, or after the current window when `signal` aborts.
+ */
+async function runSteps(loop: Loop, signal?: AbortSignal): Promise<void> {
+  const { window, reps, corpus, steps } = loop;
+  for (let t = window.done; t < steps && reps.some((r) => !r.error); t++) {
+    if (signal?.aborted) break;
+    const feeds: StepFeed[] = [];
+    let lr = 0;
+    for (const rep of reps) {
+      const next = await rep.feed(t, corpus);
+      feeds.push(next.feed);
+      lr = next.lr;
+    }
+    await window.enqueue(feeds, lr);
+    if (window.due()) await drain(loop);
+  }
+  await drain(loop);
+}
+
+/** Reads the window and hands its steps, in order, to every replicate. */
+async function drain(loop: Loop): Promise<void> {
+  const { runner, window, reps, steps } = loop;
+  const { first, records, lrs, elapsedMs, checkpoint } = await window.read();
+  for (const i of records[0].keys()) {
+    const at = { step: first + i, steps, lr: lrs[i], elapsedMs };
+    for (const rep of reps) await rep.observe(records[rep.index][i], at);
+  }
+  // Windows end at checkpoint steps, so the state is this step's.
+  if (checkpoint) {
+    for (const rep of reps) await rep.checkpoint(runner, window.done);
+  }
+}
+
+/** How each replicate ended, once the loop is done. */
+async function outcomes(
+  loop: Loop,
+  run: Pick<TrainResult, "wallMs" | "setupMs"> & { choice: BackendChoice },
+): Promise<ReplicateOutcome[]> {
+  const { runner, window, reps } = loop;
+  const { choice, wallMs, setupMs } = run;
+  const stepsRun = window.done;
+  const list: ReplicateOutcome[] = [];
+  for (const rep of reps) {
+    const finalParams = await rep.finalParameters(runner, stepsRun);
+    if (!finalParams) {
+      list.push({ ok: false, error: rep.error! });
+      continue;
+    }
+    const B = rep.config.batchSize;
+    const result: TrainResult = {
+      config: rep.config,
+      backend: choice.engine.name,
+      engine: runner.session.description,
+      reason: choice.reason,
+      stepsRun,
+      losses: rep.losses.subarray(0, stepsRun),
+      gradNorms: rep.gradNorms.subarray(0, stepsRun),
+      initialParams: rep.initial,
+      finalParams,
+      offsets: rep.offsets ? rep.offsets.subarray(0, stepsRun * B) : null,
+      wallMs,
+      setupMs,
+    };
+    list.push({ ok: true, result });
+  }
+  return list;
 }
