@@ -135,119 +135,172 @@ async function readIndex(indexPath: string): Promise<Map<string, string>> {
  * ```
  */
 export async function openModelWeights(path: string): Promise<ModelWeights> {
+  const found = await locateWeights(path);
+  const files: SafetensorsFile[] = [];
+  const close = () => files.forEach((f) => f.close());
+  try {
+    for (const p of found.shardPaths) files.push(await openSafetensors(p));
+    const tensorFile = tensorsByFile(files);
+    if (found.index !== null) checkIndexHolds(path, found.index, tensorFile);
+    return {
+      path,
+      dir: found.dir,
+      index: found.index?.path ?? null,
+      files,
+      tensorFile,
+      close,
+    };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** A shard index and the shard of each tensor. */
+interface ShardIndex {
+  /** The index file. */
+  path: string;
+  /** Shard file name of each tensor. */
+  shards: Map<string, string>;
+}
+
+/** Where the weights at a census path are, before any is opened. */
+interface WeightsLocation {
+  dir: string;
+  index: ShardIndex | null;
+  shardPaths: string[];
+}
+
+/** The safetensors files at `path`: the file itself, or a folder's. */
+async function locateWeights(path: string): Promise<WeightsLocation> {
   const stat = await statOrNull(path);
   if (stat === null) {
     throw new CensusError("not-found", `no such file or folder: ${path}`);
   }
-  let dir: string;
-  let index: string | null = null;
-  let shardPaths: string[];
-  let indexMap: Map<string, string> | null = null;
   if (stat.isFile) {
-    dir = dirname(path);
-    shardPaths = [path];
-  } else if (stat.isDirectory) {
-    dir = path;
-    const indexPath = join(path, INDEX_NAME);
-    if (await statOrNull(indexPath) !== null) {
-      index = indexPath;
-      indexMap = await readIndex(indexPath);
-      const shards = [...new Set(indexMap.values())];
-      if (shards.length === 0) {
-        throw new CensusError(
-          "bad-index",
-          `${indexPath}: "weight_map" is empty`,
-        );
-      }
-      shardPaths = shards.map((s) => join(path, s));
-      for (const [i, p] of shardPaths.entries()) {
-        const s = await statOrNull(p);
-        if (s === null || !s.isFile) {
-          const needed = [...indexMap].filter(([, f]) => f === shards[i]).map((
-            [t],
-          ) => t);
-          throw new CensusError(
-            "missing-shard",
-            `${indexPath} points at missing shard ${
-              shards[i]
-            } (holding ${needed.length} tensors, e.g. ${
-              needed.slice(0, 3).join(", ")
-            })`,
-          );
-        }
-      }
-    } else {
-      const single = join(path, "model.safetensors");
-      const singleStat = await statOrNull(single);
-      if (singleStat !== null) {
-        if (!singleStat.isFile) {
-          throw new CensusError("no-weights", `${single} is not a file`);
-        }
-        shardPaths = [single];
-      } else {
-        shardPaths = [];
-        try {
-          for await (const e of Deno.readDir(path)) {
-            if (!e.name.endsWith(".safetensors")) continue;
-            // Symlinks count when they lead to a file (shards are often
-            // links into a download cache); broken ones are skipped.
-            const p = join(path, e.name);
-            const target = e.isSymlink
-              ? await Deno.stat(p).catch(() => null) // dangling or a loop
-              : null;
-            if (e.isFile || target?.isFile) shardPaths.push(p);
-          }
-        } catch (e) {
-          throw new CensusError(
-            "io",
-            `cannot list ${path} (${(e as Error).message})`,
-          );
-        }
-        shardPaths.sort();
-        if (shardPaths.length === 0) {
-          throw new CensusError(
-            "no-weights",
-            `no .safetensors file in ${path} (and no ${INDEX_NAME})`,
-          );
-        }
-      }
-    }
-  } else {
+    return { dir: dirname(path), index: null, shardPaths: [path] };
+  }
+  if (!stat.isDirectory) {
     throw new CensusError("not-found", `not a file or folder: ${path}`);
   }
+  const indexPath = join(path, INDEX_NAME);
+  if (await statOrNull(indexPath) !== null) {
+    const index = { path: indexPath, shards: await readIndex(indexPath) };
+    return { dir: path, index, shardPaths: await indexedShards(path, index) };
+  }
+  return { dir: path, index: null, shardPaths: await unindexedShards(path) };
+}
 
-  const files: SafetensorsFile[] = [];
-  const close = () => files.forEach((f) => f.close());
+/** The paths of the shards an index names, each checked to be a file. */
+async function indexedShards(
+  dir: string,
+  index: ShardIndex,
+): Promise<string[]> {
+  const shards = [...new Set(index.shards.values())];
+  if (shards.length === 0) {
+    throw new CensusError("bad-index", `${index.path}: "weight_map" is empty`);
+  }
+  const shardPaths = shards.map((s) => join(dir, s));
+  for (const [i, p] of shardPaths.entries()) {
+    const s = await statOrNull(p);
+    if (s === null || !s.isFile) {
+      const needed = [...index.shards].filter(([, f]) => f === shards[i]).map((
+        [t],
+      ) => t);
+      throw new CensusError(
+        "missing-shard",
+        `${index.path} points at missing shard ${
+          shards[i]
+        } (holding ${needed.length} tensors, e.g. ${
+          needed.slice(0, 3).join(", ")
+        })`,
+      );
+    }
+  }
+  return shardPaths;
+}
+
+/**
+ * The weights of a folder without an index: its `model.safetensors`, else
+ * every `.safetensors` file in it, sorted.
+ */
+async function unindexedShards(dir: string): Promise<string[]> {
+  const single = join(dir, "model.safetensors");
+  const singleStat = await statOrNull(single);
+  if (singleStat !== null) {
+    if (!singleStat.isFile) {
+      throw new CensusError("no-weights", `${single} is not a file`);
+    }
+    return [single];
+  }
+  const shardPaths = await listSafetensors(dir);
+  shardPaths.sort();
+  if (shardPaths.length === 0) {
+    throw new CensusError(
+      "no-weights",
+      `no .safetensors file in ${dir} (and no ${INDEX_NAME})`,
+    );
+  }
+  return shardPaths;
+}
+
+/** The `.safetensors` files in `dir`, in listing order. */
+async function listSafetensors(dir: string): Promise<string[]> {
+  const paths: string[] = [];
   try {
-    for (const p of shardPaths) files.push(await openSafetensors(p));
-    const tensorFile = new Map<string, SafetensorsFile>();
-    for (const f of files) {
-      for (const name of f.names()) {
-        if (tensorFile.has(name)) {
-          throw new CensusError(
-            "bad-index",
-            `tensor "${name}" is stored twice: in ${
-              tensorFile.get(name)!.path
-            } and ${f.path}`,
-          );
-        }
-        tensorFile.set(name, f);
-      }
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.name.endsWith(".safetensors")) continue;
+      // Symlinks count when they lead to a file (shards are often
+      // links into a download cache); broken ones are skipped.
+      const p = join(dir, e.name);
+      const target = e.isSymlink
+        ? await Deno.stat(p).catch(() => null) // dangling or a loop
+        : null;
+      if (e.isFile || target?.isFile) paths.push(p);
     }
-    if (indexMap !== null) {
-      for (const [tensor, shard] of indexMap) {
-        const f = tensorFile.get(tensor);
-        if (f === undefined || f.path !== join(path, shard)) {
-          throw new CensusError(
-            "bad-index",
-            `${index}: tensor "${tensor}" is listed in ${shard} but that shard's header does not hold it`,
-          );
-        }
-      }
-    }
-    return { path, dir, index, files, tensorFile, close };
   } catch (e) {
-    close();
-    throw e;
+    throw new CensusError(
+      "io",
+      `cannot list ${dir} (${(e as Error).message})`,
+    );
+  }
+  return paths;
+}
+
+/** Which file holds each tensor; a tensor in two files is an error. */
+function tensorsByFile(
+  files: readonly SafetensorsFile[],
+): Map<string, SafetensorsFile> {
+  const tensorFile = new Map<string, SafetensorsFile>();
+  for (const f of files) {
+    for (const name of f.names()) {
+      if (tensorFile.has(name)) {
+        throw new CensusError(
+          "bad-index",
+          `tensor "${name}" is stored twice: in ${
+            tensorFile.get(name)!.path
+          } and ${f.path}`,
+        );
+      }
+      tensorFile.set(name, f);
+    }
+  }
+  return tensorFile;
+}
+
+/** Checks every tensor of the index is in the shard it names. */
+function checkIndexHolds(
+  dir: string,
+  index: ShardIndex,
+  tensorFile: ReadonlyMap<string, SafetensorsFile>,
+): void {
+  for (const [tensor, shard] of index.shards) {
+    const f = tensorFile.get(tensor);
+    if (f === undefined || f.path !== join(dir, shard)) {
+      throw new CensusError(
+        "bad-index",
+        `${index.path}: tensor "${tensor}" is listed in ${shard} but that shard's header does not hold it`,
+      );
+    }
   }
 }
