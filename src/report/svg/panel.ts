@@ -34,116 +34,183 @@ export function renderPanel(
 ): Panel {
   const width = o.width ?? 720;
   const height = o.height ?? 340;
-  const { series, xAxis, yAxis, hasData } = prepared;
+  const { xAxis } = prepared;
   const left = marginLeft;
   // Room for half of the last x label, which is centred on the right edge.
   const lastX = xAxis.labels[xAxis.labels.length - 1] ?? "";
   const right = width - Math.max(18, Math.ceil(textWidth(lastX, 11) / 2) + 6);
-  const body: string[] = [];
-  const t = (x: number, y: number, text: string, attrs: string) =>
-    `<text x="${num(x)}" y="${num(y)}" ${attrs}>${escapeXml(text)}</text>`;
-
-  body.push(
-    t(left, 24, o.title, `font-size="15" font-weight="600" fill="${TEXT}"`),
-  );
-  // Legend entries flow left to right under the title, wrapping at the
-  // plot's right edge; the plot area starts below the last row.
-  let legendRows = 0;
-  if (series.length > 1) {
-    let x = left;
-    legendRows = 1;
-    for (const s of series) {
-      const w = 23 + textWidth(s.name, 12);
-      if (x > left && x + w > right) {
-        x = left;
-        legendRows++;
-      }
-      const y = 43 + 20 * (legendRows - 1);
-      body.push(
-        `<line x1="${num(x)}" y1="${y}" x2="${num(x + 18)}" y2="${y}" stroke="${
-          escapeXml(s.color)
-        }" stroke-width="3"${
-          s.opacity !== undefined ? ` stroke-opacity="${num(s.opacity)}"` : ""
-        }${s.dashed ? ` stroke-dasharray="5 3"` : ""}/>`,
-      );
-      body.push(t(x + 23, y + 4, s.name, `font-size="12" fill="${TEXT}"`));
-      x += w + 18;
-    }
-  }
-  const top = 40 + 22 * legendRows;
-  const bottom = height - 46;
-
-  // Grid and tick labels.
-  const grid: string[] = [];
-  const labels: string[] = [];
-  xAxis.ticks.forEach((v, i) => {
-    const x = project(xAxis, v, left, right);
-    grid.push(`M${num(x)} ${num(top)}V${num(bottom)}`);
-    labels.push(
-      t(x, bottom + 16, xAxis.labels[i], `text-anchor="middle"`),
-    );
-  });
-  yAxis.ticks.forEach((v, i) => {
-    const y = project(yAxis, v, bottom, top);
-    grid.push(`M${num(left)} ${num(y)}H${num(right)}`);
-    labels.push(t(left - 6, y + 4, yAxis.labels[i], `text-anchor="end"`));
-  });
-  body.push(
-    `<path d="${
-      grid.join("")
-    }" stroke="${GRID}" stroke-width="1" fill="none"/>`,
-  );
-  body.push(
-    `<rect x="${num(left)}" y="${num(top)}" width="${
-      num(right - left)
-    }" height="${
-      num(bottom - top)
-    }" fill="none" stroke="${FRAME}" stroke-width="1"/>`,
-  );
-  body.push(`<g font-size="11" fill="${MUTED}">${labels.join("")}</g>`);
-  body.push(
-    t(
-      (left + right) / 2,
-      height - 10,
-      o.xLabel,
-      `text-anchor="middle" font-size="12" fill="${TEXT}"`,
+  const body = [
+    textAt(
+      left,
+      24,
+      o.title,
+      `font-size="15" font-weight="600" fill="${TEXT}"`,
     ),
-  );
-  const cy = (top + bottom) / 2;
-  body.push(
-    `<text transform="translate(16 ${
-      num(cy)
-    }) rotate(-90)" text-anchor="middle" font-size="12" fill="${TEXT}">${
-      escapeXml(o.yLabel)
-    }</text>`,
-  );
-
-  if (!hasData) {
+  ];
+  const legend = legendElements(prepared.series, left, right);
+  body.push(...legend.elements);
+  const area = { left, right, top: 40 + 22 * legend.rows, bottom: height - 46 };
+  body.push(...frameElements(o, prepared, area, height));
+  if (!prepared.hasData) {
     body.push(
-      t(
+      textAt(
         (left + right) / 2,
-        cy,
+        (area.top + area.bottom) / 2,
         "no data",
         `text-anchor="middle" font-size="13" fill="${MUTED}"`,
       ),
     );
     return { width, height, body };
   }
+  body.push(...dataElements(o, prepared, area, `${idPrefix}-clip`));
+  return { width, height, body };
+}
 
-  const clipId = `${idPrefix}-clip`;
-  body.push(
+/** The plot area of a panel, in px. */
+interface PlotArea {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+type PreparedSeries = PreparedChart["series"][number];
+
+function textAt(x: number, y: number, text: string, attrs: string): string {
+  return `<text x="${num(x)}" y="${num(y)}" ${attrs}>${escapeXml(text)}</text>`;
+}
+
+/**
+ * The legend of a panel with several series, and how many rows it takes:
+ * entries flow left to right under the title, wrapping at the plot's right
+ * edge; the plot area starts below the last row.
+ */
+function legendElements(
+  series: readonly PreparedSeries[],
+  left: number,
+  right: number,
+): { rows: number; elements: string[] } {
+  const elements: string[] = [];
+  if (series.length <= 1) return { rows: 0, elements };
+  let x = left;
+  let rows = 1;
+  for (const s of series) {
+    const w = 23 + textWidth(s.name, 12);
+    if (x > left && x + w > right) {
+      x = left;
+      rows++;
+    }
+    const y = 43 + 20 * (rows - 1);
+    elements.push(
+      `<line x1="${num(x)}" y1="${y}" x2="${num(x + 18)}" y2="${y}" stroke="${
+        escapeXml(s.color)
+      }" stroke-width="3"${
+        s.opacity !== undefined ? ` stroke-opacity="${num(s.opacity)}"` : ""
+      }${s.dashed ? ` stroke-dasharray="5 3"` : ""}/>`,
+    );
+    elements.push(
+      textAt(x + 23, y + 4, s.name, `font-size="12" fill="${TEXT}"`),
+    );
+    x += w + 18;
+  }
+  return { rows, elements };
+}
+
+/** Grid, frame, tick labels and axis titles. */
+function frameElements(
+  o: LineChartOptions,
+  { xAxis, yAxis }: PreparedChart,
+  { left, right, top, bottom }: PlotArea,
+  height: number,
+): string[] {
+  const grid: string[] = [];
+  const labels: string[] = [];
+  xAxis.ticks.forEach((v, i) => {
+    const x = project(xAxis, v, left, right);
+    grid.push(`M${num(x)} ${num(top)}V${num(bottom)}`);
+    labels.push(
+      textAt(x, bottom + 16, xAxis.labels[i], `text-anchor="middle"`),
+    );
+  });
+  yAxis.ticks.forEach((v, i) => {
+    const y = project(yAxis, v, bottom, top);
+    grid.push(`M${num(left)} ${num(y)}H${num(right)}`);
+    labels.push(textAt(left - 6, y + 4, yAxis.labels[i], `text-anchor="end"`));
+  });
+  const cy = (top + bottom) / 2;
+  return [
+    `<path d="${
+      grid.join("")
+    }" stroke="${GRID}" stroke-width="1" fill="none"/>`,
+    `<rect x="${num(left)}" y="${num(top)}" width="${
+      num(right - left)
+    }" height="${
+      num(bottom - top)
+    }" fill="none" stroke="${FRAME}" stroke-width="1"/>`,
+    `<g font-size="11" fill="${MUTED}">${labels.join("")}</g>`,
+    textAt(
+      (left + right) / 2,
+      height - 10,
+      o.xLabel,
+      `text-anchor="middle" font-size="12" fill="${TEXT}"`,
+    ),
+    `<text transform="translate(16 ${
+      num(cy)
+    }) rotate(-90)" text-anchor="middle" font-size="12" fill="${TEXT}">${
+      escapeXml(o.yLabel)
+    }</text>`,
+  ];
+}
+
+/** Data to px, and which values an axis can show (log axes: only > 0). */
+interface PlotScale {
+  /** The x of a value in px. */
+  readonly projectX: (v: number) => number;
+  /** {@linkcode PlotScale.projectX}, formatted. */
+  readonly px: (v: number) => string;
+  /** The y of a value in px, formatted. */
+  readonly py: (v: number) => string;
+  readonly okX: (v: number) => boolean;
+  readonly okY: (v: number) => boolean;
+}
+
+function plotScale(
+  o: LineChartOptions,
+  { xAxis, yAxis }: PreparedChart,
+  { left, right, top, bottom }: PlotArea,
+): PlotScale {
+  const projectX = (v: number) => project(xAxis, v, left, right);
+  return {
+    projectX,
+    px: (v) => num(projectX(v)),
+    py: (v) => num(project(yAxis, v, bottom, top)),
+    okX: (v) => Number.isFinite(v) && (!o.logX || v > 0),
+    okY: (v) => Number.isFinite(v) && (!o.logY || v > 0),
+  };
+}
+
+/**
+ * The series: bands and lines clipped to the plot area, then interval bars
+ * and dots on top, unclipped.
+ */
+function dataElements(
+  o: LineChartOptions,
+  prepared: PreparedChart,
+  area: PlotArea,
+  clipId: string,
+): string[] {
+  const { left, right, top, bottom } = area;
+  const body = [
     `<clipPath id="${clipId}"><rect x="${num(left)}" y="${num(top)}" width="${
       num(right - left)
     }" height="${num(bottom - top)}"/></clipPath>`,
-  );
-  const px = (v: number) => num(project(xAxis, v, left, right));
-  const py = (v: number) => num(project(yAxis, v, bottom, top));
-  const okX = (v: number) => Number.isFinite(v) && (!o.logX || v > 0);
-  const okY = (v: number) => Number.isFinite(v) && (!o.logY || v > 0);
+  ];
+  const scale = plotScale(o, prepared, area);
+  const { okX, okY, px, py } = scale;
   const bands: string[] = [];
   const paths: string[] = [];
   const marks: string[] = [];
-  for (const s of series) {
+  for (const s of prepared.series) {
     const color = escapeXml(s.color);
     if (s.band) {
       const d = bandPath(s.x, s.band, okX, okY, px, py, o.stepped ?? false);
@@ -154,56 +221,12 @@ export function renderPanel(
       }
     }
     if (s.line !== false) {
-      const d: string[] = [];
-      let pen = false;
-      for (let i = 0; i < s.x.length; i++) {
-        const xv = s.x[i];
-        const yv = s.y[i];
-        if (!okX(xv)) continue;
-        if (!okY(yv)) {
-          pen = false; // a gap: the next finite point starts a new subpath
-          continue;
-        }
-        if (!pen) d.push(`M${px(xv)} ${py(yv)}`);
-        else if (o.stepped) d.push(`H${px(xv)}V${py(yv)}`);
-        else d.push(`L${px(xv)} ${py(yv)}`);
-        pen = true;
-      }
-      if (d.length > 0) {
-        const attrs = [
-          `d="${d.join("")}"`,
-          `stroke="${color}"`,
-          `stroke-width="${num(s.strokeWidth ?? 1.5)}"`,
-          s.opacity !== undefined ? `stroke-opacity="${num(s.opacity)}"` : "",
-          s.dashed ? `stroke-dasharray="6 4"` : "",
-          `fill="none"`,
-          `stroke-linejoin="round"`,
-        ].filter((a) => a !== "");
-        paths.push(`<path ${attrs.join(" ")}/>`);
-      }
+      const line = lineElement(s, color, scale, o.stepped ?? false);
+      if (line !== null) paths.push(line);
     }
     if (s.errorBars) {
-      // One subpath per bar (from the low end up to the high end), then the
-      // caps: bars are drawn unclipped, on top, so an end on the frame shows.
-      const bars: string[] = [];
-      const caps: string[] = [];
-      for (let i = 0; i < s.x.length; i++) {
-        const lo = s.errorBars.low[i];
-        const hi = s.errorBars.high[i];
-        if (!okX(s.x[i]) || !okY(lo) || !okY(hi)) continue;
-        const x = project(xAxis, s.x[i], left, right);
-        bars.push(`M${num(x)} ${py(lo)}V${py(hi)}`);
-        for (const v of [lo, hi]) {
-          caps.push(`M${num(x - 4)} ${py(v)}H${num(x + 4)}`);
-        }
-      }
-      if (bars.length > 0) {
-        marks.push(
-          `<path class="bars" d="${bars.join("")}${
-            caps.join("")
-          }" stroke="${color}" stroke-width="1.5" fill="none"/>`,
-        );
-      }
+      const bars = errorBarsElement(s.x, s.errorBars, color, scale);
+      if (bars !== null) marks.push(bars);
     }
     if (s.markers) {
       for (let i = 0; i < s.x.length; i++) {
@@ -220,7 +243,71 @@ export function renderPanel(
     `<g clip-path="url(#${clipId})">${bands.join("")}${paths.join("")}</g>`,
   );
   if (marks.length > 0) body.push(`<g>${marks.join("")}</g>`);
-  return { width, height, body };
+  return body;
+}
+
+/** The line of a series, or `null` when no point can be drawn. */
+function lineElement(
+  s: PreparedSeries,
+  color: string,
+  { okX, okY, px, py }: PlotScale,
+  stepped: boolean,
+): string | null {
+  const d: string[] = [];
+  let pen = false;
+  for (let i = 0; i < s.x.length; i++) {
+    const xv = s.x[i];
+    const yv = s.y[i];
+    if (!okX(xv)) continue;
+    if (!okY(yv)) {
+      pen = false; // a gap: the next finite point starts a new subpath
+      continue;
+    }
+    if (!pen) d.push(`M${px(xv)} ${py(yv)}`);
+    else if (stepped) d.push(`H${px(xv)}V${py(yv)}`);
+    else d.push(`L${px(xv)} ${py(yv)}`);
+    pen = true;
+  }
+  if (d.length === 0) return null;
+  const attrs = [
+    `d="${d.join("")}"`,
+    `stroke="${color}"`,
+    `stroke-width="${num(s.strokeWidth ?? 1.5)}"`,
+    s.opacity !== undefined ? `stroke-opacity="${num(s.opacity)}"` : "",
+    s.dashed ? `stroke-dasharray="6 4"` : "",
+    `fill="none"`,
+    `stroke-linejoin="round"`,
+  ].filter((a) => a !== "");
+  return `<path ${attrs.join(" ")}/>`;
+}
+
+/**
+ * The interval bars of a series, or `null` when none can be drawn: one
+ * subpath per bar (from the low end up to the high end), then the caps.
+ * Bars are drawn unclipped, on top, so an end on the frame shows.
+ */
+function errorBarsElement(
+  x: readonly number[],
+  errorBars: Interval,
+  color: string,
+  { projectX, okX, okY, py }: PlotScale,
+): string | null {
+  const bars: string[] = [];
+  const caps: string[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const lo = errorBars.low[i];
+    const hi = errorBars.high[i];
+    if (!okX(x[i]) || !okY(lo) || !okY(hi)) continue;
+    const px = projectX(x[i]);
+    bars.push(`M${num(px)} ${py(lo)}V${py(hi)}`);
+    for (const v of [lo, hi]) {
+      caps.push(`M${num(px - 4)} ${py(v)}H${num(px + 4)}`);
+    }
+  }
+  if (bars.length === 0) return null;
+  return `<path class="bars" d="${bars.join("")}${
+    caps.join("")
+  }" stroke="${color}" stroke-width="1.5" fill="none"/>`;
 }
 
 /**
