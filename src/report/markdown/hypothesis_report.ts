@@ -5,7 +5,11 @@
  * @module
  */
 
-import { expectationText, outcomeOf } from "../../verdict/claims.ts";
+import {
+  expectationText,
+  type Outcome,
+  outcomeOf,
+} from "../../verdict/claims.ts";
 import type { RecordedOutcome } from "../../verdict/outcomes.ts";
 import { rateText } from "../../verdict/rates.ts";
 import {
@@ -77,22 +81,45 @@ export function renderHypothesisReport(
   const o = outcomeOf(h, runs);
   const run = o.primary;
   const config = run?.config ?? h.config;
-  const out: string[] = [];
+  const out = headLines(h, o, config.maxSteps);
   const section = (title: string, ...body: string[]) => {
     out.push(`## ${title}`, "", ...body, "");
   };
+  section("Question", h.question.trim());
+  section("Background", h.background.trim());
+  section("Design", h.design.trim(), "", designTable(h, config, runs, run));
+  section("Expected vs observed", ...expectedVsObserved(h, o));
+  const complete = run !== null && isComplete(run);
+  if (complete) {
+    section("C and P", cpTable(h, run, opts.outcomes ?? []));
+    section("Clusters", clustersSection(run));
+    section("Trajectory", trajectorySection(run));
+  }
+  const reps = replicatesSection(h, o);
+  if (reps !== null) section("Replicates", reps);
+  if (h.sweep?.length) section("Sweep", sweepSection(h, o, opts.plots.phase));
+  if (opts.control) section("Control", controlSection(h, o, opts.control));
+  const plots = plotLines(o, opts.plots, complete);
+  if (plots.length) section("Plots", ...plots);
+  section("Findings", h.findings?.trim() || "_No findings recorded yet._");
+  if (run) section("Provenance", provenanceText(h, runs, run));
+  return out.join("\n").replace(/\n+$/, "\n");
+}
 
-  out.push(
+/** The title, the verdict badge and a line on the primary run, if any. */
+function headLines(h: Hypothesis, o: Outcome, maxSteps: number): string[] {
+  const run = o.primary;
+  const out = [
     `# ${h.id}: ${h.title.replace(/\r?\n/g, " ")}`,
     "",
     verdictBadge(h, o),
-  );
+  ];
   if (run) {
     out.push(
       "",
       `${run.tier} tier · ${escapeCell(run.backend)} · ${
         formatInt(run.steps)
-      } of ${formatInt(config.maxSteps)} steps · seed ${run.seed}${
+      } of ${formatInt(maxSteps)} steps · seed ${run.seed}${
         run.overrides.length
           ? ` · ${run.overrides.map(codeSpan).join(" ")}`
           : ""
@@ -100,12 +127,45 @@ export function renderHypothesisReport(
     );
   }
   out.push("");
+  return out;
+}
 
-  section("Question", h.question.trim());
-  section("Background", h.background.trim());
-  section("Design", h.design.trim(), "", designTable(h, config, runs, run));
+/**
+ * The body of "Expected vs observed": the expectation, what the primary run
+ * showed, the rate at its own config, the rule when it is not the primary
+ * run alone, and whether they agree.
+ */
+function expectedVsObserved(h: Hypothesis, o: Outcome): string[] {
+  const run = o.primary;
+  const rate = run
+    ? [
+      "",
+      `**Rate:** ${rateText(o.claimVerdict, o.claim.rate)} at ${
+        o.primaryPoint.label === ""
+          ? "the hypothesis's own config"
+          : `its own config (${pointName(o.primaryPoint)})`
+      }${invalidNote(o.primaryPoint.runs)}.`,
+    ]
+    : [];
+  const rule = o.rules.includes("primary") ? [] : ruleLines(h, o);
+  const match = run
+    ? (o.pass
+      ? "✓ The observation agrees with the expectation."
+      : "✗ The observation does not agree with the expectation.")
+    : "";
+  return [
+    `**Expected:** ${expectationText(h)}. ${h.expectation.reasoning.trim()}`,
+    "",
+    observedLine(run),
+    ...rate,
+    ...rule,
+    ...(match ? ["", match] : []),
+  ];
+}
 
-  const observed = !run
+/** What the primary run showed: its verdict, or why it has none. */
+function observedLine(run: RunRecord | null): string {
+  return !run
     ? "**Observed:** not run yet."
     : isComplete(run)
     ? `**Observed:** ${run.verdict}: C = ${run.final.C}, P = ${run.final.P} after ${
@@ -118,18 +178,11 @@ export function renderHypothesisReport(
     }; ${run.tier} tier, ${
       escapeCell(run.backend)
     }). A diverged run earns no verdict: its embedding says nothing about black holes.`;
-  const claim = o.claim;
-  const rate = run
-    ? [
-      "",
-      `**Rate:** ${rateText(o.claimVerdict, claim.rate)} at ${
-        o.primaryPoint.label === ""
-          ? "the hypothesis's own config"
-          : `its own config (${pointName(o.primaryPoint)})`
-      }${invalidNote(o.primaryPoint.runs)}.`,
-    ]
-    : [];
-  const rule = o.rules.includes("primary") ? [] : [
+}
+
+/** The rule a rate or boundary expectation is judged by, and its checks. */
+function ruleLines(h: Hypothesis, o: Outcome): string[] {
+  return [
     "",
     `**Rule:** ✓ when ${
       o.rules.map((r) =>
@@ -151,64 +204,51 @@ export function renderHypothesisReport(
     "",
     ...o.checks.map((c) => `- ${c.ok ? "✓" : "✗"} ${c.text}`),
   ];
-  const match = run
-    ? (o.pass
-      ? "✓ The observation agrees with the expectation."
-      : "✗ The observation does not agree with the expectation.")
-    : "";
-  section(
-    "Expected vs observed",
-    `**Expected:** ${expectationText(h)}. ${h.expectation.reasoning.trim()}`,
-    "",
-    observed,
-    ...rate,
-    ...rule,
-    ...(match ? ["", match] : []),
-  );
+}
 
-  const complete = run !== null && isComplete(run);
-  if (complete) {
-    section("C and P", cpTable(h, run, opts.outcomes ?? []));
-    section("Clusters", clustersSection(run));
-    section("Trajectory", trajectorySection(run));
-  }
-  const reps = replicatesSection(h, o);
-  if (reps !== null) section("Replicates", reps);
-  if (h.sweep?.length) section("Sweep", sweepSection(h, o, opts.plots.phase));
-  if (opts.control) section("Control", controlSection(h, o, opts.control));
+/**
+ * The body of "Plots": the primary run's plots when it completed, and the
+ * envelope across replicates when there is one.
+ */
+function plotLines(
+  o: Outcome,
+  files: ReportPlots,
+  complete: boolean,
+): string[] {
   const plots: string[] = [];
   if (complete) {
     plots.push(
-      `![Training loss](${linkTarget(opts.plots.loss)})`,
+      `![Training loss](${linkTarget(files.loss)})`,
       "",
-      `![C and P over training](${linkTarget(opts.plots.cp)})`,
+      `![C and P over training](${linkTarget(files.cp)})`,
       "",
-      `![Centroid norm over training](${linkTarget(opts.plots.centroid)})`,
+      `![Centroid norm over training](${linkTarget(files.centroid)})`,
     );
   }
-  if (opts.plots.envelope) {
+  if (files.envelope) {
     if (plots.length) plots.push("");
     plots.push(
       `C and P over training across the ${
         plural(o.primaryPoint.summary.C.n, "completed run")
       } at its own config: min–max band and median line per recorded step.`,
       "",
-      `![C and P across replicates](${linkTarget(opts.plots.envelope)})`,
+      `![C and P across replicates](${linkTarget(files.envelope)})`,
     );
   }
-  if (plots.length) section("Plots", ...plots);
-  section("Findings", h.findings?.trim() || "_No findings recorded yet._");
-  if (run) {
-    section(
-      "Provenance",
-      runs.length > 1
-        ? `Of the run with seed ${run.seed}${
-          run.overrides.length ? " at its own config" : ""
-        }; the other runs differ in seed${
-          h.sweep?.length ? " or sweep point" : ""
-        } (and cache key).\n\n${provenanceTable(run)}`
-        : provenanceTable(run),
-    );
-  }
-  return out.join("\n").replace(/\n+$/, "\n");
+  return plots;
+}
+
+/** The primary run's provenance, saying how the other runs differ. */
+function provenanceText(
+  h: Hypothesis,
+  runs: readonly RunRecord[],
+  run: RunRecord,
+): string {
+  return runs.length > 1
+    ? `Of the run with seed ${run.seed}${
+      run.overrides.length ? " at its own config" : ""
+    }; the other runs differ in seed${
+      h.sweep?.length ? " or sweep point" : ""
+    } (and cache key).\n\n${provenanceTable(run)}`
+    : provenanceTable(run);
 }
