@@ -260,49 +260,55 @@ function phaseAxis(values: readonly unknown[]): PhaseAxis {
   };
 }
 
-function phaseChart(h: Hypothesis, o: Outcome): string {
-  const axes = h.sweep ?? [];
-  const first = axes[0];
-  const points = o.points.filter((p) => p.inSweep);
-  const valueOf = (p: PointOutcome) =>
-    p.overrides.find((x) => x.path === first.path)?.value;
-  const axis = phaseAxis(first.values);
-  // One line per combination of the other axes (one line without them).
-  const rest = (p: PointOutcome) =>
-    p.overrides.filter((x) => x.path !== first.path).map((x) =>
-      `${x.path}=${
-        typeof x.value === "number"
-          ? formatTick(x.value, x.value)
-          : String(x.value)
-      }`
-    ).join(", ");
+/** The sweep points on one line of the phase diagram, in x order. */
+interface PhaseLine {
+  /** The values of the other sweep axes ("" without them). */
+  readonly key: string;
+  readonly points: readonly PointOutcome[];
+}
+
+/** The other axes' values of a point, as `path=value, ...`. */
+function otherAxesKey(p: PointOutcome, firstPath: string): string {
+  return p.overrides.filter((x) => x.path !== firstPath).map((x) =>
+    `${x.path}=${
+      typeof x.value === "number"
+        ? formatTick(x.value, x.value)
+        : String(x.value)
+    }`
+  ).join(", ");
+}
+
+/**
+ * One line per combination of the other axes (one line without them), in
+ * order of first appearance, each sorted along x.
+ */
+function phaseLines(
+  points: readonly PointOutcome[],
+  firstPath: string,
+  xOf: (p: PointOutcome) => number,
+): PhaseLine[] {
   const groups = new Map<string, PointOutcome[]>();
   for (const p of points) {
-    const k = rest(p);
+    const k = otherAxesKey(p, firstPath);
     const list = groups.get(k);
     if (list) list.push(p);
     else groups.set(k, [p]);
   }
-  const many = groups.size > 1;
-  const sorted = [...groups].map(([k, ps]) =>
-    [
-      k,
-      [...ps].sort((a, b) => axis.x(valueOf(a)) - axis.x(valueOf(b))),
-    ] as const
-  );
-  const xOpts = {
-    logX: axis.log,
-    xMin: axis.min,
-    xMax: axis.max,
-    ...(axis.ticks ? { xTicks: axis.ticks } : {}),
-  };
-  const xLabel = first.path +
-    (axes.length > 1
-      ? ` (first of ${axes.length} sweep axes; the others as separate lines)`
-      : "");
-  const share: Series[] = sorted.map(([k, ps]) => ({
-    name: many ? k : "share positive",
-    x: ps.map((p) => axis.x(valueOf(p))),
+  return [...groups].map(([key, ps]) => ({
+    key,
+    points: [...ps].sort((a, b) => xOf(a) - xOf(b)),
+  }));
+}
+
+/** The share of positive runs at each point, with its Wilson interval. */
+function shareSeries(
+  lines: readonly PhaseLine[],
+  xOf: (p: PointOutcome) => number,
+): Series[] {
+  const many = lines.length > 1;
+  return lines.map(({ key, points: ps }) => ({
+    name: many ? key : "share positive",
+    x: ps.map(xOf),
     y: ps.map((p) => p.summary.rate.n ? p.summary.rate.share : NaN),
     errorBars: {
       low: ps.map((p) => p.summary.rate.n ? p.summary.rate.low : NaN),
@@ -310,60 +316,79 @@ function phaseChart(h: Hypothesis, o: Outcome): string {
     },
     markers: true,
   }));
-  /** A count on the top tick would hide in the frame: leave headroom. */
-  const top = (name: "C" | "P") => {
-    let max = 0;
-    for (const p of points) {
-      const m = (name === "C" ? p.summary.C : p.summary.P).max;
-      if (m > max) max = m;
-    }
-    return max + Math.max(1, Math.ceil(max * 0.05));
+}
+
+/** The median and range of C or P at the end, at each point. */
+function countSeries(
+  name: "C" | "P",
+  lines: readonly PhaseLine[],
+  xOf: (p: PointOutcome) => number,
+): Series[] {
+  const many = lines.length > 1;
+  return lines.map(({ key, points: ps }) => {
+    const d = ps.map((p) => name === "C" ? p.summary.C : p.summary.P);
+    return {
+      name: many ? key : `${name}: median, range`,
+      x: ps.map(xOf),
+      y: d.map((x) => x.median),
+      errorBars: { low: d.map((x) => x.min), high: d.map((x) => x.max) },
+      markers: true,
+    };
+  });
+}
+
+/**
+ * The top of a C or P panel: a count on the top tick would hide in the
+ * frame, so leave headroom above the largest.
+ */
+function countTop(points: readonly PointOutcome[], name: "C" | "P"): number {
+  let max = 0;
+  for (const p of points) {
+    const m = (name === "C" ? p.summary.C : p.summary.P).max;
+    if (m > max) max = m;
+  }
+  return max + Math.max(1, Math.ceil(max * 0.05));
+}
+
+function phaseChart(h: Hypothesis, o: Outcome): string {
+  const axes = h.sweep ?? [];
+  const first = axes[0];
+  const points = o.points.filter((p) => p.inSweep);
+  const axis = phaseAxis(first.values);
+  const xOf = (p: PointOutcome) =>
+    axis.x(p.overrides.find((x) => x.path === first.path)?.value);
+  const lines = phaseLines(points, first.path, xOf);
+  const common = {
+    xLabel: first.path +
+      (axes.length > 1
+        ? ` (first of ${axes.length} sweep axes; the others as separate lines)`
+        : ""),
+    yMin: 0,
+    logX: axis.log,
+    xMin: axis.min,
+    xMax: axis.max,
+    ...(axis.ticks ? { xTicks: axis.ticks } : {}),
   };
-  const quantity = (name: "C" | "P"): Series[] =>
-    sorted.map(([k, ps]) => {
-      const d = ps.map((p) => name === "C" ? p.summary.C : p.summary.P);
-      return {
-        name: many ? k : `${name}: median, range`,
-        x: ps.map((p) => axis.x(valueOf(p))),
-        y: d.map((x) => x.median),
-        errorBars: { low: d.map((x) => x.min), high: d.map((x) => x.max) },
-        markers: true,
-      };
-    });
   const runs = points.reduce((n, p) => n + p.summary.runs, 0);
   return stackedCharts(
     `${h.id}: phase diagram over ${first.path} (${points.length} points, ${runs} runs)`,
     [
       {
+        ...common,
         title: `${h.id}: share positive (95% Wilson interval)`,
-        xLabel,
         yLabel: "share positive",
-        yMin: 0,
         yMax: 1,
         height: 300,
-        series: share,
-        ...xOpts,
+        series: shareSeries(lines, xOf),
       },
-      {
-        title: `${h.id}: P at the end, median and range over seeds`,
-        xLabel,
-        yLabel: "P",
-        yMin: 0,
-        yMax: top("P"),
+      ...(["P", "C"] as const).map((name) => ({
+        ...common,
+        title: `${h.id}: ${name} at the end, median and range over seeds`,
+        yLabel: name,
+        yMax: countTop(points, name),
         height: 280,
-        series: quantity("P"),
-        ...xOpts,
-      },
-      {
-        title: `${h.id}: C at the end, median and range over seeds`,
-        xLabel,
-        yLabel: "C",
-        yMin: 0,
-        yMax: top("C"),
-        height: 280,
-        series: quantity("C"),
-        ...xOpts,
-      },
+        series: countSeries(name, lines, xOf),
+      })),
     ],
   );
 }
