@@ -117,7 +117,11 @@ export async function createSafetensorsStreamWriter(
     if (resumeAt === undefined) await pending.discard();
     throw new SafetensorsError("io", path, `cannot write (${ioReason(e)})`);
   }
-  const writer = new StreamWriter({ specs, lengths, file, pending, resumeAt });
+  const writer = new StreamWriter(
+    new TensorCursor(specs, lengths, resumeAt),
+    file,
+    pending,
+  );
   // Plain closures, as before the class: the methods may be passed around
   // without their object.
   return {
@@ -203,43 +207,63 @@ async function reopenAt(
   return file;
 }
 
-/** What {@linkcode StreamWriter} writes to. */
-interface StreamTarget {
-  readonly specs: readonly TensorSpec[];
-  /** Data bytes of each tensor. */
-  readonly lengths: readonly number[];
-  /** The temporary file, open and positioned after what it already holds. */
-  readonly file: Deno.FsFile;
-  readonly pending: PendingFile;
-  /** Data bytes already in the file, when resuming. */
-  readonly resumeAt: number | undefined;
-}
-
-/** The state of a stream write behind a {@linkcode SafetensorsStreamWriter}. */
-class StreamWriter {
-  readonly #path: string;
+/**
+ * Which declared tensor the next append fills and how much of it is written;
+ * appends are checked against it at call time, in call order.
+ */
+class TensorCursor {
   readonly #specs: readonly TensorSpec[];
   readonly #lengths: readonly number[];
-  readonly #file: Deno.FsFile;
-  readonly #pending: PendingFile;
-  // Small appends (one snapshot at a time) are coalesced into large writes.
-  readonly #staging = new Uint8Array(4 * 1024 * 1024);
-  #staged = 0;
-  #index = 0; // tensor being filled (checked at call time, in call order)
+  #index = 0; // tensor being filled
   #filled = 0; // bytes of it so far
   #appended = 0; // data bytes accepted so far
-  #state: "open" | "failed" | "closed" | "aborted" = "open";
-  // File writes run one after another in call order, even if not awaited.
-  #chain: Promise<void> = Promise.resolve();
 
-  constructor(target: StreamTarget) {
-    this.#path = target.pending.path;
-    this.#specs = target.specs;
-    this.#lengths = target.lengths;
-    this.#file = target.file;
-    this.#pending = target.pending;
-    if (target.resumeAt !== undefined) this.#skipResumed(target.resumeAt);
+  /** `resumeAt` data bytes are already on disk. */
+  constructor(
+    specs: readonly TensorSpec[],
+    lengths: readonly number[],
+    resumeAt: number | undefined,
+  ) {
+    this.#specs = specs;
+    this.#lengths = lengths;
+    if (resumeAt !== undefined) this.#skipResumed(resumeAt);
     this.#skipComplete(); // zero-size tensors need no append
+  }
+
+  /** Data bytes accepted so far. */
+  get appended(): number {
+    return this.#appended;
+  }
+
+  /** Why `byteLength` bytes of tensor `name` cannot come next, or `null`. */
+  refusal(name: string, byteLength: number): string | null {
+    if (this.#index >= this.#specs.length) {
+      return `append("${name}"): all declared tensors are already complete`;
+    }
+    const spec = this.#specs[this.#index];
+    const length = this.#lengths[this.#index];
+    if (name !== spec.name) {
+      return `append("${name}"): expected data for tensor "${spec.name}" (${this.#filled} of ${length} bytes written); tensors must be appended in declared order`;
+    }
+    if (this.#filled + byteLength > length) {
+      return `append("${name}"): ${byteLength} bytes would exceed the tensor's ${length} bytes (${this.#filled} already written)`;
+    }
+    return null;
+  }
+
+  /** Counts `byteLength` accepted bytes. */
+  advance(byteLength: number): void {
+    this.#filled += byteLength;
+    this.#appended += byteLength;
+    this.#skipComplete();
+  }
+
+  /** The first incomplete tensor and how much of it is written, or `null`. */
+  incomplete(): string | null {
+    if (this.#index >= this.#specs.length) return null;
+    return `tensor "${this.#specs[this.#index].name}" has ${this.#filled} of ${
+      this.#lengths[this.#index]
+    } bytes`;
   }
 
   /** Already on disk: fills the declared tensors up to the resume point. */
@@ -266,87 +290,53 @@ class StreamWriter {
       this.#filled = 0;
     }
   }
+}
 
-  #stateError(what: string): SafetensorsError {
-    return new SafetensorsError("writer-state", this.#path, what);
-  }
+/**
+ * The file side of a {@linkcode SafetensorsStreamWriter}: appends checked
+ * by a {@linkcode TensorCursor}, then written in call order through a
+ * staging buffer, and the temporary file committed or discarded.
+ */
+class StreamWriter {
+  readonly #path: string;
+  readonly #cursor: TensorCursor;
+  readonly #file: Deno.FsFile;
+  readonly #pending: PendingFile;
+  // Small appends (one snapshot at a time) are coalesced into large writes.
+  readonly #staging = new Uint8Array(4 * 1024 * 1024);
+  #staged = 0;
+  #state: "open" | "failed" | "closed" | "aborted" = "open";
+  // File writes run one after another in call order, even if not awaited.
+  #chain: Promise<void> = Promise.resolve();
 
-  #enqueue(work: () => Promise<void>): Promise<void> {
-    const run = this.#chain.then(async () => {
-      if (this.#state === "failed") {
-        throw this.#stateError("an earlier write failed");
-      }
-      try {
-        await work();
-      } catch (e) {
-        this.#state = "failed";
-        throw new SafetensorsError(
-          "io",
-          this.#path,
-          `write failed (${ioReason(e)})`,
-        );
-      }
-    });
-    this.#chain = run.catch(() => {});
-    return run;
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#staged > 0) {
-      await writeAll(this.#file, this.#staging.subarray(0, this.#staged));
-      this.#staged = 0;
-    }
-  }
-
-  /** The bytes of an append, or why it is refused (checked at call time). */
-  #accept(name: string, view: ArrayBufferView): Uint8Array | SafetensorsError {
-    if (this.#state !== "open") {
-      return this.#stateError(`append after the writer was ${this.#state}`);
-    }
-    if (!ArrayBuffer.isView(view)) {
-      return new SafetensorsError(
-        "invalid-argument",
-        this.#path,
-        "append: bytes must be a typed array",
-      );
-    }
-    if (this.#index >= this.#specs.length) {
-      return this.#stateError(
-        `append("${name}"): all declared tensors are already complete`,
-      );
-    }
-    const spec = this.#specs[this.#index];
-    const length = this.#lengths[this.#index];
-    if (name !== spec.name) {
-      return this.#stateError(
-        `append("${name}"): expected data for tensor "${spec.name}" (${this.#filled} of ${length} bytes written); tensors must be appended in declared order`,
-      );
-    }
-    const bytes = asBytes(view);
-    if (this.#filled + bytes.length > length) {
-      return this.#stateError(
-        `append("${name}"): ${bytes.length} bytes would exceed the tensor's ${length} bytes (${this.#filled} already written)`,
-      );
-    }
-    return bytes;
+  /** `file` is open and positioned after what it already holds. */
+  constructor(cursor: TensorCursor, file: Deno.FsFile, pending: PendingFile) {
+    this.#path = pending.path;
+    this.#cursor = cursor;
+    this.#file = file;
+    this.#pending = pending;
   }
 
   append(name: string, view: ArrayBufferView): Promise<void> {
-    const bytes = this.#accept(name, view);
-    if (bytes instanceof SafetensorsError) return Promise.reject(bytes);
-    this.#filled += bytes.length;
-    this.#appended += bytes.length;
-    this.#skipComplete();
-    return this.#enqueue(async () => {
-      const staging = this.#staging;
-      if (bytes.length > staging.length - this.#staged) await this.#flush();
-      if (bytes.length >= staging.length) {
-        await writeAll(this.#file, bytes);
-      } else {
-        staging.set(bytes, this.#staged);
-        this.#staged += bytes.length;
-      }
-    });
+    if (this.#state !== "open") {
+      return Promise.reject(
+        this.#stateError(`append after the writer was ${this.#state}`),
+      );
+    }
+    if (!ArrayBuffer.isView(view)) {
+      return Promise.reject(
+        new SafetensorsError(
+          "invalid-argument",
+          this.#path,
+          "append: bytes must be a typed array",
+        ),
+      );
+    }
+    const bytes = asBytes(view);
+    const refusal = this.#cursor.refusal(name, bytes.length);
+    if (refusal !== null) return Promise.reject(this.#stateError(refusal));
+    this.#cursor.advance(bytes.length);
+    return this.#enqueue(() => this.#write(bytes));
   }
 
   async close(): Promise<void> {
@@ -360,10 +350,8 @@ class StreamWriter {
         "close after a failed write; the file was not written",
       );
     }
-    if (this.#index < this.#specs.length) {
-      const missing = `tensor "${
-        this.#specs[this.#index].name
-      }" has ${this.#filled} of ${this.#lengths[this.#index]} bytes`;
+    const missing = this.#cursor.incomplete();
+    if (missing !== null) {
       await this.abort();
       throw this.#stateError(`close: ${missing}; the file was not written`);
     }
@@ -397,7 +385,50 @@ class StreamWriter {
   }
 
   sync(): Promise<number> {
-    const at = this.#appended;
+    const at = this.#cursor.appended;
     return this.#enqueue(() => this.#flush()).then(() => at);
+  }
+
+  #stateError(what: string): SafetensorsError {
+    return new SafetensorsError("writer-state", this.#path, what);
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (this.#state === "failed") {
+        throw this.#stateError("an earlier write failed");
+      }
+      try {
+        await work();
+      } catch (e) {
+        this.#state = "failed";
+        throw new SafetensorsError(
+          "io",
+          this.#path,
+          `write failed (${ioReason(e)})`,
+        );
+      }
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Stages `bytes`, or writes them straight through when they are large. */
+  async #write(bytes: Uint8Array): Promise<void> {
+    const staging = this.#staging;
+    if (bytes.length > staging.length - this.#staged) await this.#flush();
+    if (bytes.length >= staging.length) {
+      await writeAll(this.#file, bytes);
+    } else {
+      staging.set(bytes, this.#staged);
+      this.#staged += bytes.length;
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#staged > 0) {
+      await writeAll(this.#file, this.#staging.subarray(0, this.#staged));
+      this.#staged = 0;
+    }
   }
 }
