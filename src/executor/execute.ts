@@ -61,6 +61,7 @@ export interface ExecuteOptions extends
 
 /** This machine computes another run key than the spec's. */
 export class KeyMismatchError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "KeyMismatchError";
 }
 
@@ -151,7 +152,7 @@ export async function executeRuns(
 }
 
 /** The last event of a run that ended with `result`. */
-export function endOf(spec: RunSpec, result: ExecuteResult): RunEnd {
+function endOf(spec: RunSpec, result: ExecuteResult): RunEnd {
   if (result.ok) {
     const { record, replicas } = result;
     return { type: "finished", spec, record, replicas };

@@ -36,6 +36,7 @@ export interface PoolJob {
  */
 export interface PoolOptions
   extends Omit<JobOptions, "checkpointEvery">, Pick<ExecuteOptions, "signal"> {
+  /** Worker processes (at most one per job). */
   readonly workers: number;
   /** Steps between checkpoints (default 250; 0: none). */
   readonly checkpointEvery?: number;

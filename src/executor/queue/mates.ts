@@ -13,8 +13,11 @@ import { asRunSpec } from "./jobs.ts";
 
 /** A job of a pack being trained, and the token its lock is held with. */
 export interface Member {
+  /** The BullMQ job. */
   readonly job: Job<unknown, RunRecord>;
+  /** The token its lock is held with. */
   readonly token: string;
+  /** Its run. */
   readonly spec: RunSpec;
   /**
    * Taken by the worker's job processor, which settles it by what it
@@ -25,6 +28,7 @@ export interface Member {
 
 /** Where mates come from: a BullMQ worker's `getNextJob`. */
 export interface JobSource {
+  /** The next waiting job, locked with `token`, or undefined if none. */
   getNextJob(
     token: string,
     options: { block: boolean },

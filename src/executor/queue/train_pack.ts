@@ -27,15 +27,21 @@ export interface PackJob {
   /** The lead's job first. */
   readonly members: readonly Member[];
   /** Aborted when the worker stops or loses a job's lock. */
+  /** Stops training (the worker stopping, a lost lock). */
   readonly signal: AbortSignal;
   /** When the lead's job was taken (`performance.now()`). */
   readonly t0: number;
+  /** Where the runs' checkpoints go (the worker's Redis client). */
   readonly client: CheckpointClient;
+  /** What trains the pack (`executeRuns`, or a test's fake). */
   readonly execute: ExecutePack;
+  /** cpu backend threads (default: all cores). */
   readonly threads: number | undefined;
+  /** Steps between checkpoints. */
   readonly checkpointEvery: number;
   /** Progress goes to the jobs at most this often (ms). */
   readonly progressEveryMs: number;
+  /** Told what happens, as the worker's events. */
   readonly emit: (e: WorkerEvent) => void;
 }
 
@@ -156,7 +162,7 @@ function progressReporter(p: PackJob) {
   const onEvent = (e: RunEvent): Promise<void> | undefined => {
     const i = indexOf(e.spec);
     if (i < 0) return undefined;
-    if (e.type === "note") emit({ type: "note", spec: specs[i], text: e.text });
+    if (e.type === "note") emit(e);
     if (e.type !== "progress") return undefined;
     if (steps[i] === 0 && e.step > 1) {
       emit({ type: "resumed", spec: specs[i], step: e.step - 1 });

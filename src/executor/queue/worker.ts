@@ -62,6 +62,7 @@ export interface WorkerOptions extends Pick<ExecuteOptions, "threads"> {
   readonly maxStalledCount?: number;
   /** Progress reports at most this often (ms, default 2,000). */
   readonly progressEveryMs?: number;
+  /** Told what the worker does, a line's worth each. */
   readonly onEvent?: (event: WorkerEvent) => void;
 }
 
@@ -70,6 +71,7 @@ export interface WorkerOptions extends Pick<ExecuteOptions, "threads"> {
  * (default {@link executeRuns}; tests pass a fake).
  */
 export interface InternalWorkerOptions extends WorkerOptions {
+  /** What trains a pack (default {@link executeRuns}). */
   readonly executePack?: ExecutePack;
 }
 

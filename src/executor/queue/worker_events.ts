@@ -7,6 +7,7 @@
 
 import type { RunSpec } from "../plan.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
+import type { RunEvent } from "../events.ts";
 
 /** What a worker reports. */
 export type WorkerEvent =
@@ -47,6 +48,7 @@ export type WorkerEvent =
   }
   /** This worker found the job of a dead worker and returned it to the queue. */
   | { readonly type: "stalled"; readonly jobId: string }
-  | { readonly type: "note"; readonly spec: RunSpec; readonly text: string }
+  /** A run's note (a cache miss, a resume, what it lacks). */
+  | Extract<RunEvent, { readonly type: "note" }>
   /** A Redis problem (the client keeps reconnecting). */
   | { readonly type: "error"; readonly message: string };
