@@ -28,6 +28,7 @@ import { backendOption, tierOption } from "./options.ts";
 import { stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
 import { fileCheckpointStore } from "../history/checkpoint.ts";
+import { adoptKeptRecord } from "../history/kept_records.ts";
 import { dirname } from "node:path";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]
@@ -150,6 +151,15 @@ export async function main(args: string[]): Promise<number> {
   });
   await sweepStaleTemps(`${CACHE_DIR}/history`);
   await sweepStaleTemps(dirname(prepared.recordFile));
+  // A gate test that trained this very run kept it: take it, don't retrain.
+  if (
+    !values.force &&
+    await adoptKeptRecord(prepared.recordFile, prepared.name, prepared.key, {
+      cacheDir: CACHE_DIR,
+    })
+  ) {
+    console.error(`note: using the run a gate test trained (same run key)`);
+  }
 
   const runOptions: RunOptions = checkpointEvery > 0
     ? {

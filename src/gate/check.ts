@@ -3,7 +3,9 @@
  * the selected tier and asserts (1) the verdict the test file states, (2) the
  * exact numbers recorded in `reports/data/<id>/outcomes.json` for this tier,
  * backend and seed, and (3) the loss curve against the committed full run's
- * first steps.
+ * first steps. With no recorded outcome at the tier it fails before training,
+ * naming the commands that record one; a smoke run it trains is kept in the
+ * cache for `deno task run` to adopt (see {@link gateRun}).
  *
  * Tier and backend come from the environment: `HORIZON_TIER=smoke|full`
  * (default smoke) and `HORIZON_BACKEND=auto|cpu|wasm|webgpu` (default cpu,
@@ -18,8 +20,10 @@ import { findOutcome, readOutcomes } from "../verdict/outcomes.ts";
 import type { Override } from "../hypothesis/overrides.ts";
 import { pointLabel, replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
 import { readRecord, recordPath } from "../history/records.ts";
-import { RECORDS_DIR } from "../history/locations.ts";
+import { CACHE_DIR, RECORDS_DIR } from "../history/locations.ts";
+import { keptRecordsDir } from "../history/kept_records.ts";
 import { runHypothesis } from "../run/run.ts";
+import type { RunOptions } from "../run/run_options.ts";
 import {
   type Hypothesis,
   isComplete,
@@ -139,6 +143,42 @@ export async function assertRecorded(
 }
 
 /**
+ * Fails, before anything trains, when `h` has no recorded outcome at `tier`:
+ * a gate without numbers to meet has nothing to check, and says which two
+ * commands give it some.
+ */
+export async function assertOutcomesExist(
+  h: Hypothesis,
+  tier: Tier,
+  recordsDir = RECORDS_DIR,
+): Promise<void> {
+  const outcomes = await readOutcomes(recordsDir, h.id);
+  if (!outcomes.some((o) => o.tier === tier)) {
+    throw new Error(
+      `${h.id}: no recorded ${tier} outcome (nothing was trained); run \`deno task run ${h.id} --tier ${tier}\`, then \`deno task record ${h.id} --tier ${tier}\``,
+    );
+  }
+}
+
+/**
+ * How the gate runs: always trained (a cached record proves nothing), never
+ * written to the records. A smoke run is kept with its history in the cache
+ * (`kept_records.ts`), so `deno task run` of the same key adopts it instead
+ * of training it again; a full run is not (its history is large).
+ */
+export function gateRun(tier: Tier, cacheDir = CACHE_DIR): Partial<RunOptions> {
+  return tier === "smoke"
+    ? {
+      useCache: false,
+      saveRecord: true,
+      recordsDir: keptRecordsDir(cacheDir),
+      cacheDir,
+      writeHistory: true,
+    }
+    : { useCache: false, saveRecord: false, writeHistory: false };
+}
+
+/**
  * Registers the Deno tests of one hypothesis: its run at the selected tier
  * reaches `expected[tier]` and reproduces the recorded outcome; its
  * replicates (at the smoke tier, the seeds it chose for CI) reproduce theirs.
@@ -151,13 +191,8 @@ export function gateHypothesis(
   const backend = selectedBackend();
   const verdict = expected[tier];
   Deno.test(`${h.id}: ${tier} run is ${verdict} and reproduces its recorded outcome`, async () => {
-    const run = await runHypothesis(h, {
-      tier,
-      backend,
-      useCache: false,
-      saveRecord: false,
-      writeHistory: false,
-    });
+    await assertOutcomesExist(h, tier);
+    const run = await runHypothesis(h, { tier, backend, ...gateRun(tier) });
     await assertRecorded(h, run, verdict);
   });
   // Replicates: at the smoke tier the seeds the hypothesis chose for CI, at
@@ -182,6 +217,20 @@ export function gateHypothesis(
   if (runs.length > 0) {
     Deno.test(`${h.id}: ${tier} replicates and sweep points (${runs.length} runs) reproduce their recorded outcomes`, async () => {
       const outcomes = await readOutcomes(RECORDS_DIR, h.id);
+      const missing =
+        `run \`deno task sweep ${h.id} --tier ${tier}\`, then \`deno task record ${h.id}\``;
+      // Every run must have an outcome to meet before any of them trains.
+      for (const { seed, overrides } of runs) {
+        const point = pointLabel(overrides);
+        assert.ok(
+          outcomes.some((o) =>
+            o.tier === tier && o.seed === seed && (o.point ?? "") === point
+          ),
+          `${h.id} seed ${seed}${
+            point ? ` [${point}]` : ""
+          } (${tier}): no recorded outcome; ${missing}`,
+        );
+      }
       for (const { seed, overrides } of runs) {
         const point = pointLabel(overrides);
         const what = `${h.id} seed ${seed}${
@@ -192,14 +241,12 @@ export function gateHypothesis(
           seed,
           overrides,
           backend,
-          useCache: false,
-          saveRecord: false,
-          writeHistory: false,
+          ...gateRun(tier),
         });
         const rec = findOutcome(outcomes, tier, run.backend, seed, point);
         assert.ok(
           rec,
-          `${what}: no recorded outcome on ${run.backend}; run \`deno task sweep ${h.id} --tier ${tier}\`, then \`deno task record ${h.id}\``,
+          `${what}: no recorded outcome on ${run.backend}; ${missing}`,
         );
         assert.ok(isComplete(run), `${what} diverged`);
         assert.equal(
