@@ -7,6 +7,24 @@
  * declared in `hypotheses/`, run as tests in `experiments/`, and reported in
  * `reports/`.
  *
+ * This module is the public surface, grouped by who needs it:
+ *
+ * - **Writing a hypothesis**: the {@linkcode Hypothesis} vocabulary, the
+ *   seeds' configuration {@linkcode SEED_RUN}, config validation and
+ *   `path=value` overrides, and {@linkcode gateHypothesis} for its test.
+ * - **Running and reading results**: {@linkcode runHypothesis} (cached by
+ *   run key, resumable through a {@linkcode CheckpointStore}), run records
+ *   and recorded outcomes, the verdict rule.
+ * - **The engine**: corpus loading, {@linkcode compileStep} (one training
+ *   step as one ONNX graph), {@linkcode train} on a backend, and the graph
+ *   compiler underneath ({@linkcode Builder}, autodiff, vmap, ONNX lowering,
+ *   a float64 reference interpreter).
+ * - **Black holes in any matrix and the census**: {@linkcode findBlackHoles},
+ *   {@linkcode runCensus} over safetensors files, and the safetensors
+ *   reader and writers.
+ *
+ * Everything else under `src/` is internal and may change without notice.
+ *
  * @example Train the seed configuration for a few steps and count black holes
  * ```ts
  * import assert from "node:assert/strict";
@@ -26,13 +44,121 @@
  * @module
  */
 
-// Graph compiler: IR, autodiff, reference interpreter, ONNX lowering.
+// Writing a hypothesis.
+export type {
+  Expectation,
+  Hypothesis,
+  Replicates,
+  RunVerdict,
+  SweepAxis,
+  Tier,
+  Verdict,
+} from "./src/hypothesis/types.ts";
+export {
+  type NoiseConfig,
+  SEED_RUN,
+  type TrainConfig,
+} from "./src/step/config.ts";
+export type { AdamWConfig } from "./src/step/adamw.ts";
+export {
+  type ModelConfig,
+  type NormKind,
+  type ParamRole,
+  type ParamSpec,
+  SEED_MODEL,
+} from "./src/model/config.ts";
+export { type EmbeddingInit } from "./src/model/init.ts";
+export { type Objective } from "./src/data/sampler.ts";
+export { ConfigError, validateTrainConfig } from "./src/step/validate.ts";
+export {
+  applyOverrides,
+  type Override,
+  parseOverride,
+} from "./src/hypothesis/overrides.ts";
+export { type ExpectedVerdicts, gateHypothesis } from "./src/gate/check.ts";
+
+// Running and reading results.
+export {
+  runHypothesis,
+  type RunOutcome,
+  RunStoppedError,
+} from "./src/run/run.ts";
+export type { RunOptions } from "./src/run/run_options.ts";
+export type { CheckpointStore } from "./src/history/checkpoint.ts";
+export type {
+  ClusterRecord,
+  CompleteRunRecord,
+  FinalRecord,
+  HistoryFileRecord,
+  RunRecord,
+  RunStatus,
+  TrajectoryRecord,
+} from "./src/hypothesis/types.ts";
+export { isComplete, RECORD_FORMAT } from "./src/hypothesis/types.ts";
+export {
+  RUN_IDENTITY_FORMAT,
+  type RunIdentity,
+} from "./src/hypothesis/run_key.ts";
+export { readRecord, RecordError, recordsOf } from "./src/history/records.ts";
+export { readOutcomes, type RecordedOutcome } from "./src/verdict/outcomes.ts";
+export { verdictOf } from "./src/verdict/verdict.ts";
+export { DivergedError, type Divergence } from "./src/runtime/divergence.ts";
+
+// The engine: corpus, one compiled training step, training on a backend.
+export {
+  type Corpus,
+  CorpusError,
+  type CorpusErrorCode,
+  type CorpusFilter,
+  type CorpusOptions,
+  loadCorpus,
+} from "./src/data/corpus.ts";
+export {
+  type CompiledStep,
+  compileStep,
+  type DecayPolicy,
+  type ParamSlot,
+  type Precision,
+  type StepConfig,
+  type TensorSpec,
+} from "./src/step/step.ts";
+export type { HostStreamsSnapshot } from "./src/step/host_streams.ts";
+export type { Pcg32Snapshot, U64 } from "./src/data/rng.ts";
+export type { FlatState } from "./src/runtime/runner.ts";
+export { stepConfigOf } from "./src/step/config.ts";
+export {
+  type ReplicateHooks,
+  type StepInfo,
+  train,
+  type TrainerCheckpoint,
+  type TrainOptions,
+  type TrainResult,
+} from "./src/runtime/trainer.ts";
+export type { BackendChoice } from "./src/runtime/backend.ts";
+// The engine interface is public because TrainOptions can take a backend
+// already selected (its adapter probed once for many runs).
+export type {
+  BackendName,
+  DeviceLog,
+  Engine,
+  EngineSession,
+  HostArray,
+  LogCopy,
+  OrtTensor,
+  SessionOptions,
+} from "./src/runtime/engine.ts";
+export type { AdapterInfo } from "./src/runtime/webgpu_probe.ts";
+export { roundArrayToBf16, roundToBf16 } from "./src/data/bf16.ts";
+
+// The graph compiler under the step: IR, autodiff, vmap, ONNX lowering and a
+// float64 reference interpreter.
 export {
   Builder,
   type CustomGradient,
   type GraphOutput,
   type MatMulOptions,
 } from "./src/graph/builder.ts";
+export type { VjpBuilder } from "./src/graph/op.ts";
 export { gradients } from "./src/graph/autodiff.ts";
 export { vmapGraph, type VmapOptions } from "./src/graph/vmap.ts";
 export { interpret } from "./src/graph/reference.ts";
@@ -57,150 +183,7 @@ export {
   intTensor,
 } from "./src/graph/tensor.ts";
 
-// Model.
-export {
-  type ModelConfig,
-  type NormKind,
-  parameterCount,
-  parameterSpecs,
-  type ParamRole,
-  type ParamSpec,
-  SEED_MODEL,
-} from "./src/model/config.ts";
-export {
-  type EmbeddingInit,
-  type InitOptions,
-  initParameters,
-} from "./src/model/init.ts";
-
-// Training step and host-side determinism.
-export {
-  type CompiledStep,
-  compileStep,
-  type DecayPolicy,
-  paramLayout,
-  type ParamSlot,
-  type Precision,
-  seedStepConfig,
-  type StepConfig,
-  type TensorSpec,
-} from "./src/step/step.ts";
-export {
-  compileReplicatedStep,
-  type ReplicatedStep,
-} from "./src/step/replicated_step.ts";
-export {
-  type AdamWConfig,
-  HF_ADAMW,
-  type StepScalars,
-  stepScalars,
-} from "./src/step/adamw.ts";
-export {
-  type NoiseConfig,
-  SEED_RUN,
-  stepConfigOf,
-  type TrainConfig,
-} from "./src/step/config.ts";
-export {
-  type NormalSource,
-  Pcg32,
-  type Pcg32Snapshot,
-  Stream,
-  type U64,
-} from "./src/data/rng.ts";
-export {
-  type Batch,
-  createSampler,
-  makeBatch,
-  type Objective,
-  type Sampler,
-  type SamplerOptions,
-} from "./src/data/sampler.ts";
-export { roundArrayToBf16, roundToBf16 } from "./src/data/bf16.ts";
-export {
-  noiseForStep,
-  type NoiseOptions,
-  type NoisePrecision,
-} from "./src/data/noise.ts";
-
-// Runtime.
-export {
-  initialParameters,
-  type ReplicateHooks,
-  type ReplicateOutcome,
-  type ReplicateTrainOptions,
-  type StepInfo,
-  train,
-  type TrainerCheckpoint,
-  type TrainOptions,
-  trainReplicates,
-  type TrainResult,
-} from "./src/runtime/trainer.ts";
-export { type BackendChoice, selectBackend } from "./src/runtime/backend.ts";
-export {
-  DEFAULT_DEVICE_READ_EVERY,
-  type FlatState,
-  type StepFeed,
-  type StepOutput,
-  type StepRecord,
-  StepRunner,
-  type StepRunnerOptions,
-} from "./src/runtime/runner.ts";
-export { REPLICATES_MATCH_SOLO } from "./src/runtime/engine.ts";
-export type {
-  BackendName,
-  DeviceLog,
-  Engine,
-  EngineSession,
-  HostArray,
-  LogCopy,
-  OrtTensor,
-  SessionOptions,
-} from "./src/runtime/engine.ts";
-export {
-  type GpuCounters,
-  type GpuCounts,
-  perStep,
-  startGpuCounters,
-} from "./src/runtime/gpu_counters.ts";
-export type { AdapterInfo } from "./src/runtime/webgpu_probe.ts";
-export type { HostStreamsSnapshot } from "./src/step/host_streams.ts";
-
-// Files.
-export {
-  type Corpus,
-  CorpusError,
-  type CorpusErrorCode,
-  type CorpusFilter,
-  type CorpusOptions,
-  loadCorpus,
-} from "./src/data/corpus.ts";
-export {
-  createSafetensorsStreamWriter,
-  type Dtype,
-  DTYPE_SIZES,
-  encodeSafetensors,
-  type EncodeSafetensorsOptions,
-  openSafetensors,
-  parseSafetensors,
-  type ReadRowsOptions,
-  type RowBlock,
-  type RowBlocksOptions,
-  type SafetensorsBuffer,
-  SafetensorsError,
-  type SafetensorsErrorCode,
-  type SafetensorsFile,
-  type SafetensorsHeader,
-  type SafetensorsStreamWriter,
-  type StreamWriterOptions,
-  type TensorData,
-  type TensorInfo,
-  type TensorSpec as SafetensorsTensorSpec,
-  writeSafetensors,
-  type WriteSafetensorsOptions,
-} from "./src/io/safetensors/mod.ts";
-
-// Analysis.
+// Black holes in any matrix, the census of checkpoints on disk, safetensors.
 export {
   findBlackHoles,
   findBlackHolesFloat32,
@@ -217,76 +200,35 @@ export type { FloatDtype } from "./src/analysis/row_key/non_finite.ts";
 export type { RowHash } from "./src/analysis/row_key/row_hash.ts";
 export { centroidNorm } from "./src/analysis/embedding_stats.ts";
 export { describeToken } from "./src/analysis/token_names.ts";
-export type { StreamingOptions } from "./src/census/scan.ts";
-
-// Experiments and reports.
-export type {
-  ClusterRecord,
-  CompleteRunRecord,
-  Expectation,
-  FinalRecord,
-  HistoryFileRecord,
-  Hypothesis,
-  Replicates,
-  RunRecord,
-  RunStatus,
-  RunVerdict,
-  SweepAxis,
-  Tier,
-  TrajectoryRecord,
-  Verdict,
-} from "./src/hypothesis/types.ts";
-export { isComplete, RECORD_FORMAT } from "./src/hypothesis/types.ts";
-export { type PreparedRun, prepareRun } from "./src/run/prepare.ts";
-export type { RunOptions } from "./src/run/run_options.ts";
-export {
-  type PackedOutcome,
-  type PackedRun,
-  runHypothesis,
-  runHypothesisDetailed,
-  type RunOutcome,
-  runPackedDetailed,
-  RunStoppedError,
-} from "./src/run/run.ts";
-export {
-  ANALYSIS_VERSION,
-  RUN_IDENTITY_FORMAT,
-  type RunIdentity,
-  runIdentity,
-  type RunIdentityInputs,
-} from "./src/hypothesis/run_key.ts";
-export type { CheckpointStore } from "./src/history/checkpoint.ts";
-export {
-  applyOverrides,
-  type Override,
-  parseOverride,
-} from "./src/hypothesis/overrides.ts";
-export {
-  readRecord,
-  RecordError,
-  type RecordName,
-  recordPath,
-  recordsOf,
-} from "./src/history/records.ts";
-export { readOutcomes, type RecordedOutcome } from "./src/verdict/outcomes.ts";
-export { ConfigError, validateTrainConfig } from "./src/step/validate.ts";
-export {
-  HOST_STREAMS_VERSION,
-  hostStreamsDigest,
-} from "./src/step/host_streams.ts";
-export { DivergedError, type Divergence } from "./src/runtime/divergence.ts";
-export { verdictOf } from "./src/verdict/verdict.ts";
-export {
-  type ControlInput,
-  type HypothesisReportOptions,
-  renderHypothesisReport,
-  type ReportPlots,
-} from "./src/report/markdown/mod.ts";
 export {
   type CensusCluster,
+  CensusError,
   type CensusOptions,
   type CensusReport,
   runCensus,
   type TensorCensus,
   type Tying,
 } from "./src/census/census.ts";
+export type { CensusErrorCode } from "./src/census/census_error.ts";
+export type { StreamingOptions } from "./src/census/scan.ts";
+export {
+  type Dtype,
+  DTYPE_SIZES,
+  encodeSafetensors,
+  type EncodeSafetensorsOptions,
+  openSafetensors,
+  parseSafetensors,
+  type ReadRowsOptions,
+  type RowBlock,
+  type RowBlocksOptions,
+  type SafetensorsBuffer,
+  SafetensorsError,
+  type SafetensorsErrorCode,
+  type SafetensorsFile,
+  type SafetensorsHeader,
+  type TensorData,
+  type TensorInfo,
+  writeSafetensors,
+  type WriteSafetensorsOptions,
+} from "./src/io/safetensors/mod.ts";
+export { CodedError } from "./src/errors/coded_error.ts";
