@@ -9,8 +9,13 @@ import { oneHypothesis } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import { type Override, parseOverride } from "../hypothesis/overrides.ts";
 import { CACHE_DIR } from "../history/locations.ts";
-import { prepareRun, tierSteps } from "../run/prepare.ts";
-import { runHypothesisDetailed, RunStoppedError } from "../run/run.ts";
+import { type PreparedRun, prepareRun, tierSteps } from "../run/prepare.ts";
+import type { Hypothesis, Tier } from "../hypothesis/types.ts";
+import {
+  runHypothesisDetailed,
+  type RunOutcome,
+  RunStoppedError,
+} from "../run/run.ts";
 import type { RunOptions } from "../run/run_options.ts";
 import { CorpusError } from "../data/corpus.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
@@ -82,8 +87,17 @@ async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function main(args: string[]): Promise<number> {
-  const parsed = parseCliArgs(args, {
+/** The run the command line asks for, checked before anything trains. */
+interface RunRequest {
+  readonly h: Hypothesis;
+  readonly options: RunOptions;
+  readonly checkpointEvery: number;
+  readonly force: boolean;
+}
+
+/** Parses and checks the flags; null after printing `--help`. */
+function parseRunArgs(args: string[]): RunRequest | null {
+  const { values, positionals } = parseCliArgs(args, {
     tier: { type: "string" },
     steps: { type: "string" },
     backend: { type: "string" },
@@ -96,10 +110,9 @@ export async function main(args: string[]): Promise<number> {
     force: { type: "boolean" },
     "checkpoint-every": { type: "string" },
   }, true);
-  const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP);
-    return 0;
+    return null;
   }
   const h = oneHypothesis(positionals);
   const tier = tierOption(values.tier) ?? "smoke";
@@ -120,7 +133,6 @@ export async function main(args: string[]): Promise<number> {
   });
   if (values.corpus === "") throw new UsageError("--corpus must not be empty");
   if (values.out === "") throw new UsageError("--out must not be empty");
-
   const checkpointEvery = values.trace
     ? 0
     : intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
@@ -139,8 +151,17 @@ export async function main(args: string[]): Promise<number> {
     signal: stopSignal(),
     onNote: (note) => console.error(`note: ${note}`),
   };
-  // Everything that can be wrong with the request is found before training:
-  // config, corpus, backend, and where the outputs go.
+  return { h, options, checkpointEvery, force: values.force === true };
+}
+
+/**
+ * Everything that can be wrong with the request, found before training:
+ * config, corpus, backend, and where the outputs go.
+ */
+async function prepareChecked(
+  h: Hypothesis,
+  options: RunOptions,
+): Promise<PreparedRun> {
   const prepared = await asUsage(async () => {
     const p = await prepareRun(h, options);
     await checkOutputDir(dirname(p.recordFile), { what: "records directory" });
@@ -151,76 +172,98 @@ export async function main(args: string[]): Promise<number> {
   });
   await sweepStaleTemps(`${CACHE_DIR}/history`);
   await sweepStaleTemps(dirname(prepared.recordFile));
+  return prepared;
+}
+
+/** The options with a checkpoint file under the cache, unless disabled. */
+function withCheckpoints(
+  options: RunOptions,
+  key: string,
+  every: number,
+): RunOptions {
+  if (every <= 0) return options;
+  const store = fileCheckpointStore(`${CACHE_DIR}/checkpoints/${key}.ckpt`);
+  return { ...options, checkpoints: { store, every } };
+}
+
+/** The exit status and message of a run that ended without a record. */
+function endedEarly(
+  e: unknown,
+  recordFile: string,
+  checkpointEvery: number,
+): number {
+  if (e instanceof DivergedError) {
+    console.error(`error: ${e.message}; recorded as invalid in ${recordFile}`);
+    return 1;
+  }
+  if (e instanceof RunStoppedError) {
+    const resumable = checkpointEvery > 0 && e.stepsRun >= checkpointEvery;
+    console.error(
+      `stopped: ${e.message}${
+        resumable
+          ? `; the same command resumes from step ${
+            Math.floor(e.stepsRun / checkpointEvery) * checkpointEvery
+          }`
+          : ""
+      }`,
+    );
+    return 130;
+  }
+  throw e;
+}
+
+/** The one-line summary of a finished run. */
+function summaryLine(
+  h: Hypothesis,
+  tier: Tier,
+  outcome: RunOutcome,
+): string {
+  const record = outcome.record;
+  const f = record.final!;
+  const variant = record.overrides.length
+    ? ` with ${record.overrides.join(" ")}`
+    : "";
+  return `${h.id} [${tier}, ${record.steps} steps, ${record.backend}${variant}] ` +
+    `C=${f.C} P=${f.P} populations=${
+      f.clusters.map((c) => c.population).join("/") || "-"
+    } ` +
+    `verdict=${record.verdict} (expected ${h.expectation.verdict}) ` +
+    `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${
+      (record.wallMs / 1000).toFixed(1)
+    }s -> ${outcome.path}${
+      outcome.cached ? " (cached: same run key; --force retrains)" : ""
+    }`;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const request = parseRunArgs(args);
+  if (request === null) return 0;
+  const { h, options, checkpointEvery } = request;
+  const tier = options.tier ?? "smoke";
+  const prepared = await prepareChecked(h, options);
   // A gate test that trained this very run kept it: take it, don't retrain.
   if (
-    !values.force &&
+    !request.force &&
     await adoptKeptRecord(prepared.recordFile, prepared.name, prepared.key, {
       cacheDir: CACHE_DIR,
     })
   ) {
     console.error(`note: using the run a gate test trained (same run key)`);
   }
-
-  const runOptions: RunOptions = checkpointEvery > 0
-    ? {
-      ...options,
-      checkpoints: {
-        store: fileCheckpointStore(
-          `${CACHE_DIR}/checkpoints/${prepared.key}.ckpt`,
-        ),
-        every: checkpointEvery,
-      },
-    }
-    : options;
-  const total = steps ?? tierSteps(h, tier);
+  const runOptions = withCheckpoints(options, prepared.key, checkpointEvery);
+  const total = options.steps ?? tierSteps(h, tier);
   const label = `${h.id} ${tier} ${prepared.name.backend}`;
   const progress = progressReporter(`${label} (${total} steps)`);
-  let outcome;
+  let outcome: RunOutcome;
   try {
     outcome = await runHypothesisDetailed(h, {
       ...runOptions,
       onStep: progress,
     });
   } catch (e) {
-    if (e instanceof DivergedError) {
-      console.error(
-        `error: ${e.message}; recorded as invalid in ${prepared.recordFile}`,
-      );
-      return 1;
-    }
-    if (e instanceof RunStoppedError) {
-      const resumable = checkpointEvery > 0 &&
-        e.stepsRun >= checkpointEvery;
-      console.error(
-        `stopped: ${e.message}${
-          resumable
-            ? `; the same command resumes from step ${
-              Math.floor(e.stepsRun / checkpointEvery) * checkpointEvery
-            }`
-            : ""
-        }`,
-      );
-      return 130;
-    }
-    throw e;
+    return endedEarly(e, prepared.recordFile, checkpointEvery);
   }
-  const record = outcome.record;
-  const f = record.final!;
-  const variant = record.overrides.length
-    ? ` with ${record.overrides.join(" ")}`
-    : "";
-  console.log(
-    `${h.id} [${tier}, ${record.steps} steps, ${record.backend}${variant}] ` +
-      `C=${f.C} P=${f.P} populations=${
-        f.clusters.map((c) => c.population).join("/") || "-"
-      } ` +
-      `verdict=${record.verdict} (expected ${h.expectation.verdict}) ` +
-      `final loss=${record.loss.at(-1)?.toFixed(4)} wall=${
-        (record.wallMs / 1000).toFixed(1)
-      }s -> ${outcome.path}${
-        outcome.cached ? " (cached: same run key; --force retrains)" : ""
-      }`,
-  );
+  console.log(summaryLine(h, tier, outcome));
   return 0;
 }
 
