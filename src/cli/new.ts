@@ -13,6 +13,7 @@ import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import type { Hypothesis, Verdict } from "../hypothesis/types.ts";
 import { SEED_RUN } from "../step/config.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { pathExists } from "../io/path_exists.ts";
 
 const HELP = `Usage: deno task new <id> --from <existing-id>
 
@@ -242,16 +243,6 @@ async function statedVerdicts(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /** Runs `deno task new` with `args`; returns the exit code. */
 export async function main(
   args: string[],
@@ -292,7 +283,7 @@ export async function main(
   const registryFile = `${root}hypotheses/registry.ts`;
   const ids = registeredIds(await Deno.readTextFile(registryFile));
   for (const taken of [hypothesisFile, testFile]) {
-    if (ids.includes(id) || await exists(taken)) {
+    if (ids.includes(id) || await pathExists(taken)) {
       throw new UsageError(
         `hypothesis ${JSON.stringify(id)} exists (${
           taken.slice(root.length)

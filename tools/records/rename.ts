@@ -40,6 +40,7 @@ import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import type { Hypothesis, RunRecord } from "../../src/hypothesis/types.ts";
 import { prepareRun } from "../../src/run/prepare.ts";
 import { canonicalJson } from "../../src/step/config.ts";
+import { pathExists } from "../../src/io/path_exists.ts";
 
 /** One record moved from one name to another. */
 export interface RecordRename {
@@ -61,16 +62,6 @@ interface Planned extends RecordRename {
 
 async function sha256File(path: string): Promise<string> {
   return (await fileDigest(path)).sha256;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /** Checks one record file and returns its rename, or null when none is due. */
@@ -180,7 +171,7 @@ export async function renameRecords(
       throw new Error(`two records of ${h.id} would be named ${p.to}`);
     }
     targets.add(p.to);
-    if (await exists(p.to)) {
+    if (await pathExists(p.to)) {
       throw new Error(`${p.from}: ${p.to} already exists; not renaming`);
     }
   }
