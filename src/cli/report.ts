@@ -16,7 +16,12 @@ import { recordsOf } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
 import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
 import { checkOutputDir, OutputLocationError } from "../io/output_location.ts";
-import { writeIndex, writeReport } from "../report/write.ts";
+import {
+  checkReportTargets,
+  ReportOverwriteError,
+  writeIndex,
+  writeReport,
+} from "../report/write.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { tierOption } from "./options.ts";
 
@@ -27,7 +32,9 @@ from the run records in reports/data/ (every replicate seed at every sweep
 point; a hypothesis with a control is shown beside the control's records),
 then the index reports/README.md. Reports use the full-tier records when the
 hypothesis has any, else the smoke tier's. A malformed record stops the
-report with its path.
+report with its path. A file in the output directory that is not a report
+this command wrote (a project's own README.md) is never replaced: the
+command stops before writing anything, naming it.
 
 Options:
   --tier smoke|full   use only this tier's records
@@ -93,6 +100,12 @@ export async function main(args: string[]): Promise<number> {
         }, which is not a hypothesis`,
       );
     }
+  }
+  try {
+    await checkReportTargets(out, selected.map((h) => h.id));
+  } catch (e) {
+    if (e instanceof ReportOverwriteError) throw new UsageError(e.message);
+    throw e;
   }
   // Read every record first: a malformed one stops the command before any
   // report is rewritten.

@@ -7,6 +7,14 @@
  * renamed over the target, so a reader (or a crash) never sees a half-written
  * report; a rename within one directory is atomic on POSIX file systems.
  *
+ * A file is replaced (or, for a plot no longer drawn, removed) only when it
+ * is absent or reads as what this module writes there: `--out .` must never
+ * take a project's own README.md for the reports index. What was written is
+ * recognised by its first bytes, which the committed reports already carry
+ * (a marker added now would change them): a report starts with
+ * `# <id>: `, a plot is an SVG whose `<title>` starts with `<id>: `, and the
+ * index starts with the index's own title and first sentence.
+ *
  * @module
  */
 
@@ -59,6 +67,122 @@ export function reportFiles(id: string): {
   };
 }
 
+/**
+ * A file in the output directory that `report` did not write (or cannot
+ * tell it wrote), which it refuses to replace or remove.
+ */
+export class ReportOverwriteError extends Error {
+  /** Error name, shown in messages. */
+  override name = "ReportOverwriteError";
+  /** Path of the file left alone. */
+  readonly path: string;
+  /** Builds the error for `path`; `why` says what is there instead. */
+  constructor(path: string, why: string) {
+    super(
+      `${path} ${why}, not a report this command wrote; refusing to replace it (remove it or choose another --out)`,
+    );
+    this.path = path;
+  }
+}
+
+/** The first bytes of the reports index (its title and first sentence). */
+export const INDEX_SIGNATURE = "# Reports\n\nOne row per hypothesis.";
+
+/** File name of the reports index. */
+const INDEX_FILE = "README.md";
+
+/** How much of a file is read to recognise it. */
+const HEAD_BYTES = 4096;
+
+/** The first bytes of the regular file at `path` as text, or why not. */
+async function headOf(path: string): Promise<string | { why: string } | null> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  if (!info.isFile) {
+    return { why: info.isSymlink ? "is a symbolic link" : "is not a file" };
+  }
+  using file = await Deno.open(path);
+  const buf = new Uint8Array(HEAD_BYTES);
+  let n = 0;
+  while (n < buf.length) {
+    const got = await file.read(buf.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/** Whether `head` (a file's first bytes) is what report writes as `name`. */
+function isOwnFile(name: string, id: string | null, head: string): boolean {
+  if (id === null) return head.startsWith(INDEX_SIGNATURE);
+  if (name.endsWith(".md")) return head.startsWith(`# ${id}: `);
+  return head.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') &&
+    head.split("\n", 3)[1]?.startsWith(`<title>${id}: `) === true;
+}
+
+/**
+ * Throws a {@linkcode ReportOverwriteError} naming the first of `names` in
+ * `dir` that exists and is not a file report writes: a report or plot of
+ * hypothesis `id`, or the index (`id` null).
+ */
+async function checkOwnFiles(
+  dir: string,
+  id: string | null,
+  names: readonly string[],
+): Promise<void> {
+  for (const name of names) {
+    const path = join(dir, name);
+    const head = await headOf(path);
+    if (head === null) continue;
+    if (typeof head !== "string") {
+      throw new ReportOverwriteError(path, head.why);
+    }
+    if (!isOwnFile(name, id, head)) {
+      throw new ReportOverwriteError(
+        path,
+        id === null ? "is not a reports index" : `is not a report of ${id}`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks, before anything is written, that the reports of `ids` and the
+ * index could be written into `dir` without replacing or removing a file
+ * `report` did not write. Throws a {@linkcode ReportOverwriteError} naming
+ * the first such file.
+ *
+ * @example A project's own README.md is never taken for the index
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkReportTargets, ReportOverwriteError } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/README.md`, "# my project\n");
+ *   await assert.rejects(
+ *     checkReportTargets(dir, ["control-layernorm"]),
+ *     ReportOverwriteError,
+ *   );
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function checkReportTargets(
+  dir: string,
+  ids: readonly string[],
+): Promise<void> {
+  for (const id of ids) {
+    await checkOwnFiles(dir, id, Object.values(reportFiles(id)));
+  }
+  await checkOwnFiles(dir, null, [INDEX_FILE]);
+}
+
 /** Atomic text write (shared helper, re-exported for report callers). */
 export { writeTextAtomic } from "../io/atomic.ts";
 
@@ -79,7 +203,9 @@ export interface WriteReportOptions {
  * and the envelope are written only when there is one to draw (a sweep; two
  * completed runs at the hypothesis's own config); a stale one left by an
  * earlier report is removed, so the report never sits beside a plot it
- * does not link.
+ * does not link. A file there that this module did not write is left
+ * alone: a {@linkcode ReportOverwriteError} names it before anything is
+ * written.
  *
  * @example
  * ```ts
@@ -107,6 +233,7 @@ export async function writeReport(
   options: WriteReportOptions = {},
 ): Promise<string[]> {
   const files = reportFiles(h.id);
+  await checkOwnFiles(dir, h.id, Object.values(files));
   const plots = plotsForRun(h, runs);
   const control = options.control
     ? {
@@ -151,6 +278,8 @@ export async function writeReport(
 
 /**
  * Writes the reports index, `<dir>/README.md`; returns its path in a list.
+ * An existing README.md that is not a reports index (a project's own) is
+ * never replaced: a {@linkcode ReportOverwriteError} names it.
  *
  * @example
  * ```ts
@@ -175,8 +304,9 @@ export async function writeIndex(
   dir: string,
   rows: readonly IndexRow[],
 ): Promise<string[]> {
+  await checkOwnFiles(dir, null, [INDEX_FILE]);
   await Deno.mkdir(dir, { recursive: true });
-  const path = join(dir, "README.md");
+  const path = join(dir, INDEX_FILE);
   await writeTextAtomic(path, renderIndex(rows));
   return [path];
 }

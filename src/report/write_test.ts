@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { renderHypothesisReport, renderIndex } from "./markdown/mod.ts";
 import { plotsForRun } from "./plots.ts";
 import {
+  checkReportTargets,
   reportFiles,
+  ReportOverwriteError,
   writeIndex,
   writeReport,
   writeTextAtomic,
@@ -163,5 +165,76 @@ Deno.test("writeIndex() writes README.md with the rendered index", async () => {
     assert.deepEqual(paths, [join(dir, "README.md")]);
     assert.equal(await Deno.readTextFile(paths[0]), renderIndex(rows));
     assert.deepEqual(await listDir(dir), ["README.md"]);
+  });
+});
+
+Deno.test("writeIndex() never replaces a README.md it did not write, and names it", async () => {
+  await withTempDir(async (dir) => {
+    const own = "# horizon\n\nThe project's own README.\n";
+    await Deno.writeTextFile(join(dir, "README.md"), own);
+    const rows = [{
+      hypothesis: makeHypothesis(),
+      runs: [makeRun()],
+      file: "11.2b-jiggling.md",
+    }];
+    await assert.rejects(
+      writeIndex(dir, rows),
+      (e: unknown) =>
+        e instanceof ReportOverwriteError &&
+        e.message.includes(join(dir, "README.md")),
+    );
+    assert.equal(await Deno.readTextFile(join(dir, "README.md")), own);
+    // An index it wrote is its own to rewrite.
+    await Deno.remove(join(dir, "README.md"));
+    await writeIndex(dir, rows);
+    await writeIndex(dir, rows);
+    assert.equal(
+      await Deno.readTextFile(join(dir, "README.md")),
+      renderIndex(rows),
+    );
+  });
+});
+
+Deno.test("writeReport() neither replaces nor removes a file it did not write", async () => {
+  await withTempDir(async (dir) => {
+    const h = makeHypothesis();
+    const notes = "# 11.2b-jiggling notes of my own\n";
+    const stranger = "<svg>a drawing of my own</svg>\n";
+    // The report's name, a plot's name, and a plot it would remove as stale.
+    for (
+      const [name, text] of [
+        ["11.2b-jiggling.md", notes],
+        ["11.2b-jiggling-cp.svg", stranger],
+        ["11.2b-jiggling-phase.svg", stranger],
+      ]
+    ) {
+      await Deno.writeTextFile(join(dir, name), text);
+      await assert.rejects(
+        writeReport(dir, h, [makeRun()]),
+        (e: unknown) =>
+          e instanceof ReportOverwriteError && e.path === join(dir, name),
+      );
+      assert.deepEqual(await listDir(dir), [name]);
+      assert.equal(await Deno.readTextFile(join(dir, name)), text);
+      await Deno.remove(join(dir, name));
+    }
+    await Deno.mkdir(join(dir, "11.2b-jiggling-loss.svg"));
+    await assert.rejects(
+      checkReportTargets(dir, [h.id]),
+      /11\.2b-jiggling-loss\.svg is not a file/,
+    );
+    await Deno.remove(join(dir, "11.2b-jiggling-loss.svg"));
+    // What it wrote itself it rewrites, and removes when no longer drawn.
+    const sweep = makeHypothesis({
+      sweep: [{ path: "noise.scale", values: [1e-7, 3e-6] }],
+    });
+    await writeReport(dir, sweep, [
+      makeReplicate(42, { C: 2, P: 4 }),
+      makeReplicate(1, { C: 3, P: 4 }),
+    ]);
+    assert.ok((await listDir(dir)).includes("11.2b-jiggling-phase.svg"));
+    await checkReportTargets(dir, [h.id]);
+    await writeReport(dir, h, [makeRun()]);
+    assert.ok(!(await listDir(dir)).includes("11.2b-jiggling-phase.svg"));
   });
 });
