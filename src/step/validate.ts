@@ -9,6 +9,11 @@
 
 import { parameterSpecs } from "../model/config.ts";
 import type { TrainConfig } from "./config.ts";
+import {
+  formatGiB,
+  MAX_TRAINING_MEMORY_BYTES,
+  trainingMemoryBytes,
+} from "./memory.ts";
 
 /** A config field that cannot run; `path` is the dotted field name. */
 export class ConfigError extends RangeError {
@@ -46,6 +51,20 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v;
+}
+
+/**
+ * -0 and 0 are one value to a reader and to the record's name, but a -0
+ * compiles to other graph bytes, hence another run key: the two would share
+ * a record file under different keys and each overwrite the other.
+ */
+function noNegativeZero(path: string, v: number): void {
+  if (Object.is(v, -0)) {
+    throw new ConfigError(
+      path,
+      "is -0: write 0 (a negative zero would be a second run key for the same config)",
+    );
+  }
 }
 
 class Checker {
@@ -97,6 +116,7 @@ class Checker {
         `must be a finite number, got ${describe(v)}`,
       );
     }
+    noNegativeZero(path, v);
     if (!ok(v)) throw new ConfigError(path, `must be ${rule}, got ${v}`);
     return v;
   }
@@ -106,6 +126,7 @@ class Checker {
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
       throw new ConfigError(path, `must be an integer, got ${describe(v)}`);
     }
+    noNegativeZero(path, v);
     if (v < min || v > max) {
       throw new ConfigError(
         path,
@@ -137,6 +158,26 @@ class Checker {
     }
     return v;
   }
+}
+
+/**
+ * Refuses a config whose sizes (batch, sequence, model dimensions) would
+ * need more than {@link MAX_TRAINING_MEMORY_BYTES} to train, naming the
+ * sizes, the estimate and the limit.
+ */
+function checkMemory(config: TrainConfig): void {
+  const bytes = trainingMemoryBytes(config);
+  if (bytes <= MAX_TRAINING_MEMORY_BYTES) return;
+  const m = config.model;
+  const params = trainingMemoryBytes({ ...config, batchSize: 0 });
+  throw new ConfigError(
+    params > bytes / 2 ? "model.dModel" : "batchSize",
+    `makes the run too large: batchSize ${config.batchSize}, seqLen ${config.seqLen}, model.dModel ${m.dModel}, model.nLayer ${m.nLayer}, model.nHead ${m.nHead}, model.vocabSize ${m.vocabSize} would need about ${
+      formatGiB(bytes)
+    } to train; the limit is ${
+      formatGiB(MAX_TRAINING_MEMORY_BYTES)
+    } (MAX_TRAINING_MEMORY_BYTES in src/step/memory.ts)`,
+  );
 }
 
 /**
@@ -206,6 +247,9 @@ export function validateTrainConfig(
   c.integer("seqLen", 1, context);
   c.integer("maxSteps", 1);
   c.oneOf("precision");
+  // Before the noise check, which lists the model's parameters (one entry
+  // per layer: a billion layers would not fit).
+  checkMemory(config as TrainConfig);
 
   c.object("adamw", ["lr", "beta1", "beta2", "eps", "weightDecay"]);
   c.number("adamw.lr", (x) => x >= 0, ">= 0");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { SEED_RUN, type TrainConfig } from "./config.ts";
 import { ConfigError, validateTrainConfig } from "./validate.ts";
+import { MAX_TRAINING_MEMORY_BYTES, trainingMemoryBytes } from "./memory.ts";
 
 // deno-lint-ignore no-explicit-any
 type Loose = any;
@@ -105,4 +106,58 @@ Deno.test("unknown and missing fields are refused (a typo never trains as the de
   refuses((c) => (c.learningRate = 1), /learningRate is not a config field/);
   refuses((c) => delete c.decay, /^config: decay is missing$/);
   refuses((c) => (c.adamw = null), /adamw must be an object, got null/);
+});
+
+Deno.test("-0 is refused wherever a number goes: it would key a second run of the same config", () => {
+  for (
+    const bad of [
+      { ...SEED_RUN, adamw: { ...SEED_RUN.adamw, lr: -0 } },
+      { ...SEED_RUN, adamw: { ...SEED_RUN.adamw, weightDecay: -0 } },
+      { ...SEED_RUN, noise: { param: "transformer.wte.weight", scale: -0 } },
+      { ...SEED_RUN, seed: -0 },
+    ]
+  ) {
+    assert.throws(
+      () => validateTrainConfig(bad),
+      (e: unknown) =>
+        e instanceof ConfigError && /is -0: write 0/.test(e.message),
+    );
+  }
+  validateTrainConfig({ ...SEED_RUN, adamw: { ...SEED_RUN.adamw, lr: 0 } });
+});
+
+Deno.test("sizes that would not fit in memory are refused naming the estimate and the limit", () => {
+  // `--set batchSize=20000` was OOM-killed silently at ~22 GB.
+  assert.throws(
+    () => validateTrainConfig({ ...SEED_RUN, batchSize: 20_000 }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.path === "batchSize" &&
+      /batchSize 20000, seqLen 128, .* would need about \d+(\.\d+)? GiB to train; the limit is 16\.0 GiB/
+        .test(e.message) &&
+      !e.message.includes("\n"),
+  );
+  assert.throws(
+    () =>
+      validateTrainConfig({
+        ...SEED_RUN,
+        model: { ...SEED_RUN.model, dModel: 1 << 16, nHead: 1 },
+      }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.path === "model.dModel" &&
+      /the limit is 16\.0 GiB/.test(e.message),
+  );
+  // A billion layers is refused at once, before its parameters are listed.
+  const t0 = performance.now();
+  assert.throws(
+    () =>
+      validateTrainConfig({
+        ...SEED_RUN,
+        model: { ...SEED_RUN.model, nLayer: 1e9 },
+        noise: { param: "transformer.wte.weight", scale: 1e-7 },
+      }),
+    /too large/,
+  );
+  assert.ok(performance.now() - t0 < 1000);
+  assert.ok(trainingMemoryBytes(SEED_RUN) < MAX_TRAINING_MEMORY_BYTES / 50);
+  validateTrainConfig({ ...SEED_RUN, batchSize: 1024 });
 });
