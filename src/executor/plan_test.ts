@@ -8,6 +8,7 @@ import { webgpuForTests, withTempDir } from "../testing/helpers.ts";
 import { executeRuns } from "./execute.ts";
 import { defaultPack, packRuns, planRuns } from "./plan.ts";
 import { prepareRun } from "../run/prepare.ts";
+import { runHypothesis } from "../run/run.ts";
 import { parseOverride } from "../hypothesis/overrides.ts";
 import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
 
@@ -134,4 +135,29 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("planRuns: the sweep point that is the hypothesis's own config is recorded by the unmodified run's record (same key)", async () => {
+  // `sweep 11.2f-noise-sweep --dry-run` listed seed 42 at 3e-7 as to run
+  // although smoke-seed42-cpu.json holds that key.
+  await withTempDir(async (dir) => {
+    const own = await runHypothesis(PACK_TINY, {
+      tier: "smoke",
+      backend: "cpu",
+      recordsDir: dir,
+      cacheDir: `${dir}/cache`,
+    });
+    const plan = await planRuns(PACK_TINY, {
+      tier: "smoke",
+      backend: "cpu",
+      recordsDir: dir,
+    });
+    const recorded = plan.filter((p) => p.record !== null);
+    assert.deepEqual(
+      recorded.map((p) => [p.point, p.spec.seed, p.spec.key]),
+      [["noise.scale=0.003", PACK_TINY.config.seed, own.key]],
+    );
+    assert.equal(recorded[0].record?.key, own.key);
+    assert.equal((await packRuns(plan, 1)).length, plan.length - 1);
+  });
 });
