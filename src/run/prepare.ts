@@ -154,7 +154,9 @@ export async function prepareRun(
     tier: options.tier,
     seed: config.seed,
     backend: choice.engine.name,
-    steps: options.steps,
+    // `--steps` equal to the tier's own length is the tier's run: same key,
+    // so the same file (not `-<N>steps`, which no tier run would find).
+    steps: steps === tierSteps(h, options.tier) ? undefined : steps,
     variant,
   };
   const dir = options.recordsDir ??
