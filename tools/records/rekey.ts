@@ -30,7 +30,7 @@ import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
 import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import { recordPath } from "../../src/history/records.ts";
 import { RECORDS_DIR } from "../../src/history/locations.ts";
-import { prepareRun } from "../../src/run/prepare.ts";
+import { type PreparedRun, prepareRun } from "../../src/run/prepare.ts";
 import { runHypothesis } from "../../src/run/run.ts";
 import { renameRecords } from "./rename.ts";
 import type {
@@ -55,8 +55,15 @@ const STEM =
 /** Steps re-run to verify a sweep point's record. */
 const VARIANT_PREFIX = 300;
 
-async function committed(dir: string, h: Hypothesis) {
-  const found: { path: string; record: AnyRecord; tier: Tier }[] = [];
+/** A committed record file, read loosely, and its tier. */
+interface Committed {
+  readonly path: string;
+  readonly record: AnyRecord;
+  readonly tier: Tier;
+}
+
+async function committed(dir: string, h: Hypothesis): Promise<Committed[]> {
+  const found: Committed[] = [];
   for await (const e of Deno.readDir(`${dir}/${h.id}`)) {
     const m = STEM.exec(e.name);
     if (!m) continue;
@@ -97,6 +104,163 @@ function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
   return pa === pb ? null : "populations";
 }
 
+/** One backend's records of a hypothesis being re-keyed, under `dir`. */
+interface Rekeying {
+  readonly dir: string;
+  readonly h: Hypothesis;
+  readonly backend: BackendName;
+}
+
+const overridesOf = (r: AnyRecord): string[] => r.overrides ?? [];
+
+/** The run a committed record is of. */
+function runOf(job: Rekeying, r: Committed) {
+  return {
+    tier: r.tier,
+    seed: r.record.seed as number,
+    backend: job.backend,
+    overrides: overridesOf(r.record).map(parseOverride),
+  };
+}
+
+/**
+ * Re-runs each smoke record from scratch; throws at the first whose numbers
+ * differ. Returns the seeds verified.
+ */
+async function verifySmokes(
+  job: Rekeying,
+  smokes: readonly Committed[],
+): Promise<Set<number>> {
+  const { h, backend } = job;
+  const verifiedSeeds = new Set<number>();
+  for (const s of smokes) {
+    const fresh = await runHypothesis(h, {
+      tier: "smoke",
+      seed: s.record.seed,
+      backend,
+      useCache: false,
+      saveRecord: false,
+      writeHistory: false,
+    });
+    const diff = sameNumbers(s.record, fresh);
+    if (diff) {
+      throw new Error(
+        `${h.id} smoke seed ${s.record.seed} (${backend}): ${diff} differs from ${s.path}; not re-keying`,
+      );
+    }
+    verifiedSeeds.add(s.record.seed);
+    console.log(
+      `${h.id} smoke seed ${s.record.seed} ${backend}: bit-identical (${fresh.loss.length} losses, embedding ${
+        fresh.final!.embeddingSha256.slice(0, 12)
+      })`,
+    );
+  }
+  return verifiedSeeds;
+}
+
+/**
+ * Re-runs the first {@link VARIANT_PREFIX} steps of each record with its
+ * overrides; throws at the first whose losses or gradient norms differ.
+ */
+async function verifyVariants(
+  job: Rekeying,
+  variants: readonly Committed[],
+): Promise<void> {
+  const { h, backend } = job;
+  for (const r of variants) {
+    const old = r.record;
+    const fresh = await runHypothesis(h, {
+      ...runOf(job, r),
+      steps: Math.min(VARIANT_PREFIX, old.steps),
+      useCache: false,
+      saveRecord: false,
+      writeHistory: false,
+    });
+    const diff = samePrefix(old, fresh);
+    if (diff) {
+      throw new Error(
+        `${h.id} ${r.tier} seed ${old.seed} (${backend}) [${
+          overridesOf(old).join(" ")
+        }]: ${diff} differs from ${r.path}; not re-keying`,
+      );
+    }
+    console.log(
+      `${h.id} seed ${old.seed} ${backend} [${
+        overridesOf(old).join(" ")
+      }]: first ${fresh.loss.length} steps bit-identical`,
+    );
+  }
+}
+
+/**
+ * The verified record `r` in today's format under today's key: its
+ * measured numbers, trajectories and timestamps kept.
+ */
+function migrated(
+  job: Rekeying,
+  r: Committed,
+  prepared: PreparedRun,
+): RunRecord {
+  const old = r.record;
+  // Field order as the runner writes records (record_write.ts), so a re-key
+  // that changes nothing rewrites nothing.
+  return {
+    format: 2,
+    hypothesisId: job.h.id,
+    tier: r.tier,
+    seed: old.seed,
+    steps: old.steps,
+    backend: job.backend,
+    key: prepared.key,
+    identity: prepared.identity,
+    overrides: prepared.overrides,
+    config: prepared.config,
+    corpus: old.corpus,
+    // Format 1 kept the thread count only in the engine description.
+    threads: old.threads ??
+      (Number(/\((\d+) threads\)/.exec(old.engine ?? "")?.[1]) || null),
+    versions: {
+      deno: old.versions.deno,
+      onnxruntime: prepared.identity.onnxruntime,
+    },
+    status: "complete",
+    engine: old.engine,
+    backendReason: old.backendReason,
+    wallMs: old.wallMs,
+    loss: old.loss,
+    gradNorm: old.gradNorm,
+    trajectory: old.trajectory,
+    final: { ...old.final, nonFinite: old.final.nonFinite ?? [] },
+    divergence: null,
+    verdict: old.verdict,
+    history: old.format === 2 ? old.history : null,
+    finishedAt: old.finishedAt,
+  };
+}
+
+/**
+ * Rewrites a verified record under the current key, record format and file
+ * name; throws when its config or steps are no longer the hypothesis's.
+ */
+async function rewrite(job: Rekeying, r: Committed): Promise<void> {
+  const { dir, h } = job;
+  const old = r.record;
+  const prepared = await prepareRun(h, { ...runOf(job, r), recordsDir: dir });
+  const record = migrated(job, r, prepared);
+  if (canonicalJson(old.config) !== canonicalJson(prepared.config)) {
+    throw new Error(`${r.path}: its config differs from the hypothesis's`);
+  }
+  if (old.steps !== prepared.steps) {
+    throw new Error(
+      `${r.path}: ${old.steps} steps, the tier has ${prepared.steps}`,
+    );
+  }
+  const target = recordPath(dir, prepared.name);
+  await writeTextAtomic(target, JSON.stringify(record) + "\n");
+  if (target !== r.path) await Deno.remove(r.path);
+  console.log(`${r.path} -> ${target} (key ${prepared.key.slice(0, 12)})`);
+}
+
 /**
  * Verifies and re-keys every record of `h` under `dir` (see the module doc);
  * throws, rewriting nothing of that backend, when a re-run differs.
@@ -106,130 +270,31 @@ export async function rekey(dir: string, h: Hypothesis): Promise<void> {
   const backends = new Set<BackendName>(
     records.map((r) => r.record.backend as BackendName),
   );
-  const overridesOf = (r: AnyRecord): string[] => r.overrides ?? [];
   for (const backend of backends) {
+    const job = { dir, h, backend };
     const all = records.filter((r) => r.record.backend === backend);
     const mine = all.filter((r) => overridesOf(r.record).length === 0);
-    const smokes = mine.filter((r) => r.tier === "smoke");
-    const verifiedSeeds = new Set<number>();
-    for (const s of smokes) {
-      const fresh = await runHypothesis(h, {
-        tier: "smoke",
-        seed: s.record.seed,
-        backend,
-        useCache: false,
-        saveRecord: false,
-        writeHistory: false,
-      });
-      const diff = sameNumbers(s.record, fresh);
-      if (diff) {
-        throw new Error(
-          `${h.id} smoke seed ${s.record.seed} (${backend}): ${diff} differs from ${s.path}; not re-keying`,
-        );
-      }
-      verifiedSeeds.add(s.record.seed);
-      console.log(
-        `${h.id} smoke seed ${s.record.seed} ${backend}: bit-identical (${fresh.loss.length} losses, embedding ${
-          fresh.final!.embeddingSha256.slice(0, 12)
-        })`,
-      );
-    }
+    const verifiedSeeds = await verifySmokes(
+      job,
+      mine.filter((r) => r.tier === "smoke"),
+    );
     // Sweep points, and full runs of seeds with no smoke record (a replicate
     // run at the full tier only), are verified by their first steps.
     const variants = all.filter((r) =>
       overridesOf(r.record).length > 0 ||
       (r.tier === "full" && !verifiedSeeds.has(r.record.seed))
     );
-    for (const r of variants) {
-      const old = r.record;
-      const fresh = await runHypothesis(h, {
-        tier: r.tier,
-        seed: old.seed,
-        backend,
-        overrides: overridesOf(old).map(parseOverride),
-        steps: Math.min(VARIANT_PREFIX, old.steps),
-        useCache: false,
-        saveRecord: false,
-        writeHistory: false,
-      });
-      const diff = samePrefix(old, fresh);
-      if (diff) {
-        throw new Error(
-          `${h.id} ${r.tier} seed ${old.seed} (${backend}) [${
-            overridesOf(old).join(" ")
-          }]: ${diff} differs from ${r.path}; not re-keying`,
-        );
-      }
-      console.log(
-        `${h.id} seed ${old.seed} ${backend} [${
-          overridesOf(old).join(" ")
-        }]: first ${fresh.loss.length} steps bit-identical`,
-      );
-    }
+    await verifyVariants(job, variants);
     for (const r of new Set([...mine, ...variants])) {
-      const old = r.record;
-      const overrides = overridesOf(old);
       if (
-        overrides.length === 0 && !verifiedSeeds.has(old.seed) &&
-        !variants.includes(r)
+        overridesOf(r.record).length === 0 &&
+        !verifiedSeeds.has(r.record.seed) && !variants.includes(r)
       ) {
         throw new Error(
-          `${h.id} ${r.tier} seed ${old.seed} (${backend}): no smoke record to verify against`,
+          `${h.id} ${r.tier} seed ${r.record.seed} (${backend}): no smoke record to verify against`,
         );
       }
-      const prepared = await prepareRun(h, {
-        tier: r.tier,
-        seed: old.seed,
-        backend,
-        overrides: overrides.map(parseOverride),
-        recordsDir: dir,
-      });
-      // Field order as the runner writes records (record_write.ts), so a
-      // re-key that changes nothing rewrites nothing.
-      const migrated: RunRecord = {
-        format: 2,
-        hypothesisId: h.id,
-        tier: r.tier,
-        seed: old.seed,
-        steps: old.steps,
-        backend,
-        key: prepared.key,
-        identity: prepared.identity,
-        overrides: prepared.overrides,
-        config: prepared.config,
-        corpus: old.corpus,
-        // Format 1 kept the thread count only in the engine description.
-        threads: old.threads ??
-          (Number(/\((\d+) threads\)/.exec(old.engine ?? "")?.[1]) || null),
-        versions: {
-          deno: old.versions.deno,
-          onnxruntime: prepared.identity.onnxruntime,
-        },
-        status: "complete",
-        engine: old.engine,
-        backendReason: old.backendReason,
-        wallMs: old.wallMs,
-        loss: old.loss,
-        gradNorm: old.gradNorm,
-        trajectory: old.trajectory,
-        final: { ...old.final, nonFinite: old.final.nonFinite ?? [] },
-        divergence: null,
-        verdict: old.verdict,
-        history: old.format === 2 ? old.history : null,
-        finishedAt: old.finishedAt,
-      };
-      if (canonicalJson(old.config) !== canonicalJson(prepared.config)) {
-        throw new Error(`${r.path}: its config differs from the hypothesis's`);
-      }
-      if (old.steps !== prepared.steps) {
-        throw new Error(
-          `${r.path}: ${old.steps} steps, the tier has ${prepared.steps}`,
-        );
-      }
-      const target = recordPath(dir, prepared.name);
-      await writeTextAtomic(target, JSON.stringify(migrated) + "\n");
-      if (target !== r.path) await Deno.remove(r.path);
-      console.log(`${r.path} -> ${target} (key ${prepared.key.slice(0, 12)})`);
+      await rewrite(job, r);
     }
   }
 }
