@@ -295,15 +295,30 @@ function formatBytes(b: number): string {
   return `${Number(b.toFixed(1))} B`;
 }
 
-export async function main(args: string[]): Promise<number> {
-  if (args[0] === "census") {
-    const { censusBenchMain } = await import("./census.ts");
-    return await censusBenchMain(args.slice(1));
-  }
-  if (args[0] === "runs") {
-    const { runsBenchMain } = await import("./runs.ts");
-    return await runsBenchMain(args.slice(1));
-  }
+/** The parsed options of a step-time benchmark. */
+interface BenchArgs {
+  /** `--steps`; each backend's default when absent. */
+  readonly steps?: number;
+  /** `--warmup`; each backend's default when absent. */
+  readonly warmup?: number;
+  /** `--read-every`; each backend's default when absent. */
+  readonly readEvery?: number;
+  /** `--history-every` (default 1). */
+  readonly historyEvery: number;
+  /** `--replicates`, ascending (default [1]). */
+  readonly replicates: readonly number[];
+  /** `--threads` of the cpu backend. */
+  readonly threads?: number;
+  /** `--backends` (default: all). */
+  readonly backends: readonly BackendName[];
+  /** Not `--no-torch`. */
+  readonly torch: boolean;
+  /** `--json`. */
+  readonly json: boolean;
+}
+
+/** The options of `args`; null for `--help`. Bad input throws a UsageError. */
+function parseBenchArgs(args: string[]): BenchArgs | null {
   const values = parseCliArgs(args, {
     steps: { type: "string" },
     warmup: { type: "string" },
@@ -315,63 +330,78 @@ export async function main(args: string[]): Promise<number> {
     "no-torch": { type: "boolean" },
     json: { type: "boolean" },
   }).values;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const steps = intOption("steps", values.steps, { min: 1 });
-  const warmup = intOption("warmup", values.warmup, { min: 1 });
-  const readEvery = intOption("read-every", values["read-every"], { min: 1 });
-  const historyEvery =
-    intOption("history-every", values["history-every"], { min: 0 }) ?? 1;
-  const replicates = replicatesOption(values.replicates);
-  const threads = threadsOption(values.threads);
-  const requested = backendListOption("backends", values.backends) ??
-    BACKENDS;
-  const corpus = await loadCorpus(
-    new URL("../fixtures/corpus/brown.txt", import.meta.url).pathname,
-  );
-  const log = (s: string) => {
-    if (!values.json) console.error(s);
+  if (values.help) return null;
+  return {
+    steps: intOption("steps", values.steps, { min: 1 }),
+    warmup: intOption("warmup", values.warmup, { min: 1 }),
+    readEvery: intOption("read-every", values["read-every"], { min: 1 }),
+    historyEvery:
+      intOption("history-every", values["history-every"], { min: 0 }) ?? 1,
+    replicates: replicatesOption(values.replicates),
+    threads: threadsOption(values.threads),
+    backends: backendListOption("backends", values.backends) ?? BACKENDS,
+    torch: !values["no-torch"],
+    json: values.json === true,
   };
+}
+
+/**
+ * The steps to time on backend `b`: the defaults, fewer on software WebGPU
+ * and wasm, rounded up to whole read windows; null when WebGPU has no
+ * adapter.
+ */
+async function planFor(b: BackendName, args: BenchArgs): Promise<Plan | null> {
+  const { steps, warmup, readEvery } = args;
+  let n = steps ?? 30, w = warmup ?? 5;
+  let k = readEvery ?? (b === "webgpu" ? DEFAULT_DEVICE_READ_EVERY : 1);
+  if (b === "webgpu") {
+    const adapter = await probeAdapter();
+    if (!adapter) return null;
+    if (adapter.software) {
+      [n, w, k] = [steps ?? 4, warmup ?? 2, readEvery ?? 2];
+    }
+  }
+  if (b === "wasm") n = Math.min(n, 10);
+  [n, w] = [wholeWindows(n, k), wholeWindows(w, k)];
+  return {
+    warmup: w,
+    steps: n,
+    readEvery: k,
+    historyEvery: args.historyEvery,
+    threads: b === "cpu" ? args.threads : undefined,
+  };
+}
+
+/** Each requested backend's step time and replicate throughput. */
+async function benchBackends(
+  args: BenchArgs,
+  corpus: Uint8Array,
+  log: (line: string) => void,
+): Promise<{ rows: Record<string, BenchBackend>; skipped: string[] }> {
   const rows: Record<string, BenchBackend> = {};
   const skipped: string[] = [];
-  for (const b of requested) {
-    let n = steps ?? 30, w = warmup ?? 5;
-    let k = readEvery ?? (b === "webgpu" ? DEFAULT_DEVICE_READ_EVERY : 1);
-    if (b === "webgpu") {
-      const adapter = await probeAdapter();
-      if (!adapter) {
-        skipped.push("webgpu: no adapter");
-        continue;
-      }
-      if (adapter.software) {
-        [n, w, k] = [steps ?? 4, warmup ?? 2, readEvery ?? 2];
-      }
+  for (const b of args.backends) {
+    const plan = await planFor(b, args);
+    if (!plan) {
+      skipped.push("webgpu: no adapter");
+      continue;
     }
-    if (b === "wasm") n = Math.min(n, 10);
-    [n, w] = [wholeWindows(n, k), wholeWindows(w, k)];
-    log(`timing ${b} (${w} warm-up + ${n} steps, read every ${k})...`);
-    const plan = {
-      warmup: w,
-      steps: n,
-      readEvery: k,
-      historyEvery,
-      threads: b === "cpu" ? threads : undefined,
-    };
+    log(
+      `timing ${b} (${plan.warmup} warm-up + ${plan.steps} steps, read every ${plan.readEvery})...`,
+    );
     try {
-      rows[b] = await benchBackend(b, corpus.bytes, plan);
+      rows[b] = await benchBackend(b, corpus, plan);
     } catch (e) {
       skipped.push(`${b}: ${(e as Error).message}`);
       continue;
     }
-    for (const r of replicates.filter((r) => r > 1)) {
+    for (const r of args.replicates.filter((r) => r > 1)) {
       log(`timing ${b} with ${r} replicates in one graph...`);
       try {
         rows[b].replicates[String(r)] = await benchReplicates(
           b,
           r,
-          corpus.bytes,
+          corpus,
           plan,
         );
       } catch (e) {
@@ -379,30 +409,23 @@ export async function main(args: string[]): Promise<number> {
       }
     }
   }
-  let torch: Record<string, unknown> | null = null;
-  if (!values["no-torch"]) {
-    log("timing PyTorch (tools/reference/bench_torch.py)...");
-    torch = await benchTorch(steps ?? 30, threads);
-    if (!torch) skipped.push("pytorch: no python3 with torch");
-  }
-  const machine =
-    `${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`;
-  const cpu = rows.cpu;
-  const torchMs = torch ? Number(torch.ms_per_step_median) : null;
-  const ratio = cpu && torchMs ? cpu.msPerStepMedian / torchMs : null;
-  if (values.json) {
-    console.log(JSON.stringify({
-      config: "seed (B=32, T=128, bf16, 116,480 params)",
-      machine,
-      deno: Deno.version.deno,
-      historyEvery,
-      backends: rows,
-      pytorch: torch,
-      cpuOverPytorch: ratio,
-      skipped,
-    }));
-    return 0;
-  }
+  return { rows, skipped };
+}
+
+/** What the step-time benchmark measured, for the table. */
+interface BenchResult {
+  readonly machine: string;
+  readonly rows: Record<string, BenchBackend>;
+  readonly torch: Record<string, unknown> | null;
+  readonly torchMs: number | null;
+  /** cpu's median ms per step over PyTorch's. */
+  readonly ratio: number | null;
+  readonly skipped: readonly string[];
+}
+
+/** The step-time table, then the WebGPU counts and replicate throughputs. */
+function printTable(result: BenchResult): void {
+  const { machine, rows, torch, torchMs, ratio } = result;
   console.log(
     `horizon training step, seed config (B=32, T=128, bf16) on ${machine}`,
   );
@@ -436,6 +459,15 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
   }
+  printReplicates(rows);
+  if (ratio !== null) {
+    console.log(`\ncpu / PyTorch time per step: ${ratio.toFixed(2)}x`);
+  }
+  for (const s of result.skipped) console.log(`skipped ${s}`);
+}
+
+/** Per backend timed with several replicate counts: replicate-steps/s. */
+function printReplicates(rows: Record<string, BenchBackend>): void {
   for (const [name, r] of Object.entries(rows)) {
     const counts = Object.entries(r.replicates);
     if (counts.length < 2) continue;
@@ -456,10 +488,59 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
   }
-  if (ratio !== null) {
-    console.log(`\ncpu / PyTorch time per step: ${ratio.toFixed(2)}x`);
+}
+
+/**
+ * CLI entry: `census` and `runs` go to their benchmarks; otherwise times the
+ * training step on each backend and prints the table (or `--json`). Returns
+ * the exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === "census") {
+    const { censusBenchMain } = await import("./census.ts");
+    return await censusBenchMain(args.slice(1));
   }
-  for (const s of skipped) console.log(`skipped ${s}`);
+  if (args[0] === "runs") {
+    const { runsBenchMain } = await import("./runs.ts");
+    return await runsBenchMain(args.slice(1));
+  }
+  const parsed = parseBenchArgs(args);
+  if (!parsed) {
+    console.log(HELP);
+    return 0;
+  }
+  const corpus = await loadCorpus(
+    new URL("../fixtures/corpus/brown.txt", import.meta.url).pathname,
+  );
+  const log = (s: string) => {
+    if (!parsed.json) console.error(s);
+  };
+  const { rows, skipped } = await benchBackends(parsed, corpus.bytes, log);
+  let torch: Record<string, unknown> | null = null;
+  if (parsed.torch) {
+    log("timing PyTorch (tools/reference/bench_torch.py)...");
+    torch = await benchTorch(parsed.steps ?? 30, parsed.threads);
+    if (!torch) skipped.push("pytorch: no python3 with torch");
+  }
+  const machine =
+    `${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`;
+  const cpu = rows.cpu;
+  const torchMs = torch ? Number(torch.ms_per_step_median) : null;
+  const ratio = cpu && torchMs ? cpu.msPerStepMedian / torchMs : null;
+  if (parsed.json) {
+    console.log(JSON.stringify({
+      config: "seed (B=32, T=128, bf16, 116,480 params)",
+      machine,
+      deno: Deno.version.deno,
+      historyEvery: parsed.historyEvery,
+      backends: rows,
+      pytorch: torch,
+      cpuOverPytorch: ratio,
+      skipped,
+    }));
+    return 0;
+  }
+  printTable({ machine, rows, torch, torchMs, ratio, skipped });
   return 0;
 }
 
