@@ -11,6 +11,7 @@
 import { selectHypotheses } from "./hypothesis_args.ts";
 import { HYPOTHESES, hypothesisById } from "../../hypotheses/mod.ts";
 import { readOutcomes } from "../verdict/outcomes.ts";
+import { splitDeclared } from "../verdict/declared.ts";
 import { pointLabel, sweepPoints } from "../hypothesis/grid.ts";
 import { recordsOf } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
@@ -109,10 +110,18 @@ export async function main(args: string[]): Promise<number> {
   }
   // Read every record first: a malformed one stops the command before any
   // report is rewritten.
+  // Rates count only the seeds a hypothesis declares; ad-hoc runs (`run
+  // --seed N`) are told apart.
   const all = new Map<string, RunRecord[]>();
-  for (const h of HYPOTHESES) all.set(h.id, await reportRecords(h, tier));
+  const adHoc = new Map<string, RunRecord[]>();
+  for (const h of HYPOTHESES) {
+    const split = splitDeclared(h, await reportRecords(h, tier));
+    all.set(h.id, split.declared);
+    adHoc.set(h.id, split.adHoc);
+  }
   for (const h of selected) {
     const runs = all.get(h.id)!;
+    const extra = adHoc.get(h.id)!.length;
     if (!runs.length) {
       console.log(`${h.id}: no run records (run \`deno task run ${h.id}\`)`);
       continue;
@@ -123,7 +132,8 @@ export async function main(args: string[]): Promise<number> {
       const c = hypothesisById(h.control);
       // The control at the same tier as this report, so like is compared
       // with like (its own choice when it has no records of that tier).
-      const same = await reportRecords(c, runs[0].tier);
+      const same = splitDeclared(c, await reportRecords(c, runs[0].tier))
+        .declared;
       control = {
         hypothesis: c,
         runs: same.length ? same : all.get(c.id)!,
@@ -132,11 +142,12 @@ export async function main(args: string[]): Promise<number> {
     const written = await writeReport(out, h, runs, {
       outcomes,
       ...(control ? { control } : {}),
+      ...(extra ? { adHoc: adHoc.get(h.id)! } : {}),
     });
     console.log(
-      `${h.id}: ${runs[0].tier} tier, ${runs.length} run(s) -> ${
-        written.join(", ")
-      }`,
+      `${h.id}: ${runs[0].tier} tier, ${runs.length} run(s)${
+        extra ? ` and ${extra} ad-hoc run(s) not counted` : ""
+      } -> ${written.join(", ")}`,
     );
   }
   // The index always covers every hypothesis.

@@ -195,6 +195,8 @@ export interface WriteReportOptions {
     readonly hypothesis: Hypothesis;
     readonly runs: readonly RunRecord[];
   };
+  /** Records of seeds the hypothesis does not declare: named, not counted. */
+  readonly adHoc?: readonly RunRecord[];
 }
 
 /**
@@ -251,6 +253,7 @@ export async function writeReport(
     },
     outcomes: options.outcomes ?? [],
     ...(control ? { control } : {}),
+    ...(options.adHoc?.length ? { adHoc: options.adHoc } : {}),
   });
   await Deno.mkdir(dir, { recursive: true });
   const out: [string, string | undefined][] = [

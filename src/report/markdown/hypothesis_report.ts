@@ -49,6 +49,11 @@ export interface HypothesisReportOptions {
   readonly outcomes?: readonly RecordedOutcome[];
   /** The control hypothesis (`hypothesis.control`) and its runs. */
   readonly control?: ControlInput;
+  /**
+   * Records of seeds the hypothesis does not declare (`run --seed N`):
+   * named under the rate, never counted in it.
+   */
+  readonly adHoc?: readonly RunRecord[];
 }
 
 /**
@@ -88,7 +93,11 @@ export function renderHypothesisReport(
   section("Question", h.question.trim());
   section("Background", h.background.trim());
   section("Design", h.design.trim(), "", designTable(h, config, runs, run));
-  section("Expected vs observed", ...expectedVsObserved(h, o));
+  section(
+    "Expected vs observed",
+    ...expectedVsObserved(h, o),
+    ...adHocLines(opts.adHoc ?? []),
+  );
   const complete = run !== null && isComplete(run);
   if (complete) {
     section("C and P", cpTable(h, run, opts.outcomes ?? []));
@@ -160,6 +169,20 @@ function expectedVsObserved(h: Hypothesis, o: Outcome): string[] {
     ...rate,
     ...rule,
     ...(match ? ["", match] : []),
+  ];
+}
+
+/** The ad-hoc runs left out of every rate, if any (none: no line). */
+function adHocLines(runs: readonly RunRecord[]): string[] {
+  if (!runs.length) return [];
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  return [
+    "",
+    `And ${plural(runs.length, "ad-hoc run")} not counted (${
+      seeds.length === 1 ? "seed" : "seeds"
+    } ${
+      seeds.join(", ")
+    }, which the hypothesis does not declare; \`deno task run --seed N\`).`,
   ];
 }
 
