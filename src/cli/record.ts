@@ -14,7 +14,7 @@ import { recordsOf } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
 import type { Tier } from "../hypothesis/types.ts";
 import { isComplete } from "../hypothesis/types.ts";
-import { parseCliArgs, runCli } from "./errors.ts";
+import { parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { backendOption, tierOption, TIERS } from "./options.ts";
 
 const HELP = `Usage: deno task record [ids...] [options]
@@ -30,6 +30,28 @@ Options:
   -h, --help            this help
 `;
 
+/**
+ * `--dir` must be a directory: a missing one would read as "no run records"
+ * for every hypothesis (exit 0), a file as a raw OS error.
+ */
+async function checkRecordsDir(dir: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`--dir ${dir} does not exist`);
+    }
+    throw new UsageError(
+      `--dir ${dir} cannot be read (${(e as Error).message})`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new UsageError(`--dir ${dir} is not a directory`);
+  }
+}
+
+/** Runs `deno task record` with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseCliArgs(args, {
     tier: { type: "string" },
@@ -45,6 +67,7 @@ export async function main(args: string[]): Promise<number> {
   const backend = backendOption(values.backend);
   const selected = selectHypotheses(positionals);
   const dir = values.dir ?? RECORDS_DIR;
+  await checkRecordsDir(dir);
   for (const h of selected) {
     const runs = [];
     for (const tier of tiers) {
