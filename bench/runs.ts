@@ -57,11 +57,16 @@ import { hypothesisById } from "../hypotheses/mod.ts";
 import { intOption, parseCliArgs, UsageError } from "../src/cli/errors.ts";
 import { tierOption } from "../src/cli/options.ts";
 import { stopSignal, stopState } from "../src/process/lifeline.ts";
-import { type Child, startChild } from "../src/process/child_process.ts";
 import { oneLine } from "../src/process/one_line.ts";
-import { type PlannedRun, planRuns } from "../src/executor/plan.ts";
+import { WorkerProcess } from "../src/testing/worker_process.ts";
+import {
+  type PlannedRun,
+  planRuns,
+  type RunSpec,
+} from "../src/executor/plan.ts";
 import { readRecord, recordPath } from "../src/history/records.ts";
 import type { RunRecord } from "../src/hypothesis/types.ts";
+import type { RunResult } from "../src/executor/queue/jobs.ts";
 import {
   connectionOptions,
   parseRedisUrl,
@@ -127,7 +132,6 @@ const DEFAULT_MACHINES = [1, 4, 16, 64];
 const ROUND_TRIPS = 20;
 const TRIVIAL_CONCURRENCY = 8;
 const TRIVIAL_QUEUE = "horizon-bench-trivial";
-const WORKER_CLI = new URL("../src/cli/worker.ts", import.meta.url).pathname;
 
 /** The help text of `deno task bench runs`. */
 export const USAGE =
@@ -291,63 +295,6 @@ async function benchPool(
   };
 }
 
-/** A `deno task worker` process and its stdout lines with arrival times. */
-class WorkerProcess {
-  readonly child: Child;
-  readonly lines: { at: number; text: string }[] = [];
-  readonly stderr: string[] = [];
-
-  constructor(url: string, threads: number) {
-    this.child = startChild(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        WORKER_CLI,
-        "--queue",
-        url,
-        "--threads",
-        String(threads),
-      ],
-      env: { NO_COLOR: "1" },
-      onStdout: (text, at) => this.lines.push({ at, text }),
-      onStderr: (text) => this.stderr.push(text),
-      // An idle worker exits at once on SIGTERM; one mid-run gets 30 s.
-      graceMs: 30_000,
-    });
-  }
-
-  /** Waits for the worker's "waiting for runs" line. */
-  async ready(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.lines.some((l) => /waiting for runs/.test(l.text))) {
-      if (this.child.exited || Date.now() > deadline) {
-        throw new Error(
-          `queue worker ${this.child.pid} did not start: ${
-            this.stderr.filter((l) => l.trim()).at(-1) ??
-              (this.child.exited
-                ? "it exited"
-                : `no ready line in ${timeoutMs} ms`)
-          }`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** When it printed `<kind> ...` about the run with `key` (first such line). */
-  lineAt(kind: "start" | "done", key: string): number | undefined {
-    const short = key.slice(0, 12);
-    const re = new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${kind} `);
-    return this.lines.find((l) => re.test(l.text) && l.text.includes(short))
-      ?.at;
-  }
-
-  /** SIGTERM, SIGKILL after the grace period; resolves once it is gone. */
-  async stop(): Promise<void> {
-    await this.child.stop();
-  }
-}
-
 /** Why the queue cannot be measured here, or null when it can. */
 async function redisMissing(): Promise<string | null> {
   try {
@@ -363,6 +310,161 @@ async function redisMissing(): Promise<string | null> {
     }
     throw e;
   }
+}
+
+/** Where and how the queue setup trains its runs. */
+interface QueueSetup {
+  /** The private Redis server's `redis://` URL. */
+  readonly url: string;
+  readonly specs: readonly RunSpec[];
+  /** Worker processes. */
+  readonly workers: number;
+  /** Threads per worker. */
+  readonly threads: number;
+}
+
+/** The queue's round of runs: results, and when each was queued and answered. */
+interface QueueRound {
+  readonly procs: readonly WorkerProcess[];
+  readonly results: readonly RunResult[];
+  /** From handing the runs over to the last result. */
+  readonly wallMs: number;
+  /** From starting the workers to all of them waiting for runs. */
+  readonly workerStartMs: number;
+  readonly queuedAt: ReadonlyMap<string, number>;
+  readonly resultAt: ReadonlyMap<string, number>;
+}
+
+/**
+ * Starts the worker processes, hands them the runs once all are waiting, and
+ * stops them once every result is in.
+ */
+async function trainOnQueue(
+  setup: QueueSetup,
+  options: RunsBenchOptions,
+): Promise<QueueRound> {
+  const log = options.log ?? (() => {});
+  const { url, specs } = setup;
+  const tw = performance.now();
+  const procs = Array.from(
+    { length: setup.workers },
+    () =>
+      new WorkerProcess(url, { args: ["--threads", String(setup.threads)] }),
+  );
+  const queuedAt = new Map<string, number>();
+  const resultAt = new Map<string, number>();
+  try {
+    await Promise.all(procs.map((w) => w.ready(180_000)));
+    const workerStartMs = performance.now() - tw;
+    log(
+      `queue-2: workers ready in ${
+        seconds(workerStartMs)
+      }; submitting ${specs.length} runs...`,
+    );
+    let ended = 0;
+    const t0 = performance.now();
+    const results = await submitRuns(url, specs, {
+      signal: options.signal,
+      onProgress: (e) => {
+        const now = performance.now();
+        if (e.type === "queued") queuedAt.set(e.spec.key, now);
+        if (e.type === "error") log(`queue-2: ${e.message}`);
+        if (e.type !== "result") return;
+        const r = e.result;
+        resultAt.set(r.spec.key, now);
+        log(
+          `queue-2: seed ${r.spec.seed} ${
+            r.error === undefined ? "done" : `failed (${r.error})`
+          }${r.reused ? " (reused: not trained)" : ""} at ${
+            seconds(now - t0)
+          } (${++ended}/${specs.length})`,
+        );
+      },
+    });
+    const wallMs = performance.now() - t0;
+    // The done lines may trail the results by a pipe read.
+    await new Promise((r) => setTimeout(r, 200));
+    return { procs, results, wallMs, workerStartMs, queuedAt, resultAt };
+  } finally {
+    await Promise.all(procs.map((w) => w.stop()));
+  }
+}
+
+/** What the runs the queue trained (not reused) took and weighed. */
+interface QueueRuns {
+  readonly runs: number;
+  /** Runs whose start and done lines were found, for the overhead. */
+  readonly times: readonly QueueRunTimes[];
+  /** Each run's wall at its worker, start line to done line. */
+  readonly runWall: readonly number[];
+  /** Each run's training loop alone (its record's `wallMs`). */
+  readonly trainWall: readonly number[];
+  readonly recordBytes: readonly number[];
+  /** The first record: the payload of the trivial jobs. */
+  readonly record?: RunRecord;
+}
+
+/** Each trained run's times, from the results and the workers' lines. */
+function queueRuns(
+  round: QueueRound,
+  log: (line: string) => void,
+): QueueRuns {
+  const { procs } = round;
+  const times: QueueRunTimes[] = [];
+  const runWall: number[] = [], trainWall: number[] = [];
+  const recordBytes: number[] = [];
+  let record: RunRecord | undefined;
+  let runs = 0;
+  for (const r of round.results) {
+    if (r.error !== undefined || r.reused) continue;
+    runs++;
+    record ??= r.record;
+    trainWall.push(r.record.wallMs);
+    recordBytes.push(JSON.stringify(r.record).length);
+    const key = r.spec.key;
+    const worker = procs.findIndex((w) => w.lineAt("start", key) !== undefined);
+    const startAt = procs[worker]?.lineAt("start", key);
+    const doneAt = procs[worker]?.lineAt("done", key);
+    if (startAt === undefined || doneAt === undefined) {
+      log(
+        `queue-2: no worker printed start and done lines for seed ${r.spec.seed}: left out of the overhead`,
+      );
+      continue;
+    }
+    runWall.push(doneAt - startAt);
+    times.push({
+      worker,
+      queuedAt: round.queuedAt.get(key) ?? startAt,
+      startAt,
+      doneAt,
+      resultAt: round.resultAt.get(key)!,
+    });
+  }
+  return { runs, times, runWall, trainWall, recordBytes, record };
+}
+
+/** The queue's overhead per job over the trained runs. */
+function queueOverhead(
+  trained: QueueRuns,
+  workerStartMs: number,
+  log: (line: string) => void,
+): QueueOverheadResult {
+  const per = queueOverheads(trained.times);
+  const perJob = msStats(per.map((o) => o.overheadMs));
+  log(
+    `queue-2: overhead per job median ${perJob.median.toFixed(0)} ms, max ${
+      perJob.max.toFixed(0)
+    } ms`,
+  );
+  return {
+    perJobMs: perJob,
+    pickupMs: msStats(per.map((o) => o.pickupMs)),
+    returnMs: msStats(per.map((o) => o.returnMs)),
+    latencyMs: msStats(per.map((o) => o.latencyMs)),
+    fraction: overheadFraction(perJob.median, msStats(trained.runWall).median),
+    recordBytes: msStats(trained.recordBytes).median,
+    workerStartMs,
+  };
 }
 
 /** The queue setup: 2 worker processes on a private Redis, then trivial jobs. */
@@ -384,108 +486,24 @@ async function benchQueue(
     log(
       `queue-2: redis-server at ${server.url}; starting ${workers} workers x ${threads} thread(s)...`,
     );
-    const tw = performance.now();
-    const procs = Array.from(
-      { length: workers },
-      () => new WorkerProcess(server.url, threads),
+    const round = await trainOnQueue(
+      { url: server.url, specs, workers, threads },
+      options,
     );
-    let wallMs: number, workerStartMs: number;
-    const queuedAt = new Map<string, number>();
-    const resultAt = new Map<string, number>();
-    let results;
-    try {
-      await Promise.all(procs.map((w) => w.ready(180_000)));
-      workerStartMs = performance.now() - tw;
-      log(
-        `queue-2: workers ready in ${
-          seconds(workerStartMs)
-        }; submitting ${specs.length} runs...`,
-      );
-      let ended = 0;
-      const t0 = performance.now();
-      results = await submitRuns(server.url, specs, {
-        signal: options.signal,
-        onProgress: (e) => {
-          const now = performance.now();
-          if (e.type === "queued") queuedAt.set(e.spec.key, now);
-          if (e.type === "error") log(`queue-2: ${e.message}`);
-          if (e.type !== "result") return;
-          const r = e.result;
-          resultAt.set(r.spec.key, now);
-          log(
-            `queue-2: seed ${r.spec.seed} ${
-              r.error === undefined ? "done" : `failed (${r.error})`
-            }${r.reused ? " (reused: not trained)" : ""} at ${
-              seconds(now - t0)
-            } (${++ended}/${specs.length})`,
-          );
-        },
-      });
-      wallMs = performance.now() - t0;
-      // The done lines may trail the results by a pipe read.
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await Promise.all(procs.map((w) => w.stop()));
-    }
-    const times: QueueRunTimes[] = [];
-    const runWall: number[] = [], trainWall: number[] = [];
-    const recordBytes: number[] = [];
-    let record: RunRecord | undefined;
-    let runs = 0;
-    for (const r of results) {
-      if (r.error !== undefined || r.reused) continue;
-      runs++;
-      record ??= r.record;
-      trainWall.push(r.record.wallMs);
-      recordBytes.push(JSON.stringify(r.record).length);
-      const key = r.spec.key;
-      const worker = procs.findIndex((w) =>
-        w.lineAt("start", key) !== undefined
-      );
-      const startAt = procs[worker]?.lineAt("start", key);
-      const doneAt = procs[worker]?.lineAt("done", key);
-      if (startAt === undefined || doneAt === undefined) {
-        log(
-          `queue-2: no worker printed start and done lines for seed ${r.spec.seed}: left out of the overhead`,
-        );
-        continue;
-      }
-      runWall.push(doneAt - startAt);
-      times.push({
-        worker,
-        queuedAt: queuedAt.get(key) ?? startAt,
-        startAt,
-        doneAt,
-        resultAt: resultAt.get(key)!,
-      });
-    }
-    const per = queueOverheads(times);
-    const perJob = msStats(per.map((o) => o.overheadMs));
-    const overhead: QueueOverheadResult = {
-      perJobMs: perJob,
-      pickupMs: msStats(per.map((o) => o.pickupMs)),
-      returnMs: msStats(per.map((o) => o.returnMs)),
-      latencyMs: msStats(per.map((o) => o.latencyMs)),
-      fraction: overheadFraction(perJob.median, msStats(runWall).median),
-      recordBytes: msStats(recordBytes).median,
-      workerStartMs,
-    };
-    log(
-      `queue-2: overhead per job median ${perJob.median.toFixed(0)} ms, max ${
-        perJob.max.toFixed(0)
-      } ms`,
-    );
+    const trained = queueRuns(round, log);
+    const overhead = queueOverhead(trained, round.workerStartMs, log);
     let trivial: TrivialJobsResult | null = null;
     const jobs = options.trivialJobs ?? 200;
     if (jobs > 0) {
       options.signal?.throwIfAborted();
       trivial = await benchTrivialJobs(
         server.url,
-        record ?? { pad: "x".repeat(50_000) },
+        trained.record ?? { pad: "x".repeat(50_000) },
         jobs,
         log,
       );
     }
+    const { runs } = trained;
     return {
       setup: {
         id: "queue-2",
@@ -494,10 +512,10 @@ async function benchQueue(
         threads,
         runs,
         failed: specs.length - runs,
-        wallMs,
-        runsPerHour: runsPerHour(runs, wallMs),
-        runWallMs: msStats(runWall),
-        trainWallMs: msStats(trainWall),
+        wallMs: round.wallMs,
+        runsPerHour: runsPerHour(runs, round.wallMs),
+        runWallMs: msStats(trained.runWall),
+        trainWallMs: msStats(trained.trainWall),
       },
       overhead,
       trivial,

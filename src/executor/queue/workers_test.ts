@@ -17,77 +17,9 @@ import { connectionOptions, parseRedisUrl } from "./connection.ts";
 import { QUEUE_NAME } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
 import { submitRuns } from "./submit.ts";
+import { WorkerProcess } from "../../testing/worker_process.ts";
 
-const WORKER = new URL("../../cli/worker.ts", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A worker subprocess and the lines it printed so far. */
-class WorkerProcess {
-  readonly child: Deno.ChildProcess;
-  readonly lines: string[] = [];
-  readonly stderr: string[] = [];
-  readonly status: Promise<Deno.CommandStatus>;
-  readonly #reading: Promise<unknown>;
-
-  constructor(url: string, args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", WORKER, "--queue", url, ...args],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    this.status = this.child.status;
-    const collect = async (
-      stream: ReadableStream<Uint8Array>,
-      to: string[],
-    ) => {
-      let rest = "";
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        const parts = (rest + text).split("\n");
-        rest = parts.pop()!;
-        to.push(...parts);
-      }
-      if (rest) to.push(rest);
-    };
-    this.#reading = Promise.all([
-      collect(this.child.stdout, this.lines),
-      collect(this.child.stderr, this.stderr),
-    ]);
-  }
-
-  /** The first line matching `re`, waiting up to `timeoutMs`. */
-  async waitFor(re: RegExp, timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.lines.find((l) => re.test(l));
-      if (line) return line;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `worker ${this.child.pid} printed no line matching ${re} in ${timeoutMs} ms:\n${
-            this.lines.join("\n")
-          }\n${this.stderr.join("\n")}`,
-        );
-      }
-      await sleep(50);
-    }
-  }
-
-  /** Lines of job events (`start ...`, `done ...`, `resumed ...`). */
-  events(kind: string): string[] {
-    return this.lines.filter((l) =>
-      new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${kind} `).test(l)
-    );
-  }
-
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
-    try {
-      this.child.kill(signal);
-    } catch { /* already gone */ }
-    const status = await this.status;
-    await this.#reading;
-    return status;
-  }
-}
 
 /** What must not differ between a queue run and a local run. */
 function science(r: RunRecord) {
@@ -139,11 +71,11 @@ Deno.test({
     await using server = await startRedisServer();
     const args = ["--threads", "1", "--checkpoint-every", "100"];
     const workers = [
-      new WorkerProcess(server.url, args),
-      new WorkerProcess(server.url, args),
+      new WorkerProcess(server.url, { args }),
+      new WorkerProcess(server.url, { args }),
     ];
     try {
-      for (const w of workers) await w.waitFor(/waiting for runs/, 60_000);
+      for (const w of workers) await w.ready(60_000);
       const t0 = performance.now();
       const results = await submitRuns(server.url, plan.map((p) => p.spec), {
         // The local runs train alongside, once the queue's are under way (a
@@ -218,13 +150,13 @@ Deno.test({
     const labels = pack.map((s) => s.key.slice(0, 12));
     const args = ["--threads", "1", "--checkpoint-every", "50"];
     // The victim alone takes the pack; the survivor starts once it has.
-    const victim = new WorkerProcess(url, args);
+    const victim = new WorkerProcess(url, { args });
     const workers = [victim];
     const queue = new Queue(QUEUE_NAME, {
       connection: connectionOptions(parseRedisUrl(url)),
     });
     try {
-      await victim.waitFor(/waiting for runs/, 60_000);
+      await victim.ready(60_000);
       const t0 = performance.now();
       const result = submitRuns(url, pack);
       let settled = false;
@@ -236,9 +168,9 @@ Deno.test({
         );
         assert.match(start, /\(one of a pack of 2\)$/);
       }
-      const survivor = new WorkerProcess(url, args);
+      const survivor = new WorkerProcess(url, { args });
       workers.push(survivor);
-      await survivor.waitFor(/waiting for runs/, 60_000);
+      await survivor.ready(60_000);
       // Both runs' first checkpoints in Redis.
       const client = await queue.client;
       while (!settled) {
@@ -254,7 +186,7 @@ Deno.test({
       );
       victim.child.kill("SIGKILL");
       const tKill = performance.now();
-      await victim.status;
+      await victim.child.done;
       const starts = [];
       for (const label of labels) {
         starts.push(
