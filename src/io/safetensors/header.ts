@@ -120,6 +120,17 @@ export function parseHeader(
     );
   }
 
+  const twice = repeatedKey(text);
+  if (twice !== undefined) {
+    throw new SafetensorsError(
+      "invalid-header",
+      path,
+      `tensor name ${
+        JSON.stringify(twice)
+      } appears more than once in the header`,
+    );
+  }
+
   let metadata: Record<string, string> = {};
   const entries: TensorInfo[] = [];
   for (const [name, raw] of Object.entries(json)) {
@@ -173,6 +184,33 @@ export function parseHeader(
   };
 }
 
+/**
+ * The first key of the top-level object of `json` (valid JSON) that occurs
+ * twice, if any. JSON.parse keeps only the last of duplicate keys, so a
+ * repeated tensor name would otherwise surface as "a hole in the data
+ * section" where the lost entry's bytes are.
+ */
+function repeatedKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") depth--;
+    else if (ch === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === "\\" ? 2 : 1;
+      if (depth === 1 && /^\s*:/.test(json.slice(j + 1, j + 40))) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
 function parseMetadata(raw: unknown, path: string): Record<string, string> {
   if (!isPlainObject(raw)) {
     throw new SafetensorsError(
@@ -214,6 +252,18 @@ function parseEntry(
       `unknown dtype ${JSON.stringify(dtype)} (known: ${
         Object.keys(DTYPE_SIZES).join(", ")
       })`,
+    );
+  }
+  if (
+    Array.isArray(shape) &&
+    shape.every((n) => Number.isInteger(n) && n >= 0) &&
+    !shape.every(isNonNegativeInt)
+  ) {
+    throw bad(
+      "invalid-tensor",
+      `shape ${
+        JSON.stringify(shape)
+      } is too large: a dimension exceeds 2^53 - 1 elements`,
     );
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseSafetensors } from "./buffer.ts";
 import { SafetensorsError, type SafetensorsErrorCode } from "./error.ts";
 import { openSafetensors } from "./reader.ts";
+import { parseHeader } from "./header.ts";
 import { withTempDir } from "../../testing/helpers.ts";
 
 const enc = new TextEncoder();
@@ -166,4 +167,41 @@ Deno.test("openSafetensors() rejects each malformed file cleanly", async () => {
       /3 trailing bytes/,
     );
   });
+});
+
+Deno.test("parseHeader() names a repeated tensor name and a shape too large to count", () => {
+  const parse = (json: string, dataBytes: number) => {
+    const bytes = new TextEncoder().encode(json);
+    return parseHeader(
+      bytes,
+      8 + bytes.length,
+      8 + bytes.length + dataBytes,
+      "m.safetensors",
+    );
+  };
+  // JSON.parse keeps the last "w": the first one's bytes looked like a hole.
+  assert.throws(
+    () =>
+      parse(
+        '{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},' +
+          '"__metadata__":{"w":"x"},' +
+          '"w":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}',
+        4,
+      ),
+    /m\.safetensors.*tensor name "w" appears more than once in the header/,
+  );
+  // Keys inside entries and metadata, and escaped quotes, are not names.
+  const ok = parse(
+    '{"__metadata__":{"dtype":"a\\"b"},"a\\"":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}',
+    2,
+  );
+  assert.deepEqual([...ok.tensors.keys()], ['a"']);
+  assert.throws(
+    () =>
+      parse(
+        `{"e":{"dtype":"F32","shape":[${2 ** 62},4],"data_offsets":[0,4]}}`,
+        4,
+      ),
+    /tensor "e": shape \[4611686018427388000,4\] is too large: a dimension exceeds 2\^53 - 1 elements/,
+  );
 });
