@@ -168,6 +168,16 @@ function checkTensor(file: SafetensorsFile, name: string): {
       }]; an embedding is 2-D [vocab, width]`,
     );
   }
+  if (info.shape[1] === 0 && info.shape[0] > 0) {
+    // Every empty row equals every other: "C = 1, P = rows" would be a
+    // black hole made of nothing.
+    throw new CensusError(
+      "bad-tensor",
+      `tensor "${name}" has shape [${
+        info.shape.join(", ")
+      }]: rows of width 0 hold no values, so there is nothing to compare`,
+    );
+  }
   return {
     rows: info.shape[0],
     rowBytes: rowBytesOf(info),

@@ -852,3 +852,21 @@ Deno.test("census CLI: other mistakes are one error line, never a stack trace", 
     }
   });
 });
+
+Deno.test("runCensus() of a [10, 0] embedding refuses: empty rows are nothing to compare", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/empty-rows.safetensors`;
+    await writeSafetensors(path, {
+      "model.embed_tokens.weight": {
+        dtype: "F32",
+        shape: [10, 0],
+        data: new Float32Array(0),
+      },
+    });
+    await assertCensusRejects(
+      path,
+      "bad-tensor",
+      /shape \[10, 0\]: rows of width 0 hold no values, so there is nothing to compare/,
+    );
+  });
+});
