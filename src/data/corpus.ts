@@ -20,6 +20,7 @@ export type CorpusErrorCode =
   | "unreadable"
   | "empty"
   | "too-short"
+  | "too-large"
   | "out-of-vocab"
   | "invalid-option";
 
@@ -40,6 +41,13 @@ export type CorpusErrorCode =
  */
 export class CorpusError extends CodedError<CorpusErrorCode> {}
 
+/**
+ * Most bytes {@linkcode loadCorpus} reads: 256 MiB, a thousand times the
+ * Brown corpus. A corpus is held in memory (twice, while it is checked), so
+ * a path such as `/dev/zero` must end in an error, not in the OOM killer.
+ */
+export const MAX_CORPUS_BYTES = 256 * 2 ** 20;
+
 /** How to treat bytes that are not token ids (`byte >= vocabSize`). */
 export type CorpusFilter = "error" | "drop";
 
@@ -55,6 +63,14 @@ export interface CorpusOptions {
    * {@linkcode Corpus.dropped}.
    */
   filter?: CorpusFilter;
+  /**
+   * Windows one batch takes (the run's `batchSize`; default 1): a corpus
+   * needs at least `context + batchSize` bytes, or no full batch can be
+   * formed and training would fail after the model is built.
+   */
+  batchSize?: number;
+  /** Stops {@linkcode loadCorpus}'s reading (SIGTERM while reading). */
+  signal?: AbortSignal;
 }
 
 /** A loaded corpus and the facts the experiments need about it. */
@@ -81,10 +97,22 @@ export interface Corpus {
 
 function checkOptions(
   opts: CorpusOptions,
-): { vocabSize: number; context: number; filter: CorpusFilter } {
+): {
+  vocabSize: number;
+  context: number;
+  filter: CorpusFilter;
+  batchSize: number;
+} {
   const vocabSize = opts.vocabSize ?? 128;
   const context = opts.context ?? 128;
   const filter = opts.filter ?? "error";
+  const batchSize = opts.batchSize ?? 1;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new CorpusError(
+      "invalid-option",
+      `batchSize must be a positive integer, got ${batchSize}`,
+    );
+  }
   // Token ids are bytes, so a vocabulary beyond 256 ids could never be filled.
   if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > 256) {
     throw new CorpusError(
@@ -104,7 +132,7 @@ function checkOptions(
       `filter must be "error" or "drop", got ${JSON.stringify(filter)}`,
     );
   }
-  return { vocabSize, context, filter };
+  return { vocabSize, context, filter, batchSize };
 }
 
 function hex(byte: number): string {
@@ -127,7 +155,7 @@ export function corpusFromBytes(
   opts: CorpusOptions = {},
   origin = "corpus",
 ): Corpus {
-  const { vocabSize, context, filter } = checkOptions(opts);
+  const { vocabSize, context, filter, batchSize } = checkOptions(opts);
   if (input.length === 0) {
     throw new CorpusError("empty", `${origin} is empty`);
   }
@@ -161,15 +189,19 @@ export function corpusFromBytes(
     }
   }
 
-  if (bytes.length < context + 1) {
+  if (bytes.length < context + Math.max(1, batchSize)) {
     const what = outOfVocab > 0 && filter === "drop"
       ? `${bytes.length} byte(s) after dropping ${outOfVocab}`
       : `${bytes.length} byte(s)`;
     throw new CorpusError(
       "too-short",
-      `${origin} has ${what}; at least context + 1 = ${
-        context + 1
-      } are needed for one training window`,
+      batchSize === 1
+        ? `${origin} has ${what}; at least context + 1 = ${
+          context + 1
+        } are needed for one training window`
+        : `${origin} has ${what}; at least seqLen + batchSize = ${context} + ${batchSize} = ${
+          context + batchSize
+        } are needed for one batch of ${batchSize} training windows`,
     );
   }
 
@@ -220,8 +252,9 @@ export async function loadCorpus(
   checkOptions(opts);
   let data: Uint8Array;
   try {
-    data = await Deno.readFile(path);
+    data = await readBounded(path, opts.signal);
   } catch (e) {
+    if (e instanceof CorpusError || e === opts.signal?.reason) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new CorpusError("not-found", `corpus file not found: ${path}`);
     }
@@ -238,4 +271,43 @@ export async function loadCorpus(
     );
   }
   return corpusFromBytes(data, opts, `corpus file ${path}`);
+}
+
+/**
+ * The bytes of `path`, read in chunks: at most {@linkcode MAX_CORPUS_BYTES}
+ * (a larger or endless file is a CorpusError naming the limit), stopping
+ * between chunks when `signal` aborts.
+ */
+async function readBounded(
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const info = await file.stat();
+  if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    signal?.throwIfAborted();
+    const chunk = new Uint8Array(1 << 20);
+    const n = await file.read(chunk);
+    if (n === null) break;
+    total += n;
+    if (total > MAX_CORPUS_BYTES) {
+      throw new CorpusError(
+        "too-large",
+        `corpus file ${path} is larger than ${MAX_CORPUS_BYTES} bytes (256 MiB, MAX_CORPUS_BYTES in src/data/corpus.ts); reading it would hold ${
+          info.isFile ? `${info.size} bytes` : "an endless stream"
+        } in memory`,
+      );
+    }
+    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+  }
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  return data;
 }

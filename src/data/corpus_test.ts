@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { CorpusError, corpusFromBytes, loadCorpus } from "./corpus.ts";
+import {
+  CorpusError,
+  corpusFromBytes,
+  loadCorpus,
+  MAX_CORPUS_BYTES,
+} from "./corpus.ts";
 
 const enc = new TextEncoder();
 
@@ -175,5 +180,53 @@ Deno.test("corpusFromBytes() rejects bad options", () => {
       (e: unknown) => e instanceof CorpusError && e.code === "invalid-option",
       JSON.stringify(opts),
     );
+  }
+});
+
+Deno.test(
+  "loadCorpus() stops at MAX_CORPUS_BYTES: /dev/zero is an error naming the limit, not an OOM kill",
+  {
+    ignore: Deno.build.os === "windows",
+  },
+  async () => {
+    const t0 = performance.now();
+    await assert.rejects(
+      loadCorpus("/dev/zero"),
+      (e: unknown) =>
+        e instanceof CorpusError && e.code === "too-large" &&
+        e.message.includes(
+          `/dev/zero is larger than ${MAX_CORPUS_BYTES} bytes`,
+        ),
+    );
+    assert.ok(performance.now() - t0 < 30_000);
+    // An aborted signal (SIGTERM while reading) stops the reading.
+    const stop = new AbortController();
+    stop.abort("SIGTERM");
+    await assert.rejects(
+      loadCorpus("/dev/zero", { signal: stop.signal }),
+      (e: unknown) => e === "SIGTERM",
+    );
+  },
+);
+
+Deno.test("loadCorpus() with batchSize: a corpus too short for one batch is refused naming the minimum", async () => {
+  // A 129-byte corpus passed the check (one window of 128 + 1) and the run
+  // then failed at exit 1: "batchSize 32 is larger than the number of windows".
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/c.txt`;
+    await Deno.writeFile(path, new Uint8Array(129).fill(97));
+    await assert.rejects(
+      loadCorpus(path, { context: 128, batchSize: 32 }),
+      (e: unknown) =>
+        e instanceof CorpusError && e.code === "too-short" &&
+        e.message ===
+          `corpus file ${path} has 129 byte(s); at least seqLen + batchSize = 128 + 32 = 160 are needed for one batch of 32 training windows`,
+    );
+    await Deno.writeFile(path, new Uint8Array(160).fill(97));
+    const c = await loadCorpus(path, { context: 128, batchSize: 32 });
+    assert.equal(c.windows, 32);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

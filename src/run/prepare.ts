@@ -129,6 +129,8 @@ export async function prepareRun(
   const corpus = await loadCorpus(corpusPath, {
     vocabSize: config.model.vocabSize,
     context: config.seqLen,
+    batchSize: config.batchSize,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const selected = await selectBackend(options.backend ?? "auto");
   const graph = compileStep(stepConfigOf(config));
