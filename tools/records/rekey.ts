@@ -46,11 +46,13 @@ import { canonicalJson } from "../../src/step/config.ts";
 type AnyRecord = Record<string, any>;
 
 /**
- * A whole-tier record's file name: format 1 had no backend; a sweep point is
- * named by a hash (before issue 18) or in words (`-noise.scale=1e-6`).
+ * A record's file name: format 1 had no backend; a run of other than the
+ * tier's length says `-<N>steps` (the committed 10,000-step 11.2f runs); a
+ * sweep point is named by a hash (before issue 18) or in words
+ * (`-noise.scale=1e-6`).
  */
 const STEM =
-  /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?(?:-(?:[0-9a-f]{8}|[A-Za-z][A-Za-z0-9.]*=[A-Za-z0-9._=+-]*))?\.json$/;
+  /^(smoke|full)-seed(\d+)(?:-(cpu|wasm|webgpu))?(?:-(\d+)steps)?(?:-(?:[0-9a-f]{8}|[A-Za-z][A-Za-z0-9.]*=[A-Za-z0-9._=+-]*))?\.json$/;
 
 /** Steps re-run to verify a sweep point's record. */
 const VARIANT_PREFIX = 300;
@@ -60,6 +62,8 @@ interface Committed {
   readonly path: string;
   readonly record: AnyRecord;
   readonly tier: Tier;
+  /** The step count its name states (`-<N>steps`), if any. */
+  readonly steps?: number;
 }
 
 async function committed(dir: string, h: Hypothesis): Promise<Committed[]> {
@@ -72,6 +76,7 @@ async function committed(dir: string, h: Hypothesis): Promise<Committed[]> {
       path,
       record: JSON.parse(await Deno.readTextFile(path)),
       tier: m[1] as Tier,
+      ...(m[4] === undefined ? {} : { steps: Number(m[4]) }),
     });
   }
   return found;
@@ -120,6 +125,7 @@ function runOf(job: Rekeying, r: Committed) {
     seed: r.record.seed as number,
     backend: job.backend,
     overrides: overridesOf(r.record).map(parseOverride),
+    ...(r.steps === undefined ? {} : { steps: r.steps }),
   };
 }
 

@@ -29,6 +29,15 @@ async function recordRuns(dir: string): Promise<string[]> {
       seed: 42,
       overrides: [parseOverride("noise.scale=1e-2")],
     },
+    // Named `-<N>steps` (like the committed 10,000-step 11.2f records),
+    // plain and at a sweep point.
+    { tier: "full" as const, seed: 7, overrides: [], steps: 8 },
+    {
+      tier: "full" as const,
+      seed: 42,
+      overrides: [parseOverride("noise.scale=1e-2")],
+      steps: 8,
+    },
   ];
   const paths: string[] = [];
   for (const r of runs) {
@@ -60,6 +69,13 @@ Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every 
     for (const p of paths) {
       await edit(p, (r) => void (r.key = "0".repeat(64)));
     }
+    assert.deepEqual(
+      paths.slice(-2).map((p) => p.split("/").pop()),
+      [
+        "full-seed7-cpu-8steps.json",
+        "full-seed42-cpu-8steps-noise.scale=0.01.json",
+      ],
+    );
     await rekey(dir, H);
     const after = await Promise.all(paths.map((p) => Deno.readTextFile(p)));
     for (const [i, text] of after.entries()) {
