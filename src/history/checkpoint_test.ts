@@ -5,6 +5,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   fileCheckpointStore,
+  type RunCheckpoint,
 } from "./checkpoint.ts";
 import { fileDigest } from "../io/file_digest.ts";
 import { runHypothesisDetailed, RunStoppedError } from "../run/run.ts";
@@ -85,43 +86,53 @@ Deno.test("a run stopped at any step resumes from its last checkpoint and ends b
   });
 });
 
-// fixtures/checkpoint/v1.safetensors was written by the checkpoint encoder
-// as it was before it used the shared safetensors writer (a private copy of
-// the format): old checkpoints must still load, and the bytes must not
-// change.
+// fixtures/checkpoint/v1.safetensors is a checkpoint of format 1 (no content
+// digest): it is refused, never resumed from.
 const V1 = new URL("../../fixtures/checkpoint/v1.safetensors", import.meta.url);
 const V1_KEY =
   "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
-Deno.test("a checkpoint written before still loads, and re-encodes to the same bytes", async () => {
+Deno.test("a checkpoint of the older format is refused; the current one round-trips to the same bytes", async () => {
   const bytes = await Deno.readFile(V1);
-  const c = decodeCheckpoint(bytes, V1_KEY);
-  assert.equal(c.trainer.step, 3);
-  assert.deepEqual(
-    c.trainer.state.params,
-    new Float32Array([0.5, -1.25, 3, 0.1]),
+  assert.throws(
+    () => decodeCheckpoint(bytes, V1_KEY),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      /format "horizon-checkpoint\/1", not horizon-checkpoint\/2/.test(
+        e.message,
+      ),
   );
-  assert.deepEqual(c.trainer.state.v, new Float32Array([1e-6, 2e-6, 0, 5]));
-  assert.deepEqual(c.trainer.losses, new Float32Array([5.5, 5.25, 5.125]));
-  assert.deepEqual(c.trainer.host, {
-    step: 3,
-    noise: {
-      seed: "42",
-      stream: "7",
-      hi: 123456789,
-      lo: 4000000000,
-      spare: -0.5,
+  const c: RunCheckpoint = {
+    key: V1_KEY,
+    trainer: {
+      step: 3,
+      state: {
+        params: new Float32Array([0.5, -1.25, 3, 0.1]),
+        m: new Float32Array(4),
+        v: new Float32Array([1e-6, 2e-6, 0, 5]),
+      },
+      host: { step: 3 } as RunCheckpoint["trainer"]["host"],
+      losses: new Float32Array([5.5, 5.25, 5.125]),
+      gradNorms: new Float32Array([1, 2, 3]),
     },
-  });
-  assert.deepEqual(c.trajectory, {
-    step: [0, 3],
-    C: [1, 2],
-    P: [51, 50],
-    centroidNorm: [0.125, 0.1 + 0.2], // float64: 0.30000000000000004 survives
-  });
-  assert.equal(c.firstSplit, 3);
-  assert.equal(c.firstEscape, null);
-  assert.equal(c.historyBytes, 64);
-  assert.deepEqual(encodeCheckpoint(c), bytes);
-  assert.throws(() => decodeCheckpoint(bytes, "another key"), CheckpointError);
+    trajectory: {
+      step: [0, 3],
+      C: [1, 2],
+      P: [51, 50],
+      centroidNorm: [0.125, 0.1 + 0.2],
+    },
+    firstSplit: 3,
+    firstEscape: null,
+    firstEmbedding: new Float32Array([1, 2]),
+    historyBytes: 64,
+    historySha256: "ab".repeat(32),
+  };
+  const encoded = encodeCheckpoint(c);
+  const decoded = decodeCheckpoint(encoded, V1_KEY);
+  assert.deepEqual(decoded, c);
+  assert.deepEqual(encodeCheckpoint(decoded), encoded);
+  assert.throws(
+    () => decodeCheckpoint(encoded, "another key"),
+    CheckpointError,
+  );
 });

@@ -1,8 +1,10 @@
 /**
  * Run records on disk: where they live, and reading them back with every
- * field checked. A malformed record is named by path in one line
- * ({@link RecordError}); callers decide whether that is a cache miss (`run`)
- * or an error (`report`), never a silent fall-back.
+ * field checked and the record checked against itself (`record_checks.ts`).
+ * A malformed record is named by path in one line ({@link RecordError});
+ * callers decide whether that is a cache miss (a record under the cache) or
+ * a refusal naming the command that re-creates it (a committed record, read
+ * by `run`, `report` or `record`), never a silent fall-back.
  *
  * Layout: `<dir>/<hypothesis>/<tier>-seed<seed>-<backend>[-<N>steps][-<variant>].json`.
  * The backend is part of the name, so records of one run on cpu and wasm
@@ -42,6 +44,8 @@ import {
   parseOverride,
 } from "../hypothesis/overrides.ts";
 import { sha256Json } from "../step/config.ts";
+import { RECORDS_DIR } from "./locations.ts";
+import { recordInconsistency } from "./record_checks.ts";
 
 /** A record file that exists but cannot be used. */
 export class RecordError extends Error {
@@ -49,13 +53,65 @@ export class RecordError extends Error {
   override name = "RecordError";
   /** Path of the malformed record file. */
   readonly path: string;
+  /** What is wrong with it, in words. */
+  readonly problem: string;
   /**
    * Builds the error for the record at `path`, saying what is wrong with it.
    */
   constructor(path: string, problem: string) {
     super(`malformed run record ${path}: ${problem}`);
     this.path = path;
+    this.problem = problem;
   }
+}
+
+/**
+ * The command that re-creates the record at `path` (`--force`, so the
+ * broken file is not read), from what its file name and folder say; a
+ * variant named by a hash needs its `--set`/`--corpus` flags, which no name
+ * holds, and the command says so.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recreateCommand } from "./records.ts";
+ * assert.equal(
+ *   recreateCommand("/elsewhere/h/full-seed3-cpu-noise.scale=1e-6.json"),
+ *   "deno task run h --tier full --seed 3 --backend cpu --set noise.scale=1e-6 --out /elsewhere --force",
+ * );
+ * ```
+ */
+export function recreateCommand(path: string): string {
+  const parts = path.split("/");
+  const file = parts.pop()!;
+  const hypothesisId = parts.pop();
+  const dir = parts.join("/");
+  const n = parseRecordFile(file);
+  if (!n || !hypothesisId) return "deno task run <id> ... --force";
+  const variant = n.variant === undefined
+    ? []
+    : n.variant.includes("=")
+    ? n.variant.split("+").map((o) => `--set ${o}`)
+    : ["<its --set/--corpus flags>"];
+  return [
+    `deno task run ${hypothesisId} --tier ${n.tier} --seed ${n.seed}`,
+    `--backend ${n.backend}`,
+    ...(n.steps === undefined ? [] : [`--steps ${n.steps}`]),
+    ...variant,
+    ...(dir === RECORDS_DIR.replace(/\/$/, "") ? [] : [`--out ${dir}`]),
+    "--force",
+  ].join(" ");
+}
+
+/**
+ * `e` with the command that re-creates its record: for a record that must
+ * not be used nor silently replaced (a committed one).
+ */
+export function refusal(e: RecordError): RecordError {
+  return new RecordError(
+    e.path,
+    `${e.problem}; re-create it with: ${recreateCommand(e.path)}`,
+  );
 }
 
 /** What names one record file. */
@@ -323,7 +379,8 @@ export function parseRecord(text: string, path: string): RunRecord {
   if (identity.steps !== r.steps || identity.backend !== r.backend) {
     fail("identity does not match the record's steps and backend");
   }
-  obj(r.config, "config");
+  const model = obj(obj(r.config, "config").model, "config.model");
+  int(model.vocabSize, "config.model.vocabSize");
   if (!Array.isArray(r.overrides)) fail("overrides is not a list");
   const corpus = obj(r.corpus, "corpus");
   numbers(corpus.deadTokens, "corpus.deadTokens");
@@ -367,6 +424,8 @@ export function parseRecord(text: string, path: string): RunRecord {
     int(h.bytes, "history.bytes");
     if (typeof h.sha256 !== "string") fail("history.sha256 is not a string");
   }
+  const problem = recordInconsistency(r as unknown as RunRecord);
+  if (problem !== null) fail(problem);
   return r as unknown as RunRecord;
 }
 
@@ -408,7 +467,9 @@ export async function recordsOf(
       if (!e.isFile || !n || n.tier !== tier || n.steps !== undefined) continue;
       if (n.variant !== undefined && points.every((p) => p === "")) continue;
       const path = `${dir}/${hypothesisId}/${e.name}`;
-      const r = (await readRecord(path))!;
+      const r = (await readRecord(path).catch((e) => {
+        throw e instanceof RecordError ? refusal(e) : e;
+      }))!;
       if (
         r.hypothesisId !== hypothesisId || r.tier !== tier ||
         r.seed !== n.seed || r.backend !== n.backend

@@ -30,9 +30,10 @@ async function tinyRun(dir: string, extra: Record<string, unknown> = {}) {
   });
 }
 
-Deno.test("a record with the right key but no final numbers is named and treated as a cache miss", async () => {
+Deno.test("a broken record under the cache is named, discarded and re-run; a committed one is refused with the command that re-creates it", async () => {
   await withTempDir(async (dir) => {
-    const first = await tinyRun(dir);
+    const cache = { recordsDir: `${dir}/cache/records` };
+    const first = await tinyRun(dir, cache);
     assert.equal(first.cached, false);
     const path = first.path!;
     const broken = { ...first.record } as Record<string, unknown>;
@@ -47,16 +48,46 @@ Deno.test("a record with the right key but no final numbers is named and treated
       return true;
     });
     const notes: string[] = [];
-    const again = await tinyRun(dir, { onNote: (n: string) => notes.push(n) });
+    const again = await tinyRun(dir, {
+      ...cache,
+      onNote: (n: string) => notes.push(n),
+    });
     assert.equal(again.cached, false, "re-ran");
     assert.match(
       notes.join("\n"),
-      /malformed run record .*; treated as a cache miss/,
+      /malformed run record .*smoke-seed42-cpu\.json: final is not an object; discarded, re-running/,
     );
     assert.deepEqual(again.record.loss, first.record.loss);
     assert.ok(
       (await readRecord(path))!.final,
       "the record was rewritten whole",
+    );
+
+    // The same record in a records folder outside the cache: refused.
+    const committed = await tinyRun(dir);
+    await Deno.writeTextFile(committed.path!, JSON.stringify(broken));
+    await assert.rejects(
+      tinyRun(dir),
+      (e: Error) => {
+        assert.ok(e instanceof RecordError);
+        assert.equal(e.message.split("\n").length, 1);
+        assert.match(
+          e.message,
+          /^malformed run record .*records\/tiny-check\/smoke-seed42-cpu\.json: final is not an object; re-create it with: deno task run tiny-check --tier smoke --seed 42 --backend cpu --out \S+\/records --force$/,
+        );
+        return true;
+      },
+    );
+    assert.equal(
+      await Deno.readTextFile(committed.path!),
+      JSON.stringify(broken),
+      "the committed file is left as it was",
+    );
+    const forced = await tinyRun(dir, { useCache: false });
+    assert.deepEqual(
+      forced.record.final,
+      first.record.final,
+      "--force re-creates it",
     );
   });
 });
@@ -411,5 +442,90 @@ Deno.test("recordsOf finds a point's record under its words, never a shortened r
       );
       await Deno.rename(path, run.path!);
     }
+  });
+});
+
+/** A committed record (read only) that the edits below break. */
+const SEED3 = new URL(
+  "../../reports/data/11.2b-jiggling/full-seed3-cpu.json",
+  import.meta.url,
+);
+
+Deno.test("a record that contradicts itself is refused, naming the file and what contradicts", async () => {
+  const text = await Deno.readTextFile(SEED3);
+  const record = parseRecord(text, "seed3.json");
+  const final = record.final!;
+  assert.deepEqual(final.clusters.map((c) => c.population), [41, 10]);
+  const edits: [string, Record<string, unknown>, RegExp][] = [
+    ["C and P", { final: { ...final, C: 7, P: 12 } }, /final\.C is 7 but 2/],
+    ["C", { final: { ...final, C: 2 + 4 } }, /final\.C is 6 but 2/],
+    ["P", { final: { ...final, P: 50 } }, /final\.P is 50 but .* 51/],
+    [
+      "a population",
+      {
+        final: {
+          ...final,
+          clusters: [
+            { ...final.clusters[0], population: 40 },
+            final.clusters[1],
+          ],
+        },
+      },
+      /final\.clusters\[0\] has population 40 and 41 tokens/,
+    ],
+    ["the losses", { loss: record.loss.slice(1) }, /loss has \d+ entries/],
+    [
+      "the trajectory's end",
+      {
+        trajectory: {
+          ...record.trajectory,
+          C: [...record.trajectory.C.slice(0, -1), 3],
+        },
+      },
+      /differ from the trajectory's last step/,
+    ],
+    [
+      "the first escape",
+      { trajectory: { ...record.trajectory, firstEscape: 1 } },
+      /firstEscape is 1/,
+    ],
+    [
+      "the config",
+      { config: { ...record.config, seed: 4 } },
+      /config is not the one its identity names/,
+    ],
+  ];
+  for (const [what, edit, problem] of edits) {
+    assert.throws(
+      () => parseRecord(JSON.stringify({ ...record, ...edit }), "seed3.json"),
+      (e: Error) => {
+        assert.ok(e instanceof RecordError, what);
+        assert.match(e.message, /^malformed run record seed3\.json: /, what);
+        assert.match(e.message, problem, what);
+        return true;
+      },
+    );
+  }
+
+  // report and record read through recordsOf: refused, with the command.
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/11.2b-jiggling`);
+    const path = `${dir}/11.2b-jiggling/full-seed3-cpu.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...record, final: { ...final, C: 7, P: 12 } }),
+    );
+    await assert.rejects(
+      recordsOf(dir, "11.2b-jiggling", "full", 42),
+      (e: Error) => {
+        assert.ok(e instanceof RecordError);
+        assert.equal(e.path, path);
+        assert.match(
+          e.message,
+          /final\.C is 7 .*; re-create it with: deno task run 11\.2b-jiggling --tier full --seed 3 --backend cpu --out \S+ --force$/,
+        );
+        return true;
+      },
+    );
   });
 });

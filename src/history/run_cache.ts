@@ -1,15 +1,21 @@
 /**
  * The record cache: a run whose record is already on disk is not trained
- * again. A cached record is used only when it parses, its run key is the one
- * computed today and its embedding history (when it names one) is whole; a
- * history that is merely absent from this machine is said, not re-run for.
+ * again. A cached record is used only when it parses, passes its own checks
+ * (`record_checks.ts`), its run key is the one computed today and its
+ * embedding history (when it names one) is whole; a history that is merely
+ * absent from this machine is said, not re-run for. A record that fails its
+ * checks is discarded and re-run when it lies under the cache directory; a
+ * record anywhere else (`reports/data`, an `--out` folder) is committed
+ * evidence, so it is refused with the command that re-creates it rather than
+ * silently replaced.
  *
  * @module
  */
 
 import { fileDigest } from "../io/file_digest.ts";
 import { DivergedError } from "../runtime/divergence.ts";
-import { readRecord, RecordError } from "./records.ts";
+import { resolve, sep } from "node:path";
+import { readRecord, RecordError, refusal } from "./records.ts";
 import type { HistoryFileRecord, RunRecord } from "../hypothesis/types.ts";
 
 /**
@@ -55,9 +61,15 @@ export async function historyProblem(
   return sha256 === h.sha256 ? null : "its SHA-256 differs from the record's";
 }
 
+/** Whether `path` lies inside the folder `dir`. */
+function isInside(path: string, dir: string): boolean {
+  return resolve(path).startsWith(resolve(dir) + sep);
+}
+
 /**
  * The usable record at `recordFile` for run `key`, or null (a cache miss,
- * with the reason told to `note`). The cached record of a run that diverged
+ * with the reason told to `note`). A malformed record outside `cacheDir`
+ * throws a {@link RecordError} naming the command that re-creates it. The cached record of a run that diverged
  * answers as that run did: it throws its {@link DivergedError}.
  *
  * @example Nothing on disk: a miss
@@ -89,7 +101,8 @@ export async function cachedRecord(
     cached = await readRecord(recordFile);
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
-    note(`${e.message}; treated as a cache miss`);
+    if (!isInside(recordFile, cacheDir)) throw refusal(e);
+    note(`${e.message}; discarded, re-running`);
   }
   if (cached && cached.key !== key) {
     note(`${recordFile} is stale (its run key differs); re-running`);

@@ -46,6 +46,7 @@ import {
   recordHeader,
   writeRecord,
 } from "./record_write.ts";
+import { HistoryDigest, verifyHistoryPrefix } from "./history_digest.ts";
 import { RunAnalysis } from "./run_analysis.ts";
 import { cachedRecord } from "../history/run_cache.ts";
 import {
@@ -296,8 +297,10 @@ function checkCheckpointOptions(options: RunOptions, every: number): void {
 }
 
 /**
- * The checkpoint to resume from, or null: one of another run (other key)
- * or in an unreadable format is noted and the run starts from step 0.
+ * The checkpoint to resume from, or null: one that fails its checks (another
+ * run key, an older format, content that does not match its digest,
+ * unparseable metadata) is named in a note, discarded, and the run starts
+ * from step 0.
  */
 async function loadResume(
   store: CheckpointStore,
@@ -307,14 +310,58 @@ async function loadResume(
   const saved = await store.load();
   if (!saved) return null;
   try {
-    const resume = decodeCheckpoint(saved, key);
-    note(`resuming from the checkpoint at step ${resume.trainer.step}`);
-    return resume;
+    return decodeCheckpoint(saved, key);
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
-    note(`${e.message}; starting from step 0`);
+    await discardCheckpoint(store, e.message, note);
     return null;
   }
+}
+
+/** Says why the checkpoint in `store` cannot be used, and removes it. */
+async function discardCheckpoint(
+  store: CheckpointStore,
+  problem: string,
+  note: (message: string) => void,
+): Promise<void> {
+  note(
+    `checkpoint ${
+      store.name ?? "(unnamed)"
+    }: ${problem}; discarded, starting from step 0`,
+  );
+  await store.clear();
+}
+
+/**
+ * Where a checkpointed run's history digest starts: empty for a fresh run;
+ * for a resumed one, the partial history's bytes up to the checkpoint,
+ * checked against the checkpoint's digest. A partial history that fails the
+ * check discards the checkpoint (`resume` becomes null: the run starts over
+ * rather than continue a history it cannot vouch for).
+ */
+async function resumeHistoryDigest(
+  checkpoint: { resume: RunCheckpoint | null; store: CheckpointStore },
+  partialHistory: string,
+  note: (message: string) => void,
+): Promise<{ resume: RunCheckpoint | null; digest: HistoryDigest }> {
+  const { resume, store } = checkpoint;
+  if (!resume || resume.historyBytes === null) {
+    return { resume, digest: new HistoryDigest() };
+  }
+  const checked = resume.historySha256 === null
+    ? "the checkpoint has no history digest"
+    : await verifyHistoryPrefix(
+      partialHistory,
+      resume.historyBytes,
+      resume.historySha256,
+    );
+  if (typeof checked !== "string") return { resume, digest: checked };
+  await discardCheckpoint(
+    store,
+    `its partial history ${partialHistory}: ${checked}`,
+    note,
+  );
+  return { resume: null, digest: new HistoryDigest() };
 }
 
 /** How {@linkcode openRunHistory} opens a run's embedding history. */
@@ -372,8 +419,8 @@ async function openRunHistory(
 
 /**
  * Saves a checkpoint: the trainer's state, the analysis so far, and how far
- * the history file got (synced first, so a resume never points past the
- * bytes on disk).
+ * the history file got with the SHA-256 of those bytes (synced first, so a
+ * resume never points past the bytes on disk).
  */
 function checkpointWriter(
   store: CheckpointStore,
@@ -381,16 +428,23 @@ function checkpointWriter(
     readonly key: string;
     readonly analysis: RunAnalysis;
     readonly history: SafetensorsStreamWriter | null;
+    readonly digest: HistoryDigest;
   },
 ): (t: TrainerCheckpoint) => Promise<void> {
   return async (t) => {
     const historyBytes = run.history ? await run.history.sync() : null;
+    if (historyBytes !== null && historyBytes !== run.digest.bytes) {
+      throw new Error(
+        `history digest covers ${run.digest.bytes} bytes, the file holds ${historyBytes}`,
+      );
+    }
     await store.save(
       encodeCheckpoint({
         key: run.key,
         trainer: t,
         ...run.analysis.state(),
         historyBytes,
+        historySha256: historyBytes === null ? null : run.digest.hex(),
       }),
     );
   };
@@ -405,7 +459,6 @@ async function openRun(
   const { config, steps, corpus, key, recordFile } = prepared;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
   const note = options.onNote ?? (() => {});
-  const save = options.saveRecord ?? true;
 
   if (options.useCache ?? true) {
     const cached = await cachedRecord(recordFile, key, { cacheDir, note });
@@ -418,15 +471,26 @@ async function openRun(
   const files = runFiles(cacheDir, h.id, prepared.name);
   const checkpoints = options.checkpoints;
   checkCheckpointOptions(options, every);
-  const resume = checkpoints
+  const wanted = options.writeHistory ?? true;
+  const loaded = checkpoints
     ? await loadResume(checkpoints.store, key, note)
     : null;
+  const { resume, digest } = checkpoints && wanted
+    ? await resumeHistoryDigest(
+      { resume: loaded, store: checkpoints.store },
+      files.partialHistory,
+      note,
+    )
+    : { resume: loaded, digest: new HistoryDigest() };
+  if (resume) {
+    note(`resuming from the checkpoint at step ${resume.trainer.step}`);
+  }
   const history = await openRunHistory(prepared, files, {
     dtype,
     every,
     checkpointed: checkpoints !== undefined,
     resume,
-    wanted: options.writeHistory ?? true,
+    wanted,
     note,
   });
   let trace: SafetensorsStreamWriter | null = null;
@@ -445,13 +509,25 @@ async function openRun(
     resume ?? undefined,
   );
   const onCheckpoint = checkpoints
-    ? checkpointWriter(checkpoints.store, { key, analysis, history })
+    ? checkpointWriter(checkpoints.store, { key, analysis, history, digest })
     : undefined;
   const observe = async (step: number, wte: Float32Array) => {
     analysis.observe(step, wte);
-    if (history) await history.append("embedding_history", toBytes(wte));
+    if (!history) return;
+    const bytes = toBytes(wte);
+    digest.update(bytes);
+    await history.append("embedding_history", bytes);
   };
-  const header = recordHeader(prepared, options.threads);
+  const run: RunState = {
+    prepared,
+    options,
+    files,
+    analysis,
+    history,
+    trace,
+    toBytes,
+    header: recordHeader(prepared, options.threads),
+  };
 
   return {
     prepared,
@@ -475,44 +551,107 @@ async function openRun(
           String(options.signal?.reason ?? "stopped"),
         );
       }
-      await history?.close();
       await trace?.close();
-      await checkpoints?.store.clear();
     },
-    async fail(e) {
-      // A stopped run keeps its checkpoint and partial history to resume
-      // from.
-      const resumable = checkpoints && !(e instanceof DivergedError);
-      if (!resumable) await history?.abort();
-      await trace?.abort();
-      if (e instanceof DivergedError) await checkpoints?.store.clear();
-      if (e instanceof DivergedError && save) {
-        await writeRecord(
-          recordFile,
-          divergedRecord(header, prepared.choice, e, analysis.trajectory()),
-        );
-      }
-      throw e;
-    },
-    async finish(result, replicas) {
-      if (options.trace) await writeTrace(files.tracePrefix, prepared, result);
-      const outcome = await analysis.result(toBytes);
-      const record = completeRecord(
-        header,
-        result,
-        analysis.trajectory(),
-        outcome,
-        history
-          ? { file: files.history, ...await fileDigest(files.historyPath) }
-          : null,
+    fail: (e) => failRun(run, e),
+    finish: (result, replicas) => finishRun(run, result, replicas),
+  };
+}
+
+/** What {@link failRun} and {@link finishRun} work on: one opened run. */
+interface RunState {
+  readonly prepared: PreparedRun;
+  readonly options: RunOptions;
+  readonly files: ReturnType<typeof runFiles>;
+  readonly analysis: RunAnalysis;
+  readonly history: SafetensorsStreamWriter | null;
+  readonly trace: SafetensorsStreamWriter | null;
+  readonly toBytes: (wte: Float32Array) => Uint8Array;
+  readonly header: ReturnType<typeof recordHeader>;
+}
+
+/**
+ * Cleans up after `e` and throws it: a stopped checkpointed run keeps its
+ * checkpoint and partial history to resume from; a diverged run is recorded
+ * (so it is not repeated) and its checkpoint cleared.
+ */
+async function failRun(run: RunState, e: unknown): Promise<never> {
+  const { options, history, trace, prepared } = run;
+  const checkpoints = options.checkpoints;
+  const resumable = checkpoints && !(e instanceof DivergedError);
+  if (!resumable) await history?.abort();
+  await trace?.abort();
+  if (e instanceof DivergedError && (options.saveRecord ?? true)) {
+    await writeRecord(
+      prepared.recordFile,
+      divergedRecord(
+        run.header,
+        prepared.choice,
+        e,
+        run.analysis.trajectory(),
+      ),
+    );
+  }
+  if (e instanceof DivergedError) await checkpoints?.store.clear();
+  throw e;
+}
+
+/**
+ * Analyses a finished run and saves it, in the order that loses nothing:
+ * the record (atomically), then the history moves into place, then the
+ * checkpoint is cleared. A failure before the last step (a full disk, a
+ * records folder that became a file) leaves the checkpoint and the partial
+ * history, so the next run finishes from the checkpoint instead of step 0.
+ * A run without checkpoints closes its history first (its digest is taken
+ * from the final file).
+ */
+async function finishRun(
+  run: RunState,
+  result: TrainResult,
+  replicas: number,
+): Promise<RunOutcome> {
+  const { options, files, history, prepared } = run;
+  const checkpoints = options.checkpoints;
+  const save = options.saveRecord ?? true;
+  if (options.trace) await writeTrace(files.tracePrefix, prepared, result);
+  const outcome = await run.analysis.result(run.toBytes);
+  let historyFile: string | null = null;
+  if (history) {
+    historyFile = files.historyPath;
+    if (checkpoints) {
+      await history.sync();
+      historyFile = files.partialHistory;
+    } else {
+      await history.close();
+    }
+  }
+  const record = completeRecord(
+    run.header,
+    result,
+    run.analysis.trajectory(),
+    outcome,
+    historyFile
+      ? { file: files.history, ...await fileDigest(historyFile) }
+      : null,
+  );
+  if (save) {
+    try {
+      await writeRecord(prepared.recordFile, record);
+    } catch (e) {
+      if (!checkpoints) throw e;
+      throw new Error(
+        `cannot write the record ${prepared.recordFile} (${
+          (e as Error).message
+        }); the checkpoint is kept: the same command finishes the run from it`,
       );
-      if (save) await writeRecord(recordFile, record);
-      return {
-        record,
-        cached: false,
-        path: save ? recordFile : null,
-        replicas,
-      };
-    },
+    }
+  }
+  if (checkpoints) await history?.close();
+  await checkpoints?.store.clear();
+  return {
+    record,
+    cached: false,
+    path: save ? prepared.recordFile : null,
+    replicas,
   };
 }
