@@ -40,7 +40,7 @@ are within a few 1e-5 of zero. Noise is drawn from its own seeded PCG32 stream
     smoke: {
       seeds: [42, 1],
       why:
-        "At 300 steps every seed is still in the shatter phase (C = 0, P = 0), so the smoke tier checks that the noise path runs and separates rows in more than one seed; the rate is decided at the full tier.",
+        "At 300 steps the smoke seeds 42 and 1 are still in the shatter phase (C = 0, P = 0; so are seeds 3 and 7, while seeds 2, 4, 5 and 6 have begun to re-merge: C/P 5/10, 1/2, 1/3 and 6/21), so the smoke tier checks that the noise path runs and separates rows in more than one seed; the rate is decided at the full tier.",
     },
   },
   findings: `**Positive in all 8 declared seeds (full tier, cpu; 95% CI
@@ -49,8 +49,9 @@ dead tokens end in C = 6, 5, 3, 2, 3, 2, 3 and 4 shared vectors holding P = 48,
 50, 51, 51, 50, 50, 51 and 51 of them (seeds 42 and 1-7; populations
 28/9/4/3/2/2, 21/18/5/4/2, 38/8/5, 41/10, 40/7/3, 33/17, 34/15/2 and
 20/18/10/3): median C 3, range 2-6. The seed notebook reported 2 clusters
-holding all 51 (31/20); seed 3 ends with exactly that shape.
-Every seed follows the same course: the noise acts from the first step,
+holding all 51 (31/20); seed 3 ends with the same C and P, split 41/10.
+Every seed follows the same course: the noise acts from the first steps
+(first split at step 1, at step 3 in seed 2),
 because the Qwen-init vector's components cross zero as it starts to move,
 and at that moment the bf16 grid is fine enough to keep each row's
 perturbation; by steps 18-70 every dead row is distinct (C = 0, P = 0). While

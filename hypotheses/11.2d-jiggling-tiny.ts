@@ -32,8 +32,9 @@ rounds the difference away before the rows' gradients can drive them apart.
 With 3e-6 (11.2b) the separated rows differed enough to survive that
 coarsening. So the outcome is not monotone in "any noise breaks the
 symmetry": below some scale, bf16 storage heals the splits it lets through.
-Replicates (in progress, 4 of 8 seeds at the full tier): seeds 1, 2 and 3
-end null too, whole again from steps 428, 428 and 456; positive in 0/4.`,
+Replicates (in progress, 6 of 8 seeds at the full tier): seeds 1 to 5 end
+null too, whole again from steps 428, 428, 456, 412 and 399 after splitting
+into at most 10 to 13 vectors; positive in 0/6.`,
   expectation: {
     verdict: "positive",
     reasoning:
