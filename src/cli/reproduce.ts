@@ -21,7 +21,7 @@ import { backendOption, tierOption } from "./options.ts";
 import { main as sweep } from "./sweep.ts";
 import { progressReporter } from "./progress.ts";
 import { main as report } from "./report.ts";
-import { stopSignal } from "../process/lifeline.ts";
+import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { readRecord, recordPath } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
@@ -123,7 +123,7 @@ export async function main(
     workers: workers ?? (navigator.hardwareConcurrency || 1),
     hypothesesModule: options.hypothesesModule,
   });
-  if (verified.stopped) return 130;
+  if (verified.stopped) return stoppedExitCode();
   await listMissing(hypotheses, { recordsDir, msPerStep: verified.msPerStep });
   if (verified.failures.length) {
     for (const f of verified.failures) console.error(`error: ${f}`);
@@ -380,7 +380,9 @@ async function full(options: {
         "--workers",
         String(options.workers),
       ]);
-      if (code === 130) return code;
+      if (code === 130 || code === stoppedExitCode()) {
+        return stoppedExitCode();
+      }
       if (code !== 0) failedSweeps++;
     }
   }

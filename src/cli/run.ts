@@ -30,7 +30,7 @@ import {
   UsageError,
 } from "./errors.ts";
 import { backendOption, tierOption } from "./options.ts";
-import { stopSignal } from "../process/lifeline.ts";
+import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
 import { fileCheckpointStore } from "../history/checkpoint.ts";
 import { adoptKeptRecord } from "../history/kept_records.ts";
@@ -207,7 +207,7 @@ function endedEarly(
           : ""
       }`,
     );
-    return 130;
+    return stoppedExitCode();
   }
   throw e;
 }

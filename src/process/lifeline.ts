@@ -109,6 +109,22 @@ export function stopState(): StopState | undefined {
 }
 
 /**
+ * The exit code of a command that stopped early: the one that fits the stop
+ * (143 after SIGTERM, as README says, 129 after a parent ended), 130 after
+ * SIGINT or when no stop was seen.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stoppedExitCode } from "./lifeline.ts";
+ * assert.equal(stoppedExitCode(), 130); // nothing stopped this process
+ * ```
+ */
+export function stoppedExitCode(): number {
+  return stopped?.exitCode ?? 130;
+}
+
+/**
  * The process-wide stop signal: an AbortSignal that aborts, with a reason
  * string, on the first of
  *

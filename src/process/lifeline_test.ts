@@ -232,3 +232,25 @@ setInterval(() => {}, 1000);
     });
   },
 );
+
+Deno.test("a command stopped by SIGTERM exits 143 (README), by SIGINT 130", {
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  // `deno task run ...` stopped by SIGTERM after a step exited 130: the CLI
+  // returned a fixed 130 for every stop.
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+    const script = `
+      import { stopSignal, stoppedExitCode } from "${LIFELINE}";
+      const signal = stopSignal();
+      Deno.kill(Deno.pid, "${signal}");
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      Deno.exit(stoppedExitCode());
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, code, new TextDecoder().decode(out.stderr));
+  }
+});
