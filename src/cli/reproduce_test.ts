@@ -107,6 +107,8 @@ Deno.test("reproduce: bad flags are usage errors; --help names --full", async ()
       [["--tier", "smoke"], /--tier goes with --full/],
       [["--own-only"], /--own-only goes with --full/],
       [["--workers", "0"], /workers/],
+      [["--tier", "smoke", "--workers", "0"], /workers/],
+      [["--full", "--tier", "smoke", "--workers", "0"], /workers/],
       [["--full", "control-layernorm"], /name no ids/],
       [["--full", "--tier", "huge"], /--tier must be one of/],
       [["nope"], /unknown hypothesis "nope"/],

@@ -55,7 +55,8 @@ Options:
   --out DIR             where run records go (default: reports/data, or
                         .cache/records for a run with --set or --corpus)
   --threads N           cpu backend threads (1..cores; default: all cores)
-  --trace               also export a replay trace (.cache/traces/)
+  --trace               also export a replay trace (.cache/traces/); retrains
+                        a recorded run, as --force
   --force               retrain even if a matching record exists
   --checkpoint-every K  save a checkpoint every K steps (default 250; 0: none);
                         a stopped or killed run resumes from it when run again
@@ -146,7 +147,9 @@ function parseRunArgs(args: string[]): RunRequest | null {
     overrides,
     corpusPath: values.corpus,
     trace: values.trace,
-    useCache: !values.force,
+    // A trace is exported while training: a run answered from the cache
+    // would export none, so --trace retrains like --force.
+    useCache: !values.force && !values.trace,
     recordsDir: values.out,
     signal: stopSignal(),
     onNote: (note) => console.error(`note: ${note}`),
