@@ -28,6 +28,18 @@ import { isRunEnd, type RunEnd, type RunEvent } from "../executor/events.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
 import { stopSignal } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
+import {
+  QUEUE_CA_ENV,
+  QUEUE_PASSWORD_ENV,
+  QUEUE_URL_ENV,
+  resolveQueueTarget,
+} from "../executor/queue/access.ts";
+import { checkRedis } from "../executor/queue/check.ts";
+import {
+  RedisAccessError,
+  type RedisTarget,
+  RedisUrlError,
+} from "../executor/queue/connection.ts";
 
 const PACK_CPU = defaultPack("cpu");
 const PACK_GPU = defaultPack("webgpu");
@@ -44,9 +56,15 @@ Options:
   --backend NAME         auto (default), cpu, wasm or webgpu
   --workers N            local worker processes (default 1; onnxruntime
                          threads are split between them)
-  --queue redis://H:P    submit the runs to a BullMQ queue on Redis instead;
-                         \`deno task worker --queue redis://H:P\` on any
-                         machine with a checkout executes them
+  --queue redis://H:P    submit the runs to a BullMQ queue on Redis instead
+                         (or ${QUEUE_URL_ENV}); \`deno task worker --queue
+                         redis://H:P\` on any machine with a checkout
+                         executes them; rediss:// is TLS (verified),
+                         redis[s]://USER@H:P an ACL user
+  --queue-password-file F  the queue's password is in file F (or
+                         ${QUEUE_PASSWORD_ENV}; never on the command line)
+  --queue-ca FILE        PEM CA of the queue server's certificate (or
+                         ${QUEUE_CA_ENV})
   --shard i/n            only the i-th of n deterministic parts of the plan
   --seeds a,b,...        only these replicate seeds
   --pack R               train up to R runs of one step graph together, as
@@ -187,17 +205,20 @@ interface SweepArgs {
   readonly pack: number | undefined;
   readonly shard: [number, number] | null;
   readonly seeds: number[] | undefined;
-  readonly queue: string | undefined;
+  /** The queue (`--queue` or HORIZON_QUEUE_URL), its secrets read. */
+  readonly queue: RedisTarget | undefined;
   readonly dryRun: boolean;
 }
 
 /** Parses and checks the arguments; null for `--help`. */
-function parseSweepArgs(args: string[]): SweepArgs | null {
+async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
   const { values, positionals } = parseCliArgs(args, {
     tier: { type: "string" },
     backend: { type: "string" },
     workers: { type: "string" },
     queue: { type: "string" },
+    "queue-password-file": { type: "string" },
+    "queue-ca": { type: "string" },
     shard: { type: "string" },
     seeds: { type: "string" },
     pack: { type: "string" },
@@ -231,14 +252,13 @@ function parseSweepArgs(args: string[]): SweepArgs | null {
   const seeds = values.seeds?.split(",").map((s) =>
     intOption("seeds", s.trim(), { min: 0 })!
   );
-  if (
-    values.queue !== undefined &&
-    !/^redis:\/\/[^/:]+(:\d+)?(\/\d+)?$/.test(values.queue)
-  ) {
-    throw new UsageError(
-      `--queue must be redis://HOST:PORT, got ${JSON.stringify(values.queue)}`,
-    );
-  }
+  const queue = await queueSettings(() =>
+    resolveQueueTarget({
+      queue: values.queue,
+      passwordFile: values["queue-password-file"],
+      caFile: values["queue-ca"],
+    })
+  );
   return {
     hypotheses,
     tier,
@@ -248,9 +268,24 @@ function parseSweepArgs(args: string[]): SweepArgs | null {
     pack,
     shard,
     seeds,
-    queue: values.queue,
+    queue,
     dryRun: values["dry-run"] ?? false,
   };
+}
+
+/**
+ * `f()`, a mistake in the queue's settings (URL, password, CA, TLS) turned
+ * into a usage error (exit 2).
+ */
+async function queueSettings<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RedisUrlError || e instanceof RedisAccessError) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  }
 }
 
 function isRequestedBackend(name: string): name is BackendName | "auto" {
@@ -393,10 +428,16 @@ async function runOnPool(
 }
 
 export async function main(args: string[]): Promise<number> {
-  const a = parseSweepArgs(args);
+  const a = await parseSweepArgs(args);
   if (a === null) {
     console.log(HELP);
     return 0;
+  }
+  // A queue that refuses us is one line before any planning or training.
+  const queue = a.queue;
+  if (queue !== undefined && !a.dryRun) {
+    await queueSettings(() => checkRedis(queue));
+    console.error(`queue: ${queue.url}`);
   }
   const p = await planSweep(a);
   printSummary(a, p);

@@ -1,11 +1,20 @@
 /**
- * `deno task worker --queue redis://HOST:PORT [options]`: a queue worker
+ * `deno task worker --queue redis[s]://HOST:PORT [options]`: a queue worker
  * that trains runs until stopped. See `--help`.
  *
  * @module
  */
 
-import { RedisUrlError } from "../executor/queue/connection.ts";
+import {
+  QUEUE_CA_ENV,
+  QUEUE_PASSWORD_ENV,
+  QUEUE_URL_ENV,
+  resolveQueueTarget,
+} from "../executor/queue/access.ts";
+import {
+  RedisAccessError,
+  RedisUrlError,
+} from "../executor/queue/connection.ts";
 import { specLabel } from "../executor/queue/jobs.ts";
 import { startWorker, type WorkerEvent } from "../executor/queue/worker.ts";
 import {
@@ -17,7 +26,8 @@ import {
 } from "./errors.ts";
 import { stopSignal, stopState } from "../process/lifeline.ts";
 
-const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
+const HELP =
+  `Usage: deno task worker --queue redis[s]://[USER@]HOST:PORT[/DB] [options]
 
 Takes runs off the queue (BullMQ queue "horizon-runs" in that Redis) and
 trains them until stopped; a job is one run, and the runs of a pack (\`sweep
@@ -29,7 +39,12 @@ checkpoints on other workers, with bit-identical records. Prints one line when
 a run starts, resumes, finishes or fails.
 
 Options:
-  --queue URL              the Redis server of the queue (required)
+  --queue URL              the Redis server of the queue (or ${QUEUE_URL_ENV});
+                           rediss:// is TLS, the certificate verified
+  --queue-password-file F  the password (of USER, or of the server) is in F
+                           (or ${QUEUE_PASSWORD_ENV}; never on the command line)
+  --queue-ca FILE          PEM CA that signed the server's certificate (or
+                           ${QUEUE_CA_ENV}); default: the system's CAs
   --concurrency N          graphs (runs or packs) trained at once (default 1)
   --threads N              cpu backend threads per run (1..cores; default: all)
   --checkpoint-every K     steps between checkpoints (default 500)
@@ -37,7 +52,8 @@ Options:
 
 Ctrl-C or SIGTERM stops the run in progress after its current step and puts
 it back in the queue (another worker resumes it from its last checkpoint); a
-second Ctrl-C exits at once.
+second Ctrl-C exits at once. A refused password, a missing one, or TLS that
+does not match the server exits 2 before any run is taken.
 `;
 
 /** One line about a worker event, or null for none. */
@@ -78,6 +94,8 @@ export function describeEvent(e: WorkerEvent): string | null {
 async function main(args: string[]): Promise<number> {
   const { values } = parseCliArgs(args, {
     queue: { type: "string" },
+    "queue-password-file": { type: "string" },
+    "queue-ca": { type: "string" },
     concurrency: { type: "string" },
     threads: { type: "string" },
     "checkpoint-every": { type: "string" },
@@ -86,8 +104,17 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (values.queue === undefined) {
-    throw new UsageError("--queue redis://HOST:PORT is required (see --help)");
+  const target = await asUsage(() =>
+    resolveQueueTarget({
+      queue: values.queue,
+      passwordFile: values["queue-password-file"],
+      caFile: values["queue-ca"],
+    })
+  );
+  if (target === undefined) {
+    throw new UsageError(
+      `--queue redis://HOST:PORT is required, or ${QUEUE_URL_ENV} (see --help)`,
+    );
   }
   const concurrency = intOption("concurrency", values.concurrency, {
     min: 1,
@@ -100,9 +127,8 @@ async function main(args: string[]): Promise<number> {
     { min: 1 },
   ) ?? 500;
   const signal = stopSignal();
-  let worker;
-  try {
-    worker = await startWorker(values.queue, {
+  const worker = await asUsage(() =>
+    startWorker(target, {
       concurrency,
       threads,
       checkpointEvery,
@@ -114,13 +140,10 @@ async function main(args: string[]): Promise<number> {
           console.error(`${at} ${line}`);
         } else console.log(`${at} ${line}`);
       },
-    });
-  } catch (e) {
-    if (e instanceof RedisUrlError) throw new UsageError(e.message);
-    throw e;
-  }
+    })
+  );
   console.log(
-    `worker ${Deno.pid}: waiting for runs on ${values.queue} (concurrency ${concurrency}, threads ${
+    `worker ${Deno.pid}: waiting for runs on ${target.url} (concurrency ${concurrency}, threads ${
       threads ?? "all"
     }, checkpoint every ${checkpointEvery} steps)`,
   );
@@ -132,6 +155,18 @@ async function main(args: string[]): Promise<number> {
   await worker.close();
   console.error(`stopped: ${signal.reason}`);
   return stopState()?.exitCode ?? 0;
+}
+
+/** `f()`, its queue setting mistakes turned into usage errors (exit 2). */
+async function asUsage<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RedisUrlError || e instanceof RedisAccessError) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  }
 }
 
 if (import.meta.main) await runCli(() => main(Deno.args));

@@ -3,6 +3,8 @@
  * (`src/queue/`), one job per run with a pack's runs side by side, prints
  * progress, and writes each returned record where a local run would have
  * written it, after checking it is whole and is the run that was asked for.
+ * A run that diverged comes back with its `diverged` record (verdict
+ * `invalid`), written like any other, as the local pool writes it.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { parseRecord } from "../history/records.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { isDivergence, specLabel } from "./queue/jobs.ts";
 import { submitRuns } from "./queue/submit.ts";
+import type { RedisTarget } from "./queue/connection.ts";
 
 /** Counts of what a queued sweep did. */
 export interface QueueSweepOutcome {
@@ -22,11 +25,12 @@ export interface QueueSweepOutcome {
 
 /**
  * Submits `packs` (from `packRuns` over `runs`, the planned runs they hold)
- * to the queue at `url`, one job per run with a pack's runs side by side (a
- * worker takes a pack's runs together), waits, and writes their records.
+ * to the queue (a target from `queue/access.ts`, or a URL without secrets),
+ * one job per run with a pack's runs side by side (a worker takes a pack's
+ * runs together), waits, and writes their records, diverged ones included.
  */
 export async function submitAndRecord(
-  url: string,
+  queue: string | RedisTarget,
   packs: readonly (readonly RunSpec[])[],
   runs: readonly PlannedRun[],
   options: { signal?: AbortSignal } = {},
@@ -34,7 +38,7 @@ export async function submitAndRecord(
   // A packed spec's key may name its pack: find its run by what it is.
   const byRun = new Map(runs.map((r) => [runIdOf(r.spec), r]));
   let lastProgress = 0;
-  const results = await submitRuns(url, packs.flat(), {
+  const results = await submitRuns(queue, packs.flat(), {
     signal: options.signal,
     onProgress: (e) => {
       if (e.type === "progress") {
@@ -51,9 +55,16 @@ export async function submitAndRecord(
   for (const r of results) {
     const planned = byRun.get(runIdOf(r.spec))!;
     if (r.error !== undefined) {
-      if (isDivergence(r.error)) diverged++;
-      else failed++;
-      console.error(`  ${specLabel(r.spec)}: ${r.error}`);
+      // A divergence without its record: a worker older than this
+      // submitter. Nothing is recorded, so it is not "recorded as invalid".
+      failed++;
+      console.error(
+        `  ${specLabel(r.spec)}: ${r.error}${
+          isDivergence(r.error)
+            ? " (its worker returned no record: update the workers)"
+            : ""
+        }`,
+      );
       continue;
     }
     const path = planned.prepared.recordFile;
@@ -65,11 +76,15 @@ export async function submitAndRecord(
       continue;
     }
     await writeTextAtomic(path, text, { createDirs: true });
-    recorded++;
+    const d = record.divergence;
+    if (record.status === "diverged") diverged++;
+    else recorded++;
     console.error(
-      `  ${specLabel(r.spec)}: ${record.verdict}${
-        record.final ? ` C=${record.final.C} P=${record.final.P}` : ""
-      }${r.reused ? " (done earlier)" : ""}`,
+      `  ${specLabel(r.spec)}: ${
+        d ? `diverged at step ${d.step} (recorded as invalid)` : record.verdict
+      }${record.final ? ` C=${record.final.C} P=${record.final.P}` : ""}${
+        r.reused ? " (done earlier)" : ""
+      }`,
     );
   }
   return { recorded, diverged, failed };

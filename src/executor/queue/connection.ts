@@ -1,42 +1,117 @@
 /**
- * Where the run queue lives: `redis://HOST[:PORT][/DB]` URLs, a quick check
- * that a Redis server answers there (so a wrong address is one clear line,
- * not an endless reconnect loop with stack traces), and the connection
- * options BullMQ gets.
+ * Where the run queue lives: `redis://` or `rediss://` (TLS) URLs with an
+ * optional ACL user and password, the connection options BullMQ gets, and
+ * the URL as it may be shown (password masked). The password is held in a
+ * {@link QueueSecret}, which prints as `***` however it is logged, so no
+ * message, record or job built from a target can carry it.
+ * {@link checkRedis} (`check.ts`) tells whether the server answers there.
  *
  * @module
  */
 
 import type { ConnectionOptions } from "bullmq";
 
-/** A Redis server and database, parsed from a `redis://` URL. */
+/**
+ * A password that never shows: `String()`, JSON and `console.log` give
+ * `***`; only {@link QueueSecret.reveal} gives the text (to the connection).
+ */
+export class QueueSecret {
+  readonly #value: string;
+  /** Wraps `value`. */
+  constructor(value: string) {
+    this.#value = value;
+  }
+  /** The password itself, for the Redis client and `AUTH` only. */
+  reveal(): string {
+    return this.#value;
+  }
+  /** `***`. */
+  toString(): string {
+    return "***";
+  }
+  /** `***`. */
+  toJSON(): string {
+    return "***";
+  }
+  /** `QueueSecret(***)` in `console.log` and `Deno.inspect`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return "QueueSecret(***)";
+  }
+}
+
+/** A Redis server and database, parsed from a `redis://` or `rediss://` URL. */
 export interface RedisTarget {
-  /** The URL as given. */
+  /** The URL as it may be shown: a password in it replaced by `***`. */
   readonly url: string;
   /** Host name or address (IPv6 without brackets). */
   readonly host: string;
+  /** TCP port (6379 by default). */
   readonly port: number;
   /** Database number (default 0). */
   readonly db: number;
+  /** `rediss://`: TLS, with the server's certificate verified. */
+  readonly tls: boolean;
+  /** ACL user name (Redis 6+); absent: the default user. */
+  readonly username?: string;
+  /** The password, if any (see `access.ts` for where it comes from). */
+  readonly password?: QueueSecret;
+  /** PEM certificates of a private CA the server's certificate must chain to. */
+  readonly ca?: string;
 }
 
-/** A queue URL that is not `redis://HOST[:PORT][/DB]`. */
+/** A queue URL that is not `redis[s]://[USER[:PASSWORD]@]HOST[:PORT][/DB]`. */
 export class RedisUrlError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "RedisUrlError";
 }
 
 /** No Redis server answers at a queue URL. */
 export class RedisConnectError extends Error {
+  /** Error name, shown in messages and stack traces. */
   override name = "RedisConnectError";
+}
+
+/**
+ * The server answers but refuses the settings given: a wrong or missing
+ * password, a user without a needed permission, TLS asked of a plaintext
+ * server (or the reverse), a certificate that does not verify. A mistake in
+ * the settings, so CLIs exit 2 on it.
+ */
+export class RedisAccessError extends RedisConnectError {
+  /** Error name, shown in messages and stack traces. */
+  override name = "RedisAccessError";
 }
 
 /** Redis's default port. */
 export const DEFAULT_REDIS_PORT = 6379;
 
+const EXPECTED = "expected redis[s]://[USER@]HOST[:PORT][/DB]";
+
 /**
- * Parses `redis://HOST[:PORT][/DB]` (port 6379 and database 0 by default).
- * Anything else (another scheme, credentials, a query, a database that is
- * not a plain integer) throws a one-line {@link RedisUrlError} naming the URL.
+ * `url` with the password (if any) replaced by `***`, for messages. A text
+ * that is not a URL is shown only up to its first `@` (what follows may be
+ * a password).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskUrl } from "./connection.ts";
+ * assert.equal(maskUrl("rediss://w:s3cret@q.lan:6380/1"), "rediss://w:***@q.lan:6380/1");
+ * ```
+ */
+export function maskUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@(.*)$/is.exec(url);
+  if (!m) return url;
+  const colon = m[2].indexOf(":");
+  return colon < 0 ? url : `${m[1]}${m[2].slice(0, colon)}:***@${m[3]}`;
+}
+
+/**
+ * Parses `redis[s]://[USER[:PASSWORD]@]HOST[:PORT][/DB]` (port 6379 and
+ * database 0 by default; `rediss://` is TLS). Anything else (another scheme,
+ * a query, a database that is not a plain integer) throws a one-line
+ * {@link RedisUrlError} naming the URL, its password masked. Where a
+ * password may come from is `access.ts`'s business.
  *
  * @example
  * ```ts
@@ -44,160 +119,106 @@ export const DEFAULT_REDIS_PORT = 6379;
  * import { parseRedisUrl } from "./connection.ts";
  * assert.deepEqual(parseRedisUrl("redis://10.0.0.5:6380/2"), {
  *   url: "redis://10.0.0.5:6380/2", host: "10.0.0.5", port: 6380, db: 2,
+ *   tls: false,
  * });
  * ```
  */
 export function parseRedisUrl(url: string): RedisTarget {
+  const shown = maskUrl(url);
   const bad = (problem: string): never => {
     throw new RedisUrlError(
-      `invalid queue URL ${
-        JSON.stringify(url)
-      }: ${problem} (expected redis://HOST[:PORT][/DB])`,
+      `invalid queue URL ${JSON.stringify(shown)}: ${problem} (${EXPECTED})`,
     );
   };
-  if (!/^redis:\/\//i.test(url)) bad("it must start with redis://");
+  const scheme = /^(rediss?):\/\//i.exec(url)?.[1].toLowerCase();
+  if (!scheme) bad("it must start with redis:// or rediss://");
   let u: URL;
   try {
-    u = new URL(url);
+    // WHATWG URL parsing of an unknown scheme leaves the host alone; parse
+    // it as http to get the host and port rules right.
+    u = new URL(url.replace(/^rediss?:/i, "http:"));
   } catch {
     return bad("not a URL");
   }
-  if (u.username || u.password) bad("credentials are not supported");
   if (u.search || u.hash) bad("no query or fragment is allowed");
   const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
   if (!host) bad("no host");
-  const port = u.port === "" ? DEFAULT_REDIS_PORT : Number(u.port);
+  const explicitPort = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d*)/i
+    .exec(url)?.[1];
+  const port = explicitPort === undefined || explicitPort === ""
+    ? DEFAULT_REDIS_PORT
+    : Number(explicitPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) bad("bad port");
   const path = u.pathname.replace(/^\//, "");
   if (path !== "" && !/^[0-9]{1,5}$/.test(path)) {
     bad(`the database must be a number, got ${JSON.stringify(path)}`);
   }
-  return { url, host, port, db: path === "" ? 0 : Number(path) };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return bad("bad %-escape in the user or password");
+    }
+  };
+  const username = u.username ? decode(u.username) : undefined;
+  const password = u.password ? new QueueSecret(decode(u.password)) : undefined;
+  return {
+    url: shown,
+    host,
+    port,
+    db: path === "" ? 0 : Number(path),
+    tls: scheme === "rediss",
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
 }
 
-/** The BullMQ (ioredis) connection options of a target. */
+/** `target`, or `text` parsed with {@link parseRedisUrl}. */
+export function asTarget(target: string | RedisTarget): RedisTarget {
+  return typeof target === "string" ? parseRedisUrl(target) : target;
+}
+
+/**
+ * `text` with the target's password (and its URL-encoded form) replaced by
+ * `***`: for messages that come from elsewhere (the Redis client), should
+ * one ever quote it.
+ */
+export function redact(text: string, target: RedisTarget): string {
+  const secret = target.password?.reveal();
+  if (!secret) return text;
+  let out = text;
+  for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    out = out.split(form).join("***");
+  }
+  return out;
+}
+
+/**
+ * The BullMQ (ioredis) connection options of a target: user, password and,
+ * for `rediss://`, TLS with the certificate verified against the system's
+ * CAs or the target's private CA (never without verification).
+ */
 export function connectionOptions(target: RedisTarget): ConnectionOptions {
+  const isIp = /^[0-9.]+$|:/.test(target.host);
   return {
     host: target.host,
     port: target.port,
     db: target.db,
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password.reveal() } : {}),
+    ...(target.tls
+      ? {
+        tls: {
+          rejectUnauthorized: true,
+          ...(target.ca !== undefined ? { ca: target.ca } : {}),
+          // Node refuses an IP address as the SNI name; it still checks
+          // the IP against the certificate.
+          ...(isIp ? {} : { servername: target.host }),
+        },
+      }
+      : {}),
     // Required by BullMQ workers; commands wait for a reconnect instead of
     // failing after a few retries.
     maxRetriesPerRequest: null,
   };
-}
-
-/**
- * Checks that a Redis server answers PING at `target` (and that the
- * database can be selected) within `timeoutMs`, throwing a one-line
- * {@link RedisConnectError} such as `cannot reach the queue at
- * redis://127.0.0.1:6390: connection refused (is redis-server running
- * there?)`.
- */
-export async function checkRedis(
-  target: RedisTarget,
-  timeoutMs = 5000,
-): Promise<void> {
-  const fail = (problem: string): never => {
-    throw new RedisConnectError(
-      `cannot reach the queue at ${target.url}: ${problem}`,
-    );
-  };
-  const deadline = Date.now() + timeoutMs;
-  let conn: Deno.TcpConn;
-  try {
-    conn = await beforeDeadline(
-      Deno.connect({ hostname: target.host, port: target.port }),
-      deadline,
-      (late) => late.close(),
-    );
-  } catch (e) {
-    if (e instanceof Deno.errors.ConnectionRefused) {
-      return fail("connection refused (is redis-server running there?)");
-    }
-    return fail(errorText(e));
-  }
-  let reply: string[];
-  try {
-    const db = String(target.db);
-    const commands =
-      `*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$${db.length}\r\n${db}\r\n`;
-    await beforeDeadline(
-      conn.write(new TextEncoder().encode(commands)),
-      deadline,
-    );
-    reply = await beforeDeadline(readLines(conn, 2), deadline);
-  } catch (e) {
-    return fail(errorText(e));
-  } finally {
-    conn.close();
-  }
-  const [ping = "", select = ""] = reply;
-  if (ping.startsWith("-NOAUTH")) {
-    fail("the server wants a password (not supported)");
-  }
-  if (!ping.startsWith("+PONG")) {
-    fail(
-      `the server there does not answer like Redis (${
-        JSON.stringify(ping.slice(0, 60) || "no reply")
-      })`,
-    );
-  }
-  if (!select.startsWith("+OK")) {
-    fail(
-      `database ${target.db} cannot be selected (${
-        select.slice(0, 80) || "no reply"
-      })`,
-    );
-  }
-}
-
-function errorText(e: unknown): string {
-  return String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, " ")
-    .replace(/\s*\(os error \d+\)$/, "");
-}
-
-/**
- * `promise`, or a rejection once `deadline` (ms since the epoch) has passed
- * on two checks 100 ms apart (so an event loop that was busy gets to read a
- * reply that has arrived); a value that arrives late goes to `onLate` (to
- * close it).
- */
-async function beforeDeadline<T>(
-  promise: Promise<T>,
-  deadline: number,
-  onLate?: (value: T) => void,
-): Promise<T> {
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let late = false;
-  const timeout = new Promise<never>((_, reject) => {
-    let past = 0;
-    timer = setInterval(() => {
-      if (Date.now() >= deadline && ++past >= 2) {
-        late = true;
-        reject(new Error("no answer (timed out)"));
-      }
-    }, 100);
-  });
-  promise.then((v) => {
-    if (late) onLate?.(v);
-  }, () => {});
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Reads `n` CRLF-terminated lines (simple replies) from a connection. */
-async function readLines(conn: Deno.Conn, n: number): Promise<string[]> {
-  const dec = new TextDecoder();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  while (text.split("\r\n").length <= n && text.length < 65536) {
-    const got = await conn.read(buf);
-    if (got === null) break;
-    text += dec.decode(buf.subarray(0, got), { stream: true });
-  }
-  return text.split("\r\n").slice(0, n);
 }

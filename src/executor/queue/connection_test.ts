@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { Queue } from "bullmq";
 import { runScript } from "../../testing/helpers.ts";
 import { checkpointKey, redisCheckpointStore } from "./checkpoints.ts";
+import { checkRedis } from "./check.ts";
 import {
-  checkRedis,
   connectionOptions,
   parseRedisUrl,
   RedisConnectError,
@@ -22,12 +22,14 @@ Deno.test("parseRedisUrl: host, port and database", () => {
     host: "127.0.0.1",
     port: 6390,
     db: 0,
+    tls: false,
   });
   assert.deepEqual(parseRedisUrl("redis://queue.lan/3"), {
     url: "redis://queue.lan/3",
     host: "queue.lan",
     port: 6379,
     db: 3,
+    tls: false,
   });
   assert.equal(parseRedisUrl("redis://[::1]:7000/").host, "::1");
   assert.equal(parseRedisUrl("REDIS://h:1").port, 1);
@@ -36,11 +38,10 @@ Deno.test("parseRedisUrl: host, port and database", () => {
 Deno.test("parseRedisUrl: anything else is one line naming the URL", () => {
   for (
     const [url, why] of [
-      ["http://h:6379", /must start with redis:\/\//],
+      ["http://h:6379", /must start with redis:\/\/ or rediss:\/\//],
       ["h:6379", /must start with redis:\/\//],
       ["redis://", /not a URL|no host/],
       ["redis://h:99999", /not a URL|bad port/],
-      ["redis://u:pw@h:6379", /credentials are not supported/],
       ["redis://h:6379/x", /database must be a number, got "x"/],
       ["redis://h:6379/1/2", /database must be a number/],
       ["redis://h:6379?db=1", /no query/],
@@ -52,7 +53,10 @@ Deno.test("parseRedisUrl: anything else is one line naming the URL", () => {
         assert.ok(e instanceof RedisUrlError, url);
         assert.ok(e.message.includes(JSON.stringify(url)), e.message);
         assert.match(e.message, why);
-        assert.match(e.message, /expected redis:\/\/HOST\[:PORT\]\[\/DB\]\)$/);
+        assert.match(
+          e.message,
+          /expected redis\[s\]:\/\/\[USER@\]HOST\[:PORT\]\[\/DB\]\)$/,
+        );
         assert.ok(!e.message.includes("\n"));
         return true;
       },

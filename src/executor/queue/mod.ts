@@ -8,14 +8,24 @@
  */
 
 export {
-  checkRedis,
   connectionOptions,
   DEFAULT_REDIS_PORT,
+  maskUrl,
   parseRedisUrl,
+  QueueSecret,
+  RedisAccessError,
   RedisConnectError,
   type RedisTarget,
   RedisUrlError,
 } from "./connection.ts";
+export { checkRedis } from "./check.ts";
+export {
+  QUEUE_CA_ENV,
+  QUEUE_PASSWORD_ENV,
+  QUEUE_URL_ENV,
+  type QueueFlags,
+  resolveQueueTarget,
+} from "./access.ts";
 export {
   CHECKPOINT_PREFIX,
   CHECKPOINT_TTL_SECONDS,

@@ -13,7 +13,13 @@
 import { Queue, QueueEvents } from "bullmq";
 import type { RunSpec } from "../plan.ts";
 import { parseRecord } from "../../history/records.ts";
-import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
+import { checkRedis } from "./check.ts";
+import {
+  asTarget,
+  connectionOptions,
+  redact,
+  type RedisTarget,
+} from "./connection.ts";
 import { isDivergence, QUEUE_NAME, type RunResult } from "./jobs.ts";
 import { parseRunEvent, type RunEvent } from "../events.ts";
 
@@ -71,15 +77,17 @@ export interface SubmitOptions {
  * (`reused: true`); an earlier failure other than a divergence is queued
  * again.
  *
- * Throws a one-line error when `url` is not `redis://HOST[:PORT][/DB]` or
- * no Redis server answers there.
+ * `queue` is a target (`access.ts` resolves one with its password) or a
+ * URL without secrets. Throws a one-line error when the URL is not
+ * `redis[s]://...`, or the server there does not answer or refuses these
+ * settings (`check.ts`), before anything is queued.
  */
 export async function submitRuns(
-  url: string,
+  where: string | RedisTarget,
   specs: readonly RunSpec[],
   options: SubmitOptions = {},
 ): Promise<RunResult[]> {
-  const target = parseRedisUrl(url);
+  const target = asTarget(where);
   await checkRedis(target);
   const connection = connectionOptions(target);
   const name = options.queueName ?? QUEUE_NAME;
@@ -105,7 +113,7 @@ export async function submitRuns(
   let events: QueueEvents | undefined;
   let lastError = "";
   const onError = (e: Error) => {
-    const message = `queue ${target.url}: ${e.message}`;
+    const message = redact(`queue ${target.url}: ${e.message}`, target);
     if (message !== lastError) emit({ type: "error", message });
     lastError = message;
   };

@@ -2,7 +2,9 @@
  * Training a gathered pack on a queue worker: runs it with checkpoints in
  * Redis, sends each run's progress to its job (a `progress` RunEvent, read
  * back by the submitter), and settles every job by how its run ended:
- * completed, failed, or (stopped mid-way) released to the queue.
+ * completed (with its record: a run that diverged completes with its
+ * `diverged` record, verdict `invalid`, as a local run keeps it), failed,
+ * or (stopped mid-way) released to the queue.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import type { Member } from "./mates.ts";
 import { releaseJobs, settleJob } from "./settle.ts";
 import type { WorkerEvent } from "./worker_events.ts";
 import { oneLine } from "../../process/one_line.ts";
+import { divergedRecords } from "./diverged_records.ts";
 
 /** How often a run pauses for 1 ms so that the worker's sockets are read. */
 const PAUSE_EVERY_MS = 250;
@@ -65,11 +68,15 @@ export async function trainPack(p: PackJob): Promise<RunRecord> {
       emit({ type: "released", spec: m.spec, step, wallMs: wallMs() });
     });
   let results: ExecuteResult[];
+  // Only a run that saves its record builds a diverged one: the records go
+  // to a private folder, read back from there for the runs that diverged.
+  await using diverged = await divergedRecords();
   try {
     results = await p.execute(specs, {
       threads: p.threads,
       signal: p.signal,
-      saveRecord: false,
+      saveRecord: true,
+      recordsDir: diverged.dir,
       writeHistory: false,
       useCache: false,
       checkpoints: { store: (_, i) => stores[i], every: p.checkpointEvery },
@@ -100,11 +107,18 @@ export async function trainPack(p: PackJob): Promise<RunRecord> {
   for (const [i, r] of results.entries()) {
     if (stopped.includes(i)) continue;
     const m = members[i];
-    if (r.ok || r.error instanceof DivergedError) {
-      await stores[i].clear().catch(() => {});
-    }
-    const outcome = r.ok ? r.record : oneLine(r.error);
-    if (typeof outcome === "string") {
+    const divergence = r.ok || !(r.error instanceof DivergedError)
+      ? null
+      : { error: oneLine(r.error), record: await diverged.find(m.spec) };
+    if (r.ok || divergence) await stores[i].clear().catch(() => {});
+    const outcome = r.ok ? r.record : divergence?.record ?? oneLine(r.error);
+    if (divergence) {
+      const jobId = m.job.id!;
+      const error = `${divergence.error}${
+        divergence.record ? " (recorded as invalid)" : ""
+      }`;
+      emit({ type: "failed", spec: m.spec, jobId, error, wallMs: wallMs() });
+    } else if (typeof outcome === "string") {
       const jobId = m.job.id!;
       emit({
         type: "failed",

@@ -24,7 +24,13 @@ import {
 } from "../execute.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
 import { oneLine } from "../../process/one_line.ts";
-import { checkRedis, connectionOptions, parseRedisUrl } from "./connection.ts";
+import { checkRedis } from "./check.ts";
+import {
+  asTarget,
+  connectionOptions,
+  redact,
+  type RedisTarget,
+} from "./connection.ts";
 import { asRunSpec, QUEUE_NAME } from "./jobs.ts";
 import { LockTracker } from "./lock_tracker.ts";
 import { gatherMates, type Member } from "./mates.ts";
@@ -86,25 +92,29 @@ export interface QueueWorker {
 }
 
 /**
- * Connects to the queue at `url` and processes runs until closed. Throws a
- * one-line error when `url` is not `redis://HOST[:PORT][/DB]` or no Redis
- * server answers there.
+ * Connects to the queue (a target from `access.ts`, or a URL without
+ * secrets) and processes runs until closed. Throws a one-line error when
+ * the URL is not `redis[s]://...`, or the server there does not answer or
+ * refuses these settings (`check.ts`).
  */
 export function startWorker(
-  url: string,
+  queue: string | RedisTarget,
   options: WorkerOptions = {},
 ): Promise<QueueWorker> {
-  return startWorkerWith(url, options);
+  return startWorkerWith(queue, options);
 }
 
 /** {@link startWorker}, with the test hooks of {@link InternalWorkerOptions}. */
 export async function startWorkerWith(
-  url: string,
+  queue: string | RedisTarget,
   options: InternalWorkerOptions,
 ): Promise<QueueWorker> {
-  const target = parseRedisUrl(url);
+  const target = asTarget(queue);
   await checkRedis(target);
-  const emit = options.onEvent ?? (() => {});
+  const tell = options.onEvent ?? (() => {});
+  // Messages from the Redis client are not ours to trust with the password.
+  const emit = (e: WorkerEvent) =>
+    tell(e.type === "error" ? { ...e, message: redact(e.message, target) } : e);
   const lockMs = options.lockMs ?? 15_000;
   /** The controller of the pack holding each job this worker trains. */
   const packOf = new Map<string, AbortController>();
