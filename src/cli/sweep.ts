@@ -112,7 +112,7 @@ function packLabel(pack: readonly RunSpec[]): string {
  * Renders pool progress: one line per worker (its run, or its pack of runs
  * trained together) and an overall count/ETA.
  */
-function progressBoard(total: number, workers: number) {
+export function progressBoard(total: number, workers: number) {
   const tty = Deno.stderr.isTerminal();
   const lines: string[] = Array(workers).fill("idle");
   let done = 0, drawn = 0, lastPrint = 0;
@@ -143,7 +143,8 @@ function progressBoard(total: number, workers: number) {
   };
   /** A run's end: its status on its worker's line. */
   const end = (e: RunEnd, { worker, pack }: PoolJob, i: number) => {
-    done++;
+    // A stopped run is not done: it resumes from its checkpoint next time.
+    if (e.type !== "stopped") done++;
     stepsFinished += stepsDone.get(e.spec.key) ?? 0;
     stepsDone.delete(e.spec.key);
     const status = e.type === "finished"

@@ -77,3 +77,34 @@ Deno.test("sweep --dry-run with several hypotheses: a line each, the total, thei
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^error: expected one or more hypothesis ids/);
 });
+
+Deno.test("sweep progress: a stopped run is not counted as done, a finished or diverged one is", async () => {
+  const { progressBoard } = await import("./sweep.ts");
+  const spec = (seed: number) => ({
+    hypothesisId: "control-layernorm",
+    tier: "full" as const,
+    seed,
+    overrides: [],
+    backend: "cpu" as const,
+    key: `k${seed}`,
+  });
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (text: string) => lines.push(text);
+  try {
+    const board = progressBoard(3, 1);
+    const job = (s: ReturnType<typeof spec>) => ({ worker: 0, pack: [s] });
+    board.event(
+      { type: "stopped", spec: spec(1), message: "SIGTERM" },
+      job(spec(1)),
+    );
+    board.event(
+      { type: "diverged", spec: spec(2), message: "loss NaN" },
+      job(spec(2)),
+    );
+    board.finish();
+  } finally {
+    console.error = original;
+  }
+  assert.match(lines.at(-1)!, /^sweep: 1\/3 runs done/);
+});
