@@ -26,7 +26,7 @@ import type { BackendName } from "../runtime/engine.ts";
 import { type PoolJob, runPool } from "../executor/pool.ts";
 import { isRunEnd, type RunEnd, type RunEvent } from "../executor/events.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
-import { stopSignal } from "../process/lifeline.ts";
+import { stopSignal, stoppedExitCode } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
 import {
   QUEUE_CA_ENV,
@@ -453,7 +453,7 @@ export async function main(args: string[]): Promise<number> {
     const { submitAndRecord } = await import("../executor/queue_submit.ts");
     outcome = await submitAndRecord(a.queue, p.packs, p.todo, { signal });
   } else outcome = await runOnPool(a, p, signal);
-  if (outcome === null) return 130;
+  if (outcome === null) return stoppedExitCode();
   const { failed, diverged } = outcome;
   const ids = a.hypotheses.map((h) => h.id).join(" ");
   console.log(
