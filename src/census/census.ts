@@ -12,15 +12,20 @@
  * @module
  */
 
-import {
-  type Dtype,
-  rowBytesOf,
-  type SafetensorsFile,
-} from "../io/safetensors/mod.ts";
+import { type Dtype, rowBytesOf } from "../io/safetensors/mod.ts";
 import type { FloatDtype } from "../analysis/row_key/non_finite.ts";
 import { findBlackHolesStreaming, type StreamingOptions } from "./scan.ts";
 import { CensusError } from "./census_error.ts";
-import { type ModelWeights, openModelWeights } from "./model_files.ts";
+import {
+  type ModelWeights,
+  openModelWeights,
+  type WeightsFile,
+} from "./model_files.ts";
+import {
+  GGUF_CENSUS_TYPES,
+  type GgufStorage,
+  storageNote,
+} from "./gguf/types.ts";
 import { loadTokenizer, TokenizerError, type TokenTable } from "./tokenizer.ts";
 
 export { CensusError } from "./census_error.ts";
@@ -41,6 +46,7 @@ export const EMBEDDING_NAMES: readonly string[] = [
   "tok_embeddings.weight", // Meta's original Llama layout
   "embeddings.word_embeddings.weight", // BERT-style encoders
   "bert.embeddings.word_embeddings.weight",
+  "token_embd.weight", // GGUF (llama.cpp), whose head is "output.weight"
 ];
 
 /** Output-head (unembedding) names, most common first. */
@@ -54,6 +60,8 @@ export const UNEMBEDDING_NAMES: readonly string[] = [
 
 /** Dtypes the census compares (bit-exact, in their stored encoding). */
 export const CENSUS_DTYPES: readonly Dtype[] = ["BF16", "F16", "F32", "F64"];
+
+const FLOAT_DTYPES: readonly string[] = ["BF16", "F16", "F32", "F64"];
 
 /** Options of {@linkcode runCensus} (the dtype is each tensor's own). */
 export interface CensusOptions extends Omit<StreamingOptions, "dtype"> {
@@ -89,8 +97,10 @@ export interface TensorCensus {
   role: "embedding" | "unembedding" | "embedding+unembedding" | "requested";
   /** The safetensors file holding it. */
   file: string;
-  /** Stored dtype. */
-  dtype: Dtype;
+  /** Stored dtype: a safetensors dtype, or a ggml type (`Q4_K`) in a GGUF file. */
+  dtype: Dtype | string;
+  /** How a GGUF tensor's rows are stored (blocks); absent for safetensors. */
+  storage?: GgufStorage;
   /** `[rows, cols]`. */
   shape: number[];
   /** Distinct row vectors among the finite rows. */
@@ -145,18 +155,22 @@ export interface CensusReport {
   seconds: number;
 }
 
-function checkTensor(file: SafetensorsFile, name: string): {
+function checkTensor(file: WeightsFile, name: string): {
   rows: number;
   rowBytes: number;
-  dtype: Dtype;
+  dtype: string;
   shape: number[];
+  storage?: GgufStorage;
 } {
   const info = file.tensor(name);
-  if (!CENSUS_DTYPES.includes(info.dtype)) {
+  const supported: readonly string[] = info.storage !== undefined
+    ? GGUF_CENSUS_TYPES
+    : CENSUS_DTYPES;
+  if (!supported.includes(info.dtype)) {
     throw new CensusError(
       "unsupported-dtype",
       `tensor "${name}" has unsupported dtype ${info.dtype} (the census compares ${
-        CENSUS_DTYPES.join(", ")
+        supported.join(", ")
       })`,
     );
   }
@@ -180,9 +194,11 @@ function checkTensor(file: SafetensorsFile, name: string): {
   }
   return {
     rows: info.shape[0],
-    rowBytes: rowBytesOf(info),
+    rowBytes: info.rowBytes ??
+      rowBytesOf({ dtype: info.dtype as Dtype, shape: info.shape }),
     dtype: info.dtype,
     shape: [...info.shape],
+    ...(info.storage === undefined ? {} : { storage: info.storage }),
   };
 }
 
@@ -194,7 +210,7 @@ async function analyse(
   options: CensusOptions,
 ): Promise<TensorCensus> {
   const file = weights.tensorFile.get(name)!;
-  const { rows, rowBytes, dtype, shape } = checkTensor(file, name);
+  const { rows, rowBytes, dtype, shape, storage } = checkTensor(file, name);
   const t0 = performance.now();
   const report = await findBlackHolesStreaming({
     rows,
@@ -204,7 +220,11 @@ async function analyse(
       file.readRows(name, start, count, { into }),
     readRowsSync: (start, count, into) =>
       file.readRowsSync(name, start, count, { into }),
-  }, { ...options, dtype: dtype as FloatDtype });
+  }, {
+    ...options,
+    // Quantized rows are opaque bytes: no NaN/Inf check.
+    dtype: FLOAT_DTYPES.includes(dtype) ? dtype as FloatDtype : undefined,
+  });
   const seconds = (performance.now() - t0) / 1000;
   return {
     name,
@@ -212,6 +232,7 @@ async function analyse(
     file: file.path,
     dtype,
     shape,
+    ...(storage === undefined ? {} : { storage }),
     distinct: report.distinct,
     C: report.C,
     P: report.P,
@@ -230,8 +251,8 @@ async function analyse(
 
 /** Streams two tensors and compares them byte for byte; stops at the first difference. */
 async function sameBytes(
-  a: { file: SafetensorsFile; name: string },
-  b: { file: SafetensorsFile; name: string },
+  a: { file: WeightsFile; name: string },
+  b: { file: WeightsFile; name: string },
   blockBytes: number | undefined,
 ): Promise<boolean> {
   const ia = a.file.tensor(a.name);
@@ -321,7 +342,9 @@ export async function runCensus(
     let tokenizerError: CensusReport["tokenizerError"] = null;
     if (options.tokenizer !== false) {
       try {
-        tokens = await loadTokenizer(weights.dir);
+        tokens = weights.tokens !== undefined
+          ? weights.tokens()
+          : await loadTokenizer(weights.dir);
       } catch (e) {
         if (!(e instanceof TokenizerError)) throw e;
         tokenizerError = { path: e.path, reason: e.reason };
@@ -421,6 +444,9 @@ export async function runCensus(
     const tensors: TensorCensus[] = [];
     for (const { name, role } of plan) {
       tensors.push(await analyse(weights, name, role, tokens, options));
+    }
+    for (const t of tensors) {
+      if (t.storage !== undefined) notes.push(storageNote(t.name, t.storage));
     }
     if (tokens !== null) {
       for (const t of tensors) {

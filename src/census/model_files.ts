@@ -14,6 +14,40 @@ import {
   type SafetensorsFile,
 } from "../io/safetensors/mod.ts";
 import { CensusError } from "./census_error.ts";
+import { findGguf, openGgufWeights } from "./gguf/weights.ts";
+import type { GgufStorage } from "./gguf/types.ts";
+import type { TokenTable } from "./tokenizer.ts";
+
+/** A tensor as the census sees it. */
+export interface WeightsTensor {
+  /** Stored element type: a safetensors dtype, or a ggml type (`Q4_K`). */
+  readonly dtype: string;
+  /** Row-major shape. */
+  readonly shape: readonly number[];
+  /** Bytes per row, given where the dtype alone does not say (GGUF blocks). */
+  readonly rowBytes?: number;
+  /** Block layout of a GGUF tensor's rows. */
+  readonly storage?: GgufStorage;
+}
+
+/**
+ * A weights file as the census reads it: a {@linkcode SafetensorsFile}, or
+ * a GGUF file (gguf/reader.ts).
+ */
+export interface WeightsFile
+  extends
+    Pick<
+      SafetensorsFile,
+      "path" | "names" | "readRows" | "readRowsSync" | "close"
+    > {
+  /** The tensor `name`; throws when there is none. */
+  tensor(name: string): WeightsTensor;
+  /** The tensor in blocks of whole rows. */
+  rowBlocks(
+    name: string,
+    options?: { blockBytes?: number },
+  ): AsyncGenerator<{ bytes: Uint8Array }>;
+}
 
 /** The opened weights of a model. */
 export interface ModelWeights {
@@ -24,9 +58,14 @@ export interface ModelWeights {
   /** The index file when the model is sharded, else `null`. */
   index: string | null;
   /** The opened safetensors files, in index (or directory) order. */
-  files: SafetensorsFile[];
+  files: WeightsFile[];
   /** Which file holds each tensor. */
-  tensorFile: ReadonlyMap<string, SafetensorsFile>;
+  tensorFile: ReadonlyMap<string, WeightsFile>;
+  /**
+   * Token strings carried by the weights themselves (a GGUF file's
+   * metadata); absent where `tokenizer.json` beside them is read instead.
+   */
+  tokens?: () => TokenTable | null;
   /** Closes every file. */
   close(): void;
 }
@@ -135,6 +174,8 @@ async function readIndex(indexPath: string): Promise<Map<string, string>> {
  * ```
  */
 export async function openModelWeights(path: string): Promise<ModelWeights> {
+  const gguf = await findGguf(path);
+  if (gguf !== null) return openGgufWeights(gguf, path);
   const found = await locateWeights(path);
   const files: SafetensorsFile[] = [];
   const close = () => files.forEach((f) => f.close());

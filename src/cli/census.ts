@@ -17,6 +17,7 @@ import {
   writeTextFileAtomic,
 } from "../census/report.ts";
 import { TokenizerError } from "../census/tokenizer.ts";
+import { GgufError } from "../census/gguf/error.ts";
 import { parseCliArgs, UsageError } from "./errors.ts";
 import { oneLine } from "../process/one_line.ts";
 
@@ -27,7 +28,8 @@ Counts black holes (bit-identical embedding rows) in a model on disk. Rows
 holding NaN or Inf values are never counted; they are listed apart.
 
   <path>           a .safetensors file, or a Hugging Face model folder
-                   (model.safetensors, or shards with model.safetensors.index.json)
+                   (model.safetensors, or shards with model.safetensors.index.json),
+                   or a llama.cpp .gguf file (or a folder holding one)
   --tensor NAME    analyse this tensor instead of the usual embedding /
                    lm_head names (repeatable)
   --json           print the full result as JSON instead of the summary
@@ -195,9 +197,10 @@ async function checkOutTarget(
       );
     }
   }
-  if (out.endsWith(".safetensors")) {
+  const weightsExt = [".safetensors", ".gguf"].find((x) => out.endsWith(x));
+  if (weightsExt !== undefined) {
     throw new UsageError(
-      `--out ${out}: the report is Markdown; refusing a .safetensors name`,
+      `--out ${out}: the report is Markdown; refusing a ${weightsExt} name`,
     );
   }
   if (target === null) return;
@@ -296,7 +299,7 @@ export async function censusMain(args: string[]): Promise<number> {
     }
     if (
       e instanceof CensusError || e instanceof SafetensorsError ||
-      e instanceof TokenizerError
+      e instanceof TokenizerError || e instanceof GgufError
     ) {
       console.error(`error: ${message}`);
       return 1;
