@@ -42,6 +42,8 @@ import {
   type Timing,
 } from "./read_baseline.ts";
 import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
+import { encodeGguf } from "../src/census/gguf/write_gguf.ts";
+import { openGguf } from "../src/census/gguf/reader.ts";
 
 /** Options of {@linkcode runCensusBench}. */
 export interface CensusBenchOptions {
@@ -66,6 +68,80 @@ export interface CensusBenchOptions {
   cold?: boolean;
   /** Repetitions of the cold measurement; default 3. */
   coldRepeat?: number;
+  /**
+   * File format of the synthetic model: `safetensors` (default) or `gguf`
+   * (the same BF16 rows as llama.cpp's `token_embd.weight`).
+   */
+  format?: "safetensors" | "gguf";
+}
+
+/** GGUF name of the input embedding. */
+const GGUF_TENSOR = "token_embd.weight";
+
+/**
+ * Rewrites the synthetic safetensors model at `from` as a GGUF file at `to`
+ * (same BF16 bytes), streaming the data; removes `from`.
+ */
+async function convertToGguf(
+  from: string,
+  to: string,
+  shape: [number, number],
+): Promise<void> {
+  const st = await openSafetensors(from);
+  const { byteOffset, byteLength } = st.tensor(SYNTHETIC_TENSOR);
+  st.close();
+  // With one tensor its data offset is 0 whatever its length, so the file
+  // written for empty data is exactly the header of the full one.
+  const header = encodeGguf({
+    tensors: [{
+      name: GGUF_TENSOR,
+      type: "BF16",
+      shape,
+      data: new Uint8Array(),
+    }],
+  });
+  {
+    using src = await Deno.open(from);
+    using out = await Deno.open(to, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    const write = async (b: Uint8Array) => {
+      for (let at = 0; at < b.length;) at += await out.write(b.subarray(at));
+    };
+    await write(header);
+    await src.seek(byteOffset, Deno.SeekMode.Start);
+    const chunk = new Uint8Array(16 << 20);
+    for (let left = byteLength; left > 0;) {
+      const n = await src.read(chunk.subarray(0, Math.min(left, chunk.length)));
+      if (n === null) throw new Error(`${from} ended early`);
+      await write(chunk.subarray(0, n));
+      left -= n;
+    }
+  }
+  await Deno.remove(from);
+}
+
+/** Where the synthetic tensor's bytes lie in its file. */
+async function tensorRange(
+  path: string,
+  gguf: boolean,
+): Promise<{ byteOffset: number; byteLength: number }> {
+  if (gguf) {
+    const file = openGguf(path);
+    try {
+      return file.header.tensors.get(GGUF_TENSOR)!;
+    } finally {
+      file.close();
+    }
+  }
+  const file = await openSafetensors(path);
+  try {
+    return file.tensor(SYNTHETIC_TENSOR);
+  } finally {
+    file.close();
+  }
 }
 
 function loadAverage(): number | null {
@@ -101,7 +177,9 @@ export async function runCensusBench(
     prefix: "horizon_census_bench_",
   });
   try {
-    const path = `${dir}/model.safetensors`;
+    const gguf = options.format === "gguf";
+    const written = `${dir}/model.safetensors`;
+    const path = gguf ? `${dir}/model.gguf` : written;
     const bytes = rows * cols * 2;
     log(
       `writing synthetic BF16 ${rows} x ${cols} (${
@@ -110,11 +188,12 @@ export async function runCensusBench(
     );
     const tw = performance.now();
     const clusters = await writeSyntheticModel(
-      path,
+      written,
       rows,
       cols,
       options.seed ?? 1,
     );
+    if (gguf) await convertToGguf(written, path, [rows, cols]);
     // Flush the new file to disk first, so that the kernel is not writing
     // 600 MB of dirty pages back while the timed runs go on.
     const flush = await Deno.open(path, { read: true });
@@ -129,9 +208,7 @@ export async function runCensusBench(
       P: clusters.reduce((a, c) => a + c.length, 0),
     };
 
-    const header = await openSafetensors(path);
-    const { byteOffset, byteLength } = header.tensor(SYNTHETIC_TENSOR);
-    header.close();
+    const { byteOffset, byteLength } = await tensorRange(path, gguf);
     // The fastest way of reading the bytes is the baseline.
     const { all: variants, disk } = readVariants(DEFAULT_BLOCK_BYTES);
     const read = (v: ReadVariant) =>
@@ -244,13 +321,14 @@ export async function runCensusBench(
 }
 
 const USAGE =
-  `usage: deno task bench census [--json] [--repeat N] [--warm-only] [--rows N] [--cols N] [--dir DIR]
+  `usage: deno task bench census [--json] [--repeat N] [--warm-only] [--rows N] [--cols N] [--dir DIR] [--gguf]
 
 Times the black-hole census on a synthetic BF16 matrix (default 151,936 x 2,048,
 Qwen2.5-3B's shape, ~622 MB, written to a temporary file and removed after)
 against plainly reading the same bytes, and prints both and their ratio: with
 the file in the page cache (the hard case), and, on Linux, from the disk
-(page cache dropped before each run; --warm-only skips this).`;
+(page cache dropped before each run; --warm-only skips this). --gguf writes the
+same rows as a GGUF file (BF16 token_embd.weight) and times the GGUF census.`;
 
 /**
  * CLI entry: parses `args`, runs the benchmark, prints the result (JSON with
@@ -274,6 +352,7 @@ export async function censusBenchMain(args: string[]): Promise<number> {
       cols: { type: "string" },
       dir: { type: "string" },
       "warm-only": { type: "boolean" },
+      gguf: { type: "boolean" },
     });
     if (values.help) {
       console.log(USAGE);
@@ -286,6 +365,7 @@ export async function censusBenchMain(args: string[]): Promise<number> {
       cols: intOption("cols", values.cols, { min: 2 }),
       dir: values.dir,
       cold: values["warm-only"] !== true,
+      format: values.gguf === true ? "gguf" : "safetensors",
       log: json ? () => {} : (line) => console.error(line),
     };
     if (options.cols !== undefined && options.cols % 2 !== 0) {

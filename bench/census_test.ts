@@ -42,3 +42,16 @@ Deno.test("censusBenchMain() rejects bad arguments with exit code 2", async () =
   ]);
   assert.match(errors[3], /^error: .*--nope.*valid options: --json/);
 });
+
+Deno.test("runCensusBench({ format: 'gguf' }) finds the planted clusters in a GGUF file", async () => {
+  const r = await runCensusBench({
+    rows: 8192,
+    cols: 64,
+    repeat: 1,
+    cold: false,
+    format: "gguf",
+  });
+  assert.equal(r.correct, true);
+  assert.deepEqual(r.found, { C: 60, P: 2_152 });
+  assert.equal(r.bytes, 8192 * 64 * 2);
+});
