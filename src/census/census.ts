@@ -27,6 +27,7 @@ import {
   storageNote,
 } from "./gguf/types.ts";
 import { loadTokenizer, TokenizerError, type TokenTable } from "./tokenizer.ts";
+import { hubIdOf, type HubOptions, openHubWeights } from "./hub/weights.ts";
 
 export { CensusError } from "./census_error.ts";
 
@@ -77,6 +78,12 @@ export interface CensusOptions extends Omit<StreamingOptions, "dtype"> {
    * that names an input).
    */
   beforeScan?: (inputs: readonly string[]) => void | Promise<void>;
+  /**
+   * How a hub id (`<org>/<name>[@revision]`, when no such path exists) is
+   * read: endpoint, token, cache folder, progress (default: `HF_ENDPOINT`,
+   * `HF_TOKEN`, `HORIZON_CACHE_DIR`, silent).
+   */
+  hub?: HubOptions;
 }
 
 /** A cluster with its token strings. */
@@ -335,7 +342,10 @@ export async function runCensus(
       `blockBytes must be a positive integer, got ${blockBytes}`,
     );
   }
-  const weights = await openModelWeights(path);
+  const hubId = await hubIdOf(path);
+  const weights = hubId === null
+    ? await openModelWeights(path)
+    : await openHubWeights(hubId, options.hub);
   try {
     const notes: string[] = [];
     let tokens: TokenTable | null = null;
@@ -399,6 +409,7 @@ export async function runCensus(
       if (embed !== undefined && head !== undefined) {
         checkTensor(weights.tensorFile.get(embed)!, embed);
         checkTensor(weights.tensorFile.get(head)!, head);
+        await weights.prepare?.([embed, head]);
         const same = await sameBytes(
           { file: weights.tensorFile.get(embed)!, name: embed },
           { file: weights.tensorFile.get(head)!, name: head },
@@ -442,6 +453,7 @@ export async function runCensus(
       checkTensor(weights.tensorFile.get(name)!, name);
     }
     const tensors: TensorCensus[] = [];
+    await weights.prepare?.(plan.map((p) => p.name));
     for (const { name, role } of plan) {
       tensors.push(await analyse(weights, name, role, tokens, options));
     }

@@ -34,12 +34,11 @@ export interface WeightsTensor {
  * A weights file as the census reads it: a {@linkcode SafetensorsFile}, or
  * a GGUF file (gguf/reader.ts).
  */
-export interface WeightsFile
-  extends
-    Pick<
-      SafetensorsFile,
-      "path" | "names" | "readRows" | "readRowsSync" | "close"
-    > {
+export interface WeightsFile extends
+  Pick<
+    SafetensorsFile,
+    "path" | "names" | "readRows" | "readRowsSync" | "close"
+  > {
   /** The tensor `name`; throws when there is none. */
   tensor(name: string): WeightsTensor;
   /** The tensor in blocks of whole rows. */
@@ -66,6 +65,12 @@ export interface ModelWeights {
    * metadata); absent where `tokenizer.json` beside them is read instead.
    */
   tokens?: () => TokenTable | null;
+  /**
+   * Makes the data of `names` readable before the census reads it, blocking
+   * reads included: weights on the hub fetch those tensors' byte ranges.
+   * Absent for files on disk, whose data is always there.
+   */
+  prepare?(names: readonly string[]): Promise<void>;
   /** Closes every file. */
   close(): void;
 }
@@ -107,6 +112,29 @@ async function readIndex(indexPath: string): Promise<Map<string, string>> {
       `cannot read ${indexPath} (${(e as Error).message})`,
     );
   }
+  return parseShardIndex(text, indexPath);
+}
+
+/**
+ * Shard file names of each tensor, in order of first appearance, from the
+ * text of a shard index (`indexPath` names it in messages). Shared with the
+ * hub reader, which fetches the index instead of reading it from disk.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseShardIndex } from "./model_files.ts";
+ * const text = '{"weight_map": {"lm_head.weight": "model-00002.safetensors"}}';
+ * assert.deepEqual(
+ *   [...parseShardIndex(text, "model.safetensors.index.json")],
+ *   [["lm_head.weight", "model-00002.safetensors"]],
+ * );
+ * ```
+ */
+export function parseShardIndex(
+  text: string,
+  indexPath: string,
+): Map<string, string> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -309,7 +337,7 @@ async function listSafetensors(dir: string): Promise<string[]> {
 }
 
 /** Which file holds each tensor; a tensor in two files is an error. */
-function tensorsByFile(
+export function tensorsByFile(
   files: readonly SafetensorsFile[],
 ): Map<string, SafetensorsFile> {
   const tensorFile = new Map<string, SafetensorsFile>();

@@ -3,7 +3,9 @@
  *
  * Exit codes: 0 done, 1 the model files are unusable, 2 bad usage (including
  * an `--out` that would overwrite an input or a file that is not a census
- * report). Every failure is one `error: ...` line on stderr.
+ * report). Every failure is one `error: ...` line on stderr. A hub id
+ * (`<org>/<name>[@revision]`) is read by byte ranges (census/hub/): a wrong
+ * id or a missing token is exit 2, a hub that fails is exit 1.
  *
  * @module
  */
@@ -18,6 +20,8 @@ import {
 } from "../census/report.ts";
 import { TokenizerError } from "../census/tokenizer.ts";
 import { GgufError } from "../census/gguf/error.ts";
+import { HubError } from "../census/hub/hub_error.ts";
+import { formatBytes, hubProgressReporter } from "../census/hub/progress.ts";
 import { parseCliArgs, UsageError } from "./errors.ts";
 import { oneLine } from "../process/one_line.ts";
 
@@ -29,7 +33,14 @@ holding NaN or Inf values are never counted; they are listed apart.
 
   <path>           a .safetensors file, or a Hugging Face model folder
                    (model.safetensors, or shards with model.safetensors.index.json),
-                   or a llama.cpp .gguf file (or a folder holding one)
+                   or a llama.cpp .gguf file (or a folder holding one),
+                   or a hub id <org>/<name>[@revision] (when no such path
+                   exists): only the headers, embedding and head byte ranges
+                   and tokenizer.json are fetched (progress on stderr) and
+                   kept in .cache/hub/ ($HORIZON_CACHE_DIR/hub/), so a second
+                   run fetches no file bytes. HF_ENDPOINT: another hub or a
+                   mirror (default https://huggingface.co); HF_TOKEN: token
+                   for gated or private repos.
   --tensor NAME    analyse this tensor instead of the usual embedding /
                    lm_head names (repeatable)
   --json           print the full result as JSON instead of the summary
@@ -37,7 +48,11 @@ holding NaN or Inf values are never counted; they are listed apart.
                    may be new or a previous census report, never an input
   --force          let --out replace an existing file that is not a census report
   --top N          clusters listed per tensor in the summary and report (default 10)
-  -h, --help       show this help`;
+  -h, --help       show this help
+
+Exit codes: 0 done; 1 unusable model files, or the hub failed (unreachable,
+no range support, a truncated or changing file); 2 bad usage, including a
+hub id that does not exist (404) or needs a token (401/403).`;
 
 const OPTIONS = {
   tensor: { type: "string", multiple: true },
@@ -271,6 +286,15 @@ export async function censusMain(args: string[]): Promise<number> {
     let inputs: readonly string[] = [];
     const report = await runCensus(opts.path, {
       tensors: opts.tensors,
+      hub: {
+        onProgress: hubProgressReporter(),
+        onDone: ({ fetchedBytes, requests }) =>
+          console.error(
+            `hub: ${formatBytes(fetchedBytes)} fetched in ${requests} request${
+              requests === 1 ? "" : "s"
+            }`,
+          ),
+      },
       beforeScan: out === undefined ? undefined : async (files) => {
         inputs = files;
         await checkOutTarget(out, files, opts.force);
@@ -296,6 +320,10 @@ export async function censusMain(args: string[]): Promise<number> {
     if (e instanceof UsageError) {
       console.error(`error: ${message}`);
       return 2;
+    }
+    if (e instanceof HubError) {
+      console.error(`error: ${message}`);
+      return e.exitCode;
     }
     if (
       e instanceof CensusError || e instanceof SafetensorsError ||

@@ -1,0 +1,183 @@
+/**
+ * A hub-shaped HTTP server for tests, on 127.0.0.1 (a free port): the model
+ * API's listing (`/api/models/{repo}/revision/{rev}`) and `resolve` URLs
+ * with range requests, as the Hugging Face hub answers them (206 with
+ * `Content-Range`, an ETag, `X-Error-Code` on errors). Faults a test can
+ * switch on: a gated repo (401/403), no range support (200 with the whole
+ * file), a truncated file, an ETag that changes on every answer. It counts
+ * the body bytes it sends, so tests can assert what a census fetched.
+ *
+ * @module
+ */
+
+/** Failures the server can be told to show. */
+export interface HubServerFaults {
+  /** Files need `Authorization: Bearer <token>` (401 without, 403 with another). */
+  gatedToken?: string;
+  /** Range headers are ignored: every file is a 200 with the whole body. */
+  noRange?: boolean;
+  /** These files lose their last `bytes` bytes (their size says so too). */
+  truncate?: { file: string; bytes: number };
+  /** A new ETag on every answer, as if the file changed between requests. */
+  changingEtag?: boolean;
+}
+
+/** What the server sent so far. */
+export interface HubServerStats {
+  /** Requests answered. */
+  requests: number;
+  /** Body bytes of `resolve` answers (file data). */
+  fileBytes: number;
+  /** Body bytes of API answers (listings). */
+  apiBytes: number;
+  /** `METHOD path Range` of every request, in order. */
+  log: string[];
+}
+
+/** A running test hub; `close()` it. */
+export interface TestHubServer {
+  /** `http://127.0.0.1:<port>`. */
+  endpoint: string;
+  /** The commit sha the repo's `main` points at. */
+  sha: string;
+  /** Counters since the last {@linkcode TestHubServer.reset}. */
+  stats: HubServerStats;
+  /** The faults in force (change them between censuses). */
+  faults: HubServerFaults;
+  /** Zeroes the counters. */
+  reset(): void;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+function errorAnswer(status: number, code: string): Response {
+  return new Response(JSON.stringify({ error: code }), {
+    status,
+    headers: { "content-type": "application/json", "x-error-code": code },
+  });
+}
+
+/**
+ * Serves the model repo `repo` (`org/name`) holding `files` at commit `sha`
+ * (revisions `main` and `sha`).
+ */
+export function startTestHubServer(
+  repo: string,
+  files: Readonly<Record<string, Uint8Array>>,
+  sha = "0123456789abcdef0123456789abcdef01234567",
+): Promise<TestHubServer> {
+  const stats: HubServerStats = {
+    requests: 0,
+    fileBytes: 0,
+    apiBytes: 0,
+    log: [],
+  };
+  const faults: HubServerFaults = {};
+  let etagCounter = 0;
+  const revisions = new Set(["main", sha]);
+
+  // Counted as the client pulls them: a body the client cancels is not.
+  const counted = (bytes: Uint8Array): ReadableStream<Uint8Array> => {
+    let at = 0;
+    return new ReadableStream({
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        const chunk = bytes.slice(at, at + (64 << 10));
+        at += chunk.length;
+        stats.fileBytes += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+  };
+
+  const serveFile = (req: Request, file: string): Response => {
+    let body = files[file];
+    if (body === undefined) return errorAnswer(404, "EntryNotFound");
+    const auth = req.headers.get("authorization");
+    if (
+      faults.gatedToken !== undefined && auth !== `Bearer ${faults.gatedToken}`
+    ) {
+      return errorAnswer(auth === null ? 401 : 403, "GatedRepo");
+    }
+    if (faults.truncate?.file === file) {
+      body = body.subarray(0, body.length - faults.truncate.bytes);
+    }
+    const etag = faults.changingEtag
+      ? `"v${etagCounter++}"`
+      : `"${file}-${body.length}"`;
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
+    if (range === null || faults.noRange) {
+      return new Response(counted(body), {
+        headers: { etag, "accept-ranges": "bytes" },
+      });
+    }
+    const start = Number(range[1]);
+    const end = Math.min(Number(range[2]), body.length - 1);
+    if (start >= body.length) {
+      return new Response(null, {
+        status: 416,
+        headers: { "content-range": `bytes */${body.length}` },
+      });
+    }
+    return new Response(counted(body.subarray(start, end + 1)), {
+      status: 206,
+      headers: {
+        etag,
+        "accept-ranges": "bytes",
+        "content-range": `bytes ${start}-${end}/${body.length}`,
+      },
+    });
+  };
+
+  const handle = (req: Request): Response => {
+    stats.requests++;
+    const url = new URL(req.url);
+    const raw = url.pathname;
+    stats.log.push(
+      `${req.method} ${raw} ${req.headers.get("range") ?? ""}`.trim(),
+    );
+    const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(raw);
+    if (api !== null) {
+      if (api[1] !== repo) return errorAnswer(404, "RepoNotFound");
+      if (!revisions.has(decodeURIComponent(api[2]))) {
+        return errorAnswer(404, "RevisionNotFound");
+      }
+      const body = JSON.stringify({
+        id: repo,
+        sha,
+        siblings: Object.keys(files).map((rfilename) => ({ rfilename })),
+      });
+      stats.apiBytes += new TextEncoder().encode(body).length;
+      return new Response(body, {
+        headers: { "content-type": "application/json" },
+      });
+    }
+    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(raw);
+    if (resolve === null || resolve[1] !== repo) {
+      return errorAnswer(404, "RepoNotFound");
+    }
+    if (!revisions.has(decodeURIComponent(resolve[2]))) {
+      return errorAnswer(404, "RevisionNotFound");
+    }
+    return serveFile(req, decodeURIComponent(resolve[3]));
+  };
+
+  return new Promise((resolveStart) => {
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: ({ port }) =>
+        resolveStart({
+          endpoint: `http://127.0.0.1:${port}`,
+          sha,
+          stats,
+          faults,
+          reset() {
+            stats.requests = stats.fileBytes = stats.apiBytes = 0;
+            stats.log.length = 0;
+          },
+          close: () => server.shutdown(),
+        }),
+    }, handle);
+  });
+}
