@@ -189,6 +189,79 @@ function readFullySync(
   return into;
 }
 
+/** {@linkcode readFullySync}, without blocking. */
+async function readFully(
+  fd: number,
+  into: Uint8Array,
+  position: number,
+  path: string,
+): Promise<Uint8Array> {
+  for (let got = 0; got < into.length;) {
+    const n = await new Promise<number>((resolve, reject) =>
+      read(
+        fd,
+        into,
+        got,
+        into.length - got,
+        position + got,
+        (e, n) => e ? reject(e) : resolve(n),
+      )
+    );
+    if (n === 0) {
+      throw new SafetensorsError(
+        "truncated",
+        path,
+        "its cached range is short",
+      );
+    }
+    got += n;
+  }
+  return into;
+}
+
+/** The byte range of rows `[start, start + count)` and the memory to read them into. */
+function readPlan(
+  header: SafetensorsHeader,
+  name: string,
+  rows: { start: number; count: number },
+  into?: Uint8Array,
+): { range: { offset: number; length: number }; into: Uint8Array } {
+  const range = rowRange(header, name, rows.start, rows.count);
+  if (into !== undefined && into.length < range.length) {
+    throw new SafetensorsError(
+      "invalid-argument",
+      header.path,
+      `readRows: buffer of ${into.length} bytes is smaller than the ${range.length} bytes requested`,
+    );
+  }
+  return {
+    range,
+    into: into?.subarray(0, range.length) ?? new Uint8Array(range.length),
+  };
+}
+
+/** `SafetensorsFile.rowBlocks` over `readRows` (from the cache: no read-ahead needed). */
+async function* rowBlocksOf(
+  header: SafetensorsHeader,
+  name: string,
+  opts: RowBlocksOptions,
+  readRows: SafetensorsFile["readRows"],
+): AsyncGenerator<RowBlock> {
+  const info = lookup(header, name);
+  const rows = info.shape.length === 0 ? 0 : info.shape[0];
+  const rowBytes = rowBytesOf(info);
+  const startRow = opts.startRow ?? 0;
+  const end = startRow + (opts.rowCount ?? rows - startRow);
+  const per = Math.max(
+    1,
+    Math.floor((opts.blockBytes ?? 16 << 20) / Math.max(1, rowBytes)),
+  );
+  for (let row = startRow; row < end; row += per) {
+    const n = Math.min(per, end - row);
+    yield { startRow: row, rowCount: n, bytes: await readRows(name, row, n) };
+  }
+}
+
 /**
  * Opens a safetensors file on the hub: reads (or takes from the cache) its
  * header and checks it against the size the server reports. No tensor data
@@ -227,25 +300,6 @@ export async function openRemoteSafetensors(
     }
     return { fd, base: info.byteOffset };
   };
-  const plan = (
-    name: string,
-    start: number,
-    count: number,
-    into?: Uint8Array,
-  ) => {
-    const range = rowRange(header, name, start, count);
-    if (into !== undefined && into.length < range.length) {
-      throw new SafetensorsError(
-        "invalid-argument",
-        path,
-        `readRows: buffer of ${into.length} bytes is smaller than the ${range.length} bytes requested`,
-      );
-    }
-    return {
-      range,
-      into: into?.subarray(0, range.length) ?? new Uint8Array(range.length),
-    };
-  };
   const readRowsSync: SafetensorsFile["readRowsSync"] = (
     name,
     start,
@@ -253,7 +307,7 @@ export async function openRemoteSafetensors(
     opts = {},
   ) => {
     const { fd, base } = fdOf(name);
-    const { range, into } = plan(name, start, count, opts.into);
+    const { range, into } = readPlan(header, name, { start, count }, opts.into);
     return readFullySync(fd, into, range.offset - base, path);
   };
   const readRows: SafetensorsFile["readRows"] = async (
@@ -264,44 +318,9 @@ export async function openRemoteSafetensors(
   ) => {
     if (!fds.has(name)) await file.fetchTensors([name]);
     const { fd, base } = fdOf(name);
-    const { range, into } = plan(name, start, count, opts.into);
-    for (let got = 0; got < into.length;) {
-      const n = await new Promise<number>((resolve, reject) =>
-        read(
-          fd,
-          into,
-          got,
-          into.length - got,
-          range.offset - base + got,
-          (e, n) => e ? reject(e) : resolve(n),
-        )
-      );
-      if (n === 0) {
-        throw new SafetensorsError("truncated", path, "cached range is short");
-      }
-      got += n;
-    }
-    return into;
+    const { range, into } = readPlan(header, name, { start, count }, opts.into);
+    return await readFully(fd, into, range.offset - base, path);
   };
-  async function* rowBlocks(
-    name: string,
-    opts: RowBlocksOptions = {},
-  ): AsyncGenerator<RowBlock> {
-    const info = lookup(header, name);
-    const rows = info.shape.length === 0 ? 0 : info.shape[0];
-    const rowBytes = rowBytesOf(info);
-    const startRow = opts.startRow ?? 0;
-    const end = startRow + (opts.rowCount ?? rows - startRow);
-    const per = Math.max(
-      1,
-      Math.floor((opts.blockBytes ?? 16 << 20) / Math.max(1, rowBytes)),
-    );
-    for (let row = startRow; row < end; row += per) {
-      const n = Math.min(per, end - row);
-      yield { startRow: row, rowCount: n, bytes: await readRows(name, row, n) };
-    }
-  }
-
   const file: RemoteSafetensorsFile = {
     ...header,
     names: () => [...header.tensors.keys()],
@@ -318,7 +337,7 @@ export async function openRemoteSafetensors(
     },
     readRows,
     readRowsSync,
-    rowBlocks,
+    rowBlocks: (name, opts = {}) => rowBlocksOf(header, name, opts, readRows),
     async fetchTensors(names) {
       for (const name of names) {
         if (fds.has(name)) continue;
