@@ -28,6 +28,15 @@ import {
 } from "./gguf/types.ts";
 import { loadTokenizer, TokenizerError, type TokenTable } from "./tokenizer.ts";
 import { hubIdOf, type HubOptions, openHubWeights } from "./hub/weights.ts";
+import {
+  type IndicatorCensus,
+  indicatorCensus,
+  type IndicatorRequest,
+  type NearCensus,
+  nearCensus,
+} from "./near/extras.ts";
+import { checkTolerance, type NearTolerance } from "./near/near_rows.ts";
+import { type FloatRows, NEAR_DTYPES, type NearDtype } from "./near/rows.ts";
 
 export { CensusError } from "./census_error.ts";
 
@@ -84,6 +93,13 @@ export interface CensusOptions extends Omit<StreamingOptions, "dtype"> {
    * `HF_TOKEN`, `HORIZON_CACHE_DIR`, silent).
    */
   hub?: HubOptions;
+  /**
+   * Also find near-identical rows within this tolerance (float tensors;
+   * near/near_rows.ts). Off by default.
+   */
+  near?: NearTolerance;
+  /** Also rank rows by under-trained-token indicators (near/indicators.ts). */
+  indicators?: IndicatorRequest;
 }
 
 /** A cluster with its token strings. */
@@ -127,6 +143,10 @@ export interface TensorCensus {
   nonFiniteLabels?: (string | null)[];
   /** Seconds spent reading and hashing this tensor. */
   seconds: number;
+  /** Near-identical clusters, when asked for (`--near`, `--cosine`). */
+  near?: NearCensus;
+  /** Under-trained-token indicators, when asked for (`--indicators`). */
+  indicators?: IndicatorCensus;
 }
 
 /** How the output head relates to the input embedding. */
@@ -233,6 +253,14 @@ async function analyse(
     dtype: FLOAT_DTYPES.includes(dtype) ? dtype as FloatDtype : undefined,
   });
   const seconds = (performance.now() - t0) / 1000;
+  const extras = options.near === undefined && options.indicators === undefined
+    ? {}
+    : floatExtras(file, name, shape, dtype, {
+      nonFinite: report.nonFinite,
+      exactClusters: report.clusters.map((c) => c.tokens),
+      tokens,
+      options,
+    });
   return {
     name,
     role,
@@ -253,6 +281,50 @@ async function analyse(
       nonFiniteLabels: report.nonFinite.map((id) => tokens.label(id)),
     }),
     seconds,
+    ...extras,
+  };
+}
+
+/**
+ * The near-identical and indicator parts of a float tensor. Quantized GGUF
+ * rows are opaque blocks here, so they get neither (the census notes it).
+ */
+function floatExtras(
+  file: WeightsFile,
+  name: string,
+  shape: number[],
+  dtype: string,
+  context: {
+    nonFinite: number[];
+    exactClusters: number[][];
+    tokens: TokenTable | null;
+    options: CensusOptions;
+  },
+): Pick<TensorCensus, "near" | "indicators"> {
+  if (!NEAR_DTYPES.includes(dtype)) return {};
+  const m: FloatRows = {
+    rows: shape[0],
+    cols: shape[1],
+    dtype: dtype as NearDtype,
+    readRowsSync: (start, count, into) =>
+      file.readRowsSync(name, start, count, { into }),
+  };
+  const { options, tokens, nonFinite: exclude } = context;
+  return {
+    ...(options.near === undefined ? {} : {
+      near: nearCensus(m, options.near, {
+        exclude,
+        tokens,
+        identical: context.exactClusters,
+      }),
+    }),
+    ...(options.indicators === undefined ? {} : {
+      indicators: indicatorCensus(m, options.indicators, {
+        exclude,
+        exactMembers: context.exactClusters.flat(),
+        tokens,
+      }),
+    }),
   };
 }
 
@@ -342,6 +414,7 @@ export async function runCensus(
       `blockBytes must be a positive integer, got ${blockBytes}`,
     );
   }
+  if (options.near !== undefined) checkTolerance(options.near);
   const hubId = await hubIdOf(path);
   const weights = hubId === null
     ? await openModelWeights(path)
@@ -459,6 +532,13 @@ export async function runCensus(
     }
     for (const t of tensors) {
       if (t.storage !== undefined) notes.push(storageNote(t.name, t.storage));
+      const asked = options.near !== undefined ||
+        options.indicators !== undefined;
+      if (asked && !NEAR_DTYPES.includes(t.dtype)) {
+        notes.push(
+          `${t.name} is ${t.dtype}: near-identical rows and indicators need float rows (BF16, F16, F32, F64), so they were skipped`,
+        );
+      }
     }
     if (tokens !== null) {
       for (const t of tensors) {

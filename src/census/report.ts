@@ -10,6 +10,12 @@ import { writeTextAtomic } from "../io/atomic.ts";
 import { codeSpan } from "../report/markdown/escape.ts";
 import { CensusError } from "./census_error.ts";
 import { escapeTokenText } from "./tokenizer.ts";
+import {
+  EXTRAS_METHOD,
+  extrasText,
+  indicatorsMarkdown,
+  nearMarkdown,
+} from "./near/report_sections.ts";
 
 /** Options of the report renderers. */
 export interface RenderOptions {
@@ -165,6 +171,7 @@ export function censusText(
         );
       });
     }
+    lines.push(...extrasText(t, { top, perCluster }));
   }
   lines.push("", `done in ${report.seconds.toFixed(2)} s`);
   return lines.join("\n");
@@ -258,6 +265,12 @@ export function censusMarkdown(
     out.push("", "Notes:", "", ...report.notes.map((n) => `- ${n}`));
   }
   for (const t of report.tensors) {
+    const extras = [
+      ...(t.near === undefined
+        ? []
+        : nearMarkdown(t.near, { top, perCluster })),
+      ...(t.indicators === undefined ? [] : indicatorsMarkdown(t.indicators)),
+    ];
     out.push("", `## ${codeSpan(t.name)}`, "");
     const nonFinite = t.nonFinite.length === 0 ? [] : [
       "",
@@ -271,6 +284,7 @@ export function censusMarkdown(
             fmt(t.shape[0] - t.nonFinite.length)
           } finite rows.`,
         ...nonFinite,
+        ...extras,
       );
       continue;
     }
@@ -292,7 +306,7 @@ export function censusMarkdown(
         `| ${i + 1} | ${fmt(c.population)} | ${mdTokens(c, perCluster)} |`,
       );
     });
-    out.push(...nonFinite);
+    out.push(...nonFinite, ...extras);
   }
   out.push(
     "",
@@ -307,6 +321,11 @@ export function censusMarkdown(
     "training experiments. Token strings are shown as stored in",
     "`tokenizer.json` (byte-level BPE writes a leading space as `Ġ`), with",
     "invisible characters escaped.",
+    ...(report.tensors.some((t) =>
+        t.near !== undefined || t.indicators !== undefined
+      )
+      ? EXTRAS_METHOD
+      : []),
     "",
     "## Provenance",
     "",

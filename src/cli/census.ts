@@ -24,9 +24,12 @@ import { HubError } from "../census/hub/hub_error.ts";
 import { formatBytes, hubProgressReporter } from "../census/hub/progress.ts";
 import { parseCliArgs, UsageError } from "./errors.ts";
 import { oneLine } from "../process/one_line.ts";
+import type { NearTolerance } from "../census/near/near_rows.ts";
+import { type IndicatorRequest, parseTokenIds } from "../census/near/extras.ts";
 
 const USAGE =
   `usage: deno task census <path> [--tensor NAME]... [--json] [--out report.md [--force]] [--top N]
+         [--near ULPS | --cosine T] [--indicators] [--unused IDS] [--unused-pattern RE]
 
 Counts black holes (bit-identical embedding rows) in a model on disk. Rows
 holding NaN or Inf values are never counted; they are listed apart.
@@ -48,6 +51,19 @@ holding NaN or Inf values are never counted; they are listed apart.
                    may be new or a previous census report, never an input
   --force          let --out replace an existing file that is not a census report
   --top N          clusters listed per tensor in the summary and report (default 10)
+  --near ULPS      also list clusters of near-identical rows: every component
+                   within ULPS units in the last place of the stored dtype
+                   (BF16, F16, F32); exact, reported apart from black holes
+  --cosine T       the same with cosine similarity >= T (0 < T < 1)
+  --indicators     rank rows by under-trained-token indicators (Magikarp):
+                   row norm, distance to the mean of known-unused rows (the
+                   exact black-hole rows, --unused, --unused-pattern)
+  --unused IDS     token ids known to be unused, e.g. 3,4,100-120 (implies
+                   --indicators)
+  --unused-pattern RE
+                   tokens whose string matches the regular expression RE are
+                   known unused (implies --indicators)
+  --indicator-top N  rows per indicator table (default 20)
   -h, --help       show this help
 
 Exit codes: 0 done; 1 unusable model files, or the hub failed (unreachable,
@@ -60,6 +76,12 @@ const OPTIONS = {
   out: { type: "string" },
   force: { type: "boolean" },
   top: { type: "string" },
+  near: { type: "string" },
+  cosine: { type: "string" },
+  indicators: { type: "boolean" },
+  unused: { type: "string" },
+  "unused-pattern": { type: "string" },
+  "indicator-top": { type: "string" },
 } as const;
 
 /** Largest existing file `--out` reads to see whether it is a census report. */
@@ -87,21 +109,15 @@ function parse(args: string[]) {
     );
   }
   if (positionals[0] === "") throw new UsageError("<path> is empty");
-  let top = 10;
-  if (values.top !== undefined) {
-    top = Number(values.top);
-    if (!/^\d+$/.test(values.top) || !Number.isSafeInteger(top) || top < 1) {
-      throw new UsageError(
-        `--top must be a positive integer, got "${values.top}"`,
-      );
-    }
-  }
+  const top = positiveInt("--top", values.top) ?? 10;
   if (values.out === "") throw new UsageError("--out needs a file name");
   if (values.force && values.out === undefined) {
     throw new UsageError("--force only applies to --out FILE");
   }
   return {
     help: false as const,
+    near: nearOption(values.near, values.cosine),
+    indicators: indicatorOption(values),
     path: positionals[0],
     tensors: values.tensor,
     json: values.json ?? false,
@@ -109,6 +125,78 @@ function parse(args: string[]) {
     force: values.force ?? false,
     top,
   };
+}
+
+/** A positive whole number flag, or undefined when absent. */
+function positiveInt(
+  flag: string,
+  text: string | undefined,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+/** `--near ULPS` or `--cosine T` (not both). */
+function nearOption(
+  near: string | undefined,
+  cosine: string | undefined,
+): NearTolerance | undefined {
+  if (near !== undefined && cosine !== undefined) {
+    throw new UsageError("--near and --cosine are alternatives; give one");
+  }
+  if (near !== undefined) {
+    const ulps = positiveInt("--near", near)!;
+    if (ulps > 2 ** 30) {
+      throw new UsageError(`--near must be at most 2^30 ulps, got "${near}"`);
+    }
+    return { ulps };
+  }
+  if (cosine === undefined) return undefined;
+  const t = Number(cosine);
+  if (!/^\s*[0-9.eE+-]+\s*$/.test(cosine) || !(t > 0 && t < 1)) {
+    throw new UsageError(
+      `--cosine must be a number between 0 and 1 (exclusive), got "${cosine}"`,
+    );
+  }
+  return { cosine: t };
+}
+
+/** The indicator flags: undefined when none is given. */
+function indicatorOption(values: {
+  indicators?: boolean;
+  unused?: string;
+  "unused-pattern"?: string;
+  "indicator-top"?: string;
+}): IndicatorRequest | undefined {
+  const top = positiveInt("--indicator-top", values["indicator-top"]);
+  if (
+    !values.indicators && values.unused === undefined &&
+    values["unused-pattern"] === undefined && top === undefined
+  ) return undefined;
+  let unusedIds: number[] | undefined;
+  if (values.unused !== undefined) {
+    try {
+      unusedIds = parseTokenIds(values.unused);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  let unusedPattern: RegExp | undefined;
+  const pattern = values["unused-pattern"];
+  if (pattern !== undefined) {
+    try {
+      unusedPattern = new RegExp(pattern, "u");
+    } catch (e) {
+      throw new UsageError(
+        `--unused-pattern is not a regular expression: ${(e as Error).message}`,
+      );
+    }
+  }
+  return { top: top ?? 20, unusedIds, unusedPattern };
 }
 
 function dirname(path: string): string {
@@ -286,6 +374,8 @@ export async function censusMain(args: string[]): Promise<number> {
     let inputs: readonly string[] = [];
     const report = await runCensus(opts.path, {
       tensors: opts.tensors,
+      near: opts.near,
+      indicators: opts.indicators,
       hub: {
         onProgress: hubProgressReporter(),
         onDone: ({ fetchedBytes, requests }) =>
@@ -324,6 +414,11 @@ export async function censusMain(args: string[]): Promise<number> {
     if (e instanceof HubError) {
       console.error(`error: ${message}`);
       return e.exitCode;
+    }
+    if (e instanceof CensusError && e.code === "bad-option") {
+      // A flag value the matrix cannot serve (a --near/--cosine too loose).
+      console.error(`error: ${message}`);
+      return 2;
     }
     if (
       e instanceof CensusError || e instanceof SafetensorsError ||
