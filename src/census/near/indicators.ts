@@ -66,7 +66,9 @@ export interface IndicatorOptions {
 
 /**
  * First principal component of the rows where `keep`, by power iteration
- * (deterministic start; at most 50 passes over the matrix).
+ * (deterministic start; at most 20 passes over the matrix: where 20 do
+ * not settle it, the top two components are nearly tied and "the" first one
+ * means little).
  */
 function firstComponent(
   m: FloatRows,
@@ -77,7 +79,7 @@ function firstComponent(
   let v = Float64Array.from({ length: d }, (_, j) => Math.sin(j + 1) + 0.5);
   normalize(v);
   const centred = new Float64Array(d);
-  for (let iter = 0; iter < 50; iter++) {
+  for (let iter = 0; iter < 20; iter++) {
     const w = new Float64Array(d);
     forEachBlock(m, (start, count, x) => {
       for (let i = 0; i < count; i++) {
@@ -112,7 +114,7 @@ function normalize(v: Float64Array): number {
 
 /**
  * Computes the indicators of a float matrix (a few streamed passes; with
- * known-unused rows, up to 50 more for the principal component).
+ * known-unused rows, up to 20 more for the principal component).
  *
  * @example
  * ```ts
