@@ -15,7 +15,10 @@
  * cache and from the disk. Run it as `deno task bench census` (the bench
  * CLI, bench/main.ts, calls {@linkcode censusBenchMain}) or directly:
  * `deno run -A bench/census.ts`. The row-key engines alone are timed by
- * `deno bench -A bench/`.
+ * `deno bench -A bench/`. With `--gguf` the same rows are a GGUF file; with
+ * `--hub` they are one shard of a model repo served on 127.0.0.1 and the
+ * census reads them through the hub path (`census_hub.ts`), reporting the
+ * bytes fetched and the seconds with an empty and a filled cache.
  *
  * @module
  */
@@ -29,9 +32,13 @@ import {
   type CensusBenchResult,
   type ColdBench,
   formatCensusBench,
+  formatHubCensusBench,
+  type HubCensusBenchResult,
+  loadAverage,
 } from "./census_format.ts";
+import { type HubCensusBenchOptions, runHubCensusBench } from "./census_hub.ts";
 
-export type { CensusBenchResult, ColdBench };
+export type { CensusBenchResult, ColdBench, HubCensusBenchResult };
 import { oneLine } from "../src/process/one_line.ts";
 import { pageCacheDropper } from "./page_cache.ts";
 import {
@@ -141,14 +148,6 @@ async function tensorRange(
     return file.tensor(SYNTHETIC_TENSOR);
   } finally {
     file.close();
-  }
-}
-
-function loadAverage(): number | null {
-  try {
-    return Deno.loadavg()[0];
-  } catch {
-    return null;
   }
 }
 
@@ -289,6 +288,7 @@ export async function runCensusBench(
     const readSeconds = wall(readRuns[best]);
     const censusSeconds = wall(censusRuns);
     return {
+      format: gguf ? "gguf" : "safetensors",
       rows,
       cols,
       dtype: "BF16",
@@ -321,19 +321,80 @@ export async function runCensusBench(
 }
 
 const USAGE =
-  `usage: deno task bench census [--json] [--repeat N] [--warm-only] [--rows N] [--cols N] [--dir DIR] [--gguf]
+  `usage: deno task bench census [--json] [--repeat N] [--warm-only] [--rows N] [--cols N] [--dir DIR] [--gguf | --hub]
 
 Times the black-hole census on a synthetic BF16 matrix (default 151,936 x 2,048,
 Qwen2.5-3B's shape, ~622 MB, written to a temporary file and removed after)
 against plainly reading the same bytes, and prints both and their ratio: with
 the file in the page cache (the hard case), and, on Linux, from the disk
 (page cache dropped before each run; --warm-only skips this). --gguf writes the
-same rows as a GGUF file (BF16 token_embd.weight) and times the GGUF census.`;
+same rows as a GGUF file (BF16 token_embd.weight) and times the GGUF census.
+--hub serves the rows as the embedding in one shard of a 2-shard model repo
+(with two layer tensors of the same size that must not be fetched) on
+127.0.0.1, runs the census on the repo id into an empty cache (cold) and again
+with that cache (warm), --repeat times (default 3), and prints the seconds and
+the bytes fetched against those in the repo.`;
+
+/** What the CLI asked for: the case and its options. */
+type BenchRequest =
+  | { hub: false; options: CensusBenchOptions }
+  | { hub: true; options: HubCensusBenchOptions };
+
+/** Parses the CLI's arguments; `null` for `--help`. */
+function parseBenchArgs(
+  args: string[],
+): { json: boolean; request: BenchRequest } | null {
+  const { values } = parseCliArgs(args, {
+    json: { type: "boolean" },
+    repeat: { type: "string" },
+    rows: { type: "string" },
+    cols: { type: "string" },
+    dir: { type: "string" },
+    "warm-only": { type: "boolean" },
+    gguf: { type: "boolean" },
+    hub: { type: "boolean" },
+  });
+  if (values.help) return null;
+  const json = values.json === true;
+  const common = {
+    repeat: intOption("repeat", values.repeat, { min: 1 }),
+    rows: intOption("rows", values.rows, { min: 8192 }),
+    cols: intOption("cols", values.cols, { min: 2 }),
+    dir: values.dir,
+    log: json ? () => {} : (line: string) => console.error(line),
+  };
+  if (common.cols !== undefined && common.cols % 2 !== 0) {
+    throw new UsageError(`--cols must be even, got ${common.cols}`);
+  }
+  if (values.hub === true) {
+    if (values.gguf === true) {
+      throw new UsageError("--hub and --gguf cannot be combined");
+    }
+    if (values["warm-only"] === true) {
+      throw new UsageError(
+        "--warm-only does not apply to --hub (its cold run is an empty cache)",
+      );
+    }
+    return { json, request: { hub: true, options: common } };
+  }
+  return {
+    json,
+    request: {
+      hub: false,
+      options: {
+        ...common,
+        cold: values["warm-only"] !== true,
+        format: values.gguf === true ? "gguf" : "safetensors",
+      },
+    },
+  };
+}
 
 /**
  * CLI entry: parses `args`, runs the benchmark, prints the result (JSON with
  * `--json`), and returns the exit code: 0, 1 if the census result was wrong
- * or the run failed, 2 on bad usage.
+ * (or, with `--hub`, fetched other bytes than it needs) or the run failed,
+ * 2 on bad usage.
  *
  * @example From the main bench CLI
  * ```ts ignore
@@ -342,42 +403,28 @@ same rows as a GGUF file (BF16 token_embd.weight) and times the GGUF census.`;
  * ```
  */
 export async function censusBenchMain(args: string[]): Promise<number> {
-  let json: boolean;
-  let options: CensusBenchOptions;
+  let parsed: ReturnType<typeof parseBenchArgs>;
   try {
-    const { values } = parseCliArgs(args, {
-      json: { type: "boolean" },
-      repeat: { type: "string" },
-      rows: { type: "string" },
-      cols: { type: "string" },
-      dir: { type: "string" },
-      "warm-only": { type: "boolean" },
-      gguf: { type: "boolean" },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    json = values.json === true;
-    options = {
-      repeat: intOption("repeat", values.repeat, { min: 1 }),
-      rows: intOption("rows", values.rows, { min: 8192 }),
-      cols: intOption("cols", values.cols, { min: 2 }),
-      dir: values.dir,
-      cold: values["warm-only"] !== true,
-      format: values.gguf === true ? "gguf" : "safetensors",
-      log: json ? () => {} : (line) => console.error(line),
-    };
-    if (options.cols !== undefined && options.cols % 2 !== 0) {
-      throw new UsageError(`--cols must be even, got ${options.cols}`);
-    }
+    parsed = parseBenchArgs(args);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`error: ${e.message}`);
     return 2;
   }
+  if (parsed === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { json, request } = parsed;
   try {
-    const result = await runCensusBench(options);
+    if (request.hub) {
+      const result = await runHubCensusBench(request.options);
+      console.log(
+        json ? JSON.stringify(result, null, 2) : formatHubCensusBench(result),
+      );
+      return result.correct && result.exact ? 0 : 1;
+    }
+    const result = await runCensusBench(request.options);
     console.log(
       json ? JSON.stringify(result, null, 2) : formatCensusBench(result),
     );

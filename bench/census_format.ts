@@ -1,7 +1,8 @@
 /**
  * The census benchmark's report: one line per measurement, the medians with
  * their runs, and whether the target ratio was met (the CLI's output
- * without `--json`).
+ * without `--json`); for the hub case, what was fetched and how long it
+ * took with an empty and with a filled cache.
  *
  * @module
  */
@@ -22,6 +23,8 @@ export interface ColdBench {
 
 /** Measurements of one benchmark run (also the `--json` output). */
 export interface CensusBenchResult {
+  /** The file format the synthetic model was written in and read from. */
+  format: "safetensors" | "gguf";
   /** Matrix rows. */
   rows: number;
   /** Matrix columns. */
@@ -66,6 +69,17 @@ export interface CensusBenchResult {
   cpus: number;
 }
 
+const FORMAT_NAMES = { safetensors: "safetensors", gguf: "GGUF" } as const;
+
+/** The 1-minute load average, reported with a result (null if unavailable). */
+export function loadAverage(): number | null {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Human-readable lines for a result.
  *
@@ -76,7 +90,7 @@ export interface CensusBenchResult {
  * import { formatCensusBench } from "./census_format.ts";
  * const r = await runCensusBench({ rows: 8192, cols: 64, repeat: 1, cold: false });
  * const text = formatCensusBench(r);
- * assert.match(text, /^census bench: synthetic BF16 8,192 x 64 \(1\.0 MB\)/);
+ * assert.match(text, /^census bench: synthetic BF16 8,192 x 64 \(1\.0 MB\) in a safetensors file/);
  * assert.match(text, /found C=60 P=2,152: matches the planted clusters$/);
  * ```
  */
@@ -92,7 +106,7 @@ export function formatCensusBench(r: CensusBenchResult): string {
   const lines = [
     `census bench: synthetic ${r.dtype} ${n(r.rows)} x ${n(r.cols)} (${
       (r.bytes / 1e6).toFixed(1)
-    } MB), planted C=${n(r.planted.C)} P=${
+    } MB) in a ${FORMAT_NAMES[r.format]} file, planted C=${n(r.planted.C)} P=${
       n(r.planted.P)
     }; ${r.cpus} CPUs${load}`,
     `  write + fsync             ${r.writeSeconds.toFixed(3)} s`,
@@ -133,4 +147,136 @@ export function formatCensusBench(r: CensusBenchResult): string {
     }`,
   );
   return lines.join("\n");
+}
+
+/** What one census through the hub cost, as the server counted it. */
+export interface HubFetch {
+  /** Wall seconds of the census. */
+  seconds: number;
+  /** Body bytes of file answers (`resolve` URLs). */
+  fileBytes: number;
+  /** Body bytes of API answers (the listing). */
+  apiBytes: number;
+  /** Requests the server answered. */
+  requests: number;
+}
+
+/** The bytes a census of the repo needs, by kind. */
+export interface HubNeeded {
+  /** Every shard's length prefix and JSON header. */
+  headers: number;
+  /** The embedding's data. */
+  embedding: number;
+  /** `tokenizer.json`. */
+  tokenizer: number;
+  /** `model.safetensors.index.json`. */
+  index: number;
+  /** Their sum. */
+  total: number;
+}
+
+/** Measurements of the hub case (`--hub`; also its `--json` output). */
+export interface HubCensusBenchResult {
+  /** Which path ran. */
+  path: "hub";
+  /** The repo id the census was given. */
+  repo: string;
+  /** The local server it was fetched from (`http://127.0.0.1:<port>`). */
+  endpoint: string;
+  /** Embedding rows. */
+  rows: number;
+  /** Embedding columns. */
+  cols: number;
+  /** Stored dtype. */
+  dtype: "BF16";
+  /** Bytes of the embedding. */
+  bytes: number;
+  /** Files in the repo. */
+  repoFiles: number;
+  /** Bytes of all of them. */
+  repoBytes: number;
+  /** What the census needs of them. */
+  needed: HubNeeded;
+  /** What was planted. */
+  planted: { C: number; P: number };
+  /** What the census found. */
+  found: { C: number; P: number };
+  /** Whether found equals planted, cluster by cluster, in every run. */
+  correct: boolean;
+  /** Whether every cold run fetched exactly `needed.total` file bytes, and every warm run none. */
+  exact: boolean;
+  /** Seconds to generate and write the repo. */
+  writeSeconds: number;
+  /** Empty cache: median seconds and each run's, bytes and requests of the first. */
+  cold: HubFetch & { runs: number[] };
+  /** The same census again with that cache. */
+  warm: HubFetch & { runs: number[] };
+  /** Cold file bytes / repo bytes. */
+  fraction: number;
+  /** 1-minute load average when the run ended (null if unavailable). */
+  loadAverage: number | null;
+  /** Logical CPUs. */
+  cpus: number;
+}
+
+/**
+ * Human-readable lines for a hub result.
+ *
+ * @example A small, quick run (1 MiB embedding)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runHubCensusBench } from "./census_hub.ts";
+ * import { formatHubCensusBench } from "./census_format.ts";
+ * const r = await runHubCensusBench({ rows: 8192, cols: 64, repeat: 1 });
+ * const text = formatHubCensusBench(r);
+ * assert.match(text, /^census bench, hub path: /);
+ * assert.match(text, /exactly headers \+ embedding \+ tokenizer \+ index/);
+ * ```
+ */
+export function formatHubCensusBench(r: HubCensusBenchResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const mb = (x: number) => `${(x / 1e6).toFixed(1)} MB`;
+  const runs = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(" ");
+  const load = r.loadAverage === null
+    ? ""
+    : `, load average ${r.loadAverage.toFixed(2)}`;
+  const fetched = (f: HubFetch) =>
+    `fetched ${n(f.fileBytes)} file bytes + ${n(f.apiBytes)} API bytes in ${
+      n(f.requests)
+    } request${f.requests === 1 ? "" : "s"}`;
+  const timing = (label: string, f: HubFetch & { runs: number[] }) =>
+    `    ${label.padEnd(28)} ${f.seconds.toFixed(3)} s  (${runs(f.runs)})`;
+  const { needed } = r;
+  const what = "headers + embedding + tokenizer + index";
+  return [
+    `census bench, hub path: synthetic ${r.dtype} ${n(r.rows)} x ${
+      n(r.cols)
+    } (${mb(r.bytes)}), the embedding of one shard of ${r.repo} (${
+      n(r.repoFiles)
+    } files, ${
+      mb(r.repoBytes)
+    }) served on ${r.endpoint} by this process; planted C=${n(r.planted.C)} P=${
+      n(r.planted.P)
+    }; ${r.cpus} CPUs${load}`,
+    `  ${"write repo".padEnd(30)} ${r.writeSeconds.toFixed(3)} s`,
+    "  census of the repo id (medians; runs in parentheses):",
+    timing("cold (empty cache)", r.cold) +
+    `, ${(r.cold.fileBytes / r.cold.seconds / 1e6).toFixed(1)} MB/s`,
+    `      ${fetched(r.cold)}: ${
+      (100 * r.fraction).toFixed(2)
+    }% of the repo's ${n(r.repoBytes)} bytes`,
+    `      needed: headers ${n(needed.headers)} + embedding ${
+      n(needed.embedding)
+    } + tokenizer ${n(needed.tokenizer)} + index ${n(needed.index)} = ${
+      n(needed.total)
+    }`,
+    timing("warm (the same cache)", r.warm),
+    `      ${fetched(r.warm)}`,
+    r.exact
+      ? `  fetched exactly ${what}, then no file bytes`
+      : `  fetched OTHER bytes than ${what} (cold), or file bytes again (warm)`,
+    `  found C=${n(r.found.C)} P=${n(r.found.P)}: ${
+      r.correct ? "matches the planted clusters" : "WRONG"
+    }`,
+  ].join("\n");
 }

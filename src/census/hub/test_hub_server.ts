@@ -6,9 +6,29 @@
  * switch on: a gated repo (401/403), no range support (200 with the whole
  * file), a truncated file, an ETag that changes on every answer. It counts
  * the body bytes it sends, so tests can assert what a census fetched.
+ * Files are bytes in memory or, for models too large to hold there (the
+ * census benchmark's), {@linkcode DiskFile}s read at each request.
  *
  * @module
  */
+
+/** A file served from disk, read at each request. */
+export interface DiskFile {
+  /** Where it lies. */
+  path: string;
+  /** Its length in bytes. */
+  size: number;
+}
+
+/** A file of the served repo: its bytes, or where they lie on disk. */
+export type HubFile = Uint8Array | DiskFile;
+
+function sizeOf(file: HubFile): number {
+  return file instanceof Uint8Array ? file.length : file.size;
+}
+
+/** Bytes per read of a {@linkcode DiskFile}. */
+const DISK_CHUNK = 1 << 20;
 
 /** Failures the server can be told to show. */
 export interface HubServerFaults {
@@ -60,10 +80,29 @@ function errorAnswer(status: number, code: string): Response {
 /**
  * Serves the model repo `repo` (`org/name`) holding `files` at commit `sha`
  * (revisions `main` and `sha`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startTestHubServer } from "./test_hub_server.ts";
+ * const hub = await startTestHubServer("org/model", {
+ *   "config.json": new TextEncoder().encode("{}"),
+ * });
+ * try {
+ *   const res = await fetch(`${hub.endpoint}/org/model/resolve/main/config.json`, {
+ *     headers: { range: "bytes=0-0" },
+ *   });
+ *   assert.equal(res.status, 206);
+ *   assert.equal(await res.text(), "{");
+ *   assert.equal(hub.stats.fileBytes, 1);
+ * } finally {
+ *   await hub.close();
+ * }
+ * ```
  */
 export function startTestHubServer(
   repo: string,
-  files: Readonly<Record<string, Uint8Array>>,
+  files: Readonly<Record<string, HubFile>>,
   sha = "0123456789abcdef0123456789abcdef01234567",
 ): Promise<TestHubServer> {
   const stats: HubServerStats = {
@@ -77,21 +116,49 @@ export function startTestHubServer(
   const revisions = new Set(["main", sha]);
 
   // Counted as the client pulls them: a body the client cancels is not.
-  const counted = (bytes: Uint8Array): ReadableStream<Uint8Array> => {
-    let at = 0;
+  const counted = (
+    file: HubFile,
+    start: number,
+    end: number,
+  ): ReadableStream<Uint8Array> => {
+    let at = start;
+    let disk: Deno.FsFile | null = null;
+    const closeDisk = () => {
+      disk?.close();
+      disk = null;
+    };
     return new ReadableStream({
-      pull(controller) {
-        if (at >= bytes.length) return controller.close();
-        const chunk = bytes.slice(at, at + (64 << 10));
+      async pull(controller) {
+        if (at >= end) {
+          closeDisk();
+          return controller.close();
+        }
+        let chunk: Uint8Array;
+        if (file instanceof Uint8Array) {
+          chunk = file.slice(at, Math.min(end, at + (64 << 10)));
+        } else {
+          if (disk === null) {
+            disk = await Deno.open(file.path);
+            await disk.seek(at, Deno.SeekMode.Start);
+          }
+          const buf = new Uint8Array(Math.min(end - at, DISK_CHUNK));
+          const n = await disk.read(buf);
+          if (n === null) {
+            closeDisk();
+            return controller.error(new Error(`${file.path} ended early`));
+          }
+          chunk = buf.subarray(0, n);
+        }
         at += chunk.length;
         stats.fileBytes += chunk.length;
         controller.enqueue(chunk);
       },
+      cancel: closeDisk,
     });
   };
 
   const serveFile = (req: Request, file: string): Response => {
-    let body = files[file];
+    const body = files[file];
     if (body === undefined) return errorAnswer(404, "EntryNotFound");
     const auth = req.headers.get("authorization");
     if (
@@ -99,32 +166,31 @@ export function startTestHubServer(
     ) {
       return errorAnswer(auth === null ? 401 : 403, "GatedRepo");
     }
-    if (faults.truncate?.file === file) {
-      body = body.subarray(0, body.length - faults.truncate.bytes);
-    }
+    const size = sizeOf(body) -
+      (faults.truncate?.file === file ? faults.truncate.bytes : 0);
     const etag = faults.changingEtag
       ? `"v${etagCounter++}"`
-      : `"${file}-${body.length}"`;
+      : `"${file}-${size}"`;
     const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
     if (range === null || faults.noRange) {
-      return new Response(counted(body), {
+      return new Response(counted(body, 0, size), {
         headers: { etag, "accept-ranges": "bytes" },
       });
     }
     const start = Number(range[1]);
-    const end = Math.min(Number(range[2]), body.length - 1);
-    if (start >= body.length) {
+    const end = Math.min(Number(range[2]), size - 1);
+    if (start >= size) {
       return new Response(null, {
         status: 416,
-        headers: { "content-range": `bytes */${body.length}` },
+        headers: { "content-range": `bytes */${size}` },
       });
     }
-    return new Response(counted(body.subarray(start, end + 1)), {
+    return new Response(counted(body, start, end + 1), {
       status: 206,
       headers: {
         etag,
         "accept-ranges": "bytes",
-        "content-range": `bytes ${start}-${end}/${body.length}`,
+        "content-range": `bytes ${start}-${end}/${size}`,
       },
     });
   };
