@@ -66,7 +66,6 @@ import {
 } from "../src/executor/plan.ts";
 import { readRecord, recordPath } from "../src/history/records.ts";
 import type { RunRecord } from "../src/hypothesis/types.ts";
-import type { RunResult } from "../src/executor/queue/jobs.ts";
 import {
   connectionOptions,
   parseRedisUrl,
@@ -74,7 +73,7 @@ import {
 import { startRedisServer } from "../src/executor/queue/redis_server.ts";
 import { submitRuns } from "../src/executor/queue/submit.ts";
 import { runPool } from "../src/executor/pool.ts";
-import { isRunEnd } from "../src/executor/events.ts";
+import { isRunEnd, type RunEnd } from "../src/executor/events.ts";
 import {
   formatRunsBench,
   type QueueOverheadResult,
@@ -326,7 +325,7 @@ interface QueueSetup {
 /** The queue's round of runs: results, and when each was queued and answered. */
 interface QueueRound {
   readonly procs: readonly WorkerProcess[];
-  readonly results: readonly RunResult[];
+  readonly results: readonly RunEnd[];
   /** From handing the runs over to the last result. */
   readonly wallMs: number;
   /** From starting the workers to all of them waiting for runs. */
@@ -365,19 +364,20 @@ async function trainOnQueue(
     const t0 = performance.now();
     const results = await submitRuns(url, specs, {
       signal: options.signal,
-      onProgress: (e) => {
-        const now = performance.now();
-        if (e.type === "queued") queuedAt.set(e.spec.key, now);
+      onQueueEvent: (e) => {
+        if (e.type === "queued") queuedAt.set(e.spec.key, performance.now());
         if (e.type === "error") log(`queue-2: ${e.message}`);
-        if (e.type !== "result") return;
-        const r = e.result;
-        resultAt.set(r.spec.key, now);
+      },
+      onRunEvent: (e) => {
+        if (!isRunEnd(e)) return;
+        const now = performance.now();
+        resultAt.set(e.spec.key, now);
         log(
-          `queue-2: seed ${r.spec.seed} ${
-            r.error === undefined ? "done" : `failed (${r.error})`
-          }${r.reused ? " (reused: not trained)" : ""} at ${
-            seconds(now - t0)
-          } (${++ended}/${specs.length})`,
+          `queue-2: seed ${e.spec.seed} ${
+            e.type === "finished"
+              ? e.replicas === 0 ? "done (reused: not trained)" : "done"
+              : `${e.type} (${e.message})`
+          } at ${seconds(now - t0)} (${++ended}/${specs.length})`,
         );
       },
     });
@@ -416,7 +416,8 @@ function queueRuns(
   let record: RunRecord | undefined;
   let runs = 0;
   for (const r of round.results) {
-    if (r.error !== undefined || r.reused) continue;
+    // replicas 0: the queue had its record, nothing trained.
+    if (r.type !== "finished" || r.replicas === 0) continue;
     runs++;
     record ??= r.record;
     trainWall.push(r.record.wallMs);

@@ -16,7 +16,9 @@ import {
   RedisUrlError,
 } from "../executor/queue/connection.ts";
 import { specLabel } from "../executor/queue/jobs.ts";
-import { startWorker, type WorkerEvent } from "../executor/queue/worker.ts";
+import type { QueueEvent } from "../executor/queue/queue_events.ts";
+import { startWorker, type WorkerJob } from "../executor/queue/worker.ts";
+import type { RunEvent } from "../executor/events.ts";
 import {
   intOption,
   parseCliArgs,
@@ -36,7 +38,8 @@ one graph. The submitter (a sweep) collects the records, so nothing is written
 here. A run is checkpointed to Redis every K steps; when a worker dies, its
 runs are detected as stalled within about 25 s and resume from their last
 checkpoints on other workers, with bit-identical records. Prints one line when
-a run starts, resumes, finishes or fails.
+a run starts, notes something (a resume from a checkpoint), finishes, diverges,
+fails or goes back to the queue; warnings go to stderr.
 
 Options:
   --queue URL              the Redis server of the queue (or ${QUEUE_URL_ENV});
@@ -56,38 +59,49 @@ second Ctrl-C exits at once. A refused password, a missing one, or TLS that
 does not match the server exits 2 before any run is taken.
 `;
 
-/** One line about a worker event, or null for none. */
-export function describeEvent(e: WorkerEvent): string | null {
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * One line about a run's event on this worker, or null for none (progress
+ * and checkpoints are the submitter's to show).
+ */
+export function describeRunEvent(e: RunEvent, job: WorkerJob): string | null {
+  const label = specLabel(e.spec);
+  const wall = `${(job.wallMs / 1000).toFixed(1)} s`;
   switch (e.type) {
-    case "ready":
+    case "started": {
+      const n = job.pack.length;
+      return `start ${label}${n > 1 ? ` (one of a pack of ${n})` : ""}${
+        job.stalls > 0 ? ` (abandoned ${job.stalls}x before)` : ""
+      }`;
+    }
+    case "progress":
+    case "checkpointed":
       return null;
-    case "start":
-      return `start ${specLabel(e.spec)}${
-        e.pack > 1 ? ` (one of a pack of ${e.pack})` : ""
-      }${e.stalls > 0 ? ` (abandoned ${e.stalls}x before)` : ""}`;
-    case "resumed":
-      return `resumed ${specLabel(e.spec)} from step ${e.step}`;
-    case "done": {
+    case "note":
+      return `note ${label}: ${e.text}`;
+    case "finished": {
       const f = e.record.final;
-      return `done ${specLabel(e.spec)} in ${s(e.wallMs)}${
+      return `done ${label} in ${wall}${
         f ? `: C=${f.C} P=${f.P} (${e.record.verdict})` : ""
       }`;
     }
+    case "diverged":
+      return `diverged ${label} in ${wall}: ${e.message}`;
     case "failed":
-      return `failed ${e.spec ? specLabel(e.spec) : `job ${e.jobId}`} in ${
-        s(e.wallMs)
-      }: ${e.error}`;
-    case "released":
-      return `released ${specLabel(e.spec)} after step ${e.step} in ${
-        s(e.wallMs)
-      } (back in the queue)`;
+      return `failed ${label} in ${wall}: ${e.message}`;
+    case "stopped":
+      return `released ${label} in ${wall}: ${e.message}`;
+  }
+}
+
+/** One line about the worker's queue event, or null for none. */
+export function describeQueueEvent(e: QueueEvent): string | null {
+  switch (e.type) {
     case "stalled":
       return `requeued ${e.jobId.slice(0, 12)} (its worker stopped answering)`;
-    case "note":
-      return `note ${specLabel(e.spec)}: ${e.text}`;
     case "error":
       return `warning: ${e.message}`;
+    default: // ready (the CLI says so itself), or a submitter's
+      return null;
   }
 }
 
@@ -132,14 +146,9 @@ async function main(args: string[]): Promise<number> {
       concurrency,
       threads,
       checkpointEvery,
-      onEvent: (e) => {
-        const line = describeEvent(e);
-        if (line === null) return;
-        const at = new Date().toISOString().slice(11, 19);
-        if (e.type === "error" || e.type === "note") {
-          console.error(`${at} ${line}`);
-        } else console.log(`${at} ${line}`);
-      },
+      onRunEvent: (e, job) => print(describeRunEvent(e, job)),
+      onQueueEvent: (e) =>
+        print(describeQueueEvent(e), e.type === "error" ? "stderr" : "stdout"),
     })
   );
   console.log(
@@ -155,6 +164,14 @@ async function main(args: string[]): Promise<number> {
   await worker.close();
   console.error(`stopped: ${signal.reason}`);
   return stopState()?.exitCode ?? 0;
+}
+
+/** Prints `line` (if any) with the time, on stdout unless told stderr. */
+function print(line: string | null, to: "stdout" | "stderr" = "stdout") {
+  if (line === null) return;
+  const at = new Date().toISOString().slice(11, 19);
+  if (to === "stderr") console.error(`${at} ${line}`);
+  else console.log(`${at} ${line}`);
 }
 
 /** `f()`, its queue setting mistakes turned into usage errors (exit 2). */

@@ -43,11 +43,16 @@ export type RunEvent =
     readonly record: RunRecord;
     readonly replicas: number;
   }
-  /** The run diverged (its record, if written, says `invalid`). */
+  /**
+   * The run diverged (its record, if written, says `invalid`). `record`: its
+   * `diverged` record, where the executor hands records back instead of
+   * writing them (the queue).
+   */
   | {
     readonly type: "diverged";
     readonly spec: RunSpec;
     readonly message: string;
+    readonly record?: RunRecord;
   }
   /** The run failed for another reason. */
   | {
@@ -127,6 +132,13 @@ export function parseRunEvent(line: string): RunEvent {
     const v = o.get(field);
     return typeof v === "string" ? v : fail(field, "is not a string");
   };
+  const record = (): RunRecord => {
+    try {
+      return parseRecord(JSON.stringify(o.get("record")), "the event's record");
+    } catch (e) {
+      return fail("record", `is not a run record (${(e as Error).message})`);
+    }
+  };
   switch (type) {
     case "started":
       return { type, spec };
@@ -143,19 +155,14 @@ export function parseRunEvent(line: string): RunEvent {
       return { type, spec, step: int("step") };
     case "note":
       return { type, spec, text: text("text") };
-    case "finished": {
-      let record: RunRecord;
-      try {
-        record = parseRecord(
-          JSON.stringify(o.get("record")),
-          "the event's record",
-        );
-      } catch (e) {
-        return fail("record", `is not a run record (${(e as Error).message})`);
-      }
-      return { type, spec, record, replicas: int("replicas") };
+    case "finished":
+      return { type, spec, record: record(), replicas: int("replicas") };
+    case "diverged": {
+      const message = text("message");
+      return o.get("record") === undefined
+        ? { type, spec, message }
+        : { type, spec, message, record: record() };
     }
-    case "diverged":
     case "failed":
     case "stopped":
       return { type, spec, message: text("message") };

@@ -18,6 +18,12 @@ Deno.test("run events: every variant reads back as written, with exactly its fie
     { type: "note", spec, text: "resuming from the checkpoint at step 4" },
     { type: "finished", spec, record: fakeRecord(spec), replicas: 3 },
     { type: "diverged", spec, message: "diverged at step 3 (loss NaN)" },
+    {
+      type: "diverged",
+      spec,
+      message: "diverged at step 3 (recorded as invalid)",
+      record: fakeRecord(spec),
+    },
     { type: "failed", spec, message: "out of memory" },
     { type: "stopped", spec, message: "stopped after step 2 of 20" },
   ];
@@ -33,7 +39,7 @@ Deno.test("run events: every variant reads back as written, with exactly its fie
   );
   assert.deepEqual(
     events.filter(isRunEnd).map((e) => e.type),
-    ["finished", "diverged", "failed", "stopped"],
+    ["finished", "diverged", "diverged", "failed", "stopped"],
   );
 });
 
@@ -73,6 +79,10 @@ Deno.test("run events: a malformed line is an error naming the field", () => {
       /field "record" is not a run record/,
     ],
     [{ type: "finished", spec, record: fakeRecord(spec) }, /field "replicas"/],
+    [
+      { type: "diverged", spec, message: "x", record: { format: 0 } },
+      /"diverged": field "record" is not a run record/,
+    ],
     [
       { type: "done", spec },
       /unknown type "done": field "type" must be one of/,

@@ -12,7 +12,7 @@
 import { type PlannedRun, runIdOf, type RunSpec } from "./plan.ts";
 import { parseRecord } from "../history/records.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
-import { isDivergence, specLabel } from "./queue/jobs.ts";
+import { specLabel } from "./queue/jobs.ts";
 import { submitRuns } from "./queue/submit.ts";
 import type { RedisTarget } from "./queue/connection.ts";
 
@@ -38,9 +38,9 @@ export async function submitAndRecord(
   // A packed spec's key may name its pack: find its run by what it is.
   const byRun = new Map(runs.map((r) => [runIdOf(r.spec), r]));
   let lastProgress = 0;
-  const results = await submitRuns(queue, packs.flat(), {
+  const ends = await submitRuns(queue, packs.flat(), {
     signal: options.signal,
-    onProgress: (e) => {
+    onRunEvent: (e) => {
       if (e.type === "progress") {
         const now = performance.now();
         if (now - lastProgress < 10_000) return;
@@ -48,19 +48,22 @@ export async function submitAndRecord(
         console.error(`  ${specLabel(e.spec)}: ${e.step}/${e.steps}`);
       } else if (e.type === "started") {
         console.error(`  started ${specLabel(e.spec)}`);
-      } else if (e.type === "error") console.error(`  ${e.message}`);
+      }
+    },
+    onQueueEvent: (e) => {
+      if (e.type === "error") console.error(`  ${e.message}`);
     },
   });
   let recorded = 0, diverged = 0, failed = 0;
-  for (const r of results) {
-    const planned = byRun.get(runIdOf(r.spec))!;
-    if (r.error !== undefined) {
+  for (const e of ends) {
+    const planned = byRun.get(runIdOf(e.spec))!;
+    if (e.type !== "finished" && (e.type !== "diverged" || !e.record)) {
       // A divergence without its record: a worker older than this
       // submitter. Nothing is recorded, so it is not "recorded as invalid".
       failed++;
       console.error(
-        `  ${specLabel(r.spec)}: ${r.error}${
-          isDivergence(r.error)
+        `  ${specLabel(e.spec)}: ${e.message}${
+          e.type === "diverged"
             ? " (its worker returned no record: update the workers)"
             : ""
         }`,
@@ -68,11 +71,11 @@ export async function submitAndRecord(
       continue;
     }
     const path = planned.prepared.recordFile;
-    const text = JSON.stringify(r.record) + "\n";
+    const text = JSON.stringify(e.record) + "\n";
     const record = parseRecord(text, `${path} (from the queue)`);
-    if (record.key !== r.spec.key) {
+    if (record.key !== e.spec.key) {
       failed++;
-      console.error(`  ${specLabel(r.spec)}: the worker returned another run`);
+      console.error(`  ${specLabel(e.spec)}: the worker returned another run`);
       continue;
     }
     await writeTextAtomic(path, text, { createDirs: true });
@@ -80,10 +83,10 @@ export async function submitAndRecord(
     if (record.status === "diverged") diverged++;
     else recorded++;
     console.error(
-      `  ${specLabel(r.spec)}: ${
+      `  ${specLabel(e.spec)}: ${
         d ? `diverged at step ${d.step} (recorded as invalid)` : record.verdict
       }${record.final ? ` C=${record.final.C} P=${record.final.P}` : ""}${
-        r.reused ? " (done earlier)" : ""
+        e.type === "finished" && e.replicas === 0 ? " (done earlier)" : ""
       }`,
     );
   }

@@ -2,8 +2,9 @@
  * A real queue worker (`deno run -A src/cli/worker.ts --queue <url>`) as a
  * child process, with every line it printed and when that line arrived. The
  * queue's end-to-end test and the runs benchmark both start workers this way:
- * they wait for a worker to be ready, read its job lines (`start`, `done`,
- * `resumed`) and stop it.
+ * they wait for a worker to be ready, read its run lines (`start`, `note`,
+ * `done`, ...: one per run event, see `describeRunEvent` in the CLI) and
+ * stop it.
  *
  * @example Start a worker on a private Redis and stop it
  * ```ts ignore
@@ -84,7 +85,7 @@ export class WorkerProcess {
     );
   }
 
-  /** Lines of job events of `kind` (`start`, `done`, `resumed`, ...). */
+  /** Lines of run events of `kind` (`start`, `note`, `done`, ...). */
   events(kind: string): string[] {
     return this.#events(kind).map((l) => l.text);
   }

@@ -8,13 +8,12 @@
 
 import type { Job } from "bullmq";
 import type { RunSpec } from "../plan.ts";
-import type { RunRecord } from "../../hypothesis/types.ts";
-import { asRunSpec } from "./jobs.ts";
+import { asRunSpec, type JobReturn } from "./jobs.ts";
 
 /** A job of a pack being trained, and the token its lock is held with. */
 export interface Member {
   /** The BullMQ job. */
-  readonly job: Job<unknown, RunRecord>;
+  readonly job: Job<unknown, JobReturn>;
   /** The token its lock is held with. */
   readonly token: string;
   /** Its run. */
@@ -32,7 +31,7 @@ export interface JobSource {
   getNextJob(
     token: string,
     options: { block: boolean },
-  ): Promise<Job<unknown, RunRecord> | undefined>;
+  ): Promise<Job<unknown, JobReturn> | undefined>;
 }
 
 /** Options of {@link gatherMates}. */

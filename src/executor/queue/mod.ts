@@ -2,7 +2,9 @@
  * The run queue: {@link submitRuns} queues runs (one BullMQ job per run
  * key; a pack's runs side by side) and collects their records;
  * {@link startWorker} trains them, a pack's runs together, with checkpoints
- * in Redis so a run whose worker died resumes elsewhere.
+ * in Redis so a run whose worker died resumes elsewhere. Both report what
+ * happens to a run as its `RunEvent`s (`../events.ts`), like every
+ * executor, and what happens to jobs and connections as {@link QueueEvent}s.
  *
  * @module
  */
@@ -36,21 +38,20 @@ export {
 export {
   asRunSpec,
   isDivergence,
+  jobEnd,
+  type JobReturn,
   QUEUE_NAME,
-  type RunFailure,
-  type RunResult,
-  type RunSuccess,
   specLabel,
 } from "./jobs.ts";
+export type { QueueEvent } from "./queue_events.ts";
 export {
   KEEP_RESULTS_SECONDS,
-  type SubmitEvent,
   type SubmitOptions,
   submitRuns,
 } from "./submit.ts";
 export {
   type QueueWorker,
   startWorker,
-  type WorkerEvent,
+  type WorkerJob,
   type WorkerOptions,
 } from "./worker.ts";

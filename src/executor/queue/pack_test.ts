@@ -21,8 +21,10 @@ import { checkpointKey } from "./checkpoints.ts";
 import { connectionOptions, parseRedisUrl } from "./connection.ts";
 import { QUEUE_NAME } from "./jobs.ts";
 import { startRedisServer } from "./redis_server.ts";
-import { type SubmitEvent, submitRuns } from "./submit.ts";
-import { startWorkerWith as startWorker, type WorkerEvent } from "./worker.ts";
+import type { RunEvent } from "../events.ts";
+import { submitRuns } from "./submit.ts";
+import { collectEvents } from "./test_events.ts";
+import { startWorkerWith as startWorker, type WorkerJob } from "./worker.ts";
 import { fakeRecord, fakeSpec, sleep } from "../../testing/fake_runs.ts";
 
 const HAVE_REDIS = await new Deno.Command("redis-server", {
@@ -34,7 +36,8 @@ const HAVE_REDIS = await new Deno.Command("redis-server", {
 /**
  * A fake executeRuns training a pack in lock step: 20 steps of 25 ms for
  * `slow` runs (a checkpoint every `every` steps holding the step, resumed
- * from it; stops on its signal), `diverge` diverges at step 3, `fail-once`
+ * from it with a note as a real run makes; stops on its signal), `diverge`
+ * diverges at step 3, `fail-once`
  * fails its first time, anything else completes at once.
  */
 function fakePacks() {
@@ -53,7 +56,14 @@ function fakePacks() {
       calls.set(s.key, n);
       const saved = await o.checkpoints!.store(s, i).load();
       start.push(saved ? saved[0] : 0);
-      if (saved) resumedFrom.set(s.key, saved[0]);
+      if (saved) {
+        resumedFrom.set(s.key, saved[0]);
+        await o.onEvent?.({
+          type: "note",
+          spec: s,
+          text: `resuming from the checkpoint at step ${saved[0]}`,
+        });
+      }
       if (s.hypothesisId === "fail-once" && n === 1) {
         results[i] = { ok: false, error: new Error("out of\nmemory") };
       } else if (s.hypothesisId !== "slow" && s.hypothesisId !== "diverge") {
@@ -123,7 +133,7 @@ Deno.test({
   fn: async () => {
     await using server = await startRedisServer();
     const fake = fakePacks();
-    const workerEvents: WorkerEvent[] = [];
+    const workerEvents: [RunEvent, WorkerJob][] = [];
     const queue = new Queue(QUEUE_NAME, {
       connection: connectionOptions(parseRedisUrl(server.url)),
     });
@@ -134,9 +144,9 @@ Deno.test({
       fakeSpec("slow"),
     );
     const alone = fakeSpec("ok");
-    const events: SubmitEvent[] = [];
+    const { events, listen } = collectEvents();
     const submitted = submitRuns(server.url, [a, d, s, alone], {
-      onProgress: (e) => events.push(e),
+      ...listen,
       pollMs: 60_000,
     });
     while (events.filter((e) => e.type === "queued").length < 4) {
@@ -145,22 +155,32 @@ Deno.test({
     const worker = await startWorker(server.url, {
       executePack: fake.executePack,
       checkpointEvery: 5,
-      onEvent: (e) => workerEvents.push(e),
+      onRunEvent: (e, job) => workerEvents.push([e, job]),
     });
     try {
       const first = await submitted;
-      assert.deepEqual(first.map((r) => r.spec), [a, d, s, alone]);
-      assert.deepEqual(first[0].record, fakeRecord(a));
-      assert.equal(first[1].error, "diverged at step 3 (loss NaN)");
-      assert.deepEqual(first[2].record, fakeRecord(s, 20));
-      assert.deepEqual(first[3].record, fakeRecord(alone));
+      // replicas: what the worker says trained together (the pack's other
+      // runs ended before the slow one's last step), not the spec's 3.
+      assert.deepEqual(first, [
+        { type: "finished", spec: a, record: fakeRecord(a), replicas: 1 },
+        { type: "diverged", spec: d, message: "diverged at step 3 (loss NaN)" },
+        { type: "finished", spec: s, record: fakeRecord(s, 20), replicas: 1 },
+        {
+          type: "finished",
+          spec: alone,
+          record: fakeRecord(alone),
+          replicas: 1,
+        },
+      ]);
       assert.deepEqual(fake.jobs, [[a.key, d.key, s.key], [alone.key]]);
       for (const spec of [a, s, alone]) {
         assert.equal(await queue.getJobState(spec.key), "completed");
       }
       assert.equal(await queue.getJobState(d.key), "failed");
       assert.deepEqual(
-        workerEvents.flatMap((e) => e.type === "start" ? [e.pack] : []),
+        workerEvents.flatMap(([e, job]) =>
+          e.type === "started" ? [job.pack.length] : []
+        ),
         [3, 3, 3, 1],
       );
       // The slow run's progress came through its own job.
@@ -174,7 +194,10 @@ Deno.test({
       const again = await submitRuns(server.url, [a, d, s, alone], {
         pollMs: 60_000,
       });
-      assert.deepEqual(again, first.map((r) => ({ ...r, reused: true })));
+      assert.deepEqual(
+        again,
+        first.map((r) => r.type === "finished" ? { ...r, replicas: 0 } : r),
+      );
       assert.equal(fake.jobs.length, 2);
 
       // A run of a pack that failed otherwise is queued again, alone.
@@ -182,18 +205,33 @@ Deno.test({
       const [ff, fb] = await submitRuns(server.url, [f, b], {
         pollMs: 60_000,
       });
-      assert.equal(ff.error, "out of memory");
-      assert.deepEqual(fb.record, fakeRecord(b));
-      const requeued: SubmitEvent[] = [];
+      assert.deepEqual(ff, {
+        type: "failed",
+        spec: f,
+        message: "out of memory",
+      });
+      assert.deepEqual(fb, {
+        type: "finished",
+        spec: b,
+        record: fakeRecord(b),
+        replicas: 1,
+      });
+      const requeued = collectEvents();
       const [rf, rb] = await submitRuns(server.url, [f, b], {
-        onProgress: (e) => requeued.push(e),
+        ...requeued.listen,
         pollMs: 60_000,
       });
-      assert.deepEqual(rf.record, fakeRecord(f));
-      assert.equal(rf.reused, false);
-      assert.deepEqual(rb, { ...fb, reused: true });
+      assert.deepEqual(rf, {
+        type: "finished",
+        spec: f,
+        record: fakeRecord(f),
+        replicas: 1,
+      });
+      assert.deepEqual(rb, { ...fb, replicas: 0 });
       assert.deepEqual(
-        requeued.flatMap((e) => e.type === "requeued" ? [e.spec.key] : []),
+        requeued.events.flatMap((e) =>
+          e.type === "requeued" ? [e.spec.key] : []
+        ),
         [f.key],
       );
       assert.deepEqual(fake.jobs.slice(2), [[f.key, b.key], [f.key]]);
@@ -217,16 +255,16 @@ Deno.test({
     // One submitter packs p, q, r; another q, r, t (cpu keys do not name
     // the pack, so both name the same runs) and then u on its own.
     const u = fakeSpec("ok");
-    const queued: SubmitEvent[] = [];
+    const { events: queued, listen } = collectEvents();
     const one = submitRuns(server.url, packOf(p, q, r), {
-      onProgress: (e) => queued.push(e),
+      ...listen,
       pollMs: 60_000,
     });
     while (queued.filter((e) => e.type === "queued").length < 3) {
       await sleep(10);
     }
     const two = submitRuns(server.url, [...packOf(q, r, t), u], {
-      onProgress: (e) => queued.push(e),
+      ...listen,
       pollMs: 60_000,
     });
     while (queued.filter((e) => e.type !== "queued").length < 2) {
@@ -246,6 +284,7 @@ Deno.test({
     try {
       const [first, second] = await Promise.all([one, two]);
       for (const x of [...first, ...second]) {
+        assert.ok(x.type === "finished", x.type);
         assert.deepEqual(x.record, fakeRecord(x.spec));
       }
       assert.deepEqual(
@@ -272,17 +311,17 @@ Deno.test({
   fn: async () => {
     await using server = await startRedisServer();
     const fake = fakePacks();
-    const eventsA: WorkerEvent[] = [];
+    const eventsA = collectEvents();
     const a = await startWorker(server.url, {
       executePack: fake.executePack,
       checkpointEvery: 4,
       progressEveryMs: 50,
-      onEvent: (e) => eventsA.push(e),
+      ...eventsA.listen,
     });
     const [s1, s2] = packOf(fakeSpec("slow"), fakeSpec("slow"));
-    const events: SubmitEvent[] = [];
+    const { events, listen } = collectEvents();
     const results = submitRuns(server.url, [s1, s2], {
-      onProgress: (e) => events.push(e),
+      ...listen,
       pollMs: 60_000,
     });
     while (
@@ -292,26 +331,32 @@ Deno.test({
     ) await sleep(20);
     await a.close();
     assert.equal(
-      eventsA.filter((e) => e.type === "released").length,
+      eventsA.events.filter((e) => e.type === "stopped").length,
       2,
-      JSON.stringify(eventsA),
+      JSON.stringify(eventsA.events),
     );
-    const eventsB: WorkerEvent[] = [];
+    const eventsB = collectEvents();
     const b = await startWorker(server.url, {
       executePack: fake.executePack,
       checkpointEvery: 4,
-      onEvent: (e) => eventsB.push(e),
+      ...eventsB.listen,
     });
     try {
       const [r1, r2] = await results;
-      assert.deepEqual(r1.record, fakeRecord(s1, 20));
-      assert.deepEqual(r2.record, fakeRecord(s2, 20));
+      assert.deepEqual(r1, {
+        type: "finished",
+        spec: s1,
+        record: fakeRecord(s1, 20),
+        replicas: 2,
+      });
+      assert.deepEqual(r2, { ...r1, spec: s2, record: fakeRecord(s2, 20) });
       for (const s of [s1, s2]) {
         const from = fake.resumedFrom.get(s.key)!;
         assert.ok(from >= 8 && from % 4 === 0, `resumed from ${from}`);
         assert.ok(
-          eventsB.some((e) =>
-            e.type === "resumed" && e.spec.key === s.key && e.step === from
+          eventsB.events.some((e) =>
+            e.type === "note" && e.spec.key === s.key &&
+            e.text === `resuming from the checkpoint at step ${from}`
           ),
         );
       }
@@ -357,7 +402,8 @@ Deno.test({
       const client = await queue.client;
       for (const [i, spec] of packs.flat().entries()) {
         const r = results[i];
-        assert.equal(r.error, undefined, r.error ?? "");
+        assert.ok(r.type === "finished", JSON.stringify(r).slice(0, 200));
+        assert.equal(r.replicas, packs[i < 3 ? 0 : 1].length);
         const solo = await executeRun(spec, {
           threads: 1,
           saveRecord: false,
@@ -365,7 +411,7 @@ Deno.test({
           useCache: false,
           hypothesis: () => PACK_TINY,
         });
-        const got = r.record!;
+        const got = r.record;
         assert.equal(got.key, solo.key);
         assert.deepEqual(got.loss, solo.loss);
         assert.deepEqual(got.gradNorm, solo.gradNorm);

@@ -9,16 +9,18 @@ import type { RunSpec } from "../plan.ts";
 import { RunStoppedError } from "../../run/run.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
 import { DivergedError } from "../../runtime/divergence.ts";
-import type { RunResult } from "./jobs.ts";
+import type { RunEvent } from "../events.ts";
 import { startRedisServer } from "./redis_server.ts";
-import { type SubmitEvent, submitRuns } from "./submit.ts";
-import { startWorkerWith, type WorkerEvent } from "./worker.ts";
+import { submitRuns } from "./submit.ts";
+import { collectEvents } from "./test_events.ts";
+import { startWorkerWith, type WorkerJob } from "./worker.ts";
 import { fakeRecord, fakeSpec, sleep } from "../../testing/fake_runs.ts";
 
 /**
  * A fake executeRun: `ok`, `diverge`, `fail-once` (fails its first call),
  * `slow` (20 steps of 25 ms, a checkpoint every `every` steps holding the
- * step, resumed from it; stops on its signal).
+ * step, resumed from it with a note as a real run makes; stops on its
+ * signal).
  */
 function fakeRuns() {
   const calls = new Map<string, number>();
@@ -44,7 +46,14 @@ function fakeRuns() {
         const store = o.checkpoints!.store(spec, 0);
         const saved = await store.load();
         const start = saved ? saved[0] : 0;
-        if (start > 0) resumedFrom.set(spec.key, start);
+        if (start > 0) {
+          resumedFrom.set(spec.key, start);
+          o.onEvent?.({
+            type: "note",
+            spec,
+            text: `resuming from the checkpoint at step ${start}`,
+          });
+        }
         for (let step = start + 1; step <= steps; step++) {
           if (o.signal?.aborted) {
             throw new RunStoppedError(step - 1, steps, String(o.signal.reason));
@@ -112,55 +121,75 @@ Deno.test({
   fn: async () => {
     await using server = await startRedisServer();
     const fake = fakeRuns();
-    const workerEvents: WorkerEvent[] = [];
+    const workerEvents = collectEvents();
     const worker = await startWorker(server.url, {
       execute: fake.execute,
       concurrency: 2,
-      onEvent: (e) => workerEvents.push(e),
+      ...workerEvents.listen,
     });
     try {
       const ok = fakeSpec("ok"), diverge = fakeSpec("diverge");
       const flaky = fakeSpec("fail-once");
-      const events: SubmitEvent[] = [];
+      const { events, listen } = collectEvents();
       const first = await submitRuns(server.url, [ok, diverge, flaky, ok], {
-        onProgress: (e) => events.push(e),
+        ...listen,
         pollMs: 60_000, // events alone
       });
-      assert.equal(first.length, 4);
-      assert.deepEqual(first.map((r) => r.spec), [ok, diverge, flaky, ok]);
-      assert.deepEqual(first[0].record, fakeRecord(ok));
-      assert.deepEqual(first[3], first[0]); // the duplicate: one job
-      assert.equal(first[0].reused, false);
-      assert.equal(first[1].error, "diverged at step 3 (loss NaN)");
-      assert.equal(first[2].error, "the machine ran out of memory");
+      assert.deepEqual(first, [
+        { type: "finished", spec: ok, record: fakeRecord(ok), replicas: 1 },
+        {
+          type: "diverged",
+          spec: diverge,
+          message: "diverged at step 3 (loss NaN)",
+        },
+        {
+          type: "failed",
+          spec: flaky,
+          message: "the machine ran out of memory",
+        },
+        { type: "finished", spec: ok, record: fakeRecord(ok), replicas: 1 },
+      ]);
       assert.deepEqual([...fake.calls.values()], [1, 1, 1]);
       assert.equal(events.filter((e) => e.type === "queued").length, 3);
-      assert.equal(events.filter((e) => e.type === "result").length, 3);
+      // Each run's end was told once, as it returned.
+      assert.deepEqual(
+        events.filter((e) =>
+          e.type === "finished" || e.type === "diverged" ||
+          e.type === "failed"
+        )
+          .toSorted((x, y) => x.type.localeCompare(y.type)),
+        [first[1], first[2], first[0]],
+      );
       assert.ok(
-        workerEvents.some((e) =>
-          e.type === "failed" && e.error.startsWith("diverged")
+        workerEvents.events.some((e) =>
+          e.type === "diverged" && e.spec.key === diverge.key
         ),
       );
 
-      // Again: the record and the divergence come from the queue; the
-      // other failure is queued again (and succeeds this time).
-      const again: SubmitEvent[] = [];
+      // Again: the record and the divergence come from the queue (the
+      // record as not trained for this submission: replicas 0); the other
+      // failure is queued again (and succeeds this time).
+      const again = collectEvents();
       const second = await submitRuns(server.url, [ok, diverge, flaky], {
-        onProgress: (e) => again.push(e),
+        ...again.listen,
         pollMs: 60_000,
       });
-      assert.deepEqual(second[0], { ...first[0], reused: true });
-      assert.deepEqual(second[1], { ...first[1], reused: true });
-      assert.deepEqual(second[2].record, fakeRecord(flaky));
-      assert.equal(second[2].reused, false);
+      assert.deepEqual(second, [
+        { ...first[0], replicas: 0 },
+        first[1],
+        {
+          type: "finished",
+          spec: flaky,
+          record: fakeRecord(flaky),
+          replicas: 1,
+        },
+      ]);
       assert.deepEqual([...fake.calls.values()], [1, 1, 2]);
       assert.deepEqual(
-        again.filter((e) => e.type === "requeued").map((e) =>
-          e.type === "requeued" && e.why
-        ),
+        again.events.flatMap((e) => e.type === "requeued" ? [e.why] : []),
         ["the machine ran out of memory"],
       );
-      assert.equal(again.filter((e) => e.type === "queued").length, 0);
+      assert.equal(again.events.filter((e) => e.type === "queued").length, 0);
     } finally {
       await worker.close();
     }
@@ -175,17 +204,17 @@ Deno.test({
   fn: async () => {
     await using server = await startRedisServer();
     const fake = fakeRuns();
-    const eventsA: WorkerEvent[] = [];
+    const eventsA = collectEvents();
     const a = await startWorker(server.url, {
       execute: fake.execute,
       checkpointEvery: 4,
       progressEveryMs: 50,
-      onEvent: (e) => eventsA.push(e),
+      ...eventsA.listen,
     });
     const slow = fakeSpec("slow");
-    const events: SubmitEvent[] = [];
+    const { events, listen } = collectEvents();
     const results = submitRuns(server.url, [slow], {
-      onProgress: (e) => events.push(e),
+      ...listen,
       pollMs: 60_000,
     });
     // Stop worker A once it has checkpointed step 8.
@@ -193,21 +222,42 @@ Deno.test({
       await sleep(20);
     }
     await a.close();
-    const released = eventsA.find((e) => e.type === "released");
-    assert.ok(released && released.step >= 9, JSON.stringify(eventsA));
-    const eventsB: WorkerEvent[] = [];
+    const stopped = eventsA.events.flatMap((e) =>
+      e.type === "stopped" ? [e.message] : []
+    );
+    assert.equal(stopped.length, 1, JSON.stringify(eventsA.events));
+    const at = Number(
+      stopped[0].match(/^stopped after step (\d+) \(back/)?.[1],
+    );
+    assert.ok(at >= 9, stopped[0]);
+    const eventsB: [RunEvent, WorkerJob][] = [];
     const b = await startWorker(server.url, {
       execute: fake.execute,
       checkpointEvery: 4,
-      onEvent: (e) => eventsB.push(e),
+      onRunEvent: (e, job) => eventsB.push([e, job]),
     });
     try {
       const [r] = await results;
-      assert.deepEqual(r.record, fakeRecord(slow, 20));
+      assert.deepEqual(r, {
+        type: "finished",
+        spec: slow,
+        record: fakeRecord(slow, 20),
+        replicas: 1,
+      });
       const from = fake.resumedFrom.get(slow.key)!;
       assert.ok(from >= 8 && from % 4 === 0, `resumed from ${from}`);
-      const resumed = eventsB.find((e) => e.type === "resumed");
-      assert.equal(resumed?.type === "resumed" && resumed.step, from);
+      // The run's note reached worker B, with its job.
+      const note = eventsB.find(([e]) => e.type === "note");
+      assert.deepEqual(note?.[0], {
+        type: "note",
+        spec: slow,
+        text: `resuming from the checkpoint at step ${from}`,
+      });
+      assert.equal(note?.[1].id, slow.key);
+      assert.deepEqual(
+        eventsB.map(([e]) => e.type).filter((t) => t !== "progress"),
+        ["started", "note", "finished"],
+      );
       assert.equal(events.filter((e) => e.type === "started").length, 2);
       const progress = events.flatMap((e) => e.type === "progress" ? [e] : []);
       assert.ok(progress.length >= 3 && progress.length < 25);
@@ -234,7 +284,7 @@ Deno.test({
     const controller = new AbortController();
     const waiting = submitRuns(server.url, [spec], {
       signal: controller.signal,
-      onProgress: (e) => {
+      onQueueEvent: (e) => {
         if (e.type === "queued") controller.abort("SIGINT");
       },
     });
@@ -244,15 +294,16 @@ Deno.test({
     try {
       // The worker may finish the run while it is being looked at: the
       // completion is not missed (no waiting for the 60 s poll).
-      const events: SubmitEvent[] = [];
+      const { events, listen } = collectEvents();
       const t0 = performance.now();
-      const [r]: RunResult[] = await submitRuns(server.url, [spec], {
-        onProgress: (e) => events.push(e),
+      const [r] = await submitRuns(server.url, [spec], {
+        ...listen,
         pollMs: 60_000,
       });
       assert.ok(performance.now() - t0 < 10_000);
+      assert.ok(r.type === "finished");
       assert.deepEqual(r.record, fakeRecord(spec));
-      assert.ok(["found", "result"].includes(events[0].type));
+      assert.ok(["found", "finished"].includes(events[0].type));
       assert.equal(fake.calls.get(spec.key), 1);
     } finally {
       await worker.close();

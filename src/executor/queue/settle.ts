@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RunRecord } from "../../hypothesis/types.ts";
+import type { JobReturn } from "./jobs.ts";
 import type { Member } from "./mates.ts";
 
 /**
@@ -16,7 +16,7 @@ import type { Member } from "./mates.ts";
  */
 export async function settleJob(
   m: Member,
-  outcome: RunRecord | string,
+  outcome: JobReturn | string,
 ): Promise<string | null> {
   try {
     if (typeof outcome === "string") {

@@ -5,14 +5,15 @@
  * the queue already completed is answered from the job's stored return value
  * (its record) without training again. Runs are queued in the order given,
  * so a pack's runs (`RunSpec.replicas` > 1) lie side by side and a worker
- * takes them together. The caller writes the records.
+ * takes them together. What happens to a run is told as its `RunEvent`s
+ * (`../events.ts`), what happens to its job as `QueueEvent`s. The caller
+ * writes the records.
  *
  * @module
  */
 
 import { Queue, QueueEvents } from "bullmq";
 import type { RunSpec } from "../plan.ts";
-import { parseRecord } from "../../history/records.ts";
 import { checkRedis } from "./check.ts";
 import {
   asTarget,
@@ -20,8 +21,9 @@ import {
   redact,
   type RedisTarget,
 } from "./connection.ts";
-import { isDivergence, QUEUE_NAME, type RunResult } from "./jobs.ts";
-import { parseRunEvent, type RunEvent } from "../events.ts";
+import { isDivergence, jobEnd, QUEUE_NAME } from "./jobs.ts";
+import type { QueueEvent } from "./queue_events.ts";
+import { parseRunEvent, type RunEnd, type RunEvent } from "../events.ts";
 
 /**
  * How long the queue keeps a finished run's job (its record or failure) for
@@ -32,31 +34,16 @@ import { parseRunEvent, type RunEvent } from "../events.ts";
  */
 export const KEEP_RESULTS_SECONDS = 30 * 24 * 3600;
 
-/** What {@link submitRuns} reports while it waits. */
-export type SubmitEvent =
-  /** The run was added to the queue. */
-  | { readonly type: "queued"; readonly spec: RunSpec }
-  /** The run was in the queue already (waiting, active, delayed ...). */
-  | { readonly type: "found"; readonly spec: RunSpec; readonly state: string }
-  /**
-   * The queue held an earlier failure (not a divergence) or an unusable
-   * record of the run: it was queued again.
-   */
-  | { readonly type: "requeued"; readonly spec: RunSpec; readonly why: string }
-  /**
-   * A worker started (or resumed) the run (`started`), or sent its progress
-   * (`progress`, every few seconds).
-   */
-  | Extract<RunEvent, { readonly type: "started" | "progress" }>
-  /** The run finished (or was found finished). */
-  | { readonly type: "result"; readonly result: RunResult }
-  /** A Redis connection problem (the client keeps reconnecting). */
-  | { readonly type: "error"; readonly message: string };
-
 /** Options of {@link submitRuns}. */
 export interface SubmitOptions {
-  /** Told what happens to each run. */
-  readonly onProgress?: (event: SubmitEvent) => void;
+  /**
+   * Told what happens to each run: `started` (a worker took or resumed
+   * it), `progress` (every few seconds), and its end, as the run's
+   * {@link RunEnd} that {@link submitRuns} returns.
+   */
+  readonly onRunEvent?: (event: RunEvent) => void;
+  /** Told what happens to each run's job and to the connection. */
+  readonly onQueueEvent?: (event: QueueEvent) => void;
   /**
    * Stops waiting (the promise rejects with the abort reason); the runs
    * stay queued and a later submission collects them.
@@ -71,11 +58,12 @@ export interface SubmitOptions {
 /**
  * Queues one job per spec (job id = run key; specs with the same key are
  * queued once), in the order given, and waits until every run has completed
- * or failed. Returns one result per spec, in the order given: `{spec,
- * record}` or `{spec, error}` (a divergence's error starts with
- * `diverged`). Runs that the queue already completed come back at once
- * (`reused: true`); an earlier failure other than a divergence is queued
- * again.
+ * or failed. Returns each spec's run end, in the order given: `finished`
+ * with its record, `diverged` (with its `diverged` record, unless an older
+ * worker failed its job instead) or `failed`. Runs that the queue already
+ * completed come back at once (`finished` with `replicas: 0`: nothing
+ * trained for this submission); an earlier failure other than a divergence
+ * is queued again.
  *
  * `queue` is a target (`access.ts` resolves one with its password) or a
  * URL without secrets. Throws a one-line error when the URL is not
@@ -86,19 +74,20 @@ export async function submitRuns(
   where: string | RedisTarget,
   specs: readonly RunSpec[],
   options: SubmitOptions = {},
-): Promise<RunResult[]> {
+): Promise<RunEnd[]> {
   const target = asTarget(where);
   await checkRedis(target);
   const connection = connectionOptions(target);
   const name = options.queueName ?? QUEUE_NAME;
-  const emit = options.onProgress ?? (() => {});
+  const emitRun = options.onRunEvent ?? (() => {});
+  const emit = options.onQueueEvent ?? (() => {});
   const signal = options.signal;
   const pollMs = options.pollMs ?? 5000;
 
   /** The runs to collect, by job id (= run key). */
   const byJob = new Map<string, RunSpec>();
   for (const spec of specs) if (!byJob.has(spec.key)) byJob.set(spec.key, spec);
-  const results = new Map<string, RunResult>();
+  const results = new Map<string, RunEnd>();
   const settled = new Set<string>();
   const dirty = new Set<string>();
   let wake = () => {};
@@ -133,7 +122,7 @@ export async function submitRuns(
     e.on("failed", ({ jobId }) => mark(jobId));
     e.on("active", ({ jobId }) => {
       const spec = byJob.get(jobId);
-      if (spec && !settled.has(jobId)) emit({ type: "started", spec });
+      if (spec && !settled.has(jobId)) emitRun({ type: "started", spec });
     });
     e.on("progress", ({ jobId, data }) => {
       const spec = byJob.get(jobId);
@@ -147,15 +136,15 @@ export async function submitRuns(
           error instanceof Error ? error : new Error(String(error)),
         );
       }
-      if (event.type === "progress") emit({ ...event, spec });
+      if (event.type === "progress") emitRun({ ...event, spec });
     });
     await e.waitUntilReady();
   };
 
-  const settle = (jobId: string, result: RunResult) => {
+  const settle = (jobId: string, end: RunEnd) => {
     settled.add(jobId);
-    results.set(jobId, result);
-    emit({ type: "result", result });
+    results.set(jobId, end);
+    emitRun(end);
   };
   const keep = { age: KEEP_RESULTS_SECONDS };
   const add = (spec: RunSpec) =>
@@ -200,9 +189,9 @@ interface Lookup {
   readonly queue: Queue;
   /** Queues the run's job. */
   add(spec: RunSpec): Promise<unknown>;
-  /** The run is over: its result. */
-  settle(jobId: string, result: RunResult): void;
-  readonly emit: (event: SubmitEvent) => void;
+  /** The run is over: its end. */
+  settle(jobId: string, end: RunEnd): void;
+  readonly emit: (event: QueueEvent) => void;
 }
 
 /**
@@ -235,21 +224,26 @@ async function inspect(
   const job = await queue.getJob(jobId);
   if (!job) return inspect(look, spec, submitting); // removed meanwhile
   if (state === "completed") {
-    const result = resultOf(spec, job.returnvalue, submitting);
-    if (result.error === undefined || !submitting) {
-      return settle(jobId, result);
+    let end: RunEnd;
+    try {
+      end = jobEnd(spec, job.returnvalue, submitting);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (!submitting) return settle(jobId, { type: "failed", spec, message });
+      await job.remove();
+      await add(spec);
+      emit({ type: "requeued", spec, why: message });
+      return;
     }
-    await job.remove();
-    await add(spec);
-    emit({ type: "requeued", spec, why: result.error });
-    return;
+    return settle(jobId, end);
   }
-  const error = job.failedReason || "failed (no reason given)";
-  if (!submitting || isDivergence(error)) {
-    return settle(jobId, { spec, error, reused: submitting });
+  const message = job.failedReason || "failed (no reason given)";
+  if (isDivergence(message)) {
+    return settle(jobId, { type: "diverged", spec, message });
   }
+  if (!submitting) return settle(jobId, { type: "failed", spec, message });
   await job.retry("failed");
-  emit({ type: "requeued", spec, why: error });
+  emit({ type: "requeued", spec, why: message });
 }
 
 /**
@@ -272,20 +266,6 @@ function sleepUntil(
       resolve();
     }
   });
-}
-
-/** A run's record from a job's return value, checked; an error entry if unusable. */
-function resultOf(spec: RunSpec, value: unknown, reused: boolean): RunResult {
-  const where = `the queue's record of ${spec.key.slice(0, 12)}`;
-  try {
-    const record = parseRecord(JSON.stringify(value), where);
-    if (record.key !== spec.key) {
-      throw new Error(`${where} has run key ${record.key.slice(0, 12)}`);
-    }
-    return { spec, record, reused };
-  } catch (e) {
-    return { spec, error: (e as Error).message, reused };
-  }
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * A queue worker: takes runs off the BullMQ queue (one job per run), trains
  * them with {@link executeRuns} (nothing written locally: the records are
- * the jobs' return values), keeps each run's checkpoints in Redis, and
- * reports progress every few seconds. A run its submitter packed
- * (`replicas: R`) comes with its pack mates: the worker takes up to R - 1
- * further jobs queued right behind it with the same backend, tier and R
- * (`mates.ts`) and trains them as replicates of one graph (`train_pack.ts`;
- * fewer, if other workers took some; on a backend where the graph's size
- * changes the numbers, ghost replicates fill it to the R the keys name).
+ * the jobs' return values), keeps each run's checkpoints in Redis, sends
+ * each run's progress to its job every few seconds, and tells its caller
+ * each run's `RunEvent`s (`../events.ts`) like every executor. A run its
+ * submitter packed (`replicas: R`) comes with its pack mates: the worker
+ * takes up to R - 1 further jobs queued right behind it with the same
+ * backend, tier and R (`mates.ts`) and trains them as replicates of one
+ * graph (`train_pack.ts`; fewer, if other workers took some; on a backend
+ * where the graph's size changes the numbers, ghost replicates fill it to
+ * the R the keys name).
  * BullMQ renews the lock of the job it gave the worker; a {@link LockTracker}
  * renews the mates'. BullMQ's stalled-job detection returns the jobs of a
  * worker that died (their locks are no longer renewed) to the queue, and the
@@ -22,7 +24,6 @@ import {
   type ExecutePack,
   executeRuns,
 } from "../execute.ts";
-import type { RunRecord } from "../../hypothesis/types.ts";
 import { oneLine } from "../../process/one_line.ts";
 import { checkRedis } from "./check.ts";
 import {
@@ -31,13 +32,14 @@ import {
   redact,
   type RedisTarget,
 } from "./connection.ts";
-import { asRunSpec, QUEUE_NAME } from "./jobs.ts";
+import { asRunSpec, type JobReturn, QUEUE_NAME } from "./jobs.ts";
 import { LockTracker } from "./lock_tracker.ts";
 import { gatherMates, type Member } from "./mates.ts";
-import { trainPack } from "./train_pack.ts";
-import type { WorkerEvent } from "./worker_events.ts";
+import type { QueueEvent } from "./queue_events.ts";
+import { trainPack, type WorkerJob } from "./train_pack.ts";
+import type { RunEvent } from "../events.ts";
 
-export type { WorkerEvent } from "./worker_events.ts";
+export type { WorkerJob } from "./train_pack.ts";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions extends Pick<ExecuteOptions, "threads"> {
@@ -68,8 +70,14 @@ export interface WorkerOptions extends Pick<ExecuteOptions, "threads"> {
   readonly maxStalledCount?: number;
   /** Progress reports at most this often (ms, default 2,000). */
   readonly progressEveryMs?: number;
-  /** Told what the worker does, a line's worth each. */
-  readonly onEvent?: (event: WorkerEvent) => void;
+  /**
+   * Told what happens to each run it trains (`started`, `progress`,
+   * `checkpointed`, `note`, then `finished`, `diverged`, `failed`, or
+   * `stopped` when its job went back to the queue), and which job it is.
+   */
+  readonly onRunEvent?: (event: RunEvent, job: WorkerJob) => void;
+  /** Told what happens to the worker: ready, a stalled job, a problem. */
+  readonly onQueueEvent?: (event: QueueEvent) => void;
 }
 
 /**
@@ -111,9 +119,9 @@ export async function startWorkerWith(
 ): Promise<QueueWorker> {
   const target = asTarget(queue);
   await checkRedis(target);
-  const tell = options.onEvent ?? (() => {});
+  const tell = options.onQueueEvent ?? (() => {});
   // Messages from the Redis client are not ours to trust with the password.
-  const emit = (e: WorkerEvent) =>
+  const emit = (e: QueueEvent) =>
     tell(e.type === "error" ? { ...e, message: redact(e.message, target) } : e);
   const lockMs = options.lockMs ?? 15_000;
   /** The controller of the pack holding each job this worker trains. */
@@ -129,18 +137,17 @@ export async function startWorkerWith(
   });
 
   const processJob = async (
-    job: Job<unknown, RunRecord>,
+    job: Job<unknown, JobReturn>,
     token?: string,
-  ): Promise<RunRecord> => {
+  ): Promise<JobReturn> => {
     const t0 = performance.now();
     const jobId = job.id ?? "?";
     let lead;
     try {
       lead = asRunSpec(job.data);
     } catch (e) {
-      const error = oneLine(e);
-      const wallMs = Math.round(performance.now() - t0);
-      emit({ type: "failed", spec: null, jobId, error, wallMs });
+      // Not a run: no run event, its job fails.
+      emit({ type: "error", message: `job ${jobId} failed: ${oneLine(e)}` });
       throw e;
     }
     const controller = new AbortController();
@@ -169,6 +176,7 @@ export async function startWorkerWith(
         threads: options.threads,
         checkpointEvery: options.checkpointEvery ?? 500,
         progressEveryMs: options.progressEveryMs ?? 2000,
+        emitRun: options.onRunEvent ?? (() => {}),
         emit,
       });
     } finally {
@@ -179,7 +187,7 @@ export async function startWorkerWith(
     }
   };
 
-  const worker = new Worker<unknown, RunRecord>(
+  const worker = new Worker<unknown, JobReturn>(
     options.queueName ?? QUEUE_NAME,
     processJob,
     {
