@@ -153,6 +153,79 @@ function tokenTable(header: GgufHeader): TokenTable | null {
   };
 }
 
+/** The tensor `name` of the file, or a named error. */
+function tensorInfo(
+  header: GgufHeader,
+  path: string,
+  name: string,
+): GgufTensorInfo {
+  const t = header.tensors.get(name);
+  if (t === undefined) {
+    throw new GgufError("bad-tensor", path, `no tensor named "${name}"`);
+  }
+  return t;
+}
+
+/** Which rows to read, and into what. */
+interface RowRequest {
+  readonly path: string;
+  readonly name: string;
+  readonly start: number;
+  readonly count: number;
+  /** A caller's buffer to fill (at least the rows' bytes long). */
+  readonly into?: Uint8Array;
+}
+
+/**
+ * Where rows `start..start+count` of `t` lie in the file and the buffer they
+ * are read into; rows outside the tensor, or a short buffer, are named
+ * errors before anything is read.
+ */
+function rowRead(
+  t: GgufTensorInfo,
+  r: RowRequest,
+): { offset: number; buffer: Uint8Array } {
+  const { path, name, start, count, into } = r;
+  const rows = t.shape[0] ?? 1;
+  const stride = t.byteLength / Math.max(1, rows);
+  if (
+    !Number.isSafeInteger(start) || !Number.isSafeInteger(count) ||
+    start < 0 || count < 0 || start + count > rows
+  ) {
+    throw new GgufError(
+      "bad-tensor",
+      path,
+      `rows ${start}..${start + count} are outside "${name}" (${rows} rows)`,
+    );
+  }
+  const length = count * stride;
+  const buffer = into === undefined
+    ? new Uint8Array(length)
+    : into.subarray(0, length);
+  if (buffer.length < length) {
+    throw new GgufError("bad-tensor", path, "read buffer too small");
+  }
+  return { offset: t.byteOffset + start * stride, buffer };
+}
+
+/** A read that came back short means the file shrank while open. */
+function checkFullRead(
+  path: string,
+  got: number,
+  offset: number,
+  want: number,
+): void {
+  if (got < want) {
+    throw new GgufError(
+      "truncated",
+      path,
+      `truncated: unexpected end of file at byte ${
+        offset + got
+      } (file changed while open?)`,
+    );
+  }
+}
+
 /**
  * Opens a GGUF file and validates its header; tensor data is read only on
  * request.
@@ -197,13 +270,7 @@ export function openGguf(path: string): GgufFile {
   try {
     const fileSize = fstatSync(fd).size;
     const header = readHeader(fd, path, fileSize);
-    const info = (name: string): GgufTensorInfo => {
-      const t = header.tensors.get(name);
-      if (t === undefined) {
-        throw new GgufError("bad-tensor", path, `no tensor named "${name}"`);
-      }
-      return t;
-    };
+    const info = (name: string) => tensorInfo(header, path, name);
     const plan = (
       name: string,
       start: number,
@@ -211,41 +278,10 @@ export function openGguf(path: string): GgufFile {
       into?: Uint8Array,
     ) => {
       if (closed) throw new GgufError("io", path, "file is closed");
-      const t = info(name);
-      const rows = t.shape[0] ?? 1;
-      const stride = t.byteLength / Math.max(1, rows);
-      if (
-        !Number.isSafeInteger(start) || !Number.isSafeInteger(count) ||
-        start < 0 || count < 0 || start + count > rows
-      ) {
-        throw new GgufError(
-          "bad-tensor",
-          path,
-          `rows ${start}..${
-            start + count
-          } are outside "${name}" (${rows} rows)`,
-        );
-      }
-      const length = count * stride;
-      const buffer = into === undefined
-        ? new Uint8Array(length)
-        : into.subarray(0, length);
-      if (buffer.length < length) {
-        throw new GgufError("bad-tensor", path, "read buffer too small");
-      }
-      return { offset: t.byteOffset + start * stride, buffer };
+      return rowRead(info(name), { path, name, start, count, into });
     };
-    const checkGot = (got: number, offset: number, want: number) => {
-      if (got < want) {
-        throw new GgufError(
-          "truncated",
-          path,
-          `truncated: unexpected end of file at byte ${
-            offset + got
-          } (file changed while open?)`,
-        );
-      }
-    };
+    const checkGot = (got: number, offset: number, want: number) =>
+      checkFullRead(path, got, offset, want);
     const readRows: GgufFile["readRows"] = async (name, start, count, o) => {
       const { offset, buffer } = plan(name, start, count, o?.into);
       let got: number;
