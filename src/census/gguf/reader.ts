@@ -11,7 +11,8 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync, read, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { readAt, readAtSync } from "../../io/read_at.ts";
 import type { TokenTable } from "../tokenizer.ts";
 import { TokenizerError } from "../tokenizer.ts";
 import { GgufError } from "./error.ts";
@@ -86,36 +87,15 @@ function ioError(path: string, e: unknown, doing: string): GgufError {
 }
 
 function readFullySync(fd: number, offset: number, into: Uint8Array): number {
-  let got = 0;
-  while (got < into.length) {
-    const n = readSync(fd, into, got, into.length - got, offset + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
+  return readAtSync(fd, offset, into);
 }
 
-async function readFully(
+function readFully(
   fd: number,
   offset: number,
   into: Uint8Array,
 ): Promise<number> {
-  let got = 0;
-  while (got < into.length) {
-    const n = await new Promise<number>((resolve, reject) =>
-      read(
-        fd,
-        into,
-        got,
-        into.length - got,
-        offset + got,
-        (e, n) => e ? reject(e) : resolve(n),
-      )
-    );
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
+  return readAt(fd, offset, into);
 }
 
 function readHeader(fd: number, path: string, fileSize: number): GgufHeader {

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { closeSync, openSync, read, readSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
+import { readAt, readAtSync } from "../../io/read_at.ts";
 import {
   type RowBlock,
   type RowBlocksOptions,
@@ -175,17 +176,7 @@ function readFullySync(
   position: number,
   path: string,
 ): Uint8Array {
-  for (let got = 0; got < into.length;) {
-    const n = readSync(fd, into, got, into.length - got, position + got);
-    if (n === 0) {
-      throw new SafetensorsError(
-        "truncated",
-        path,
-        "its cached range is short",
-      );
-    }
-    got += n;
-  }
+  if (readAtSync(fd, position, into) < into.length) throw shortRange(path);
   return into;
 }
 
@@ -196,27 +187,12 @@ async function readFully(
   position: number,
   path: string,
 ): Promise<Uint8Array> {
-  for (let got = 0; got < into.length;) {
-    const n = await new Promise<number>((resolve, reject) =>
-      read(
-        fd,
-        into,
-        got,
-        into.length - got,
-        position + got,
-        (e, n) => e ? reject(e) : resolve(n),
-      )
-    );
-    if (n === 0) {
-      throw new SafetensorsError(
-        "truncated",
-        path,
-        "its cached range is short",
-      );
-    }
-    got += n;
-  }
+  if (await readAt(fd, position, into) < into.length) throw shortRange(path);
   return into;
+}
+
+function shortRange(path: string): SafetensorsError {
+  return new SafetensorsError("truncated", path, "its cached range is short");
 }
 
 /** The byte range of rows `[start, start + count)` and the memory to read them into. */

@@ -11,7 +11,8 @@
  * @module
  */
 
-import { closeSync, fstat, open, read, readSync } from "node:fs";
+import { closeSync, fstat, open } from "node:fs";
+import { readAt, readAtSync } from "../read_at.ts";
 import { rowBytesOf } from "./dtype.ts";
 import { ioReason, SafetensorsError } from "./error.ts";
 import {
@@ -128,21 +129,8 @@ async function readFully(
   into: Uint8Array,
   path: string,
 ): Promise<void> {
-  let got = 0;
-  while (got < into.length) {
-    const n = await new Promise<number>((resolve, reject) =>
-      read(
-        fd,
-        into,
-        got,
-        into.length - got,
-        offset + got,
-        (e, n) => e ? reject(e) : resolve(n),
-      )
-    );
-    if (n === 0) throw truncated(path, offset + got);
-    got += n;
-  }
+  const got = await readAt(fd, offset, into);
+  if (got < into.length) throw truncated(path, offset + got);
 }
 
 /** {@linkcode readFully}, blocking. */
@@ -152,12 +140,8 @@ function readFullySync(
   into: Uint8Array,
   path: string,
 ): void {
-  let got = 0;
-  while (got < into.length) {
-    const n = readSync(fd, into, got, into.length - got, offset + got);
-    if (n === 0) throw truncated(path, offset + got);
-    got += n;
-  }
+  const got = readAtSync(fd, offset, into);
+  if (got < into.length) throw truncated(path, offset + got);
 }
 
 /**
