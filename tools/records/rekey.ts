@@ -12,11 +12,11 @@
  * trajectories and timestamps. Reads record format 1 (source-fingerprint
  * keys) and 2.
  *
- * Sweep points (records with `--set` overrides) and full records of seeds
- * that have no smoke record are each verified by re-running their first 300
- * steps (the whole run when shorter) with their overrides, every loss and
- * gradient norm bit-identical to the record's, and then re-keyed the same
- * way.
+ * Sweep points (records with `--set` overrides), smoke records of another
+ * length (`-<N>steps`, from `run --steps N`) and full records of seeds that
+ * have no smoke record are each verified by re-running their first 300 steps
+ * (the whole run when shorter) with their overrides, every loss and gradient
+ * norm bit-identical to the record's, and then re-keyed the same way.
  *
  * `--rename` changes no record: it moves records whose key is current to
  * the file names the code gives their runs today (see `rename.ts`).
@@ -280,14 +280,19 @@ export async function rekey(dir: string, h: Hypothesis): Promise<void> {
     const job = { dir, h, backend };
     const all = records.filter((r) => r.record.backend === backend);
     const mine = all.filter((r) => overridesOf(r.record).length === 0);
+    // A smoke record named -<N>steps (`run --steps N`) is not the tier's run,
+    // so re-running the tier cannot reproduce it.
+    const shorter = (r: Committed) =>
+      r.tier === "smoke" && r.steps !== undefined;
     const verifiedSeeds = await verifySmokes(
       job,
-      mine.filter((r) => r.tier === "smoke"),
+      mine.filter((r) => r.tier === "smoke" && !shorter(r)),
     );
-    // Sweep points, and full runs of seeds with no smoke record (a replicate
-    // run at the full tier only), are verified by their first steps.
+    // Sweep points, such shorter runs, and full runs of seeds with no smoke
+    // record (a replicate run at the full tier only), are verified by their
+    // first steps.
     const variants = all.filter((r) =>
-      overridesOf(r.record).length > 0 ||
+      overridesOf(r.record).length > 0 || shorter(r) ||
       (r.tier === "full" && !verifiedSeeds.has(r.record.seed))
     );
     await verifyVariants(job, variants);

@@ -1,7 +1,8 @@
 // deno task rekey rewrites committed science records, so each of its paths
 // is checked on a tiny hypothesis: a smoke-verified seed, a full record of a
-// seed with no smoke record, and a sweep point are re-keyed only when their
-// re-run is bit-identical, and a record with one altered loss is refused.
+// seed with no smoke record, a sweep point and a shorter run (`--steps N`) are
+// re-keyed only when their re-run is bit-identical, and a record with one
+// altered loss is refused.
 
 import assert from "node:assert/strict";
 import { tinyHypothesis, withTempDir } from "../../src/testing/helpers.ts";
@@ -38,6 +39,9 @@ async function recordRuns(dir: string): Promise<string[]> {
       overrides: [parseOverride("noise.scale=1e-2")],
       steps: 8,
     },
+    // `deno task run <id> --steps 3`: a smoke record shorter than the tier,
+    // of the seed whose smoke record verifies the others.
+    { tier: "smoke" as const, seed: 42, overrides: [], steps: 3 },
   ];
   const paths: string[] = [];
   for (const r of runs) {
@@ -70,10 +74,11 @@ Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every 
       await edit(p, (r) => void (r.key = "0".repeat(64)));
     }
     assert.deepEqual(
-      paths.slice(-2).map((p) => p.split("/").pop()),
+      paths.slice(-3).map((p) => p.split("/").pop()),
       [
         "full-seed7-cpu-8steps.json",
         "full-seed42-cpu-8steps-noise.scale=0.01.json",
+        "smoke-seed42-cpu-3steps.json",
       ],
     );
     await rekey(dir, H);
@@ -89,8 +94,9 @@ Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every 
 
 Deno.test("rekey: a record whose numbers a re-run does not reproduce is refused, for each path", async () => {
   await withTempDir(async (dir) => {
-    const [smoke, , noSmoke, point] = await recordRuns(dir);
-    for (const target of [smoke, noSmoke, point]) {
+    const paths = await recordRuns(dir);
+    const [smoke, , noSmoke, point] = paths;
+    for (const target of [smoke, noSmoke, point, paths.at(-1)!]) {
       const before = await Deno.readTextFile(target);
       await edit(target, (r) => {
         const loss = r.loss as number[];
