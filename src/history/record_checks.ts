@@ -63,7 +63,7 @@ function identityProblem(r: RunRecord): string | null {
   return null;
 }
 
-/** The trajectory: a run's recorded steps, and its first escape. */
+/** The trajectory: a run's recorded steps, its first escape and split. */
 function trajectoryProblem(r: RunRecord): string | null {
   const t: TrajectoryRecord = r.trajectory;
   const ran = r.loss.length;
@@ -97,6 +97,14 @@ function trajectoryProblem(r: RunRecord): string | null {
     (t.firstSplit === 0 || !t.step.includes(t.firstSplit))
   ) {
     return `trajectory.firstSplit ${t.firstSplit} is not a recorded step`;
+  }
+  // Fewer rows in clusters than dead tokens leaves a dead token apart from
+  // the others: the split came at the escape or before it.
+  if (
+    escape !== null && dead > 1 &&
+    (t.firstSplit === null || t.firstSplit > escape)
+  ) {
+    return `trajectory.firstSplit is ${t.firstSplit}, but the dead tokens were already split at the first escape (step ${escape})`;
   }
   return null;
 }

@@ -489,6 +489,13 @@ Deno.test("a record that contradicts itself is refused, naming the file and what
       { trajectory: { ...record.trajectory, firstEscape: 1 } },
       /firstEscape is 1/,
     ],
+    // A recorded step, but after the first escape (step 4): a token that
+    // left the dead tokens' cluster has split them.
+    [
+      "the first split",
+      { trajectory: { ...record.trajectory, firstSplit: 55 } },
+      /firstSplit is 55, but the dead tokens were already split at the first escape \(step 4\)/,
+    ],
     [
       "the config",
       { config: { ...record.config, seed: 4 } },
