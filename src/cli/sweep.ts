@@ -26,7 +26,7 @@ import type { BackendName } from "../runtime/engine.ts";
 import { type PoolJob, runPool } from "../executor/pool.ts";
 import { isRunEnd, type RunEnd, type RunEvent } from "../executor/events.ts";
 import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
-import { stopSignal, stoppedExitCode } from "../process/lifeline.ts";
+import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
 import {
   QUEUE_CA_ENV,
