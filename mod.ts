@@ -211,6 +211,23 @@ export {
 } from "./src/census/census.ts";
 export type { CensusErrorCode } from "./src/census/census_error.ts";
 export type { StreamingOptions } from "./src/census/scan.ts";
+// The census options and results of GGUF storage, the hub path and near-identical rows.
+export type { GgufStorage } from "./src/census/gguf/types.ts";
+export type { FetchProgress } from "./src/census/hub/remote_file.ts";
+export type { HubOptions, HubProgress } from "./src/census/hub/weights.ts";
+export type {
+  IndicatorCensus,
+  IndicatorCensusRow,
+  IndicatorRequest,
+  NearCensus,
+  NearCensusCluster,
+} from "./src/census/near/extras.ts";
+export type { IndicatorRow, Indicators } from "./src/census/near/indicators.ts";
+export type {
+  NearCluster,
+  NearReport,
+  NearTolerance,
+} from "./src/census/near/near_rows.ts";
 export {
   type Dtype,
   DTYPE_SIZES,
