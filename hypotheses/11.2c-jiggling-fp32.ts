@@ -30,10 +30,10 @@ that storage precision decides the outcome: bf16 rounding both limits where the
 noise can act (near zero) and re-merges rows whose differences it rounds away.
 A side observation: fp32 storage also trains better on this corpus (mean loss
 over the last 100 steps 2.03 against 2.24 for the bf16 runs).
-Replicates (in progress, 5 of 8 seeds at the full tier): seeds 1 to 4 do
+Replicates (in progress, 7 of 8 seeds at the full tier): seeds 1 to 6 do
 exactly the same, every row distinct from step 1 to 10,000 (C = 0, P = 0;
-mean loss over the last 100 steps 2.03, 2.01, 2.02 and 2.04): positive in
-5/5.`,
+mean loss over the last 100 steps 2.03, 2.01, 2.02, 2.04, 2.04 and 2.02):
+positive in 7/7.`,
   expectation: {
     verdict: "positive",
     reasoning:
