@@ -26,10 +26,11 @@ import {
 import { openSafetensors } from "../src/io/safetensors/mod.ts";
 import { encodeHeader, type TensorSpec } from "../src/io/safetensors/writer.ts";
 import { distribution } from "../src/verdict/rates.ts";
-import type {
-  HubCensusBenchResult,
-  HubFetch,
-  HubNeeded,
+import {
+  type HubCensusBenchResult,
+  type HubFetch,
+  type HubNeeded,
+  loadAverage,
 } from "./census_format.ts";
 import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
 
@@ -290,12 +291,4 @@ function summary(runs: HubFetch[]): HubCensusBenchResult["cold"] {
     seconds: distribution(runs.map((r) => r.seconds)).median,
     runs: runs.map((r) => r.seconds),
   };
-}
-
-function loadAverage(): number | null {
-  try {
-    return Deno.loadavg()[0];
-  } catch {
-    return null;
-  }
 }

@@ -91,6 +91,7 @@ import {
   redisSaturation,
   runsPerHour,
 } from "./runs_stats.ts";
+import { loadAverage } from "./census_format.ts";
 
 export type { RunsBenchResult } from "./runs_format.ts";
 
@@ -213,14 +214,6 @@ export function parseRunsBenchArgs(args: string[]): RunsBenchArgs {
       dir: values.dir,
     },
   };
-}
-
-function loadAverage(): number | null {
-  try {
-    return Deno.loadavg()[0];
-  } catch {
-    return null;
-  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

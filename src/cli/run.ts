@@ -32,7 +32,7 @@ import {
 import { backendOption, tierOption } from "./options.ts";
 import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
-import { fileCheckpointStore } from "../history/checkpoint.ts";
+import { checkpointPath, fileCheckpointStore } from "../history/checkpoint.ts";
 import { adoptKeptRecord } from "../history/kept_records.ts";
 import { dirname } from "node:path";
 
@@ -185,7 +185,7 @@ function withCheckpoints(
   every: number,
 ): RunOptions {
   if (every <= 0) return options;
-  const store = fileCheckpointStore(`${CACHE_DIR}/checkpoints/${key}.ckpt`);
+  const store = fileCheckpointStore(checkpointPath(key));
   return { ...options, checkpoints: { store, every } };
 }
 

@@ -35,11 +35,9 @@ import {
   resolveQueueTarget,
 } from "../executor/queue/access.ts";
 import { checkRedis } from "../executor/queue/check.ts";
-import {
-  RedisAccessError,
-  type RedisTarget,
-  RedisUrlError,
-} from "../executor/queue/connection.ts";
+import { type RedisTarget } from "../executor/queue/connection.ts";
+import { queueSettings } from "./queue_settings.ts";
+import { backendOption, tierOption } from "./options.ts";
 
 const PACK_CPU = defaultPack("cpu");
 const PACK_GPU = defaultPack("webgpu");
@@ -235,14 +233,8 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
     );
   }
   const hypotheses = selectHypotheses([...new Set(positionals)]);
-  const tier = values.tier ?? "smoke";
-  if (tier !== "smoke" && tier !== "full") {
-    throw new UsageError("--tier must be one of: smoke, full");
-  }
-  const requested = values.backend ?? "auto";
-  if (!isRequestedBackend(requested)) {
-    throw new UsageError("--backend must be one of: auto, cpu, wasm, webgpu");
-  }
+  const tier = tierOption(values.tier) ?? "smoke";
+  const requested = backendOption(values.backend, { auto: true }) ?? "auto";
   const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
     1;
   const checkpointEvery =
@@ -272,25 +264,6 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
     queue,
     dryRun: values["dry-run"] ?? false,
   };
-}
-
-/**
- * `f()`, a mistake in the queue's settings (URL, password, CA, TLS) turned
- * into a usage error (exit 2).
- */
-async function queueSettings<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof RedisUrlError || e instanceof RedisAccessError) {
-      throw new UsageError(e.message);
-    }
-    throw e;
-  }
-}
-
-function isRequestedBackend(name: string): name is BackendName | "auto" {
-  return ["auto", "cpu", "wasm", "webgpu"].includes(name);
 }
 
 /** The sweep's plan: every hypothesis's runs, this shard's, and its jobs. */

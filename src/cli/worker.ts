@@ -11,10 +11,6 @@ import {
   QUEUE_URL_ENV,
   resolveQueueTarget,
 } from "../executor/queue/access.ts";
-import {
-  RedisAccessError,
-  RedisUrlError,
-} from "../executor/queue/connection.ts";
 import { specLabel } from "../executor/queue/jobs.ts";
 import type { QueueEvent } from "../executor/queue/queue_events.ts";
 import { startWorker, type WorkerJob } from "../executor/queue/worker.ts";
@@ -27,6 +23,7 @@ import {
   UsageError,
 } from "./errors.ts";
 import { stopSignal, stopState } from "../process/lifeline.ts";
+import { queueSettings } from "./queue_settings.ts";
 
 const HELP =
   `Usage: deno task worker --queue redis[s]://[USER@]HOST:PORT[/DB] [options]
@@ -118,7 +115,7 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const target = await asUsage(() =>
+  const target = await queueSettings(() =>
     resolveQueueTarget({
       queue: values.queue,
       passwordFile: values["queue-password-file"],
@@ -141,7 +138,7 @@ async function main(args: string[]): Promise<number> {
     { min: 1 },
   ) ?? 500;
   const signal = stopSignal();
-  const worker = await asUsage(() =>
+  const worker = await queueSettings(() =>
     startWorker(target, {
       concurrency,
       threads,
@@ -172,18 +169,6 @@ function print(line: string | null, to: "stdout" | "stderr" = "stdout") {
   const at = new Date().toISOString().slice(11, 19);
   if (to === "stderr") console.error(`${at} ${line}`);
   else console.log(`${at} ${line}`);
-}
-
-/** `f()`, its queue setting mistakes turned into usage errors (exit 2). */
-async function asUsage<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof RedisUrlError || e instanceof RedisAccessError) {
-      throw new UsageError(e.message);
-    }
-    throw e;
-  }
 }
 
 if (import.meta.main) await runCli(() => main(Deno.args));

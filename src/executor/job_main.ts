@@ -12,11 +12,10 @@
  * @module
  */
 
-import { fileCheckpointStore } from "../history/checkpoint.ts";
+import { checkpointPath, fileCheckpointStore } from "../history/checkpoint.ts";
 import { type ExecuteOptions, executeRuns } from "./execute.ts";
 import { formatRunEvent, type RunEvent } from "./events.ts";
 import type { RunSpec } from "./plan.ts";
-import { CACHE_DIR } from "../history/locations.ts";
 import type { Hypothesis } from "../hypothesis/types.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { hypothesisById } from "../../hypotheses/mod.ts";
@@ -35,14 +34,6 @@ export interface JobOptions
    * the job may run besides `hypotheses/mod.ts`'s (tests).
    */
   readonly hypothesesModule?: string;
-}
-
-/** The checkpoint file of a pool run (one per run, packed or not). */
-export function poolCheckpointPath(
-  spec: RunSpec,
-  cacheDir = CACHE_DIR,
-): string {
-  return `${cacheDir}/checkpoints/${spec.key}.ckpt`;
 }
 
 function emit(event: RunEvent): void {
@@ -89,7 +80,7 @@ async function main(): Promise<number> {
       checkpoints: checkpointEvery > 0
         ? {
           store: (spec) =>
-            fileCheckpointStore(poolCheckpointPath(spec, opts.cacheDir)),
+            fileCheckpointStore(checkpointPath(spec.key, opts.cacheDir)),
           every: checkpointEvery,
         }
         : undefined,

@@ -26,6 +26,7 @@ import {
 import type { TrainerCheckpoint } from "../runtime/trainer.ts";
 import type { HostStreamsSnapshot } from "../step/host_streams.ts";
 import type { TrajectoryRecord } from "../hypothesis/types.ts";
+import { CACHE_DIR } from "./locations.ts";
 
 /** Where a run's checkpoints are kept (a file, a Redis key, ...). */
 export interface CheckpointStore {
@@ -264,6 +265,14 @@ export function decodeCheckpoint(
     historyBytes: metaJson(meta, "history_bytes") as number | null,
     historySha256: metaJson(meta, "history_sha256") as string | null,
   };
+}
+
+/**
+ * The checkpoint file of run `key` under the cache: one per run, packed or
+ * not, so `deno task run` resumes what a pool or an earlier run started.
+ */
+export function checkpointPath(key: string, cacheDir = CACHE_DIR): string {
+  return `${cacheDir}/checkpoints/${key}.ckpt`;
 }
 
 /** A checkpoint kept in one file (written atomically). */

@@ -475,7 +475,11 @@ async function openRun(
   const loaded = checkpoints
     ? await loadResume(checkpoints.store, key, note)
     : null;
-  const { resume, digest } = checkpoints && wanted
+  // The running history digest only serves checkpoints: a run without them
+  // hashes its history once, at the end (fileDigest), not at every step.
+  const { resume, digest } = !checkpoints
+    ? { resume: loaded, digest: null }
+    : wanted
     ? await resumeHistoryDigest(
       { resume: loaded, store: checkpoints.store },
       files.partialHistory,
@@ -508,14 +512,14 @@ async function openRun(
     corpus.deadTokens,
     resume ?? undefined,
   );
-  const onCheckpoint = checkpoints
+  const onCheckpoint = checkpoints && digest
     ? checkpointWriter(checkpoints.store, { key, analysis, history, digest })
     : undefined;
   const observe = async (step: number, wte: Float32Array) => {
     analysis.observe(step, wte);
     if (!history) return;
     const bytes = toBytes(wte);
-    digest.update(bytes);
+    digest?.update(bytes);
     await history.append("embedding_history", bytes);
   };
   const run: RunState = {

@@ -86,23 +86,11 @@ function ioError(path: string, e: unknown, doing: string): GgufError {
   );
 }
 
-function readFullySync(fd: number, offset: number, into: Uint8Array): number {
-  return readAtSync(fd, offset, into);
-}
-
-function readFully(
-  fd: number,
-  offset: number,
-  into: Uint8Array,
-): Promise<number> {
-  return readAt(fd, offset, into);
-}
-
 function readHeader(fd: number, path: string, fileSize: number): GgufHeader {
   let size = Math.min(fileSize, FIRST_READ_BYTES);
   while (true) {
     const bytes = new Uint8Array(size);
-    const got = readFullySync(fd, 0, bytes);
+    const got = readAtSync(fd, 0, bytes);
     try {
       return parseGgufHeader(bytes.subarray(0, got), {
         path,
@@ -266,7 +254,7 @@ export function openGguf(path: string): GgufFile {
       const { offset, buffer } = plan(name, start, count, o?.into);
       let got: number;
       try {
-        got = await readFully(fd, offset, buffer);
+        got = await readAt(fd, offset, buffer);
       } catch (e) {
         throw ioError(path, e, "read");
       }
@@ -291,7 +279,7 @@ export function openGguf(path: string): GgufFile {
         const { offset, buffer } = plan(name, start, count, o?.into);
         let got: number;
         try {
-          got = readFullySync(fd, offset, buffer);
+          got = readAtSync(fd, offset, buffer);
         } catch (e) {
           throw ioError(path, e, "read");
         }

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../../io/atomic.ts";
+
 /** Size and ETag of a remote file, as first seen. */
 export interface RemoteFileMeta {
   /** Bytes in the whole file (Content-Range total). */
@@ -45,22 +47,6 @@ async function readOrNull(path: string): Promise<Uint8Array | null> {
     return await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** Writes `bytes` to `path` through a temporary file and a rename. */
-export async function writeFileAtomic(
-  path: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw e;
   }
 }
@@ -92,7 +78,7 @@ export class SnapshotCache {
 
   /** Keeps a whole file. */
   writeWhole(file: string, bytes: Uint8Array): Promise<void> {
-    return writeFileAtomic(this.wholePath(file), bytes);
+    return writeFileAtomic(this.wholePath(file), bytes, { createDirs: true });
   }
 
   /** Bytes `[start, end)` of `file`, or `null` when not cached (or damaged). */
@@ -110,6 +96,7 @@ export class SnapshotCache {
     return writeFileAtomic(
       this.rangePath(file, start, start + bytes.length),
       bytes,
+      { createDirs: true },
     );
   }
 
@@ -143,6 +130,7 @@ export class SnapshotCache {
     return writeFileAtomic(
       this.#metaPath(file),
       new TextEncoder().encode(JSON.stringify(meta)),
+      { createDirs: true },
     );
   }
 
@@ -190,6 +178,7 @@ export class HubCache {
     return writeFileAtomic(
       this.#revisionPath(revision),
       new TextEncoder().encode(JSON.stringify(listing)),
+      { createDirs: true },
     );
   }
 

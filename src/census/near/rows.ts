@@ -30,22 +30,6 @@ export function bytesPerValue(dtype: NearDtype): number {
   return dtype === "F64" ? 8 : dtype === "F32" ? 4 : 2;
 }
 
-/** Reads rows `[start, start + count)` and decodes them into `out`. */
-export function readValues(
-  m: FloatRows,
-  start: number,
-  count: number,
-  out: Float64Array,
-): Float64Array {
-  const bytes = m.readRowsSync(
-    start,
-    count,
-    new Uint8Array(count * m.cols * bytesPerValue(m.dtype)),
-  );
-  decodeValues(bytes, m.dtype, out);
-  return out;
-}
-
 /**
  * Decodes little-endian `bytes` of `dtype` into `out` (float64, exact).
  *
