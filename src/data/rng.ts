@@ -42,6 +42,8 @@ export const Stream = {
   sampler: 2,
   /** Per-step synthetic noise (seed 11.2b). */
   noise: 3,
+  /** Per-step uniforms of stochastic rounding (issue 20, 11.3a). */
+  rounding: 4,
 } as const;
 
 /** A non-negative integer below 2^64, as a safe-integer number or a bigint. */
