@@ -30,10 +30,11 @@ that storage precision decides the outcome: bf16 rounding both limits where the
 noise can act (near zero) and re-merges rows whose differences it rounds away.
 A side observation: fp32 storage also trains better on this corpus (mean loss
 over the last 100 steps 2.03 against 2.24 for the bf16 runs).
-Replicates (in progress, 7 of 8 seeds at the full tier): seeds 1 to 6 do
-exactly the same, every row distinct from step 1 to 10,000 (C = 0, P = 0;
-mean loss over the last 100 steps 2.03, 2.01, 2.02, 2.04, 2.04 and 2.02):
-positive in 7/7.`,
+Replicates (all 8 declared seeds at the full tier): seeds 1 to 7 do exactly
+the same, every row distinct from step 1 to 10,000 (C = 0, P = 0; mean loss
+over the last 100 steps 2.03, 2.01, 2.02, 2.04, 2.04, 2.02 and 2.07): positive
+in 8/8 (95% Wilson interval 68-100%), meeting the predicted rate of at least
+80%.`,
   expectation: {
     verdict: "positive",
     reasoning:
