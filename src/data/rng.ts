@@ -44,6 +44,8 @@ export const Stream = {
   noise: 3,
   /** Per-step uniforms of stochastic rounding (issue 20, 11.3a). */
   rounding: 4,
+  /** Per-step dropout masks (issue 20, 11.3b). */
+  dropout: 5,
 } as const;
 
 /** A non-negative integer below 2^64, as a safe-integer number or a bigint. */
