@@ -113,6 +113,20 @@ function timeless(report: CensusReport) {
   };
 }
 
+/** Every file under `dir` and its inode. */
+async function cacheInodes(dir: string): Promise<Map<string, number | null>> {
+  const inodes = new Map<string, number | null>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else inodes.set(p, (await Deno.stat(p)).ino);
+    }
+  };
+  await walk(dir);
+  return inodes;
+}
+
 Deno.test("hub census: planted clusters exact, only headers + embedding + head + tokenizer fetched, then none", async () => {
   await withHub(async (hub, cacheDir) => {
     const costs: { fetchedBytes: number; requests: number }[] = [];
@@ -151,10 +165,13 @@ Deno.test("hub census: planted clusters exact, only headers + embedding + head +
     assert.equal(progress.at(-1), VOCAB * WIDTH * 4);
     assert.ok(progress.length >= 8, `${progress.length} progress calls`);
 
-    // Second run, same revision: one listing request, no file bytes.
+    // Second run, same revision: one listing request, no file bytes, and
+    // no cache file written again (a rewrite renames a new inode in).
     hub.reset();
+    const cachedBefore = await cacheInodes(cacheDir);
     const second = await runCensus(REPO, { hub: hubOptions });
     assert.deepEqual(timeless(second), timeless(first));
+    assert.deepEqual(await cacheInodes(cacheDir), cachedBefore);
     assert.equal(hub.stats.fileBytes, 0);
     assert.equal(hub.stats.requests, 1, hub.stats.log.join("\n"));
     assert.equal(costs[1].fetchedBytes, hub.stats.apiBytes);

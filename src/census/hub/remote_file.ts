@@ -10,11 +10,9 @@
  */
 
 import { closeSync, openSync } from "node:fs";
+import { pendingFile } from "../../io/atomic.ts";
 import { readAt, readAtSync } from "../../io/read_at.ts";
 import {
-  type RowBlock,
-  type RowBlocksOptions,
-  rowBytesOf,
   SafetensorsError,
   type SafetensorsFile,
   type SafetensorsHeader,
@@ -23,8 +21,8 @@ import {
   headerLengthFrom,
   lookup,
   parseHeader,
-  rowRange,
 } from "../../io/safetensors/header.ts";
+import { rowReadPlan, streamRowBlocks } from "../../io/safetensors/reader.ts";
 import type { HubClient, RequestContext } from "./client.ts";
 import { HubError } from "./hub_error.ts";
 import { type RemoteFileMeta, type SnapshotCache } from "./cache.ts";
@@ -93,6 +91,7 @@ async function fetchHeader(
   const file = ctx.file;
   let meta = await cache.readMeta(file);
   let prefix = meta === null ? null : await cache.readRange(file, 0, 8);
+  const prefixFetched = meta === null || prefix === null;
   if (meta === null || prefix === null) {
     const got = await client.getRange(url, { start: 0, end: 8 }, ctx);
     meta = { size: got.total, etag: got.etag };
@@ -108,6 +107,7 @@ async function fetchHeader(
     throw e;
   }
   let headerBytes = await cache.readRange(file, 8, 8 + n);
+  const headerFetched = headerBytes === null;
   if (headerBytes === null) {
     headerBytes = (await client.getRange(url, { start: 8, end: 8 + n }, ctx, {
       expected: { total: meta.size, etag: meta.etag },
@@ -121,10 +121,13 @@ async function fetchHeader(
     );
   }
   const header = parseHeader(headerBytes, 8 + n, meta.size, url);
-  // Cached only once valid, so a bad file is asked for again next time.
-  await cache.writeMeta(file, meta);
-  await cache.writeRange(file, 0, prefix);
-  await cache.writeRange(file, 8, headerBytes);
+  // Cached only once valid, so a bad file is asked for again next time;
+  // what came from the cache is not written again.
+  if (prefixFetched) {
+    await cache.writeMeta(file, meta);
+    await cache.writeRange(file, 0, prefix);
+  }
+  if (headerFetched) await cache.writeRange(file, 8, headerBytes);
   return { header, meta };
 }
 
@@ -139,8 +142,11 @@ async function fetchRange(
   await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), {
     recursive: true,
   });
-  const part = `${target}.part-${crypto.randomUUID()}`;
-  const out = await Deno.open(part, { write: true, create: true });
+  const part = pendingFile(target);
+  const out = await Deno.open(part.tempPath, {
+    write: true,
+    createNew: true,
+  });
   const chunk = o.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   try {
     let done = 0;
@@ -159,12 +165,12 @@ async function fetchRange(
       o.onProgress?.({ tensor, done, total: end - start });
     }
     out.close();
-    await Deno.rename(part, target);
+    await part.commit();
   } catch (e) {
     try {
       out.close();
     } catch { /* already closed */ }
-    await Deno.remove(part).catch(() => {});
+    await part.discard();
     throw e;
   }
 }
@@ -193,49 +199,6 @@ async function readFully(
 
 function shortRange(path: string): SafetensorsError {
   return new SafetensorsError("truncated", path, "its cached range is short");
-}
-
-/** The byte range of rows `[start, start + count)` and the memory to read them into. */
-function readPlan(
-  header: SafetensorsHeader,
-  name: string,
-  rows: { start: number; count: number },
-  into?: Uint8Array,
-): { range: { offset: number; length: number }; into: Uint8Array } {
-  const range = rowRange(header, name, rows.start, rows.count);
-  if (into !== undefined && into.length < range.length) {
-    throw new SafetensorsError(
-      "invalid-argument",
-      header.path,
-      `readRows: buffer of ${into.length} bytes is smaller than the ${range.length} bytes requested`,
-    );
-  }
-  return {
-    range,
-    into: into?.subarray(0, range.length) ?? new Uint8Array(range.length),
-  };
-}
-
-/** `SafetensorsFile.rowBlocks` over `readRows` (from the cache: no read-ahead needed). */
-async function* rowBlocksOf(
-  header: SafetensorsHeader,
-  name: string,
-  opts: RowBlocksOptions,
-  readRows: SafetensorsFile["readRows"],
-): AsyncGenerator<RowBlock> {
-  const info = lookup(header, name);
-  const rows = info.shape.length === 0 ? 0 : info.shape[0];
-  const rowBytes = rowBytesOf(info);
-  const startRow = opts.startRow ?? 0;
-  const end = startRow + (opts.rowCount ?? rows - startRow);
-  const per = Math.max(
-    1,
-    Math.floor((opts.blockBytes ?? 16 << 20) / Math.max(1, rowBytes)),
-  );
-  for (let row = startRow; row < end; row += per) {
-    const n = Math.min(per, end - row);
-    yield { startRow: row, rowCount: n, bytes: await readRows(name, row, n) };
-  }
 }
 
 /**
@@ -283,8 +246,8 @@ export async function openRemoteSafetensors(
     opts = {},
   ) => {
     const { fd, base } = fdOf(name);
-    const { range, into } = readPlan(header, name, { start, count }, opts.into);
-    return readFullySync(fd, into, range.offset - base, path);
+    const { offset, into } = rowReadPlan(header, name, start, count, opts);
+    return readFullySync(fd, into, offset - base, path);
   };
   const readRows: SafetensorsFile["readRows"] = async (
     name,
@@ -294,8 +257,8 @@ export async function openRemoteSafetensors(
   ) => {
     if (!fds.has(name)) await file.fetchTensors([name]);
     const { fd, base } = fdOf(name);
-    const { range, into } = readPlan(header, name, { start, count }, opts.into);
-    return await readFully(fd, into, range.offset - base, path);
+    const { offset, into } = rowReadPlan(header, name, start, count, opts);
+    return await readFully(fd, into, offset - base, path);
   };
   const file: RemoteSafetensorsFile = {
     ...header,
@@ -313,7 +276,8 @@ export async function openRemoteSafetensors(
     },
     readRows,
     readRowsSync,
-    rowBlocks: (name, opts = {}) => rowBlocksOf(header, name, opts, readRows),
+    rowBlocks: (name, opts = {}) =>
+      streamRowBlocks(header, name, opts, readRows),
     async fetchTensors(names) {
       for (const name of names) {
         if (fds.has(name)) continue;

@@ -121,14 +121,20 @@ async function listing(
   cache: HubCache,
   id: HubId,
 ): Promise<RevisionListing> {
-  if (isCommitSha(id.revision)) {
-    const cached = await cache.readRevision(id.revision);
-    if (cached !== null) return cached;
-  }
-  // A branch or tag may have moved: always asked (a few hundred bytes).
+  const cached = await cache.readRevision(id.revision);
+  if (cached !== null && isCommitSha(id.revision)) return cached;
+  // A branch or tag may have moved: always asked (a few hundred bytes),
+  // and written down only when it did.
   const got = await client.modelInfo(id.repo, id.revision);
-  await cache.writeRevision(id.revision, got);
+  if (cached === null || !sameListing(cached, got)) {
+    await cache.writeRevision(id.revision, got);
+  }
   return got;
+}
+
+function sameListing(a: RevisionListing, b: RevisionListing): boolean {
+  return a.sha === b.sha && a.files.length === b.files.length &&
+    a.files.every((f, i) => f === b.files[i]);
 }
 
 /** The shard files to open and the index's map, as a folder on disk would give them. */

@@ -268,8 +268,11 @@ class SharedDescriptor {
   }
 }
 
-/** Validated byte range and destination of a row read. */
-function rowReadPlan(
+/**
+ * Validated byte range and destination of a row read (shared with readers
+ * of files that are not on disk, e.g. the census's hub files).
+ */
+export function rowReadPlan(
   header: SafetensorsHeader,
   name: string,
   startRow: number,
@@ -298,7 +301,7 @@ function rowReadPlan(
  * `readRows` into two buffers in turn, the next block in flight while the
  * caller works on the current one.
  */
-async function* streamRowBlocks(
+export async function* streamRowBlocks(
   header: SafetensorsHeader,
   name: string,
   options: RowBlocksOptions,
