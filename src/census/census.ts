@@ -13,7 +13,6 @@
  */
 
 import { type Dtype, rowBytesOf } from "../io/safetensors/mod.ts";
-import type { FloatDtype } from "../analysis/row_key/non_finite.ts";
 import { findBlackHolesStreaming, type StreamingOptions } from "./scan.ts";
 import { CensusError } from "./census_error.ts";
 import {
@@ -36,7 +35,7 @@ import {
   nearCensus,
 } from "./near/extras.ts";
 import { checkTolerance, type NearTolerance } from "./near/near_rows.ts";
-import { type FloatRows, NEAR_DTYPES, type NearDtype } from "./near/rows.ts";
+import { type FloatRows, isNearDtype, NEAR_DTYPES } from "./near/rows.ts";
 
 export { CensusError } from "./census_error.ts";
 
@@ -67,11 +66,6 @@ export const UNEMBEDDING_NAMES: readonly string[] = [
   "model.lm_head.weight",
   "output.weight", // Meta's original Llama layout
 ];
-
-/** Dtypes the census compares (bit-exact, in their stored encoding). */
-export const CENSUS_DTYPES: readonly Dtype[] = ["BF16", "F16", "F32", "F64"];
-
-const FLOAT_DTYPES: readonly string[] = ["BF16", "F16", "F32", "F64"];
 
 /** Options of {@linkcode runCensus} (the dtype is each tensor's own). */
 export interface CensusOptions extends Omit<StreamingOptions, "dtype"> {
@@ -192,7 +186,7 @@ function checkTensor(file: WeightsFile, name: string): {
   const info = file.tensor(name);
   const supported: readonly string[] = info.storage !== undefined
     ? GGUF_CENSUS_TYPES
-    : CENSUS_DTYPES;
+    : NEAR_DTYPES;
   if (!supported.includes(info.dtype)) {
     throw new CensusError(
       "unsupported-dtype",
@@ -250,7 +244,7 @@ async function analyse(
   }, {
     ...options,
     // Quantized rows are opaque bytes: no NaN/Inf check.
-    dtype: FLOAT_DTYPES.includes(dtype) ? dtype as FloatDtype : undefined,
+    dtype: isNearDtype(dtype) ? dtype : undefined,
   });
   const seconds = (performance.now() - t0) / 1000;
   const extras = options.near === undefined && options.indicators === undefined
@@ -301,11 +295,11 @@ function floatExtras(
     options: CensusOptions;
   },
 ): Pick<TensorCensus, "near" | "indicators"> {
-  if (!NEAR_DTYPES.includes(dtype)) return {};
+  if (!isNearDtype(dtype)) return {};
   const m: FloatRows = {
     rows: shape[0],
     cols: shape[1],
-    dtype: dtype as NearDtype,
+    dtype,
     readRowsSync: (start, count, into) =>
       file.readRowsSync(name, start, count, { into }),
   };
@@ -534,9 +528,11 @@ export async function runCensus(
       if (t.storage !== undefined) notes.push(storageNote(t.name, t.storage));
       const asked = options.near !== undefined ||
         options.indicators !== undefined;
-      if (asked && !NEAR_DTYPES.includes(t.dtype)) {
+      if (asked && !isNearDtype(t.dtype)) {
         notes.push(
-          `${t.name} is ${t.dtype}: near-identical rows and indicators need float rows (BF16, F16, F32, F64), so they were skipped`,
+          `${t.name} is ${t.dtype}: near-identical rows and indicators need float rows (${
+            NEAR_DTYPES.join(", ")
+          }), so they were skipped`,
         );
       }
     }

@@ -22,7 +22,12 @@ import { TokenizerError } from "../census/tokenizer.ts";
 import { GgufError } from "../census/gguf/error.ts";
 import { HubError } from "../census/hub/hub_error.ts";
 import { formatBytes, hubProgressReporter } from "../census/hub/progress.ts";
-import { parseCliArgs, UsageError } from "./errors.ts";
+import {
+  intOption,
+  type IntRange,
+  parseCliArgs,
+  UsageError,
+} from "./errors.ts";
 import { oneLine } from "../process/one_line.ts";
 import type { NearTolerance } from "../census/near/near_rows.ts";
 import { type IndicatorRequest, parseTokenIds } from "../census/near/extras.ts";
@@ -109,7 +114,7 @@ function parse(args: string[]) {
     );
   }
   if (positionals[0] === "") throw new UsageError("<path> is empty");
-  const top = positiveInt("--top", values.top) ?? 10;
+  const top = intOption("top", values.top, POSITIVE) ?? 10;
   if (values.out === "") throw new UsageError("--out needs a file name");
   if (values.force && values.out === undefined) {
     throw new UsageError("--force only applies to --out FILE");
@@ -127,18 +132,8 @@ function parse(args: string[]) {
   };
 }
 
-/** A positive whole number flag, or undefined when absent. */
-function positiveInt(
-  flag: string,
-  text: string | undefined,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
-  }
-  return n;
-}
+/** The range of the whole-number flags (`--top`, `--near`, `--indicator-top`). */
+const POSITIVE: IntRange = { min: 1, label: "a positive integer" };
 
 /** `--near ULPS` or `--cosine T` (not both). */
 function nearOption(
@@ -149,7 +144,7 @@ function nearOption(
     throw new UsageError("--near and --cosine are alternatives; give one");
   }
   if (near !== undefined) {
-    const ulps = positiveInt("--near", near)!;
+    const ulps = intOption("near", near, POSITIVE)!;
     if (ulps > 2 ** 30) {
       throw new UsageError(`--near must be at most 2^30 ulps, got "${near}"`);
     }
@@ -172,7 +167,11 @@ function indicatorOption(values: {
   "unused-pattern"?: string;
   "indicator-top"?: string;
 }): IndicatorRequest | undefined {
-  const top = positiveInt("--indicator-top", values["indicator-top"]);
+  const top = intOption(
+    "indicator-top",
+    values["indicator-top"],
+    POSITIVE,
+  );
   if (
     !values.indicators && values.unused === undefined &&
     values["unused-pattern"] === undefined && top === undefined

@@ -123,6 +123,11 @@ export function parseCliArgs<O extends NonNullable<ParseArgsConfig["options"]>>(
 export interface IntRange {
   readonly min: number;
   readonly max?: number;
+  /**
+   * What the error says the value must be, instead of `an integer >= min
+   * ...`, e.g. `a positive integer`.
+   */
+  readonly label?: string;
 }
 
 /**
@@ -154,7 +159,9 @@ export function intOption(
       range.max !== undefined ? ` and <= ${range.max}` : ""
     }`;
     throw new UsageError(
-      `--${name} must be an integer ${bounds}, got ${JSON.stringify(value)}`,
+      `--${name} must be ${range.label ?? `an integer ${bounds}`}, got ${
+        JSON.stringify(value)
+      }`,
     );
   }
   return n === 0 ? 0 : n; // no -0

@@ -7,11 +7,24 @@
  * @module
  */
 
-/** Float dtypes the near search and the indicators decode. */
-export type NearDtype = "BF16" | "F16" | "F32" | "F64";
+import {
+  bf16BytesToFloat32,
+  f16BytesToFloat32,
+} from "../../io/safetensors/codecs.ts";
 
-/** Float dtypes, see {@linkcode NearDtype}. */
-export const NEAR_DTYPES: readonly string[] = ["BF16", "F16", "F32", "F64"];
+/**
+ * The float dtypes: the safetensors dtypes the census compares, checks for
+ * NaN/±Inf rows, and decodes for the near search and the indicators.
+ */
+export const NEAR_DTYPES = ["BF16", "F16", "F32", "F64"] as const;
+
+/** One of {@linkcode NEAR_DTYPES}. */
+export type NearDtype = typeof NEAR_DTYPES[number];
+
+/** Whether `dtype` is one of {@linkcode NEAR_DTYPES}. */
+export function isNearDtype(dtype: string): dtype is NearDtype {
+  return (NEAR_DTYPES as readonly string[]).includes(dtype);
+}
 
 /** A 2-D float matrix read by blocking row reads. */
 export interface FloatRows {
@@ -53,25 +66,11 @@ export function decodeValues(
     for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
   } else if (dtype === "F64") {
     for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
-  } else if (dtype === "BF16") {
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    for (let i = 0; i < n; i++) {
-      u[0] = view.getUint16(2 * i, true) << 16;
-      out[i] = f[0];
-    }
   } else {
-    for (let i = 0; i < n; i++) out[i] = f16Value(view.getUint16(2 * i, true));
+    out.set(
+      dtype === "BF16" ? bf16BytesToFloat32(bytes) : f16BytesToFloat32(bytes),
+    );
   }
-}
-
-function f16Value(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /**
