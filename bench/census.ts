@@ -51,6 +51,7 @@ import {
 import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
 import { encodeGguf } from "../src/census/gguf/write_gguf.ts";
 import { openGguf } from "../src/census/gguf/reader.ts";
+import { writeHeaderAndCopy } from "./census_copy.ts";
 
 /** Options of {@linkcode runCensusBench}. */
 export interface CensusBenchOptions {
@@ -108,24 +109,16 @@ async function convertToGguf(
     }],
   });
   {
-    using src = await Deno.open(from);
     using out = await Deno.open(to, {
       write: true,
       create: true,
       truncate: true,
     });
-    const write = async (b: Uint8Array) => {
-      for (let at = 0; at < b.length;) at += await out.write(b.subarray(at));
-    };
-    await write(header);
-    await src.seek(byteOffset, Deno.SeekMode.Start);
-    const chunk = new Uint8Array(16 << 20);
-    for (let left = byteLength; left > 0;) {
-      const n = await src.read(chunk.subarray(0, Math.min(left, chunk.length)));
-      if (n === null) throw new Error(`${from} ended early`);
-      await write(chunk.subarray(0, n));
-      left -= n;
-    }
+    await writeHeaderAndCopy(out, header, {
+      path: from,
+      byteOffset,
+      byteLength,
+    });
   }
   await Deno.remove(from);
 }

@@ -33,6 +33,7 @@ import {
   loadAverage,
 } from "./census_format.ts";
 import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
+import { type FileRange, writeHeaderAndCopy } from "./census_copy.ts";
 
 /** The repo id the benchmark serves. */
 export const HUB_BENCH_REPO = "horizon-bench/synthetic-embedding";
@@ -74,7 +75,7 @@ interface HubRepo {
 async function writeShard(
   path: string,
   specs: readonly TensorSpec[],
-  source?: { path: string; byteOffset: number; byteLength: number },
+  source?: FileRange,
 ): Promise<{ file: DiskFile; headerBytes: number }> {
   const lengths = specs.map((s) => s.shape.reduce((a, b) => a * b, 1) * 2);
   const header = encodeHeader(specs, lengths, { format: "pt" }, path);
@@ -84,21 +85,7 @@ async function writeShard(
     create: true,
     truncate: true,
   });
-  const write = async (b: Uint8Array) => {
-    for (let at = 0; at < b.length;) at += await out.write(b.subarray(at));
-  };
-  await write(header);
-  if (source !== undefined) {
-    using src = await Deno.open(source.path);
-    await src.seek(source.byteOffset, Deno.SeekMode.Start);
-    const chunk = new Uint8Array(16 << 20);
-    for (let left = source.byteLength; left > 0;) {
-      const n = await src.read(chunk.subarray(0, Math.min(left, chunk.length)));
-      if (n === null) throw new Error(`${source.path} ended early`);
-      await write(chunk.subarray(0, n));
-      left -= n;
-    }
-  }
+  await writeHeaderAndCopy(out, header, source);
   await out.truncate(size);
   await out.sync();
   return { file: { path, size }, headerBytes: header.length };

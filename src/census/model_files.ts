@@ -14,6 +14,7 @@ import {
   type SafetensorsFile,
 } from "../io/safetensors/mod.ts";
 import { CensusError } from "./census_error.ts";
+import { join, listFolder } from "./folder.ts";
 import { findGguf, openGgufWeights } from "./gguf/weights.ts";
 import type { GgufStorage } from "./gguf/types.ts";
 import type { TokenTable } from "./tokenizer.ts";
@@ -83,10 +84,6 @@ function dirname(path: string): string {
   const slash = trimmed.lastIndexOf("/");
   if (slash < 0) return ".";
   return slash === 0 ? "/" : trimmed.slice(0, slash);
-}
-
-function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
@@ -315,25 +312,14 @@ async function unindexedShards(dir: string): Promise<string[]> {
 
 /** The `.safetensors` files in `dir`, in listing order. */
 async function listSafetensors(dir: string): Promise<string[]> {
-  const paths: string[] = [];
   try {
-    for await (const e of Deno.readDir(dir)) {
-      if (!e.name.endsWith(".safetensors")) continue;
-      // Symlinks count when they lead to a file (shards are often
-      // links into a download cache); broken ones are skipped.
-      const p = join(dir, e.name);
-      const target = e.isSymlink
-        ? await Deno.stat(p).catch(() => null) // dangling or a loop
-        : null;
-      if (e.isFile || target?.isFile) paths.push(p);
-    }
+    return (await listFolder(dir, (n) => n.endsWith(".safetensors"))).files;
   } catch (e) {
     throw new CensusError(
       "io",
       `cannot list ${dir} (${(e as Error).message})`,
     );
   }
-  return paths;
 }
 
 /** Which file holds each tensor; a tensor in two files is an error. */

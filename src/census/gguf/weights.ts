@@ -11,6 +11,7 @@
 import type { TokenTable } from "../tokenizer.ts";
 import { GgufError } from "./error.ts";
 import { type GgufFile, openGguf } from "./reader.ts";
+import { listFolder } from "../folder.ts";
 
 /** The opened weights of a GGUF model (one file). */
 export interface GgufWeights {
@@ -30,10 +31,6 @@ export interface GgufWeights {
   close(): void;
 }
 
-function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-
 async function startsWithMagic(path: string): Promise<boolean> {
   try {
     using f = await Deno.open(path);
@@ -46,25 +43,23 @@ async function startsWithMagic(path: string): Promise<boolean> {
 }
 
 /** The `.gguf` files of `dir`, sorted, and whether it holds safetensors weights. */
-async function listFolder(
+async function listGguf(
   dir: string,
 ): Promise<{ gguf: string[]; safetensors: boolean }> {
-  const gguf: string[] = [];
-  let safetensors = false;
   try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.name.endsWith(".safetensors") || e.name.endsWith(".index.json")) {
-        safetensors = true;
-      }
-      if (!e.name.toLowerCase().endsWith(".gguf")) continue;
-      const p = join(dir, e.name);
-      const target = e.isSymlink ? await Deno.stat(p).catch(() => null) : null;
-      if (e.isFile || target?.isFile) gguf.push(p);
-    }
+    const { names, files } = await listFolder(
+      dir,
+      (name) => name.toLowerCase().endsWith(".gguf"),
+    );
+    return {
+      gguf: files.sort(),
+      safetensors: names.some((name) =>
+        name.endsWith(".safetensors") || name.endsWith(".index.json")
+      ),
+    };
   } catch {
     return { gguf: [], safetensors: false }; // the safetensors path reports it
   }
-  return { gguf: gguf.sort(), safetensors };
 }
 
 /**
@@ -97,7 +92,7 @@ export async function findGguf(path: string): Promise<string | null> {
       : null;
   }
   if (!stat.isDirectory) return null;
-  const { gguf, safetensors } = await listFolder(path);
+  const { gguf, safetensors } = await listGguf(path);
   if (safetensors || gguf.length === 0) return null;
   if (gguf.length > 1) {
     throw new GgufError(
