@@ -77,6 +77,157 @@ function errorAnswer(status: number, code: string): Response {
   });
 }
 
+/** What the server serves and what it has counted. */
+interface ServedRepo {
+  repo: string;
+  files: Readonly<Record<string, HubFile>>;
+  sha: string;
+  /** `main` and the sha. */
+  revisions: ReadonlySet<string>;
+  stats: HubServerStats;
+  faults: HubServerFaults;
+  /** Answers so far with {@linkcode HubServerFaults.changingEtag} on. */
+  etags: number;
+}
+
+/**
+ * Bytes `[start, end)` of `file` as a body, counted in `stats` as the
+ * client pulls them: a body the client cancels is not.
+ */
+function countedBody(
+  file: HubFile,
+  range: { start: number; end: number },
+  stats: HubServerStats,
+): ReadableStream<Uint8Array> {
+  const { end } = range;
+  let at = range.start;
+  let disk: Deno.FsFile | null = null;
+  const closeDisk = () => {
+    disk?.close();
+    disk = null;
+  };
+  /** The next chunk of a {@linkcode DiskFile}; `null` once the stream is errored. */
+  const diskChunk = async (
+    path: string,
+    controller: ReadableStreamDefaultController<Uint8Array>,
+  ): Promise<Uint8Array | null> => {
+    if (disk === null) {
+      disk = await Deno.open(path);
+      await disk.seek(at, Deno.SeekMode.Start);
+    }
+    const buf = new Uint8Array(Math.min(end - at, DISK_CHUNK));
+    const n = await disk.read(buf);
+    if (n === null) {
+      closeDisk();
+      controller.error(new Error(`${path} ended early`));
+      return null;
+    }
+    return buf.subarray(0, n);
+  };
+  return new ReadableStream({
+    async pull(controller) {
+      if (at >= end) {
+        closeDisk();
+        return controller.close();
+      }
+      const chunk = file instanceof Uint8Array
+        ? file.slice(at, Math.min(end, at + (64 << 10)))
+        : await diskChunk(file.path, controller);
+      if (chunk === null) return;
+      at += chunk.length;
+      stats.fileBytes += chunk.length;
+      controller.enqueue(chunk);
+    },
+    cancel: closeDisk,
+  });
+}
+
+/** A `resolve` answer: the whole file, a 206 range, or the fault in force. */
+function serveFile(served: ServedRepo, req: Request, file: string): Response {
+  const { faults, stats } = served;
+  const body = served.files[file];
+  if (body === undefined) return errorAnswer(404, "EntryNotFound");
+  const auth = req.headers.get("authorization");
+  if (
+    faults.gatedToken !== undefined && auth !== `Bearer ${faults.gatedToken}`
+  ) {
+    return errorAnswer(auth === null ? 401 : 403, "GatedRepo");
+  }
+  const size = sizeOf(body) -
+    (faults.truncate?.file === file ? faults.truncate.bytes : 0);
+  const etag = faults.changingEtag
+    ? `"v${served.etags++}"`
+    : `"${file}-${size}"`;
+  const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
+  if (range === null || faults.noRange) {
+    return new Response(countedBody(body, { start: 0, end: size }, stats), {
+      headers: { etag, "accept-ranges": "bytes" },
+    });
+  }
+  const start = Number(range[1]);
+  const end = Math.min(Number(range[2]), size - 1);
+  if (start >= size) {
+    return new Response(null, {
+      status: 416,
+      headers: { "content-range": `bytes */${size}` },
+    });
+  }
+  return new Response(countedBody(body, { start, end: end + 1 }, stats), {
+    status: 206,
+    headers: {
+      etag,
+      "accept-ranges": "bytes",
+      "content-range": `bytes ${start}-${end}/${size}`,
+    },
+  });
+}
+
+/**
+ * The model API's answer for `revision` (as in the URL) of `repo`: the sha
+ * and the file names.
+ */
+function serveListing(
+  served: ServedRepo,
+  repo: string,
+  revision: string,
+): Response {
+  if (repo !== served.repo) return errorAnswer(404, "RepoNotFound");
+  if (!served.revisions.has(decodeURIComponent(revision))) {
+    return errorAnswer(404, "RevisionNotFound");
+  }
+  const body = JSON.stringify({
+    id: served.repo,
+    sha: served.sha,
+    siblings: Object.keys(served.files).map((rfilename) => ({ rfilename })),
+  });
+  served.stats.apiBytes += new TextEncoder().encode(body).length;
+  return new Response(body, {
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** Logs `req` and routes it to the listing or a file. */
+function handle(served: ServedRepo, req: Request): Response {
+  const { stats } = served;
+  stats.requests++;
+  const raw = new URL(req.url).pathname;
+  stats.log.push(
+    `${req.method} ${raw} ${req.headers.get("range") ?? ""}`.trim(),
+  );
+  const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(raw);
+  if (api !== null) {
+    return serveListing(served, api[1], api[2]);
+  }
+  const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(raw);
+  if (resolve === null || resolve[1] !== served.repo) {
+    return errorAnswer(404, "RepoNotFound");
+  }
+  if (!served.revisions.has(decodeURIComponent(resolve[2]))) {
+    return errorAnswer(404, "RevisionNotFound");
+  }
+  return serveFile(served, req, decodeURIComponent(resolve[3]));
+}
+
 /**
  * Serves the model repo `repo` (`org/name`) holding `files` at commit `sha`
  * (revisions `main` and `sha`).
@@ -105,129 +256,16 @@ export function startTestHubServer(
   files: Readonly<Record<string, HubFile>>,
   sha = "0123456789abcdef0123456789abcdef01234567",
 ): Promise<TestHubServer> {
-  const stats: HubServerStats = {
-    requests: 0,
-    fileBytes: 0,
-    apiBytes: 0,
-    log: [],
+  const served: ServedRepo = {
+    repo,
+    files,
+    sha,
+    revisions: new Set(["main", sha]),
+    stats: { requests: 0, fileBytes: 0, apiBytes: 0, log: [] },
+    faults: {},
+    etags: 0,
   };
-  const faults: HubServerFaults = {};
-  let etagCounter = 0;
-  const revisions = new Set(["main", sha]);
-
-  // Counted as the client pulls them: a body the client cancels is not.
-  const counted = (
-    file: HubFile,
-    start: number,
-    end: number,
-  ): ReadableStream<Uint8Array> => {
-    let at = start;
-    let disk: Deno.FsFile | null = null;
-    const closeDisk = () => {
-      disk?.close();
-      disk = null;
-    };
-    return new ReadableStream({
-      async pull(controller) {
-        if (at >= end) {
-          closeDisk();
-          return controller.close();
-        }
-        let chunk: Uint8Array;
-        if (file instanceof Uint8Array) {
-          chunk = file.slice(at, Math.min(end, at + (64 << 10)));
-        } else {
-          if (disk === null) {
-            disk = await Deno.open(file.path);
-            await disk.seek(at, Deno.SeekMode.Start);
-          }
-          const buf = new Uint8Array(Math.min(end - at, DISK_CHUNK));
-          const n = await disk.read(buf);
-          if (n === null) {
-            closeDisk();
-            return controller.error(new Error(`${file.path} ended early`));
-          }
-          chunk = buf.subarray(0, n);
-        }
-        at += chunk.length;
-        stats.fileBytes += chunk.length;
-        controller.enqueue(chunk);
-      },
-      cancel: closeDisk,
-    });
-  };
-
-  const serveFile = (req: Request, file: string): Response => {
-    const body = files[file];
-    if (body === undefined) return errorAnswer(404, "EntryNotFound");
-    const auth = req.headers.get("authorization");
-    if (
-      faults.gatedToken !== undefined && auth !== `Bearer ${faults.gatedToken}`
-    ) {
-      return errorAnswer(auth === null ? 401 : 403, "GatedRepo");
-    }
-    const size = sizeOf(body) -
-      (faults.truncate?.file === file ? faults.truncate.bytes : 0);
-    const etag = faults.changingEtag
-      ? `"v${etagCounter++}"`
-      : `"${file}-${size}"`;
-    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
-    if (range === null || faults.noRange) {
-      return new Response(counted(body, 0, size), {
-        headers: { etag, "accept-ranges": "bytes" },
-      });
-    }
-    const start = Number(range[1]);
-    const end = Math.min(Number(range[2]), size - 1);
-    if (start >= size) {
-      return new Response(null, {
-        status: 416,
-        headers: { "content-range": `bytes */${size}` },
-      });
-    }
-    return new Response(counted(body, start, end + 1), {
-      status: 206,
-      headers: {
-        etag,
-        "accept-ranges": "bytes",
-        "content-range": `bytes ${start}-${end}/${size}`,
-      },
-    });
-  };
-
-  const handle = (req: Request): Response => {
-    stats.requests++;
-    const url = new URL(req.url);
-    const raw = url.pathname;
-    stats.log.push(
-      `${req.method} ${raw} ${req.headers.get("range") ?? ""}`.trim(),
-    );
-    const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(raw);
-    if (api !== null) {
-      if (api[1] !== repo) return errorAnswer(404, "RepoNotFound");
-      if (!revisions.has(decodeURIComponent(api[2]))) {
-        return errorAnswer(404, "RevisionNotFound");
-      }
-      const body = JSON.stringify({
-        id: repo,
-        sha,
-        siblings: Object.keys(files).map((rfilename) => ({ rfilename })),
-      });
-      stats.apiBytes += new TextEncoder().encode(body).length;
-      return new Response(body, {
-        headers: { "content-type": "application/json" },
-      });
-    }
-    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(raw);
-    if (resolve === null || resolve[1] !== repo) {
-      return errorAnswer(404, "RepoNotFound");
-    }
-    if (!revisions.has(decodeURIComponent(resolve[2]))) {
-      return errorAnswer(404, "RevisionNotFound");
-    }
-    return serveFile(req, decodeURIComponent(resolve[3]));
-  };
-
+  const { stats, faults } = served;
   return new Promise((resolveStart) => {
     const server = Deno.serve({
       hostname: "127.0.0.1",
@@ -244,6 +282,6 @@ export function startTestHubServer(
           },
           close: () => server.shutdown(),
         }),
-    }, handle);
+    }, (req) => handle(served, req));
   });
 }
