@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type DropoutConfig, validateDropout } from "./dropout.ts";
+
 /** Which normalisation every block (and the final norm) uses. */
 export type NormKind = "layernorm" | "rmsnorm";
 
@@ -25,6 +27,11 @@ export interface ModelConfig {
   readonly normEps: number;
   /** Output head shares the token embedding (HF `tie_word_embeddings`). */
   readonly tiedHead: boolean;
+  /**
+   * Dropout at HF GPT-2's places, masks fed per step (see dropout.ts);
+   * omitted: none (the seeds set every probability to 0).
+   */
+  readonly dropout?: DropoutConfig;
 }
 
 /** The seeds' architecture: vocab 128, d 64, 2 layers, 2 heads, context 128. */
@@ -85,6 +92,7 @@ export function validateModelConfig(c: ModelConfig): void {
     throw new RangeError(`model.norm must be "layernorm" or "rmsnorm"`);
   }
   if (!(c.normEps > 0)) throw new RangeError("model.normEps must be > 0");
+  if (c.dropout !== undefined) validateDropout(c.dropout);
 }
 
 /** Every parameter in HF state-dict order. */

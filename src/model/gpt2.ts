@@ -14,6 +14,7 @@ import type { Value } from "../graph/ir.ts";
 import type { ModelConfig } from "./config.ts";
 import { geluNew, layerNorm, rmsNorm } from "./layers.ts";
 import { type Bf16Tensors, geluNewBf16, rmsNormBf16 } from "./bf16_layers.ts";
+import { applyDropout, type DropoutMasks } from "./dropout.ts";
 
 /** Parameter values by HF name. */
 export type ParamValues = Readonly<Record<string, Value>>;
@@ -37,6 +38,11 @@ export interface ForwardOptions {
    * since a gradient is rounded once per op.
    */
   readonly bf16?: Bf16Tensors;
+  /**
+   * Dropout masks (see dropout.ts), multiplied in where HF GPT-2 applies
+   * dropout; only with the default float32 arithmetic and matmul.
+   */
+  readonly dropout?: DropoutMasks;
 }
 
 /** Shapes of one forward pass. */
@@ -111,6 +117,7 @@ function attention(
   shape: ForwardShape,
   mm: MatMulFn,
   fused: boolean,
+  drop?: DropoutMasks["layers"][number],
 ): Value {
   const { batch: B, seqLen: T } = shape;
   const d = cfg.dModel, H = cfg.nHead, hd = d / H;
@@ -134,12 +141,17 @@ function attention(
       b.matmul(q, k, { transB: true }),
       b.scalar(Math.sqrt(hd)),
     ); // [B*H, T, T]
-    const heads = b.matmul(b.softmax(b.add(scores, causal)), v);
+    const probs = applyDropout(b, b.softmax(b.add(scores, causal)), drop?.attn);
+    const heads = b.matmul(probs, v);
     const merged = b.reshape(
       b.transpose(b.reshape(heads, [B, H, T, hd]), [0, 2, 1, 3]),
       [B * T, d],
     );
-    return linear(b, p, `${prefix}.c_proj`, merged, mm);
+    return applyDropout(
+      b,
+      linear(b, p, `${prefix}.c_proj`, merged, mm),
+      drop?.attnResid,
+    );
   }
   // part 0, 1, 2 = q, k, v; columns [part*d + h*hd, part*d + (h+1)*hd)
   const project = (part: number, h: number) => {
@@ -264,9 +276,15 @@ export function forward(
 ): Value {
   const mm: MatMulFn = options.matmul ?? ((a, w, o) => b.matmul(a, w, o));
   const t = options.bf16;
+  const drop = options.dropout;
   if (t && options.matmul) {
     throw new RangeError(
       "bf16 arithmetic and a custom matmul exclude each other",
+    );
+  }
+  if (drop && (t || options.matmul)) {
+    throw new RangeError(
+      "dropout runs only in float32 arithmetic with the default matmul",
     );
   }
   const { batch: B, seqLen: T } = shape;
@@ -283,7 +301,11 @@ export function forward(
   // The batch-summed gradient of the bf16 position rows is rounded.
   if (t) pos = t.gradient(pos);
   const embedded = b.add(tokens, pos);
-  let x = b.reshape(t ? t.tensor(embedded) : embedded, [B * T, d]); // [N, d]
+  let x = applyDropout(
+    b,
+    b.reshape(t ? t.tensor(embedded) : embedded, [B * T, d]),
+    drop?.embd,
+  ); // [N, d]
   // A residual sum of two bf16 tensors is a bf16 tensor.
   const residual = (a: Value, r: Value) =>
     t ? t.tensor(b.add(a, r)) : b.add(a, r);
@@ -303,12 +325,14 @@ export function forward(
           shape,
           mm,
           !options.matmul,
+          drop?.layers[i],
         ),
     );
     const a = norm(b, cfg, p, `${h}.ln_2`, x, t);
     const pre = linear(b, p, `${h}.mlp.c_fc`, a, mm, t); // [N, 4d]
     const hidden = t ? geluNewBf16(b, pre, t) : geluNew(b, pre);
-    x = residual(x, linear(b, p, `${h}.mlp.c_proj`, hidden, mm, t));
+    const out = linear(b, p, `${h}.mlp.c_proj`, hidden, mm, t);
+    x = residual(x, applyDropout(b, out, drop?.layers[i]?.mlp));
   }
   x = norm(b, cfg, p, "transformer.ln_f", x, t);
   const head = cfg.tiedHead ? wte : param(p, "lm_head.weight");
