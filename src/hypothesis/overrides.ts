@@ -119,7 +119,7 @@ export function applyOverrides(
       node = next as Record<string, unknown>;
     }
     const last = parts[parts.length - 1];
-    const optional = path === "autocast";
+    const optional = path === "autocast" || path === "rounding";
     if (!(last in node) && !optional) {
       throw new ConfigError(path, "is not a config field");
     }

@@ -97,6 +97,8 @@ export interface StepFeed {
   readonly scalars: StepScalars;
   /** Noise for the configured parameter (required iff the graph has noise). */
   readonly noise?: Float32Array;
+  /** Uniforms of stochastic rounding, one per parameter (iff the graph rounds so). */
+  readonly rounding?: Float32Array;
 }
 
 /** A training session: one step graph, resident state. */
@@ -320,6 +322,16 @@ export class StepRunner {
       feeds.noise = s.tensor(stack(noise as Float32Array[]), [
         ...lead,
         ...spec.shape,
+      ]);
+    }
+    if (this.step.config.rounding) {
+      const uniforms = list.map((f) => f.rounding);
+      if (uniforms.some((u) => !u)) {
+        throw new RangeError("this step graph needs rounding uniforms");
+      }
+      feeds.rounding = s.tensor(stack(uniforms as Float32Array[]), [
+        ...lead,
+        this.step.totalSize,
       ]);
     }
     const out = await s.run(feeds);

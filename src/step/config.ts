@@ -11,6 +11,7 @@ import type { EmbeddingInit } from "../model/init.ts";
 import { type AdamWConfig, HF_ADAMW } from "./adamw.ts";
 import type { Objective } from "../data/sampler.ts";
 import type { DecayPolicy, Precision, StepConfig } from "./step.ts";
+import type { Rounding } from "./stochastic_rounding.ts";
 
 /** Post-step noise (seed 11.2b): `param += bf16(randn) * scale`, rounded. */
 export interface NoiseConfig {
@@ -48,6 +49,11 @@ export interface TrainConfig {
   readonly seed: number;
   /** bf16 autocast emulation of the matrix products (see autocast.ts). */
   readonly autocast?: boolean;
+  /**
+   * `stochastic`: parameters rounded to bf16 stochastically, from their own
+   * seeded stream (see stochastic_rounding.ts); omitted: nearest-even.
+   */
+  readonly rounding?: Rounding;
 }
 
 /** The seed notebooks' run: 10,000 steps of B=32, T=128 in bf16, Qwen init. */
@@ -78,6 +84,7 @@ export function stepConfigOf(c: TrainConfig): StepConfig {
     decay: c.decay,
     noiseParam: c.noise?.param ?? null,
     ...(c.autocast ? { autocast: true } : {}),
+    ...(c.rounding ? { rounding: c.rounding } : {}),
   };
 }
 

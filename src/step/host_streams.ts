@@ -17,6 +17,7 @@ import { noiseForStep } from "../data/noise.ts";
 import { Pcg32, type Pcg32Snapshot, Stream } from "../data/rng.ts";
 import { createSampler, type Sampler } from "../data/sampler.ts";
 import { storesBf16 } from "./step.ts";
+import { roundingUniforms } from "./stochastic_rounding.ts";
 
 /**
  * Version of the host-side streams. Bump it with any intentional change to
@@ -39,6 +40,8 @@ export interface HostStreamsSnapshot {
   readonly step: number;
   /** Position of the noise generator. */
   readonly noise: Pcg32Snapshot;
+  /** Position of the stochastic-rounding generator; absent when it is off. */
+  readonly rounding?: Pcg32Snapshot;
 }
 
 /** One step's host inputs. */
@@ -48,6 +51,11 @@ export interface HostStep {
   readonly scalars: StepScalars;
   /** Noise for `config.noise.param` (its shape, flattened); absent without noise. */
   readonly noise?: Float32Array;
+  /**
+   * Uniforms of stochastic rounding, one per parameter in layout order;
+   * absent unless `config.rounding` is `stochastic`.
+   */
+  readonly rounding?: Float32Array;
 }
 
 /** Initial parameters of a run (identical for every backend). */
@@ -65,6 +73,10 @@ export class HostStreams {
   #noiseRng: Pcg32;
   readonly #noiseShape: readonly number[] | null;
   readonly #noiseBuf: Float32Array | null;
+  // Its own stream, so switching stochastic rounding on leaves the init,
+  // the batch order and the noise as they were.
+  #roundingRng: Pcg32 | null = null;
+  readonly #roundingBuf: Float32Array | null = null;
   #step = 0;
 
   /** Streams of `config` over a corpus of `corpusLength` bytes. */
@@ -91,17 +103,38 @@ export class HostStreams {
       this.#noiseShape = null;
       this.#noiseBuf = null;
     }
+    if (config.rounding) {
+      this.#roundingRng = new Pcg32(config.seed, Stream.rounding);
+      this.#roundingBuf = new Float32Array(
+        parameterSpecs(config.model).reduce(
+          (n, p) => n + p.shape.reduce((a, b) => a * b, 1),
+          0,
+        ),
+      );
+    }
   }
 
   /** Where the streams are, to resume them with {@link HostStreams.resume}. */
   snapshot(): HostStreamsSnapshot {
-    return { step: this.#step, noise: this.#noiseRng.snapshot() };
+    return {
+      step: this.#step,
+      noise: this.#noiseRng.snapshot(),
+      ...(this.#roundingRng ? { rounding: this.#roundingRng.snapshot() } : {}),
+    };
   }
 
   /** Moves the streams to a snapshot taken from streams of the same config. */
   resume(s: HostStreamsSnapshot): void {
     this.#sampler.seek(s.step);
     this.#noiseRng = Pcg32.restore(s.noise);
+    if (this.#roundingRng) {
+      if (!s.rounding) {
+        throw new RangeError(
+          "the snapshot has no stochastic-rounding stream to resume",
+        );
+      }
+      this.#roundingRng = Pcg32.restore(s.rounding);
+    }
     this.#step = s.step;
   }
 
@@ -111,15 +144,20 @@ export class HostStreams {
   }
 
   /**
-   * Inputs of the next step. The noise array is reused by the following
-   * call: copy it to keep it.
+   * Inputs of the next step. The noise and rounding arrays are reused by
+   * the following call: copy them to keep them.
    */
   next(): HostStep {
     const c = this.config;
     const t = this.#step++;
     const offsets = this.#sampler.next();
     const scalars = stepScalars(c.adamw, t, c.maxSteps);
-    if (!this.#noiseShape || !c.noise) return { offsets, scalars };
+    const rounding = this.#roundingRng
+      ? { rounding: roundingUniforms(this.#roundingRng, this.#roundingBuf!) }
+      : {};
+    if (!this.#noiseShape || !c.noise) {
+      return { offsets, scalars, ...rounding };
+    }
     const noise = noiseForStep(this.#noiseRng, {
       rows: this.#noiseShape[0],
       cols: this.#noiseShape.slice(1).reduce((a, b) => a * b, 1),
@@ -127,14 +165,15 @@ export class HostStreams {
       precision: storesBf16(c.precision) ? "bf16" : "fp32",
       out: this.#noiseBuf!,
     });
-    return { offsets, scalars, noise };
+    return { offsets, scalars, noise, ...rounding };
   }
 }
 
 /**
  * SHA-256 (hex) over the versioned host inputs of a `steps`-step run: every
  * initial parameter, every step's batch offsets and scalars, and the noise
- * of the first {@link DIGEST_NOISE_STEPS} steps.
+ * (and, with stochastic rounding, the uniforms: tagged, so a run without it
+ * hashes exactly as before) of the first {@link DIGEST_NOISE_STEPS} steps.
  *
  * @example
  * ```ts
@@ -161,7 +200,10 @@ export async function hostStreamsDigest(
   }
   // Batch order and scalars do not depend on the noise, so they come from a
   // noise-free twin; noise is drawn only for the first steps.
-  const plain = new HostStreams({ ...config, noise: null }, corpusLength);
+  const plain = new HostStreams(
+    { ...config, noise: null, rounding: undefined },
+    corpusLength,
+  );
   const scalars = new Float64Array(steps * 3);
   const offsets = new Int32Array(steps * config.batchSize);
   for (let t = 0; t < steps; t++) {
@@ -174,6 +216,13 @@ export async function hostStreamsDigest(
     const noisy = new HostStreams(config, corpusLength);
     for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
       parts.push(bytes(noisy.next().noise!));
+    }
+  }
+  if (config.rounding) {
+    parts.push(new TextEncoder().encode(`rounding:${config.rounding}\0`));
+    const rounded = new HostStreams({ ...config, noise: null }, corpusLength);
+    for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
+      parts.push(bytes(rounded.next().rounding!));
     }
   }
   return await sha256Hex(concat(parts));

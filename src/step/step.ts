@@ -12,6 +12,7 @@
  * Graph inputs: `params`, `m`, `v` [N], the batch (`input_ids`, `targets`
  * int32 [B,T], `loss_weights` [B,T]), the step scalars `lr_wd`, `step_size`,
  * `bc2_sqrt`, and `noise` (shaped like the noised parameter) when noise is on.
+ * With stochastic rounding, `rounding` [N] holds the step's uniforms.
  * Outputs: `loss`, `grad_norm`, and the next state `new.params`, `new.m`,
  * `new.v` (fed back as the next inputs).
  *
@@ -44,6 +45,10 @@ import {
   roundToBf16InGraph,
 } from "./bf16_graph.ts";
 import type { Bf16Tensors } from "../model/bf16_layers.ts";
+import {
+  type Rounding,
+  stochasticRoundToBf16InGraph,
+} from "./stochastic_rounding.ts";
 
 /**
  * Arithmetic of the step. `bf16`: every stored value (parameters, AdamW
@@ -96,6 +101,13 @@ export interface StepConfig {
    * gradients as bf16 values (see autocast.ts). Needs precision `bf16`.
    */
   readonly autocast?: boolean;
+  /**
+   * `stochastic`: parameters are rounded to bf16 stochastically by the
+   * per-step `rounding` input (see stochastic_rounding.ts); the moments stay
+   * round-to-nearest-even. Omitted: nearest-even everywhere. Needs a
+   * precision that stores bf16.
+   */
+  readonly rounding?: Rounding;
 }
 
 /** The seeds' step (B=32, T=128, bf16, HF defaults), with overrides. */
@@ -203,6 +215,12 @@ function validate(c: StepConfig): void {
   }
   if (c.clipNorm !== null && !(c.clipNorm > 0)) {
     throw new RangeError("clipNorm must be > 0 or null");
+  }
+  if (
+    c.rounding !== undefined &&
+    (c.rounding !== "stochastic" || !storesBf16(c.precision))
+  ) {
+    throw new RangeError(`rounding must be "stochastic" with bf16 storage`);
   }
 }
 
@@ -435,6 +453,15 @@ export function buildStep(
     // kernels (the slices lower to one Split).
     const [roundedP, roundedM, roundedV] = c.precision === "fp32"
       ? [next.p, next.m, next.v].map(round)
+      : c.rounding === "stochastic"
+      ? [
+        stochasticRoundToBf16InGraph(
+          b,
+          next.p,
+          b.input("rounding", [totalSize]),
+        ),
+        ...roundTogether(b, [next.m, next.v]),
+      ]
       : roundTogether(b, [next.p, next.m, next.v]);
     let newP = roundedP;
     if (c.noiseParam) {

@@ -9,6 +9,7 @@
 
 import { parameterSpecs } from "../model/config.ts";
 import type { TrainConfig } from "./config.ts";
+import { ROUNDING_MODES } from "./stochastic_rounding.ts";
 import {
   formatGiB,
   MAX_TRAINING_MEMORY_BYTES,
@@ -216,7 +217,7 @@ export function validateTrainConfig(
       "noise",
       "seed",
     ],
-    ["autocast"],
+    ["autocast", "rounding"],
   );
   c.object("model", [
     "vocabSize",
@@ -298,5 +299,27 @@ export function validateTrainConfig(
         }`,
       );
     }
+  }
+  checkRounding(c);
+}
+
+/** `rounding`: a known mode, on a precision that stores bf16. */
+function checkRounding(c: Checker): void {
+  const rounding = c.get("rounding");
+  if (rounding === undefined) return;
+  if (!(ROUNDING_MODES as readonly unknown[]).includes(rounding)) {
+    throw new ConfigError(
+      "rounding",
+      `must be ${
+        ROUNDING_MODES.map((m) => `"${m}"`).join(" or ")
+      } (omit it for round-to-nearest-even), got ${describe(rounding)}`,
+    );
+  }
+  const precision = c.get("precision");
+  if (precision === "fp32") {
+    throw new ConfigError(
+      "rounding",
+      `"${rounding}" needs a precision that stores bf16 ("bf16" or "bf16-pure"); fp32 stores float32 values and rounds nothing`,
+    );
   }
 }

@@ -161,3 +161,27 @@ Deno.test("sizes that would not fit in memory are refused naming the estimate an
   assert.ok(trainingMemoryBytes(SEED_RUN) < MAX_TRAINING_MEMORY_BYTES / 50);
   validateTrainConfig({ ...SEED_RUN, batchSize: 1024 });
 });
+
+Deno.test("rounding: stochastic on bf16 storage only, any other value one line", () => {
+  validateTrainConfig({ ...SEED_RUN, rounding: "stochastic" });
+  validateTrainConfig({
+    ...SEED_RUN,
+    precision: "bf16-pure",
+    rounding: "stochastic",
+  });
+  refuses(
+    (c) => (c.rounding = "nearest"),
+    /^config: rounding must be "stochastic" \(omit it for round-to-nearest-even\), got "nearest"$/,
+  );
+  refuses(
+    (c) => (c.rounding = true),
+    /rounding must be "stochastic".*got boolean$/,
+  );
+  refuses(
+    (c) => {
+      c.precision = "fp32";
+      c.rounding = "stochastic";
+    },
+    /^config: rounding "stochastic" needs a precision that stores bf16 \("bf16" or "bf16-pure"\); fp32 stores float32 values and rounds nothing$/,
+  );
+});

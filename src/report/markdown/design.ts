@@ -134,6 +134,12 @@ export function designTable(
     ["model", model],
     ["norm", norm],
     ["precision", precision],
+    ...(c.rounding === "stochastic"
+      ? [[
+        "rounding",
+        "stochastic for the parameters: each stored element becomes the bf16 neighbour away from zero with probability (distance from the one toward zero) / (grid spacing), from 16 bits of its own seeded stream per element and step; the AdamW moments stay nearest-even",
+      ]]
+      : []),
     ["init", init],
     ["noise", noise],
     ["objective", objectiveText(c)],
