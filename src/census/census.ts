@@ -40,7 +40,7 @@ import { type FloatRows, isNearDtype, NEAR_DTYPES } from "./near/rows.ts";
 export { CensusError } from "./census_error.ts";
 
 /** Input-embedding names, most common first. */
-export const EMBEDDING_NAMES: readonly string[] = [
+const EMBEDDING_NAMES: readonly string[] = [
   "model.embed_tokens.weight", // Llama, Qwen2/3, Mistral, Gemma
   "transformer.wte.weight", // GPT-2, Qwen-1
   "wte.weight", // GPT-2 saved without prefix
@@ -59,7 +59,7 @@ export const EMBEDDING_NAMES: readonly string[] = [
 ];
 
 /** Output-head (unembedding) names, most common first. */
-export const UNEMBEDDING_NAMES: readonly string[] = [
+const UNEMBEDDING_NAMES: readonly string[] = [
   "lm_head.weight",
   "embed_out.weight", // GPT-NeoX
   "language_model.lm_head.weight",

@@ -11,7 +11,7 @@ export function join(dir: string, name: string): string {
 }
 
 /** What {@linkcode listFolder} found. */
-export interface FolderListing {
+interface FolderListing {
   /** Every entry's name, in listing order. */
   names: string[];
   /** The paths of the entries `keep` accepted that are files, in listing order. */

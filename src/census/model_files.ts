@@ -20,7 +20,7 @@ import type { GgufStorage } from "./gguf/types.ts";
 import type { TokenTable } from "./tokenizer.ts";
 
 /** A tensor as the census sees it. */
-export interface WeightsTensor {
+interface WeightsTensor {
   /** Stored element type: a safetensors dtype, or a ggml type (`Q4_K`). */
   readonly dtype: string;
   /** Row-major shape. */

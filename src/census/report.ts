@@ -18,7 +18,7 @@ import {
 } from "./near/report_sections.ts";
 
 /** Options of the report renderers. */
-export interface RenderOptions {
+interface RenderOptions {
   /** Clusters listed per tensor (largest first); default 10. */
   top?: number;
   /** Token ids shown per cluster; default 8. */

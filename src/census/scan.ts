@@ -11,7 +11,7 @@ import { BlackHoleScanner } from "../analysis/scanner.ts";
 import type { BlackHoleOptions, BlackHoleReport } from "../analysis/types.ts";
 
 /** A matrix read on demand, see {@linkcode findBlackHolesStreaming}. */
-export interface StreamingMatrix {
+interface StreamingMatrix {
   /** Number of rows. */
   rows: number;
   /** Bytes per row. */

@@ -19,13 +19,13 @@ import { type GgmlType, ggmlType } from "./types.ts";
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 
 /** GGUF versions this reader understands (both use 64-bit counts). */
-export const GGUF_VERSIONS: readonly number[] = [2, 3];
+const GGUF_VERSIONS: readonly number[] = [2, 3];
 
 /** Most dimensions a ggml tensor has (`GGML_MAX_DIMS`). */
 const MAX_DIMS = 4;
 
 /** A metadata value: numbers (bigint when beyond 2^53), strings, booleans, arrays. */
-export type GgufValue = number | bigint | string | boolean | GgufValue[];
+type GgufValue = number | bigint | string | boolean | GgufValue[];
 
 /** One tensor of a GGUF file. */
 export interface GgufTensorInfo {

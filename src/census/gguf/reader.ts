@@ -28,7 +28,7 @@ import { type GgufStorage, storageOf } from "./types.ts";
 const FIRST_READ_BYTES = 1 << 20;
 
 /** The census's view of one GGUF tensor. */
-export interface GgufTensorView {
+interface GgufTensorView {
   /** ggml type name (`F16`, `Q4_K`, ...). */
   readonly dtype: string;
   /** Row-major shape, `[rows, cols]` for a matrix. */

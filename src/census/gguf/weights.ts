@@ -14,7 +14,7 @@ import { type GgufFile, openGguf } from "./reader.ts";
 import { listFolder } from "../folder.ts";
 
 /** The opened weights of a GGUF model (one file). */
-export interface GgufWeights {
+interface GgufWeights {
   /** The path as given. */
   path: string;
   /** Folder holding the file. */

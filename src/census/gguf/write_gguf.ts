@@ -15,7 +15,7 @@ import { GGUF_DEFAULT_ALIGNMENT } from "./header.ts";
 import { ggmlTypeByName } from "./types.ts";
 
 /** A metadata value with an explicit GGUF value type. */
-export interface TypedValue {
+interface TypedValue {
   /** `UINT32`, `INT32`, `FLOAT32`, `UINT64`, `BOOL`, `STRING`... */
   type: "UINT8" | "UINT32" | "INT32" | "FLOAT32" | "UINT64" | "BOOL" | "STRING";
   /** The value. */
@@ -26,7 +26,7 @@ export interface TypedValue {
  * A metadata value: a string, a boolean, a number (written as UINT32), an
  * array of strings or of numbers (FLOAT32), or an explicitly typed value.
  */
-export type MetadataValue =
+type MetadataValue =
   | string
   | boolean
   | number
@@ -35,7 +35,7 @@ export type MetadataValue =
   | TypedValue;
 
 /** One tensor to write. */
-export interface GgufTensorSpec {
+interface GgufTensorSpec {
   /** Tensor name. */
   name: string;
   /** ggml type name (`F16`, `Q8_0`, ...). */

@@ -14,7 +14,7 @@
 import { HubError } from "./hub_error.ts";
 
 /** Options of {@linkcode HubClient}. */
-export interface HubClientOptions {
+interface HubClientOptions {
   /** The hub, e.g. `https://huggingface.co` (no trailing slash needed). */
   endpoint: string;
   /** Access token for gated or private repos (sent as `Bearer`). */
@@ -34,7 +34,7 @@ export interface RequestContext {
 }
 
 /** What the first answer about a file said, to check later ones against. */
-export interface Expected {
+interface Expected {
   /** Total size of the file. */
   total?: number;
   /** Its ETag. */
@@ -42,7 +42,7 @@ export interface Expected {
 }
 
 /** A range answer's facts, see {@linkcode HubClient.getRange}. */
-export interface RangeAnswer {
+interface RangeAnswer {
   /** Total size of the file (from `Content-Range`). */
   total: number;
   /** The ETag sent, if any. */
@@ -50,7 +50,7 @@ export interface RangeAnswer {
 }
 
 /** The model API's answer, reduced to what the census needs. */
-export interface ModelListing {
+interface ModelListing {
   /** The commit the revision resolved to (`null`: not given or not a sha). */
   sha: string | null;
   /** `rfilename` of every sibling. */

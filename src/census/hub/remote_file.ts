@@ -38,7 +38,7 @@ export interface FetchProgress {
 }
 
 /** Where a remote file is and how to fetch it. */
-export interface RemoteFileOptions {
+interface RemoteFileOptions {
   /** The client that sends the requests. */
   client: HubClient;
   /** Where fetched ranges are kept. */

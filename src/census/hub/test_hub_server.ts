@@ -31,7 +31,7 @@ function sizeOf(file: HubFile): number {
 const DISK_CHUNK = 1 << 20;
 
 /** Failures the server can be told to show. */
-export interface HubServerFaults {
+interface HubServerFaults {
   /** Files need `Authorization: Bearer <token>` (401 without, 403 with another). */
   gatedToken?: string;
   /** Range headers are ignored: every file is a 200 with the whole body. */

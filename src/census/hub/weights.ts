@@ -27,7 +27,7 @@ import {
 } from "./remote_file.ts";
 
 /** The hub used when `HF_ENDPOINT` is not set. */
-export const DEFAULT_ENDPOINT = "https://huggingface.co";
+const DEFAULT_ENDPOINT = "https://huggingface.co";
 
 /** Options of {@linkcode openHubWeights}; each defaults from the environment. */
 export interface HubOptions {
@@ -54,7 +54,7 @@ export interface HubProgress extends FetchProgress {
 }
 
 /** Weights on the hub, with what reading them cost. */
-export interface HubWeights extends ModelWeights {
+interface HubWeights extends ModelWeights {
   /** Body bytes received from the hub so far (0 when all came from the cache). */
   fetchedBytes(): number;
   /** Requests sent to the hub so far. */

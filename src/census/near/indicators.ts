@@ -53,7 +53,7 @@ export interface Indicators {
 }
 
 /** Options of {@linkcode computeIndicators}. */
-export interface IndicatorOptions {
+interface IndicatorOptions {
   /** Rows known to be unused. */
   knownUnused?: readonly number[];
   /** Where `knownUnused` came from, in words (for the report). */

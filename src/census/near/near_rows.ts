@@ -58,7 +58,7 @@ export interface NearReport {
 }
 
 /** Options of {@linkcode findNearRows}. */
-export interface NearOptions {
+interface NearOptions {
   /** Rows left out (e.g. those holding NaN or Inf). */
   exclude?: readonly number[];
   /** Key columns to split on (default 16, at most the width). */

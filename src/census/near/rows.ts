@@ -19,7 +19,7 @@ import {
 export const NEAR_DTYPES = ["BF16", "F16", "F32", "F64"] as const;
 
 /** One of {@linkcode NEAR_DTYPES}. */
-export type NearDtype = typeof NEAR_DTYPES[number];
+type NearDtype = typeof NEAR_DTYPES[number];
 
 /** Whether `dtype` is one of {@linkcode NEAR_DTYPES}. */
 export function isNearDtype(dtype: string): dtype is NearDtype {
