@@ -11,6 +11,7 @@ import h6 from "./11.2e-jiggling-autocast.ts";
 import h7 from "./11.2f-noise-sweep.ts";
 import h8 from "./11.2g-jiggling-pure-bf16.ts";
 import h9 from "./11.3c-untied-head.ts";
+import h10 from "./11.3a-stochastic-rounding.ts";
 
 /** Every hypothesis file of this folder, in report order. */
 export const REGISTERED: readonly Hypothesis[] = [
@@ -23,4 +24,5 @@ export const REGISTERED: readonly Hypothesis[] = [
   h7,
   h8,
   h9,
+  h10,
 ];
