@@ -175,6 +175,7 @@ export class Replicate {
         batch: makeBatch(corpus, inputs.offsets, seqLen, objective),
         scalars: inputs.scalars,
         noise: inputs.noise,
+        dropout: inputs.dropout,
         rounding: inputs.rounding,
       },
       lr: inputs.scalars.lr,

@@ -97,6 +97,8 @@ export interface StepFeed {
   readonly scalars: StepScalars;
   /** Noise for the configured parameter (required iff the graph has noise). */
   readonly noise?: Float32Array;
+  /** Dropout masks of the step, flat (required iff the graph has dropout). */
+  readonly dropout?: Float32Array;
   /** Uniforms of stochastic rounding, one per parameter (iff the graph rounds so). */
   readonly rounding?: Float32Array;
 }
@@ -332,6 +334,17 @@ export class StepRunner {
       feeds.rounding = s.tensor(stack(uniforms as Float32Array[]), [
         ...lead,
         this.step.totalSize,
+      ]);
+    }
+    const dropout = this.step.inputs.find((i) => i.name === "dropout");
+    if (dropout) {
+      const masks = list.map((f) => f.dropout);
+      if (masks.some((m) => !m)) {
+        throw new RangeError("this step graph needs dropout masks");
+      }
+      feeds.dropout = s.tensor(stack(masks as Float32Array[]), [
+        ...lead,
+        dropout.shape.at(-1)!,
       ]);
     }
     const out = await s.run(feeds);

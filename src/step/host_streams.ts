@@ -18,6 +18,12 @@ import { Pcg32, type Pcg32Snapshot, Stream } from "../data/rng.ts";
 import { createSampler, type Sampler } from "../data/sampler.ts";
 import { storesBf16 } from "./step.ts";
 import { roundingUniforms } from "./stochastic_rounding.ts";
+import { drawDropoutMasks } from "./dropout_masks.ts";
+import {
+  dropoutLayout,
+  type DropoutSegment,
+  dropoutSize,
+} from "../model/dropout.ts";
 
 /**
  * Version of the host-side streams. Bump it with any intentional change to
@@ -42,6 +48,8 @@ export interface HostStreamsSnapshot {
   readonly noise: Pcg32Snapshot;
   /** Position of the stochastic-rounding generator; absent when it is off. */
   readonly rounding?: Pcg32Snapshot;
+  /** Position of the dropout-mask generator; absent when dropout is off. */
+  readonly dropout?: Pcg32Snapshot;
 }
 
 /** One step's host inputs. */
@@ -56,6 +64,8 @@ export interface HostStep {
    * absent unless `config.rounding` is `stochastic`.
    */
   readonly rounding?: Float32Array;
+  /** Dropout masks, flat (see model/dropout.ts); absent without dropout. */
+  readonly dropout?: Float32Array;
 }
 
 /** Initial parameters of a run (identical for every backend). */
@@ -77,6 +87,10 @@ export class HostStreams {
   // the batch order and the noise as they were.
   #roundingRng: Pcg32 | null = null;
   readonly #roundingBuf: Float32Array | null = null;
+  // Dropout masks come from their own stream too.
+  #dropoutRng: Pcg32 | null = null;
+  readonly #dropoutLayout: readonly DropoutSegment[];
+  readonly #dropoutBuf: Float32Array | null = null;
   #step = 0;
 
   /** Streams of `config` over a corpus of `corpusLength` bytes. */
@@ -103,6 +117,15 @@ export class HostStreams {
       this.#noiseShape = null;
       this.#noiseBuf = null;
     }
+    this.#dropoutLayout = dropoutLayout(
+      config.model,
+      config.batchSize,
+      config.seqLen,
+    );
+    if (this.#dropoutLayout.length) {
+      this.#dropoutRng = new Pcg32(config.seed, Stream.dropout);
+      this.#dropoutBuf = new Float32Array(dropoutSize(this.#dropoutLayout));
+    }
     if (config.rounding) {
       this.#roundingRng = new Pcg32(config.seed, Stream.rounding);
       this.#roundingBuf = new Float32Array(
@@ -120,6 +143,7 @@ export class HostStreams {
       step: this.#step,
       noise: this.#noiseRng.snapshot(),
       ...(this.#roundingRng ? { rounding: this.#roundingRng.snapshot() } : {}),
+      ...(this.#dropoutRng ? { dropout: this.#dropoutRng.snapshot() } : {}),
     };
   }
 
@@ -134,6 +158,12 @@ export class HostStreams {
         );
       }
       this.#roundingRng = Pcg32.restore(s.rounding);
+    }
+    if (this.#dropoutRng) {
+      if (!s.dropout) {
+        throw new RangeError("the snapshot has no dropout stream to resume");
+      }
+      this.#dropoutRng = Pcg32.restore(s.dropout);
     }
     this.#step = s.step;
   }
@@ -152,9 +182,20 @@ export class HostStreams {
     const t = this.#step++;
     const offsets = this.#sampler.next();
     const scalars = stepScalars(c.adamw, t, c.maxSteps);
-    const rounding = this.#roundingRng
-      ? { rounding: roundingUniforms(this.#roundingRng, this.#roundingBuf!) }
-      : {};
+    const rounding = {
+      ...(this.#roundingRng
+        ? { rounding: roundingUniforms(this.#roundingRng, this.#roundingBuf!) }
+        : {}),
+      ...(this.#dropoutRng
+        ? {
+          dropout: drawDropoutMasks(
+            this.#dropoutRng,
+            this.#dropoutLayout,
+            this.#dropoutBuf!,
+          ),
+        }
+        : {}),
+    };
     if (!this.#noiseShape || !c.noise) {
       return { offsets, scalars, ...rounding };
     }
@@ -201,7 +242,7 @@ export async function hostStreamsDigest(
   // Batch order and scalars do not depend on the noise, so they come from a
   // noise-free twin; noise is drawn only for the first steps.
   const plain = new HostStreams(
-    { ...config, noise: null, rounding: undefined },
+    { ...withoutDropout(config), noise: null, rounding: undefined },
     corpusLength,
   );
   const scalars = new Float64Array(steps * 3);
@@ -225,7 +266,23 @@ export async function hostStreamsDigest(
       parts.push(bytes(rounded.next().rounding!));
     }
   }
+  if (dropoutLayout(config.model, config.batchSize, config.seqLen).length) {
+    parts.push(new TextEncoder().encode("dropout\0"));
+    const dropped = new HostStreams(
+      { ...config, noise: null, rounding: undefined },
+      corpusLength,
+    );
+    for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
+      parts.push(bytes(dropped.next().dropout!));
+    }
+  }
   return await sha256Hex(concat(parts));
+}
+
+function withoutDropout(c: TrainConfig): TrainConfig {
+  return c.model.dropout
+    ? { ...c, model: { ...c.model, dropout: undefined } }
+    : c;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

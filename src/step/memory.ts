@@ -47,7 +47,13 @@ export function trainingMemoryBytes(config: TrainConfig): number {
   const params = v * d + context * d + nLayer * (12 * d * d + 13 * d) +
     2 * d + head;
   const tokens = config.batchSize * config.seqLen;
-  const perToken = nLayer * (18 * d + 3 * nHead * config.seqLen) + 3 * v;
+  // Dropout adds its masks and the masked copies: 2 per embedding, attention
+  // probability and residual branch element.
+  const dropout = config.model.dropout
+    ? 2 * (d + nLayer * (nHead * config.seqLen + 2 * d))
+    : 0;
+  const perToken = nLayer * (18 * d + 3 * nHead * config.seqLen) + 3 * v +
+    dropout;
   return 4 * (8 * params + 2 * tokens * perToken);
 }
 

@@ -11,7 +11,8 @@
  *
  * Graph inputs: `params`, `m`, `v` [N], the batch (`input_ids`, `targets`
  * int32 [B,T], `loss_weights` [B,T]), the step scalars `lr_wd`, `step_size`,
- * `bc2_sqrt`, and `noise` (shaped like the noised parameter) when noise is on.
+ * `bc2_sqrt`, `noise` (shaped like the noised parameter) when noise is on,
+ * and `dropout` (the step's masks, flat, see model/dropout.ts) when dropout is.
  * With stochastic rounding, `rounding` [N] holds the step's uniforms.
  * Outputs: `loss`, `grad_norm`, and the next state `new.params`, `new.m`,
  * `new.v` (fed back as the next inputs).
@@ -45,6 +46,7 @@ import {
   roundToBf16InGraph,
 } from "./bf16_graph.ts";
 import type { Bf16Tensors } from "../model/bf16_layers.ts";
+import { dropoutLayout, dropoutMasks, dropoutSize } from "../model/dropout.ts";
 import {
   type Rounding,
   stochasticRoundToBf16InGraph,
@@ -222,6 +224,9 @@ function validate(c: StepConfig): void {
   ) {
     throw new RangeError(`rounding must be "stochastic" with bf16 storage`);
   }
+  if (c.model.dropout && (c.autocast || c.precision === "bf16-pure")) {
+    throw new RangeError("dropout needs precision bf16 or fp32, no autocast");
+  }
 }
 
 /**
@@ -279,6 +284,16 @@ function buildCommon(b: Builder, c: StepConfig) {
   const ids = b.input("input_ids", [B, T], "int32");
   const targets = b.input("targets", [B, T], "int32");
   const weights = b.input("loss_weights", [B, T]);
+  // Dropout masks of the step, one flat input (none when dropout is off).
+  const layout = dropoutLayout(c.model, B, T);
+  const dropout = layout.length
+    ? dropoutMasks(
+      b,
+      b.input("dropout", [dropoutSize(layout)]),
+      layout,
+      c.model.nLayer,
+    )
+    : undefined;
   const logits = forward(
     b,
     c.model,
@@ -289,6 +304,8 @@ function buildCommon(b: Builder, c: StepConfig) {
       ? { matmul: (x, w, o) => autocastMatmul(b, x, w, o) }
       : pure
       ? { bf16: pure }
+      : dropout
+      ? { dropout }
       : {},
   );
   const loss = crossEntropy(

@@ -228,7 +228,7 @@ export function validateTrainConfig(
     "norm",
     "normEps",
     "tiedHead",
-  ]);
+  ], ["dropout"]);
   c.integer("model.vocabSize", 1, MAX_VOCAB);
   const d = c.integer("model.dModel", 1);
   c.integer("model.nLayer", 1);
@@ -301,6 +301,31 @@ export function validateTrainConfig(
     }
   }
   checkRounding(c);
+  checkDropout(c);
+}
+
+/** `model.dropout`: probabilities in [0, 1), in float32 arithmetic. */
+function checkDropout(c: Checker): void {
+  if (c.get("model.dropout") === undefined) return;
+  c.object("model.dropout", ["embd", "attn", "resid"]);
+  for (const k of ["embd", "attn", "resid"]) {
+    c.number(`model.dropout.${k}`, (x) => x >= 0 && x < 1, "in [0, 1)");
+  }
+  const precision = c.get("precision");
+  if (precision !== "bf16" && precision !== "fp32") {
+    throw new ConfigError(
+      "model.dropout",
+      `needs precision "bf16" or "fp32" (float32 activations), got ${
+        describe(precision)
+      }`,
+    );
+  }
+  if (c.get("autocast") === true) {
+    throw new ConfigError(
+      "model.dropout",
+      "cannot be combined with autocast (its bf16 matrix products have no dropout here)",
+    );
+  }
 }
 
 /** `rounding`: a known mode, on a precision that stores bf16. */

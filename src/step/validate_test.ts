@@ -185,3 +185,55 @@ Deno.test("rounding: stochastic on bf16 storage only, any other value one line",
     /^config: rounding "stochastic" needs a precision that stores bf16 \("bf16" or "bf16-pure"\); fp32 stores float32 values and rounds nothing$/,
   );
 });
+
+Deno.test("model.dropout: probabilities in [0, 1) with float32 activations, anything else one line", () => {
+  const dropout = { embd: 0.1, attn: 0.1, resid: 0.1 };
+  validateTrainConfig({ ...SEED_RUN, model: { ...SEED_RUN.model, dropout } });
+  validateTrainConfig({
+    ...SEED_RUN,
+    precision: "fp32",
+    model: { ...SEED_RUN.model, dropout: { embd: 0, attn: 0, resid: 0.5 } },
+  });
+  const set = (c: Loose, d: unknown) => (c.model.dropout = d);
+  refuses(
+    (c) => set(c, { ...dropout, attn: 1 }),
+    /^config: model\.dropout\.attn must be in \[0, 1\), got 1$/,
+  );
+  refuses(
+    (c) => set(c, { ...dropout, embd: -0.1 }),
+    /^config: model\.dropout\.embd must be in \[0, 1\), got -0\.1$/,
+  );
+  refuses(
+    (c) => set(c, { ...dropout, resid: "0.1" }),
+    /^config: model\.dropout\.resid must be a finite number, got "0\.1"$/,
+  );
+  refuses(
+    (c) => set(c, { embd: 0.1, attn: 0.1 }),
+    /^config: model\.dropout\.resid is missing$/,
+  );
+  refuses(
+    (c) => set(c, { ...dropout, mlp: 0.1 }),
+    /^config: model\.dropout\.mlp is not a config field/,
+  );
+  refuses(
+    (c) => set(c, 0.1),
+    /^config: model\.dropout must be an object, got 0\.1$/,
+  );
+  refuses(
+    (c) => {
+      set(c, dropout);
+      c.precision = "bf16-pure";
+    },
+    /^config: model\.dropout needs precision "bf16" or "fp32" \(float32 activations\), got "bf16-pure"$/,
+  );
+  refuses(
+    (c) => {
+      set(c, dropout);
+      c.autocast = true;
+    },
+    /^config: model\.dropout cannot be combined with autocast/,
+  );
+  // Dropout's masks count towards the memory bound.
+  const on = { ...SEED_RUN, model: { ...SEED_RUN.model, dropout } };
+  assert.ok(trainingMemoryBytes(on) > trainingMemoryBytes(SEED_RUN));
+});

@@ -140,6 +140,18 @@ export function designTable(
         "stochastic for the parameters: each stored element becomes the bf16 neighbour away from zero with probability (distance from the one toward zero) / (grid spacing), from 16 bits of its own seeded stream per element and step; the AdamW moments stay nearest-even",
       ]]
       : []),
+    ...(m.dropout
+      ? [[
+        "dropout",
+        `HF GPT-2's places: ${
+          formatNumber(m.dropout.embd)
+        } after the embedding sum, ${
+          formatNumber(m.dropout.attn)
+        } on the attention probabilities, ${
+          formatNumber(m.dropout.resid)
+        } after each attn.c_proj and mlp.c_proj; inverted (kept values × 1/(1-p)), masks drawn per step from their own seeded stream`,
+      ]]
+      : []),
     ["init", init],
     ["noise", noise],
     ["objective", objectiveText(c)],
