@@ -12,6 +12,7 @@ import h7 from "./11.2f-noise-sweep.ts";
 import h8 from "./11.2g-jiggling-pure-bf16.ts";
 import h9 from "./11.3c-untied-head.ts";
 import h10 from "./11.3a-stochastic-rounding.ts";
+import h11 from "./11.3b-dropout.ts";
 
 /** Every hypothesis file of this folder, in report order. */
 export const REGISTERED: readonly Hypothesis[] = [
@@ -25,4 +26,5 @@ export const REGISTERED: readonly Hypothesis[] = [
   h8,
   h9,
   h10,
+  h11,
 ];

@@ -1,0 +1,61 @@
+import type { Hypothesis } from "../src/hypothesis/types.ts";
+import { SEED_RUN } from "../src/step/config.ts";
+import { HF_DROPOUT } from "../src/model/dropout.ts";
+
+/** Issue 20, item 2: does dropout at HF GPT-2's defaults break the black hole? */
+const hypothesis: Hypothesis = {
+  id: "11.3b-dropout",
+  title: "Dropout at HF GPT-2's defaults leaves the black hole whole",
+  question:
+    "Real GPT-2 training uses dropout (0.1 after the embeddings, on the attention probabilities and on both residual branches); the seeds set it to 0. Is dropout's randomness the process that splits the dead tokens' shared vector?",
+  background:
+    `Explicit post-step noise on the embedding fragments the black hole
+above a scale near 3e-7 to 1e-6 (11.2f), but real models were not trained with
+such noise. Dropout is the most common source of randomness in real training,
+and its masks differ at every position and every step. It never touches the
+embedding matrix itself, though: the embd mask multiplies the looked-up rows
+of the tokens in the batch, and a dead token is never in a batch. A dead row
+is reached only through the tied head, where its gradient is the sum over
+positions of (its softmax probability) x (the final hidden state): dropout
+changes those hidden states, but every dead row sees the same ones. So the
+symmetry argument predicts nothing changes; this run asks the framework to
+confirm a symmetry argument rather than refute it.`,
+  design: `The control (seed architecture, LayerNorm, bf16 storage with float32
+activations, Qwen init, HF Trainer AdamW defaults, clip 1.0, double-shifted
+objective, tied head) with \`model.dropout\` at HF GPT-2's defaults: embd_pdrop,
+attn_pdrop and resid_pdrop all 0.1, applied where HF applies them (after
+wte + wpe, on the attention probabilities, after attn.c_proj and after
+mlp.c_proj; inverted: kept values scaled by 1/(1-p)). The masks are drawn on the
+host from their own seeded PCG32 stream (one 32-bit draw per element, 3.4
+million a step), so the batch order and the initial weights are those of the
+control, and every backend gets the same bits. Proven against PyTorch with the
+same masks (tools/reference/make_dropout.py).`,
+  config: {
+    ...SEED_RUN,
+    model: { ...SEED_RUN.model, dropout: HF_DROPOUT },
+  },
+  expectation: {
+    verdict: "null",
+    reasoning:
+      "Prediction written before any run (seed 42 included). Dead tokens never appear as inputs, so their rows get nothing from the embedding lookup (embd mask included), and their head gradient is, per position, the same softmax probability times the same (dropout-perturbed) hidden state for every dead row: identical rows still see identical arithmetic, masks included, and weight decay treats them alike. Expected: C = 1 and P = 51 once every live token has occurred (the batch order is the control's, so around step 40), through all 10,000 steps; the shared vector still travels, as in the control, along a different path (dropout changes the hidden states that drive it). Over 8 seeds: null in every one (rate 1), since the argument does not depend on the seed or the masks.",
+    rate: { verdict: "null", atLeast: 1 },
+  },
+  smoke: {
+    steps: 300,
+    justification:
+      "The live tokens leave the shared vector within the first ~40 steps (the control's batch order); after that a change in C or P would need a symmetry violation, which dropout would cause at any step if it could, and 300 steps cover the largest learning rates of the schedule.",
+  },
+  replicates: {
+    count: 8,
+    smoke: {
+      seeds: [42],
+      why:
+        "The argument is exact in every seed and for every mask, so one seed at 300 steps checks the arithmetic; the rate over 8 seeds is a full-tier claim.",
+    },
+  },
+  control: "control-layernorm",
+  findings:
+    `Pending: the 8 full-tier replicates have not run yet, so no rate is claimed. Only the smoke tier (seed 42, 300 steps) is recorded so far.`,
+};
+
+export default hypothesis;
