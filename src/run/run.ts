@@ -14,6 +14,10 @@
  * replicates of one graph (see runtime/trainer.ts `trainReplicates`); each
  * run keeps its own cache entry, history, checkpoints and record.
  *
+ * One process trains a run at a time (`history/run_lock.ts`): a run that
+ * another process is training waits for it, then answers from its record
+ * (or resumes its checkpoint, should that process have been stopped).
+ *
  * @module
  */
 
@@ -39,6 +43,14 @@ import {
   type RunCheckpoint,
 } from "../history/checkpoint.ts";
 import { CACHE_DIR } from "../history/locations.ts";
+import {
+  type LockHolder,
+  lockRun,
+  type RunLock,
+  runLockPath,
+  tryLockRun,
+  waitingLine,
+} from "../history/run_lock.ts";
 import { type PreparedRun, prepareRun } from "./prepare.ts";
 import {
   completeRecord,
@@ -147,9 +159,35 @@ export interface PackedRun {
  */
 export async function runPackedDetailed(
   runs: readonly PackedRun[],
-  shared: { readonly threads?: number; readonly signal?: AbortSignal } = {},
+  shared: PackShared = {},
 ): Promise<PackedOutcome[]> {
+  const { outcomes, busy } = await runPacked(runs, shared, false);
+  // Runs another process holds: each waited for alone, holding no lock
+  // meanwhile (so two processes never wait for each other), then answered
+  // from that process's record, or trained if it stopped without one.
+  for (const index of busy) {
+    [outcomes[index]] = (await runPacked([runs[index]], shared, true)).outcomes;
+  }
+  return outcomes;
+}
+
+/** What the runs of a pack share: the threads and the stop signal. */
+type PackShared = {
+  readonly threads?: number;
+  readonly signal?: AbortSignal;
+};
+
+/**
+ * {@link runPackedDetailed} once: with `wait`, a run another process holds
+ * is waited for; without, it is left out (its index in `busy`).
+ */
+async function runPacked(
+  runs: readonly PackedRun[],
+  shared: PackShared,
+  wait: boolean,
+): Promise<{ outcomes: PackedOutcome[]; busy: number[] }> {
   const outcomes: PackedOutcome[] = new Array(runs.length);
+  const busy: number[] = [];
   const groups = new Map<string, { index: number; run: OpenedRun }[]>();
   /** The graph size each group must train in (null: whatever it holds). */
   const graphSize = new Map<string, number | null>();
@@ -157,8 +195,13 @@ export async function runPackedDetailed(
     if (options.trace && runs.length > 1) {
       throw new RangeError("a traced run cannot be packed with others");
     }
+    let opened: Awaited<ReturnType<typeof openRun>> | undefined;
     try {
-      const opened = await openRun(hypothesis, options);
+      opened = await openRun(hypothesis, options, wait);
+      if ("busy" in opened) {
+        busy.push(index);
+        continue;
+      }
       if (!("hooks" in opened)) {
         outcomes[index] = { ok: true, outcome: opened };
         continue;
@@ -180,6 +223,7 @@ export async function runPackedDetailed(
       groups.set(group, [...groups.get(group) ?? [], { index, run: opened }]);
       graphSize.set(group, size);
     } catch (error) {
+      if (opened && "hooks" in opened) await opened.release();
       outcomes[index] = { ok: false, error };
     }
   }
@@ -259,10 +303,12 @@ export async function runPackedDetailed(
         };
       } catch (error) {
         outcomes[index] = { ok: false, error };
+      } finally {
+        await run.release();
       }
     }
   }
-  return outcomes;
+  return { outcomes, busy };
 }
 
 /** A run ready to train: its trainer hooks and what to do with the result. */
@@ -281,6 +327,8 @@ interface OpenedRun {
   fail(e: unknown): Promise<never>;
   /** Analyses the finished run and writes its record. */
   finish(result: TrainResult, replicas: number): Promise<RunOutcome>;
+  /** Releases the run's lock (after finish or fail); never throws. */
+  release(): Promise<void>;
 }
 
 /** Refuses checkpoint options that could not resume bit-identically. */
@@ -450,12 +498,64 @@ function checkpointWriter(
   };
 }
 
-/** The cached outcome of a run, or the run opened for training. */
+/**
+ * The run's lock: taken, or (without `wait`) who holds it. Waiting says so in
+ * one note; a stop while waiting is a {@link RunStoppedError} at step 0.
+ */
+async function takeRunLock(
+  prepared: PreparedRun,
+  options: RunOptions,
+  wait: boolean,
+): Promise<RunLock | LockHolder> {
+  const path = runLockPath(prepared.key, options.cacheDir ?? CACHE_DIR);
+  if (!wait) {
+    const attempt = await tryLockRun(path);
+    return "lock" in attempt ? attempt.lock : attempt.holder;
+  }
+  try {
+    return await lockRun(path, {
+      signal: options.signal,
+      onWait: (holder) => options.onNote?.(waitingLine(holder, path)),
+    });
+  } catch (e) {
+    if (!options.signal?.aborted) throw e;
+    throw new RunStoppedError(
+      0,
+      prepared.steps,
+      String(options.signal.reason ?? "stopped"),
+    );
+  }
+}
+
+/**
+ * The cached outcome of a run, or the run opened for training (holding its
+ * lock until released), or, without `wait`, the process that holds it.
+ */
 async function openRun(
   h: Hypothesis,
   options: RunOptions,
-): Promise<RunOutcome | OpenedRun> {
+  wait: boolean,
+): Promise<RunOutcome | OpenedRun | { readonly busy: LockHolder }> {
   const prepared = await prepareRun(h, options);
+  const lock = await takeRunLock(prepared, options, wait);
+  if (!("release" in lock)) return { busy: lock };
+  try {
+    const opened = await openLocked(h, prepared, options);
+    if ("hooks" in opened) return { ...opened, release: () => lock.release() };
+    await lock.release();
+    return opened;
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+/** {@link openRun} once the run's lock is held. */
+async function openLocked(
+  h: Hypothesis,
+  prepared: PreparedRun,
+  options: RunOptions,
+): Promise<RunOutcome | Omit<OpenedRun, "release">> {
   const { config, steps, corpus, key, recordFile } = prepared;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
   const note = options.onNote ?? (() => {});
