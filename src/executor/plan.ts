@@ -11,7 +11,7 @@ import { type BackendName, REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
 import { canonicalJson, stepConfigOf } from "../step/config.ts";
 import { overrideText, parseOverride } from "../hypothesis/overrides.ts";
 import { pointLabel, replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
-import { readRecord, RecordError, recordPath } from "../history/records.ts";
+import { readRecord, RecordError } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
 import { type PreparedRun, prepareRun } from "../run/prepare.ts";
 import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
@@ -110,15 +110,12 @@ export async function planRuns(
         }
       };
       let record = await read(prepared.recordFile);
-      if (record?.key !== prepared.key && overrides.length > 0) {
-        // The sweep point that is the hypothesis's own config (11.2f at
-        // 3e-7) is the same run as the unmodified one: `run <id>` records
-        // it without a variant in its name. Same key, so it is done.
-        const plain = recordPath(recordsDir, {
-          ...prepared.name,
-          variant: undefined,
-        });
-        const twin = await read(plain);
+      // Where `run` looks too (prepare.ts recordFilesOf): the sweep point
+      // that is the hypothesis's own config (11.2f at 3e-7) is the same run
+      // as the unmodified one, recorded without a variant in its name.
+      for (const other of prepared.recordFiles.slice(1)) {
+        if (record?.key === prepared.key) break;
+        const twin = await read(other);
         if (twin?.key === prepared.key) record = twin;
       }
       // A run packed on a backend whose replicates differ from solo runs

@@ -68,6 +68,45 @@ export function replicateConfig(h: Hypothesis, seed?: number): TrainConfig {
   return seed === undefined ? h.config : { ...h.config, seed };
 }
 
+/**
+ * Where a record of the run `name` may be, under each of `dirs` in turn: its
+ * own name, then, for a variant, the name without it. A variant whose
+ * overrides set the hypothesis's own values (`--set noise.scale=3e-7` for
+ * 11.2f) is the unmodified run, with the same key, which `run <id>`
+ * records under the plain name; only a record with the run's key counts.
+ * A variant run without `--out` writes under `.cache/records` and also looks
+ * in the committed records, where `deno task sweep` writes sweep points.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordFilesOf } from "./prepare.ts";
+ * const name = {
+ *   hypothesisId: "h", tier: "smoke", seed: 42, backend: "cpu", variant: "noise.scale=3e-7",
+ * } as const;
+ * assert.deepEqual(recordFilesOf(name, ["/cache/records", "/reports/data"]), [
+ *   "/cache/records/h/smoke-seed42-cpu-noise.scale=3e-7.json",
+ *   "/cache/records/h/smoke-seed42-cpu.json",
+ *   "/reports/data/h/smoke-seed42-cpu-noise.scale=3e-7.json",
+ *   "/reports/data/h/smoke-seed42-cpu.json",
+ * ]);
+ * assert.deepEqual(recordFilesOf({ ...name, variant: undefined }, ["/r", "/r"]), [
+ *   "/r/h/smoke-seed42-cpu.json",
+ * ]);
+ * ```
+ */
+export function recordFilesOf(
+  name: RecordName,
+  dirs: readonly string[],
+): string[] {
+  const names = name.variant === undefined
+    ? [name]
+    : [name, { ...name, variant: undefined }];
+  return [
+    ...new Set(dirs.flatMap((d) => names.map((n) => recordPath(d, n)))),
+  ];
+}
+
 /** Everything about a run that is decided before it trains. */
 export interface PreparedRun {
   /** The hypothesis being run. */
@@ -92,6 +131,11 @@ export interface PreparedRun {
   readonly name: RecordName;
   /** Path the record is (or will be) written to. */
   readonly recordFile: string;
+  /**
+   * Where a record of this run may already be ({@link recordFilesOf}),
+   * `recordFile` first: the planner and the run look in the same places.
+   */
+  readonly recordFiles: readonly string[];
   /** The compiled training step (ONNX graph and its layout). */
   readonly compiled: CompiledStep;
   /** The backend chosen and why. */
@@ -163,6 +207,7 @@ export async function prepareRun(
   };
   const dir = options.recordsDir ??
     (variant ? VARIANT_RECORDS_DIR : RECORDS_DIR);
+  const recordFile = recordPath(dir, name);
   return {
     hypothesis: h,
     tier: options.tier,
@@ -174,7 +219,11 @@ export async function prepareRun(
     identity,
     key,
     name,
-    recordFile: recordPath(dir, name),
+    recordFile,
+    recordFiles: recordFilesOf(
+      name,
+      options.recordsDir === undefined ? [dir, RECORDS_DIR] : [dir],
+    ),
     compiled,
     choice,
   };

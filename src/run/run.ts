@@ -61,6 +61,7 @@ import {
 import { HistoryDigest, verifyHistoryPrefix } from "./history_digest.ts";
 import { RunAnalysis } from "./run_analysis.ts";
 import { cachedRecord } from "../history/run_cache.ts";
+import { RecordError } from "../history/records.ts";
 import {
   embeddingEncoding,
   openHistory,
@@ -499,6 +500,42 @@ function checkpointWriter(
 }
 
 /**
+ * The usable record of `prepared`'s run, where the planner would find it
+ * (`prepared.recordFiles`): its own file first, whose problems are told to
+ * `note` unless another file answers; the others count only when they hold
+ * a record of the same key (anything else there is not this run's).
+ */
+async function cachedAmong(
+  prepared: PreparedRun,
+  options: { readonly cacheDir: string; readonly note: (s: string) => void },
+): Promise<{ record: RunRecord; path: string } | null> {
+  const [own, ...others] = prepared.recordFiles;
+  const told: string[] = [];
+  const record = await cachedRecord(own, prepared.key, {
+    cacheDir: options.cacheDir,
+    note: (n) => told.push(n),
+  });
+  if (record) {
+    told.forEach(options.note);
+    return { record, path: own };
+  }
+  for (const path of others) {
+    let found: RunRecord | null = null;
+    try {
+      found = await cachedRecord(path, prepared.key, {
+        cacheDir: options.cacheDir,
+        note: () => {},
+      });
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e;
+    }
+    if (found?.key === prepared.key) return { record: found, path };
+  }
+  told.forEach(options.note);
+  return null;
+}
+
+/**
  * The run's lock: taken, or (without `wait`) who holds it. Waiting says so in
  * one note; a stop while waiting is a {@link RunStoppedError} at step 0.
  */
@@ -556,15 +593,13 @@ async function openLocked(
   prepared: PreparedRun,
   options: RunOptions,
 ): Promise<RunOutcome | Omit<OpenedRun, "release">> {
-  const { config, steps, corpus, key, recordFile } = prepared;
+  const { config, steps, corpus, key } = prepared;
   const cacheDir = options.cacheDir ?? CACHE_DIR;
   const note = options.onNote ?? (() => {});
 
   if (options.useCache ?? true) {
-    const cached = await cachedRecord(recordFile, key, { cacheDir, note });
-    if (cached) {
-      return { record: cached, cached: true, path: recordFile, replicas: 0 };
-    }
+    const cached = await cachedAmong(prepared, { cacheDir, note });
+    if (cached) return { ...cached, cached: true, replicas: 0 };
   }
   const every = options.historyEvery ?? 1;
   const { dtype, toBytes } = embeddingEncoding(config.precision);
