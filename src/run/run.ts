@@ -16,7 +16,9 @@
  *
  * One process trains a run at a time (`history/run_lock.ts`): a run that
  * another process is training waits for it, then answers from its record
- * (or resumes its checkpoint, should that process have been stopped).
+ * (or resumes its checkpoint, should that process have been stopped). A run
+ * whose outputs would not fit on disk (`space_needs.ts`) is refused before
+ * it trains.
  *
  * @module
  */
@@ -60,6 +62,8 @@ import {
 } from "./record_write.ts";
 import { HistoryDigest, verifyHistoryPrefix } from "./history_digest.ts";
 import { RunAnalysis } from "./run_analysis.ts";
+import { runSpaceNeeds } from "./space_needs.ts";
+import { checkFreeSpace } from "../io/free_space.ts";
 import { cachedRecord } from "../history/run_cache.ts";
 import { RecordError } from "../history/records.ts";
 import {
@@ -624,6 +628,23 @@ async function openLocked(
   if (resume) {
     note(`resuming from the checkpoint at step ${resume.trainer.step}`);
   }
+  await checkFreeSpace(
+    runSpaceNeeds(prepared, {
+      historyDir: wanted && resume?.historyBytes !== null
+        ? dirname(files.historyPath)
+        : null,
+      historyWritten: resume?.historyBytes ?? 0,
+      every,
+      checkpointDir: checkpoints?.store.name
+        ? dirname(checkpoints.store.name)
+        : null,
+      recordDir: options.saveRecord ?? true
+        ? dirname(prepared.recordFile)
+        : null,
+      traceDir: options.trace ? dirname(files.tracePrefix) : null,
+    }),
+    options.freeSpace,
+  );
   const history = await openRunHistory(prepared, files, {
     dtype,
     every,

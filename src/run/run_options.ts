@@ -11,6 +11,7 @@ import type { StepInfo } from "../runtime/trainer.ts";
 import type { CheckpointStore } from "../history/checkpoint.ts";
 import type { Override } from "../hypothesis/overrides.ts";
 import type { Tier } from "../hypothesis/types.ts";
+import type { FreeSpaceProbe } from "../io/free_space.ts";
 
 /** Options of `runHypothesis` and `prepareRun`. */
 export interface RunOptions {
@@ -71,4 +72,9 @@ export interface RunOptions {
    * whose replicates differ from solo runs.
    */
   readonly replicas?: number;
+  /**
+   * Measures free disk space before the run writes (default: `statfs`);
+   * tests pass a fake.
+   */
+  readonly freeSpace?: FreeSpaceProbe;
 }
