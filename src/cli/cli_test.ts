@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { listDir, runScript, withTempDir } from "../testing/helpers.ts";
+import { readRecord } from "../history/records.ts";
 
 function cli(script: string, ...args: string[]) {
   return runScript(new URL(script, import.meta.url).pathname, args);
@@ -128,9 +129,7 @@ Deno.test("run: a diverged run exits 1 with the step and keeps an invalid record
     assert.match(r.stderr, /^error: diverged at step \d+ \(loss (NaN|\d+)/m);
     assert.ok(!/verdict=(null|positive)/.test(r.stdout), r.stdout);
     const [name] = await listDir(`${dir}/control-layernorm`);
-    const record = JSON.parse(
-      await Deno.readTextFile(`${dir}/control-layernorm/${name}`),
-    );
+    const record = (await readRecord(`${dir}/control-layernorm/${name}`))!;
     assert.equal(record.status, "diverged");
     assert.equal(record.verdict, "invalid");
     assert.equal(record.final, null);
@@ -255,24 +254,22 @@ Deno.test("run: kill -9 mid-run, run again: it resumes from the last checkpoint 
       stderr,
       /note: resuming from the checkpoint at step (100|150|200)/,
     );
-    const resumed = JSON.parse(
-      await Deno.readTextFile(`${dir}/control-layernorm/smoke-seed42-cpu.json`),
-    );
-    const committed = JSON.parse(
-      await Deno.readTextFile(
-        new URL(
-          "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
-          import.meta.url,
-        ),
-      ),
-    );
+    const resumed = (await readRecord(
+      `${dir}/control-layernorm/smoke-seed42-cpu.json`,
+    ))!;
+    const committed = (await readRecord(
+      new URL(
+        "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
+        import.meta.url,
+      ).pathname,
+    ))!;
     assert.equal(resumed.key, committed.key);
     assert.deepEqual(resumed.loss, committed.loss);
     assert.deepEqual(resumed.gradNorm, committed.gradNorm);
     assert.deepEqual(resumed.trajectory, committed.trajectory);
     assert.equal(
-      resumed.final.embeddingSha256,
-      committed.final.embeddingSha256,
+      resumed.final!.embeddingSha256,
+      committed.final!.embeddingSha256,
     );
     assert.deepEqual(await listDir(`${dir}/cache/checkpoints`), []);
   });

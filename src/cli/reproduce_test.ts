@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { main } from "./reproduce.ts";
 import { UsageError } from "./errors.ts";
 import { runHypothesis } from "../run/run.ts";
-import { recordPath } from "../history/records.ts";
+import { readRecord, recordPath } from "../history/records.ts";
+import { writeRecordFiles } from "../history/record_file.ts";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
 import { listDir, withTempDir } from "../testing/helpers.ts";
 
@@ -67,12 +68,15 @@ Deno.test("reproduce renders, verifies the smoke records bit for bit and lists w
     assert.equal(await Deno.readTextFile(file), committed);
     assert.deepEqual(await listDir(`${recordsDir}/pack-tiny`), [
       "smoke-seed42-cpu.json",
+      "smoke-seed42-cpu.safetensors.gz",
     ]);
 
-    // One loss changed in the last bit that JSON keeps: named, exit 1.
-    const record = JSON.parse(committed);
-    record.loss[3] = record.loss[3] + 2 ** -40;
-    await Deno.writeTextFile(file, JSON.stringify(record) + "\n");
+    // One loss changed by 2^-40 (a record written so, digests and all):
+    // named, exit 1.
+    const record = (await readRecord(file))!;
+    const loss = [...record.loss];
+    loss[3] = loss[3] + 2 ** -40;
+    await writeRecordFiles(file, { ...record, loss });
     const bad = await reproduce([], options);
     assert.equal(bad.code, 1);
     assert.match(

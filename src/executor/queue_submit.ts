@@ -11,7 +11,7 @@
 
 import { type PlannedRun, runIdOf, type RunSpec } from "./plan.ts";
 import { parseRecord } from "../history/records.ts";
-import { writeTextAtomic } from "../io/atomic.ts";
+import { writeRecordFiles } from "../history/record_file.ts";
 import { specLabel } from "./queue/jobs.ts";
 import { submitRuns } from "./queue/submit.ts";
 import type { RedisTarget } from "./queue/connection.ts";
@@ -78,7 +78,7 @@ export async function submitAndRecord(
       console.error(`  ${specLabel(e.spec)}: the worker returned another run`);
       continue;
     }
-    await writeTextAtomic(path, text, { createDirs: true });
+    await writeRecordFiles(path, record);
     const d = record.divergence;
     if (record.status === "diverged") diverged++;
     else recorded++;

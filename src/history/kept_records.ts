@@ -8,10 +8,10 @@
  * @module
  */
 
-import { writeFileAtomic } from "../io/atomic.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { type RecordName, recordPath } from "./records.ts";
 import { cachedRecord } from "./run_cache.ts";
+import { copyRecordFiles } from "./record_file.ts";
 
 /** Where the gate keeps the records of the runs it trained. */
 export function keptRecordsDir(cacheDir: string): string {
@@ -55,8 +55,6 @@ export async function adoptKeptRecord(
     if (e instanceof DivergedError) return false;
     throw e;
   }
-  await writeFileAtomic(recordFile, await Deno.readFile(kept), {
-    createDirs: true,
-  });
+  await copyRecordFiles(kept, recordFile);
   return true;
 }

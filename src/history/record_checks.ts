@@ -1,17 +1,17 @@
 /**
  * A run record checked against itself: every number a report, gate or cache
  * reads must follow from the others, so a record edited by hand or damaged
- * on disk is caught when it is read rather than reported. Records carry no
- * digest of their own (adding one would change every committed record's
- * bytes); instead the identity (what the run key hashes) must name the
- * record's config, corpus, steps and backend, `final.C` and
+ * on disk is caught when it is read rather than reported. Beyond the
+ * digests that seal a record file (`record_file.ts`), which catch an edit
+ * but not a record written wrong, the identity (what the run key hashes)
+ * must name the record's config, corpus, steps and backend, `final.C` and
  * `final.P` must be the count and total of the listed clusters, the
  * trajectory must be a run's trajectory and end where `final` does, and the
  * verdict must be the rule applied to C, P and the dead-token count.
  *
  * The losses themselves cannot be checked this way (no other field
- * determines them); the embedding history's SHA-256 covers what the history
- * holds.
+ * determines them): the arrays file's SHA-256 covers them, and the embedding
+ * history's SHA-256 what the history holds.
  *
  * @module
  */
@@ -32,12 +32,12 @@ import { verdictOf } from "../verdict/verdict.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { recordInconsistency } from "./record_checks.ts";
- * import type { RunRecord } from "../hypothesis/types.ts";
+ * import { readRecord } from "./records.ts";
  * const path = new URL(
  *   "../../reports/data/11.2b-jiggling/full-seed3-cpu.json",
  *   import.meta.url,
- * );
- * const r = JSON.parse(await Deno.readTextFile(path)) as RunRecord;
+ * ).pathname;
+ * const r = (await readRecord(path))!;
  * assert.equal(recordInconsistency(r), null);
  * const edited = { ...r, final: { ...r.final!, C: 7, P: 12 } };
  * assert.match(recordInconsistency(edited)!, /final\.C is 7/);

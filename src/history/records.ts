@@ -9,7 +9,9 @@
  * Layout: `<dir>/<hypothesis>/<tier>-seed<seed>-<backend>[-<N>steps][-<variant>].json`.
  * The backend is part of the name, so records of one run on cpu and wasm
  * live side by side; a shortened run (`--steps`) and a variant (`--set`,
- * `--corpus`) never replace the tier's own record.
+ * `--corpus`) never replace the tier's own record. Each `<stem>.json` has
+ * its per-step arrays beside it in `<stem>.safetensors.gz`, and both are
+ * sealed by digests (`record_file.ts`).
  *
  * A variant is named by its sweep point in words, so a reader sees which
  * point a file holds without opening it: `full-seed1-cpu-noise.scale=1e-6.json`
@@ -45,24 +47,10 @@ import {
 import { sha256Json } from "../step/config.ts";
 import { RECORDS_DIR } from "./locations.ts";
 import { recordInconsistency } from "./record_checks.ts";
+import { LegacyRecordError, RecordError } from "./record_error.ts";
+import { readRecordObject } from "./record_file.ts";
 
-/** A record file that exists but cannot be used. */
-export class RecordError extends Error {
-  /** Error name, shown in messages and stack traces. */
-  override name = "RecordError";
-  /** Path of the malformed record file. */
-  readonly path: string;
-  /** What is wrong with it, in words. */
-  readonly problem: string;
-  /**
-   * Builds the error for the record at `path`, saying what is wrong with it.
-   */
-  constructor(path: string, problem: string) {
-    super(`malformed run record ${path}: ${problem}`);
-    this.path = path;
-    this.problem = problem;
-  }
-}
+export { LegacyRecordError, RecordError };
 
 /**
  * The command that re-creates the record at `path` (`--force`, so the
@@ -107,6 +95,8 @@ export function recreateCommand(path: string): string {
  * not be used nor silently replaced (a committed one).
  */
 export function refusal(e: RecordError): RecordError {
+  // A legacy record is converted, not re-created: its error says how.
+  if (e instanceof LegacyRecordError) return e;
   return new RecordError(
     e.path,
     `${e.problem}; re-create it with: ${recreateCommand(e.path)}`,
@@ -321,28 +311,40 @@ export async function variantOfRecord(
 }
 
 /**
- * Parses a record file's text, checking every field a report or gate reads.
- * Throws a {@link RecordError} naming `path`.
+ * Parses a record's whole JSON (its arrays inline: a queue job's return
+ * value, a run event), checking every field a report or gate reads. Throws
+ * a {@link RecordError} naming `path`. Record files are read with
+ * {@link readRecord}.
  */
 export function parseRecord(text: string, path: string): RunRecord {
-  let r: Record<string, unknown>;
+  let r: unknown;
   try {
     r = JSON.parse(text);
   } catch (e) {
     throw new RecordError(path, `not JSON (${(e as Error).message})`);
   }
+  return checkRecord(r, path);
+}
+
+/**
+ * `r` as a record of format `format` (default the current one), every field
+ * a report or gate reads checked and the record checked against itself
+ * (`record_checks.ts`). Throws a {@link RecordError} naming `path`.
+ */
+export function checkRecord(
+  value: unknown,
+  path: string,
+  format: number = RECORD_FORMAT,
+): RunRecord {
+  const r = value as Record<string, unknown>;
   const fail = (problem: string): never => {
     throw new RecordError(path, problem);
   };
   if (r === null || typeof r !== "object" || Array.isArray(r)) {
     fail("not a JSON object");
   }
-  if (r.format !== RECORD_FORMAT) {
-    fail(
-      `format ${
-        JSON.stringify(r.format)
-      }, expected ${RECORD_FORMAT} (re-run it)`,
-    );
+  if (r.format !== format) {
+    fail(`format ${JSON.stringify(r.format)}, expected ${format} (re-run it)`);
   }
   const str = (k: string) => {
     if (typeof r[k] !== "string" || r[k] === "") fail(`${k} is not a string`);
@@ -424,18 +426,14 @@ export function parseRecord(text: string, path: string): RunRecord {
 }
 
 /**
- * Reads a record: null when the file does not exist; throws
- * {@link RecordError} when it exists but is malformed.
+ * Reads a record file and its arrays file (`record_file.ts`): null when the
+ * record does not exist; throws {@link RecordError} when it exists but is
+ * malformed, edited (its digest or arrays file's SHA-256 differs) or
+ * contradicts itself, {@link LegacyRecordError} when it is in format 2.
  */
 export async function readRecord(path: string): Promise<RunRecord | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new RecordError(path, (e as Error).message);
-  }
-  return parseRecord(text, path);
+  const r = await readRecordObject(path);
+  return r === null ? null : checkRecord(r, path);
 }
 
 /**

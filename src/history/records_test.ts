@@ -12,6 +12,15 @@ import {
   recordStem,
   recordVariant,
 } from "./records.ts";
+import { LegacyRecordError } from "./record_error.ts";
+import { decodeArrays, encodeArrays } from "./record_arrays.ts";
+import {
+  arraysPath,
+  copyRecordFiles,
+  removeRecordFiles,
+  renameRecordFiles,
+  writeRecordFiles,
+} from "./record_file.ts";
 import { runHypothesisDetailed } from "../run/run.ts";
 import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
 import { parseOverride } from "../hypothesis/overrides.ts";
@@ -38,7 +47,8 @@ Deno.test("a broken record under the cache is named, discarded and re-run; a com
     const path = first.path!;
     const broken = { ...first.record } as Record<string, unknown>;
     delete broken.final;
-    await Deno.writeTextFile(path, JSON.stringify(broken));
+    // Written wrong, not edited: its digests are right, its fields are not.
+    await writeRecordFiles(path, broken as unknown as RunRecord);
     await assert.rejects(readRecord(path), (e: Error) => {
       assert.ok(e instanceof RecordError);
       assert.match(
@@ -65,7 +75,8 @@ Deno.test("a broken record under the cache is named, discarded and re-run; a com
 
     // The same record in a records folder outside the cache: refused.
     const committed = await tinyRun(dir);
-    await Deno.writeTextFile(committed.path!, JSON.stringify(broken));
+    await writeRecordFiles(committed.path!, broken as unknown as RunRecord);
+    const brokenText = await Deno.readTextFile(committed.path!);
     await assert.rejects(
       tinyRun(dir),
       (e: Error) => {
@@ -80,7 +91,7 @@ Deno.test("a broken record under the cache is named, discarded and re-run; a com
     );
     assert.equal(
       await Deno.readTextFile(committed.path!),
-      JSON.stringify(broken),
+      brokenText,
       "the committed file is left as it was",
     );
     const forced = await tinyRun(dir, { useCache: false });
@@ -138,11 +149,7 @@ Deno.test("a cache hit checks its history file: corrupt or truncated re-runs, mi
 Deno.test("a stale key re-runs; cpu and wasm records of one run live side by side", async () => {
   await withTempDir(async (dir) => {
     const cpu = await tinyRun(dir);
-    const text = await Deno.readTextFile(cpu.path!);
-    await Deno.writeTextFile(
-      cpu.path!,
-      text.replace(cpu.record.key, "0".repeat(64)),
-    );
+    await writeRecordFiles(cpu.path!, { ...cpu.record, key: "0".repeat(64) });
     const notes: string[] = [];
     const again = await tinyRun(dir, { onNote: (n: string) => notes.push(n) });
     assert.equal(again.cached, false);
@@ -152,7 +159,9 @@ Deno.test("a stale key re-runs; cpu and wasm records of one run live side by sid
     assert.notEqual(wasm.record.key, cpu.record.key);
     assert.deepEqual(await listDir(`${dir}/records/tiny-check`), [
       "smoke-seed42-cpu.json",
+      "smoke-seed42-cpu.safetensors.gz",
       "smoke-seed42-wasm.json",
+      "smoke-seed42-wasm.safetensors.gz",
     ]);
     // And the cpu record is still the cpu one.
     assert.equal((await readRecord(cpu.path!))!.backend, "cpu");
@@ -167,6 +176,7 @@ Deno.test("a diverged run keeps an invalid record, and its cached answer is the 
       /diverged at step \d+ \(loss/,
     );
     const [name] = await listDir(`${dir}/records/tiny-check`);
+    assert.match(name, /\.json$/);
     const r = (await readRecord(`${dir}/records/tiny-check/${name}`))!;
     assert.equal(r.status, "diverged");
     assert.equal(r.verdict, "invalid");
@@ -211,7 +221,7 @@ Deno.test("parseRecord refuses records whose verdict does not follow from C and 
     );
     assert.throws(
       () => parseRecord(text({ ...record, format: 1 }), "r.json"),
-      /format 1, expected 2/,
+      /format 1, expected 3/,
     );
   });
 });
@@ -220,9 +230,10 @@ Deno.test("report: a truncated full record is an error naming it, never a silent
   await withTempDir(async (dir) => {
     const { record } = await tinyRun(dir);
     const records = `${dir}/records`;
-    const full = { ...record, tier: "full" };
+    const full = { ...record, tier: "full" as const };
     const fullPath = `${records}/tiny-check/full-seed42-cpu.json`;
-    const fullText = JSON.stringify(full);
+    await writeRecordFiles(fullPath, full);
+    const fullText = await Deno.readTextFile(fullPath);
     await Deno.writeTextFile(fullPath, fullText.slice(0, fullText.length / 2));
     await assert.rejects(
       reportRecords(TINY, undefined, records),
@@ -417,20 +428,19 @@ Deno.test("recordsOf finds a point's record under its words, never a shortened r
     // Only unmodified runs asked for: the point is not read.
     assert.deepEqual(await recordsOf(records, "tiny-check", "smoke", 42), []);
     // A shortened run of the same point is no record of the tier.
-    const text = await Deno.readTextFile(run.path!);
     const shortened =
       `${records}/tiny-check/smoke-seed42-cpu-3steps-noise.scale=0.001.json`;
-    await Deno.writeTextFile(shortened, text);
+    await copyRecordFiles(run.path!, shortened);
     assert.equal(
       (await recordsOf(records, "tiny-check", "smoke", 42, [label])).length,
       1,
     );
-    await Deno.remove(shortened);
+    await removeRecordFiles(shortened);
     // The same record under its old hashed name, or another point's name,
     // is an error naming it.
     for (const wrong of ["5e1f3a2b", "noise.scale=1e-6"]) {
       const path = `${records}/tiny-check/smoke-seed42-cpu-${wrong}.json`;
-      await Deno.rename(run.path!, path);
+      await renameRecordFiles(run.path!, path);
       await assert.rejects(
         recordsOf(records, "tiny-check", "smoke", 42, [label]),
         (e: Error) => {
@@ -440,7 +450,7 @@ Deno.test("recordsOf finds a point's record under its words, never a shortened r
           return true;
         },
       );
-      await Deno.rename(path, run.path!);
+      await renameRecordFiles(path, run.path!);
     }
   });
 });
@@ -449,11 +459,10 @@ Deno.test("recordsOf finds a point's record under its words, never a shortened r
 const SEED3 = new URL(
   "../../reports/data/11.2b-jiggling/full-seed3-cpu.json",
   import.meta.url,
-);
+).pathname;
 
 Deno.test("a record that contradicts itself is refused, naming the file and what contradicts", async () => {
-  const text = await Deno.readTextFile(SEED3);
-  const record = parseRecord(text, "seed3.json");
+  const record = (await readRecord(SEED3))!;
   const final = record.final!;
   assert.deepEqual(final.clusters.map((c) => c.population), [41, 10]);
   const edits: [string, Record<string, unknown>, RegExp][] = [
@@ -518,10 +527,10 @@ Deno.test("a record that contradicts itself is refused, naming the file and what
   await withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/11.2b-jiggling`);
     const path = `${dir}/11.2b-jiggling/full-seed3-cpu.json`;
-    await Deno.writeTextFile(
-      path,
-      JSON.stringify({ ...record, final: { ...final, C: 7, P: 12 } }),
-    );
+    await writeRecordFiles(path, {
+      ...record,
+      final: { ...final, C: 7, P: 12 },
+    });
     await assert.rejects(
       recordsOf(dir, "11.2b-jiggling", "full", 42),
       (e: Error) => {
@@ -534,5 +543,144 @@ Deno.test("a record that contradicts itself is refused, naming the file and what
         return true;
       },
     );
+  });
+});
+
+/** `path`'s JSON with `final.C` set to `C` (its digest left as it was). */
+async function editFinalC(path: string, C: number) {
+  const text = await Deno.readTextFile(path);
+  const at = /("final": \{\s*"C": )(\d+)/;
+  assert.notEqual(Number(at.exec(text)?.[2]), C);
+  await Deno.writeTextFile(path, text.replace(at, `$1${C}`));
+}
+
+/** `path`'s arrays file with `loss[step]` set to `value`, re-compressed. */
+async function editLoss(path: string, step: number, value: number) {
+  const file = arraysPath(path);
+  const arrays = decodeArrays(await Deno.readFile(file), file);
+  const loss = arrays.get("loss")!;
+  assert.notEqual(loss[step], value);
+  loss[step] = value;
+  const counts = ["trajectory.step", "trajectory.C", "trajectory.P"];
+  await Deno.writeFile(
+    file,
+    encodeArrays([...arrays].map(([name, values]) => ({
+      name,
+      kind: counts.includes(name) ? "count" : "float",
+      values,
+    }))),
+  );
+}
+
+Deno.test("an edited record file is refused by name: final.C in its JSON, one loss in its arrays file (issue 23)", async () => {
+  // The committed 11.2b seed 3 record: final C = 2, two clusters listed.
+  await withTempDir(async (dir) => {
+    const path = `${dir}/11.2b-jiggling/full-seed3-cpu.json`;
+    await copyRecordFiles(SEED3, path);
+    assert.equal((await readRecord(path))!.final!.C, 2);
+    const cases: [string, () => Promise<void>, RegExp][] = [
+      [
+        "final.C = 6 in the JSON",
+        () => editFinalC(path, 6),
+        /its content does not match its digest \(edited or damaged\)/,
+      ],
+      [
+        "loss[59] = 0.5 in the arrays file",
+        () => editLoss(path, 59, 0.5),
+        /its arrays file full-seed3-cpu\.safetensors\.gz is not the one it was written with \(.*; edited or damaged\)/,
+      ],
+      [
+        "the arrays file gone",
+        () => Deno.remove(arraysPath(path)),
+        /its arrays file full-seed3-cpu\.safetensors\.gz is missing/,
+      ],
+    ];
+    for (const [what, edit, problem] of cases) {
+      await copyRecordFiles(SEED3, path);
+      await edit();
+      await assert.rejects(readRecord(path), (e: Error) => {
+        assert.ok(e instanceof RecordError, what);
+        assert.equal(e.path, path, what);
+        assert.match(e.message, problem, what);
+        return true;
+      });
+      // report and record read through recordsOf: one line, the command.
+      await assert.rejects(
+        recordsOf(dir, "11.2b-jiggling", "full", 42),
+        (e: Error) => {
+          assert.ok(e instanceof RecordError, what);
+          assert.equal(e.message.split("\n").length, 1, what);
+          assert.match(e.message, problem, what);
+          assert.match(
+            e.message,
+            /; re-create it with: deno task run 11\.2b-jiggling --tier full --seed 3 --backend cpu --out \S+ --force$/,
+            what,
+          );
+          return true;
+        },
+      );
+    }
+  });
+});
+
+Deno.test("run: an edited cached record is a miss with a note and re-runs; an edited committed one is refused", async () => {
+  await withTempDir(async (dir) => {
+    const cache = { recordsDir: `${dir}/cache/records` };
+    const first = await tinyRun(dir, cache);
+    const committed = await tinyRun(dir);
+    const C = first.record.final!.C + 1;
+    const edits: [(path: string) => Promise<void>, RegExp][] = [
+      [(p) => editFinalC(p, C), /its content does not match its digest/],
+      [(p) => editLoss(p, 2, 0.5), /is not the one it was written with/],
+    ];
+    for (const [edit, problem] of edits) {
+      await edit(first.path!);
+      const notes: string[] = [];
+      const again = await tinyRun(dir, {
+        ...cache,
+        onNote: (n: string) => notes.push(n),
+      });
+      assert.equal(again.cached, false, "re-ran");
+      assert.equal(notes.length, 1, notes.join("\n"));
+      assert.match(notes[0], problem);
+      assert.match(notes[0], /-cpu\.json: .*; discarded, re-running$/);
+      assert.deepEqual(again.record.loss, first.record.loss);
+      assert.deepEqual(again.record.final, first.record.final);
+
+      await edit(committed.path!);
+      await assert.rejects(tinyRun(dir), (e: Error) => {
+        assert.ok(e instanceof RecordError);
+        assert.equal(e.path, committed.path);
+        assert.equal(e.message.split("\n").length, 1);
+        assert.match(e.message, problem);
+        assert.match(
+          e.message,
+          /; re-create it with: deno task run tiny-check /,
+        );
+        return true;
+      });
+      await tinyRun(dir, { useCache: false });
+    }
+  });
+});
+
+Deno.test("a record of format 2 (arrays inline) is refused, cached or committed, with the command that converts it", async () => {
+  await withTempDir(async (dir) => {
+    for (const where of [{ recordsDir: `${dir}/cache/records` }, {}]) {
+      const run = await tinyRun(dir, where);
+      await removeRecordFiles(run.path!);
+      await Deno.writeTextFile(
+        run.path!,
+        JSON.stringify({ ...run.record, format: 2 }) + "\n",
+      );
+      await assert.rejects(tinyRun(dir, where), (e: Error) => {
+        assert.ok(e instanceof LegacyRecordError);
+        assert.equal(
+          e.message,
+          `run record ${run.path} is in format 2 (arrays inline); convert it with: deno task records migrate ${run.path}`,
+        );
+        return true;
+      });
+    }
   });
 });

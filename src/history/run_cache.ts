@@ -7,7 +7,10 @@
  * checks is discarded and re-run when it lies under the cache directory; a
  * record anywhere else (`reports/data`, an `--out` folder) is committed
  * evidence, so it is refused with the command that re-creates it rather than
- * silently replaced.
+ * silently replaced. A record in the previous format (arrays inline) is
+ * neither: wherever it lies, reading it is an error naming the command that
+ * converts it (`deno task records migrate`), so a run that took hours is
+ * never trained again for want of a conversion.
  *
  * @module
  */
@@ -15,7 +18,12 @@
 import { fileDigest } from "../io/file_digest.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { resolve, sep } from "node:path";
-import { readRecord, RecordError, refusal } from "./records.ts";
+import {
+  LegacyRecordError,
+  readRecord,
+  RecordError,
+  refusal,
+} from "./records.ts";
 import type { HistoryFileRecord, RunRecord } from "../hypothesis/types.ts";
 
 /**
@@ -69,8 +77,10 @@ function isInside(path: string, dir: string): boolean {
 /**
  * The usable record at `recordFile` for run `key`, or null (a cache miss,
  * with the reason told to `note`). A malformed record outside `cacheDir`
- * throws a {@link RecordError} naming the command that re-creates it. The cached record of a run that diverged
- * answers as that run did: it throws its {@link DivergedError}.
+ * throws a {@link RecordError} naming the command that re-creates it; a
+ * legacy one anywhere a {@link LegacyRecordError}. The cached record of a
+ * run that diverged answers as that run did: it throws its
+ * {@link DivergedError}.
  *
  * @example Nothing on disk: a miss
  * ```ts
@@ -100,7 +110,7 @@ export async function cachedRecord(
   try {
     cached = await readRecord(recordFile);
   } catch (e) {
-    if (!(e instanceof RecordError)) throw e;
+    if (!(e instanceof RecordError) || e instanceof LegacyRecordError) throw e;
     if (!isInside(recordFile, cacheDir)) throw refusal(e);
     note(`${e.message}; discarded, re-running`);
   }

@@ -193,8 +193,12 @@ export interface FinalRecord {
   readonly embeddingSha256: string;
 }
 
-/** Current {@link RunRecord} format. */
-export const RECORD_FORMAT = 2;
+/**
+ * Current {@link RunRecord} format: 3 keeps the per-step arrays in a binary
+ * file beside the JSON and seals both with digests (`history/record_file.ts`);
+ * 2 held them inline.
+ */
+export const RECORD_FORMAT = 3;
 
 /** Everything a run produced that reports and gates need. */
 export interface RunRecord {

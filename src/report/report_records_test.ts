@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RecordError } from "../history/records.ts";
+import { writeRecordFiles } from "../history/record_file.ts";
 import type { RunRecord } from "../hypothesis/types.ts";
 import { reportPoints, reportRecords } from "../cli/report.ts";
 import { withTempDir } from "../testing/helpers.ts";
@@ -36,7 +37,7 @@ Deno.test("reportRecords() reads every sweep point, full tier first, and names a
     const at = join(dir, SWEEP.id);
     await Deno.mkdir(at);
     const put = (name: string, r: RunRecord) =>
-      Deno.writeTextFile(join(at, name), JSON.stringify(r));
+      writeRecordFiles(join(at, name), r);
     await put("full-seed42-cpu.json", validRecord({ tier: "full" }));
     await put(
       "full-seed1-cpu-noise.scale=1e-7.json",

@@ -8,11 +8,11 @@
  * @module
  */
 
-import { writeTextAtomic } from "../io/atomic.ts";
 import type { BackendChoice } from "../runtime/backend.ts";
 import type { DivergedError } from "../runtime/divergence.ts";
 import type { TrainResult } from "../runtime/trainer.ts";
 import { projectRelative } from "../history/locations.ts";
+import { writeRecordFiles } from "../history/record_file.ts";
 import type { PreparedRun } from "./prepare.ts";
 import type { AnalysisResult } from "./run_analysis.ts";
 import type {
@@ -126,22 +126,19 @@ export function divergedRecord(
 }
 
 /**
- * Writes `record` to `path` atomically as one line of JSON, creating its
- * directory.
+ * Writes `record` to `path` (its JSON) and its arrays file beside it
+ * (`history/record_file.ts`), each atomically, creating the directory.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { writeRecord } from "./record_write.ts";
- * import type { RunRecord } from "../hypothesis/types.ts";
+ * import { makeRun } from "../testing/records.ts";
  * const dir = await Deno.makeTempDir();
  * try {
- *   const record = { format: 2, hypothesisId: "h" } as unknown as RunRecord;
- *   await writeRecord(`${dir}/h/smoke-seed42-cpu.json`, record);
- *   assert.equal(
- *     await Deno.readTextFile(`${dir}/h/smoke-seed42-cpu.json`),
- *     '{"format":2,"hypothesisId":"h"}\n',
- *   );
+ *   await writeRecord(`${dir}/h/smoke-seed42-cpu.json`, makeRun());
+ *   const files = [...Deno.readDirSync(`${dir}/h`)].map((e) => e.name).sort();
+ *   assert.deepEqual(files, ["smoke-seed42-cpu.json", "smoke-seed42-cpu.safetensors.gz"]);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -151,7 +148,5 @@ export async function writeRecord(
   path: string,
   record: RunRecord,
 ): Promise<void> {
-  await writeTextAtomic(path, JSON.stringify(record) + "\n", {
-    createDirs: true,
-  });
+  await writeRecordFiles(path, record);
 }

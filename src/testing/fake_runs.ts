@@ -6,18 +6,15 @@
  */
 
 import type { RunSpec } from "../executor/plan.ts";
-import { parseRecord } from "../history/records.ts";
+import { readRecord } from "../history/records.ts";
 import type { RunRecord } from "../hypothesis/types.ts";
 
-const TEMPLATE = parseRecord(
-  await Deno.readTextFile(
-    new URL(
-      "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
-      import.meta.url,
-    ),
-  ),
-  "template",
-);
+const TEMPLATE = (await readRecord(
+  new URL(
+    "../../reports/data/control-layernorm/smoke-seed42-cpu.json",
+    import.meta.url,
+  ).pathname,
+))!;
 
 let specCounter = 0;
 

@@ -6,7 +6,11 @@
  */
 
 import type { RecordedOutcome } from "../verdict/outcomes.ts";
-import type { Hypothesis, RunRecord } from "../hypothesis/types.ts";
+import {
+  type Hypothesis,
+  RECORD_FORMAT,
+  type RunRecord,
+} from "../hypothesis/types.ts";
 import { SEED_RUN, type TrainConfig } from "../step/config.ts";
 
 /** The seeds' run with 11.2b's noise (the scale the seed code applies). */
@@ -47,7 +51,7 @@ export function makeHypothesis(over: Partial<Hypothesis> = {}): Hypothesis {
 export function makeRun(over: Partial<RunRecord> = {}): RunRecord {
   const loss = Array.from({ length: 20 }, (_, i) => 4.8 - 0.1 * i);
   return {
-    format: 2,
+    format: RECORD_FORMAT,
     hypothesisId: "11.2b-jiggling",
     tier: "smoke",
     seed: 42,

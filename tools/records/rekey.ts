@@ -10,7 +10,7 @@
  * full: the smoke run is an exact prefix of the full one) rewritten under the
  * current run key and record format, keeping their measured numbers,
  * trajectories and timestamps. Reads record format 1 (source-fingerprint
- * keys) and 2.
+ * keys), 2 (arrays inline) and 3 (digests checked), and writes format 3.
  *
  * Sweep points (records with `--set` overrides), smoke records of another
  * length (`-<N>steps`, from `run --steps N`) and full records of seeds that
@@ -25,23 +25,28 @@
  */
 
 import { selectHypotheses } from "../../src/cli/hypothesis_args.ts";
-import { writeTextAtomic } from "../../src/io/atomic.ts";
 import { parseCliArgs, runCli } from "../../src/cli/errors.ts";
 import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import { recordPath } from "../../src/history/records.ts";
+import {
+  readRecordObject,
+  removeRecordFiles,
+  writeRecordFiles,
+} from "../../src/history/record_file.ts";
 import { RECORDS_DIR } from "../../src/history/locations.ts";
 import { type PreparedRun, prepareRun } from "../../src/run/prepare.ts";
 import { runHypothesis } from "../../src/run/run.ts";
 import { renameRecords } from "./rename.ts";
-import type {
-  Hypothesis,
-  RunRecord,
-  Tier,
+import {
+  type Hypothesis,
+  RECORD_FORMAT,
+  type RunRecord,
+  type Tier,
 } from "../../src/hypothesis/types.ts";
 import type { BackendName } from "../../src/runtime/engine.ts";
 import { canonicalJson } from "../../src/step/config.ts";
 
-/** Any committed record, format 1 or 2, read loosely. */
+/** Any committed record, format 1, 2 or 3, read loosely. */
 // deno-lint-ignore no-explicit-any
 type AnyRecord = Record<string, any>;
 
@@ -74,7 +79,7 @@ async function committed(dir: string, h: Hypothesis): Promise<Committed[]> {
     const path = `${dir}/${h.id}/${e.name}`;
     found.push({
       path,
-      record: JSON.parse(await Deno.readTextFile(path)),
+      record: (await readRecordObject(path, { legacy: true }))!,
       tier: m[1] as Tier,
       ...(m[4] === undefined ? {} : { steps: Number(m[4]) }),
     });
@@ -211,7 +216,7 @@ function migrated(
   // Field order as the runner writes records (record_write.ts), so a re-key
   // that changes nothing rewrites nothing.
   return {
-    format: 2,
+    format: RECORD_FORMAT,
     hypothesisId: job.h.id,
     tier: r.tier,
     seed: old.seed,
@@ -239,7 +244,7 @@ function migrated(
     final: { ...old.final, nonFinite: old.final.nonFinite ?? [] },
     divergence: null,
     verdict: old.verdict,
-    history: old.format === 2 ? old.history : null,
+    history: old.format >= 2 ? old.history : null,
     finishedAt: old.finishedAt,
   };
 }
@@ -262,8 +267,8 @@ async function rewrite(job: Rekeying, r: Committed): Promise<void> {
     );
   }
   const target = recordPath(dir, prepared.name);
-  await writeTextAtomic(target, JSON.stringify(record) + "\n");
-  if (target !== r.path) await Deno.remove(r.path);
+  await writeRecordFiles(target, record);
+  if (target !== r.path) await removeRecordFiles(r.path);
   console.log(`${r.path} -> ${target} (key ${prepared.key.slice(0, 12)})`);
 }
 

@@ -9,6 +9,13 @@ import { tinyHypothesis, withTempDir } from "../../src/testing/helpers.ts";
 import { runHypothesisDetailed } from "../../src/run/run.ts";
 import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import { rekey } from "./rekey.ts";
+import { readRecord } from "../../src/history/records.ts";
+import {
+  readRecordObject,
+  removeRecordFiles,
+  writeRecordFiles,
+} from "../../src/history/record_file.ts";
+import type { RunRecord } from "../../src/hypothesis/types.ts";
 
 const H = tinyHypothesis("rekey-tiny", {
   config: {
@@ -57,22 +64,30 @@ async function recordRuns(dir: string): Promise<string[]> {
   return paths;
 }
 
+/** Rewrites the record at `path` changed by `change`, its digests made anew. */
 async function edit(
   path: string,
   change: (r: Record<string, unknown>) => void,
 ): Promise<void> {
-  const r = JSON.parse(await Deno.readTextFile(path));
+  const r = (await readRecordObject(path))!;
   change(r);
-  await Deno.writeTextFile(path, JSON.stringify(r) + "\n");
+  await writeRecordFiles(path, r as unknown as RunRecord);
 }
+
+const read = async (p: string) =>
+  (await readRecordObject(p, { legacy: true }))!;
 
 Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every path", async () => {
   await withTempDir(async (dir) => {
     const paths = await recordRuns(dir);
-    const original = await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    const original = await Promise.all(paths.map(read));
     for (const p of paths) {
       await edit(p, (r) => void (r.key = "0".repeat(64)));
     }
+    // One of them in format 2 (arrays inline), as records were before.
+    const legacy = { ...await read(paths[1]), format: 2 };
+    await removeRecordFiles(paths[1]);
+    await Deno.writeTextFile(paths[1], JSON.stringify(legacy) + "\n");
     assert.deepEqual(
       paths.slice(-3).map((p) => p.split("/").pop()),
       [
@@ -82,12 +97,13 @@ Deno.test("rekey: stale keys are restored after bit-identical re-runs, on every 
       ],
     );
     await rekey(dir, H);
-    const after = await Promise.all(paths.map((p) => Deno.readTextFile(p)));
-    for (const [i, text] of after.entries()) {
-      const got = JSON.parse(text), want = JSON.parse(original[i]);
-      assert.equal(got.key, want.key, paths[i]);
-      assert.deepEqual(got.loss, want.loss);
-      assert.deepEqual(got.final, want.final);
+    const after = await Promise.all(paths.map((p) => readRecord(p)));
+    for (const [i, got] of after.entries()) {
+      const want = original[i] as unknown as RunRecord;
+      assert.equal(got!.format, 3);
+      assert.equal(got!.key, want.key, paths[i]);
+      assert.deepEqual(got!.loss, want.loss);
+      assert.deepEqual(got!.final, want.final);
     }
   });
 });
@@ -97,13 +113,13 @@ Deno.test("rekey: a record whose numbers a re-run does not reproduce is refused,
     const paths = await recordRuns(dir);
     const [smoke, , noSmoke, point] = paths;
     for (const target of [smoke, noSmoke, point, paths.at(-1)!]) {
-      const before = await Deno.readTextFile(target);
+      const before = await read(target);
       await edit(target, (r) => {
         const loss = r.loss as number[];
         loss[2] = loss[2] + 1e-3;
       });
       await assert.rejects(rekey(dir, H), /loss at step 3 differs/);
-      await Deno.writeTextFile(target, before);
+      await writeRecordFiles(target, before as unknown as RunRecord);
     }
   });
 });

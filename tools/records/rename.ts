@@ -14,9 +14,9 @@
  *   where `run`, `sweep` and the cache look) and no other file is there or
  *   moving there.
  *
- * The file is then moved within its directory, its bytes untouched (git
- * sees a rename at 100% similarity), and checked at the new name: the same
- * SHA-256 as before, read back with the record's key (what the run cache
+ * The record (its JSON and its arrays file) is then moved within its
+ * directory, its bytes untouched (git sees a rename at 100% similarity),
+ * and checked at the new name: the same SHA-256s as before, read back with the record's key (what the run cache
  * reads), and, for a whole-tier record, among the records reports and
  * `deno task record` read for its point (`recordsOf`). When a check fails,
  * every move of that hypothesis is undone.
@@ -30,7 +30,6 @@
 import { fileDigest } from "../../src/io/file_digest.ts";
 import {
   DEFAULT_CORPUS_PATH,
-  parseRecord,
   parseRecordFile,
   readRecord,
   RecordError,
@@ -41,6 +40,10 @@ import type { Hypothesis, RunRecord } from "../../src/hypothesis/types.ts";
 import { prepareRun } from "../../src/run/prepare.ts";
 import { canonicalJson } from "../../src/step/config.ts";
 import { pathExists } from "../../src/io/path_exists.ts";
+import {
+  arraysPath,
+  renameRecordFiles,
+} from "../../src/history/record_file.ts";
 
 /** One record moved from one name to another. */
 export interface RecordRename {
@@ -52,7 +55,7 @@ export interface RecordRename {
 
 /** A rename that passed every check before the move. */
 interface Planned extends RecordRename {
-  /** SHA-256 of the file's bytes, checked again after the move. */
+  /** SHA-256s of its files' bytes, checked again after the move. */
   readonly sha256: string;
   /** The record, as read at its old name. */
   readonly record: RunRecord;
@@ -60,8 +63,10 @@ interface Planned extends RecordRename {
   readonly wholeTier: boolean;
 }
 
+/** SHA-256s of the record's JSON and arrays file. */
 async function sha256File(path: string): Promise<string> {
-  return (await fileDigest(path)).sha256;
+  const json = (await fileDigest(path)).sha256;
+  return `${json} ${(await fileDigest(arraysPath(path))).sha256}`;
 }
 
 /** Checks one record file and returns its rename, or null when none is due. */
@@ -73,7 +78,7 @@ async function planOne(
   const n = parseRecordFile(file);
   if (!n) return null;
   const from = `${dir}/${h.id}/${file}`;
-  const r = parseRecord(await Deno.readTextFile(from), from);
+  const r = (await readRecord(from))!;
   if (
     r.hypothesisId !== h.id || r.tier !== n.tier || r.seed !== n.seed ||
     r.backend !== n.backend
@@ -179,12 +184,12 @@ export async function renameRecords(
   const moved: Planned[] = [];
   try {
     for (const p of planned) {
-      await Deno.rename(p.from, p.to);
+      await renameRecordFiles(p.from, p.to);
       moved.push(p);
     }
     await checkMoved(dir, h, moved);
   } catch (e) {
-    for (const m of moved.reverse()) await Deno.rename(m.to, m.from);
+    for (const m of moved.reverse()) await renameRecordFiles(m.to, m.from);
     throw e;
   }
   return planned.map(({ from, to }) => ({ from, to }));

@@ -14,6 +14,14 @@ import { runHypothesisDetailed } from "../../src/run/run.ts";
 import { parseOverride } from "../../src/hypothesis/overrides.ts";
 import { sha256Json } from "../../src/step/config.ts";
 import { renameRecords } from "./rename.ts";
+import {
+  arraysPath,
+  copyRecordFiles,
+  readRecordObject,
+  renameRecordFiles,
+  writeRecordFiles,
+} from "../../src/history/record_file.ts";
+import type { RunRecord } from "../../src/hypothesis/types.ts";
 
 const H = tinyHypothesis("rename-tiny", {
   config: {
@@ -57,18 +65,26 @@ async function recordOldNames(dir: string) {
     `full-seed42-cpu-6steps-${hash}.json`,
   ];
   for (const i of [1, 2]) {
-    await Deno.rename(`${dir}/${H.id}/${files[i]}`, `${dir}/${H.id}/${old[i]}`);
+    await renameRecordFiles(
+      `${dir}/${H.id}/${files[i]}`,
+      `${dir}/${H.id}/${old[i]}`,
+    );
   }
   return { now: files, old };
 }
 
-async function texts(dir: string): Promise<Map<string, string>> {
-  const all = new Map<string, string>();
+/** Every file of the hypothesis's folder (records and arrays files), by name. */
+async function texts(dir: string): Promise<Map<string, Uint8Array>> {
+  const all = new Map<string, Uint8Array>();
   for (const f of await listDir(`${dir}/${H.id}`)) {
-    all.set(f, await Deno.readTextFile(`${dir}/${H.id}/${f}`));
+    all.set(f, await Deno.readFile(`${dir}/${H.id}/${f}`));
   }
   return all;
 }
+
+/** Record file names with their arrays files' names. */
+const withArrays = (names: readonly string[]) =>
+  names.flatMap((n) => [n, arraysPath(n)]);
 
 Deno.test("rename: hashed sweep records move to their names in words, bytes untouched", async () => {
   await withTempDir(async (dir) => {
@@ -87,9 +103,14 @@ Deno.test("rename: hashed sweep records move to their names in words, bytes unto
       { from: at(old[1]), to: at(now[1]) },
     ]);
     const after = await texts(dir);
-    assert.deepEqual([...after.keys()].sort(), [...now].sort());
+    assert.deepEqual([...after.keys()].sort(), withArrays(now).sort());
     for (const i of [0, 1, 2]) {
-      assert.equal(after.get(now[i]), before.get(old[i]), now[i]);
+      assert.deepEqual(after.get(now[i]), before.get(old[i]), now[i]);
+      assert.deepEqual(
+        after.get(arraysPath(now[i])),
+        before.get(arraysPath(old[i])),
+        now[i],
+      );
     }
     assert.deepEqual(await renameRecords(dir, H), [], "nothing left to do");
   });
@@ -104,21 +125,24 @@ Deno.test("rename: a stale key, a taken name or a record that contradicts its na
       [
         "stale key",
         async () => {
-          const r = JSON.parse(before.get(old[2])!);
+          const r = (await readRecordObject(at(old[2])))!;
           r.key = "0".repeat(64);
-          await Deno.writeTextFile(at(old[2]), JSON.stringify(r));
+          await writeRecordFiles(at(old[2]), r as unknown as RunRecord);
         },
         /run key is not the one its run has today/,
       ],
       [
         "taken name",
-        () => Deno.writeTextFile(at(now[1]), before.get(old[1])!),
+        () => copyRecordFiles(at(old[1]), at(now[1])),
         /already exists; not renaming/,
       ],
       [
         "another seed than its name",
         async () => {
-          await Deno.rename(at(old[1]), at(old[1].replace("seed42", "seed7")));
+          await renameRecordFiles(
+            at(old[1]),
+            at(old[1].replace("seed42", "seed7")),
+          );
         },
         /its fields do not match its file name/,
       ],
@@ -131,7 +155,7 @@ Deno.test("rename: a stale key, a taken name or a record that contradicts its na
       for (const f of await listDir(`${dir}/${H.id}`)) {
         await Deno.remove(at(f));
       }
-      for (const [f, text] of before) await Deno.writeTextFile(at(f), text);
+      for (const [f, bytes] of before) await Deno.writeFile(at(f), bytes);
     }
   });
 });

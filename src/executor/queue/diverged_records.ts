@@ -11,7 +11,7 @@
 
 import type { RunSpec } from "../plan.ts";
 import type { RunRecord } from "../../hypothesis/types.ts";
-import { parseRecord } from "../../history/records.ts";
+import { readRecord } from "../../history/records.ts";
 
 /** A private records folder, removed on dispose. */
 export interface DivergedRecords {
@@ -30,14 +30,14 @@ export async function divergedRecords(): Promise<DivergedRecords> {
     dir,
     async find(spec) {
       for (const path of await jsonFiles(dir)) {
-        let record: RunRecord;
+        let record: RunRecord | null;
         try {
-          record = parseRecord(await Deno.readTextFile(path), path);
+          record = await readRecord(path);
         } catch {
           continue;
         }
         if (
-          record.status === "diverged" && record.key === spec.key &&
+          record && record.status === "diverged" && record.key === spec.key &&
           record.seed === spec.seed &&
           record.overrides.join(" ") === spec.overrides.join(" ")
         ) return record;

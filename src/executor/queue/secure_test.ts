@@ -263,7 +263,8 @@ async function assertNoPassword(o: {
   for await (const path of files(o.out)) {
     texts.push([path, await Deno.readTextFile(path)]);
   }
-  assert.equal(texts.length, 3, texts.map(([p]) => p).join(" "));
+  // Three records, each a JSON and its arrays file.
+  assert.equal(texts.length, 6, texts.map(([p]) => p).join(" "));
   texts.push(["the submitter's lines", o.printed.join("\n")]);
   for (const w of o.workers) {
     const cmdline = await Deno.readTextFile(`/proc/${w.child.pid}/cmdline`)
