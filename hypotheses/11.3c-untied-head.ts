@@ -50,8 +50,16 @@ head's rows are not analysed.`,
     },
   },
   control: "control-layernorm",
-  findings:
-    `Pending: the 8 full-tier replicates have not run yet, so no rate is claimed. Only the smoke tier (seed 42, 300 steps) is recorded so far.`,
+  findings: `**Pending: the 8 full-tier replicates have not run yet, so no rate
+is claimed.** Only the smoke tier is recorded (seed 42, 300 steps, cpu): null,
+C = 1, P = 51, as predicted. The 51 dead rows of \`wte\` are bit-identical to
+their initial bf16 unit vector at every one of the 301 recorded steps: the
+shared vector has not moved at all, where the control's moved 0.53 (Euclidean)
+over the same 300 steps. A side check outside the records (the same run
+retrained, the head read after step 300): the head's 51 dead rows are all
+distinct, and have drifted together (their mean moved 0.51 from the origin,
+their spread around it fell from 0.156 to 0.123, mean cosine to the mean 0.97).
+Training loss at step 300 is 2.88 against the control's 3.02.`,
 };
 
 export default hypothesis;
