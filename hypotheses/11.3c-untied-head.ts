@@ -55,7 +55,10 @@ is claimed.** Only the smoke tier is recorded (seed 42, 300 steps, cpu): null,
 C = 1, P = 51, as predicted. The 51 dead rows of \`wte\` are bit-identical to
 their initial bf16 unit vector at every one of the 301 recorded steps: the
 shared vector has not moved at all, where the control's moved 0.53 (Euclidean)
-over the same 300 steps. A side check outside the records (the same run
+over the same 300 steps. (The report's centroid is the mean of all 128 rows,
+live ones included, so its displacement, 0.075 at step 300, is not the dead
+vector's; the expectation's "centroid norm constant" meant the dead rows'
+shared vector, which is what stayed put.) A side check outside the records (the same run
 retrained, the head read after step 300): the head's 51 dead rows are all
 distinct, and have drifted together (their mean moved 0.51 from the origin,
 their spread around it fell from 0.156 to 0.123, mean cosine to the mean 0.97).
