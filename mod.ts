@@ -68,6 +68,7 @@ export {
   SEED_MODEL,
 } from "./src/model/config.ts";
 export { type EmbeddingInit } from "./src/model/init.ts";
+export { type DropoutConfig, HF_DROPOUT } from "./src/model/dropout.ts";
 export { type Objective } from "./src/data/sampler.ts";
 export { ConfigError, validateTrainConfig } from "./src/step/validate.ts";
 export {
