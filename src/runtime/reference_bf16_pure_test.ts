@@ -22,7 +22,6 @@
 // would not tell the two arithmetics apart.
 
 import assert from "node:assert/strict";
-import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../step/adamw.ts";
 import {
@@ -30,13 +29,14 @@ import {
   fixtureBatch,
   floats,
   ints,
+  openReferenceFixture,
 } from "../testing/reference_fixture.ts";
 import { compileStep, type Precision, type StepConfig } from "../step/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
 
 const FIXTURE = new URL(
-  "../../fixtures/reference/gpt2_tiny_bf16_pure_v1.safetensors",
+  "../../fixtures/reference/gpt2_tiny_bf16_pure_v1.safetensors.br",
   import.meta.url,
 ).pathname;
 
@@ -94,7 +94,7 @@ function stepConfig(c: FixtureCase, precision: Precision): StepConfig {
   };
 }
 
-const file = await openSafetensors(FIXTURE);
+const file = await openReferenceFixture(FIXTURE);
 assert.equal(file.metadata.magic, "horizon-reference");
 assert.equal(file.metadata.version, "1");
 const cases = JSON.parse(file.metadata.cases) as Record<string, FixtureCase>;

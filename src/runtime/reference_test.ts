@@ -10,7 +10,6 @@
 // the two float32 results straddle a rounding boundary; we bound that count.
 
 import assert from "node:assert/strict";
-import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../step/adamw.ts";
 import type { Objective } from "../data/sampler.ts";
@@ -19,13 +18,14 @@ import {
   fixtureBatch,
   floats,
   ints,
+  openReferenceFixture,
 } from "../testing/reference_fixture.ts";
 import { compileStep, type StepConfig } from "../step/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
 
 const FIXTURE = new URL(
-  "../../fixtures/reference/gpt2_tiny_v1.safetensors",
+  "../../fixtures/reference/gpt2_tiny_v1.safetensors.br",
   import.meta.url,
 ).pathname;
 
@@ -159,7 +159,7 @@ async function checkState(
       : "");
 }
 
-const file = await openSafetensors(FIXTURE);
+const file = await openReferenceFixture(FIXTURE);
 assert.equal(file.metadata.magic, "horizon-reference");
 assert.equal(file.metadata.version, "1");
 const cases = JSON.parse(file.metadata.cases) as Record<string, FixtureCase>;

@@ -1,17 +1,71 @@
 /**
- * Readers for the PyTorch reference fixtures (`fixtures/reference/*.safetensors`,
- * written by `tools/reference/`): tensors as float32 or int32, and a step's
- * batch rebuilt from the stored windows.
+ * Readers for the PyTorch reference fixtures (`fixtures/reference/`, written
+ * by `tools/reference/`): a fixture opened whole (plain, or compacted and
+ * Brotli-compressed as `tools/reference/compact.ts` stores the large ones),
+ * tensors as float32 or int32, and a step's batch rebuilt from the stored
+ * windows.
  *
  * @module
  */
 
-import type { SafetensorsFile } from "../io/safetensors/mod.ts";
+import zlib from "node:zlib";
+import {
+  bf16BytesToFloat32,
+  parseSafetensors,
+  type TensorInfo,
+} from "../io/safetensors/mod.ts";
 import { type Batch, makeBatch, type Objective } from "../data/sampler.ts";
 
-/** A stored F32 or F64 tensor as float32. */
+/** What the readers need: a `SafetensorsFile` or a {@linkcode ReferenceFixture}. */
+export interface FixtureTensors {
+  /** The stored dtype and shape of `name`. */
+  tensor(name: string): TensorInfo;
+  /** The stored bytes of `name`. */
+  readTensorBytes(name: string): Promise<Uint8Array>;
+}
+
+/** A reference fixture in memory, see {@linkcode openReferenceFixture}. */
+export interface ReferenceFixture extends FixtureTensors {
+  /** The header's metadata (`magic`, `version`, `cases`, ...). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Every tensor name, the aliased ones included. */
+  names(): string[];
+}
+
+/**
+ * The metadata key of a compacted fixture's aliases: a JSON object mapping a
+ * tensor name to the stored tensor holding the same bytes.
+ */
+export const ALIASES_KEY = "aliases";
+
+/**
+ * Opens a reference fixture whole: `.safetensors`, or `.safetensors.br`
+ * (Brotli, decompressed here). Names listed in the `aliases` metadata read the
+ * tensor they alias; F32 values stored as BF16 (exact, see `floats`) read
+ * back as the same float32 numbers.
+ */
+export async function openReferenceFixture(
+  path: string,
+): Promise<ReferenceFixture> {
+  let bytes: Uint8Array = await Deno.readFile(path);
+  if (path.endsWith(".br")) bytes = zlib.brotliDecompressSync(bytes);
+  const file = parseSafetensors(bytes, { path });
+  const aliases: Record<string, string> = JSON.parse(
+    file.metadata[ALIASES_KEY] ?? "{}",
+  );
+  const stored = (name: string) => aliases[name] ?? name;
+  return {
+    metadata: file.metadata,
+    names: () => [...file.names(), ...Object.keys(aliases)].sort(),
+    tensor: (name) => file.tensor(stored(name)),
+    readTensorBytes: (name) =>
+      Promise.resolve(file.tensorBytes(stored(name)).slice()),
+  };
+}
+
+/** A stored F32, F64 or BF16 tensor as float32. */
 export async function floats(
-  f: SafetensorsFile,
+  f: FixtureTensors,
   name: string,
 ): Promise<Float32Array> {
   const info = f.tensor(name);
@@ -22,12 +76,13 @@ export async function floats(
   );
   if (info.dtype === "F32") return new Float32Array(buf);
   if (info.dtype === "F64") return Float32Array.from(new Float64Array(buf));
+  if (info.dtype === "BF16") return bf16BytesToFloat32(bytes);
   throw new Error(`${name}: unexpected dtype ${info.dtype}`);
 }
 
 /** A stored I32 tensor. */
 export async function ints(
-  f: SafetensorsFile,
+  f: FixtureTensors,
   name: string,
 ): Promise<Int32Array> {
   const bytes = await f.readTensorBytes(name);

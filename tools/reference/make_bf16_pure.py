@@ -8,6 +8,9 @@ own autograd decide where every forward and backward tensor is bf16 (where a
 gradient is rounded, in which order contributions are summed).  It writes
 fixtures/reference/gpt2_tiny_bf16_pure_v1.safetensors (one case, `ln_bf16_pure`,
 and its RMSNorm twin `rms_bf16_pure`), read by src/runtime/reference_bf16_pure_test.ts.
+Committed as gpt2_tiny_bf16_pure_v1.safetensors.br: run
+`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_tiny_bf16_pure_v1.safetensors`
+after this script (exact; see tools/reference/README.md).
 
 Autocast.  Debian's torch is 1.13 on CPU, whose autocast op lists differ from
 CUDA's (on CPU, layer_norm / softmax / pow are not run in float32).  The seeds

@@ -15,6 +15,9 @@ should see are float32 reduction-order / transcendental noise.
 Run:  /usr/bin/python3 tools/reference/make_reference.py   (Debian python3-torch)
 The output is byte-identical across re-runs (single thread, fixed seeds, no
 timestamps in the metadata).
+Then: deno run -A tools/reference/compact.ts fixtures/reference/gpt2_tiny_v1.safetensors
+stores it as committed, gpt2_tiny_v1.safetensors.br (exact: duplicates aliased,
+bf16 values as BF16, Brotli), and removes the .safetensors.
 
 Float32 vs float64: float64_check() re-runs every case with float64 tensors
 (same weights, batches, noise, float32 host scalars; bf16 cases still round
