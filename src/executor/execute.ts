@@ -111,8 +111,10 @@ export async function executeRuns(
       onNote: (text) => void emit({ type: "note", spec, text }),
       checkpoints: checkpoints && store && {
         store: {
+          name: store.name,
           load: () => store.load(),
           clear: () => store.clear(),
+          sealKey: store.sealKey && (() => store.sealKey!()),
           async save(bytes) {
             await store.save(bytes);
             await emit({ type: "checkpointed", spec, step });

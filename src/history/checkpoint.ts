@@ -8,16 +8,35 @@
  * model), in a file for local runs or a Redis key for queue workers (see
  * {@link CheckpointStore}).
  *
- * A checkpoint carries a SHA-256 over its own content (every tensor's name,
+ * A checkpoint carries a seal over its own content (every tensor's name,
  * dtype, shape and bytes, and every metadata entry), checked before anything
  * in it is used: a flipped bit or an edited field makes it a
- * {@link CheckpointError}, never a silently different run.
+ * {@link CheckpointError}, never a silently different run. A checkpoint kept
+ * in a file is sealed with an HMAC-SHA-256 under a key of its folder
+ * (`.checkpoint-seal.key`: 32 random bytes, mode 0600, created once by the
+ * first run that saves or loads a checkpoint there; see
+ * {@link fileCheckpointStore}); a store without a key (Redis, whose access the
+ * queue's ACL guards, and whose checkpoints any worker must be able to
+ * resume) seals with a plain SHA-256.
+ *
+ * Threat model. Caught: accidental corruption (a flipped bit, a truncated or
+ * half-copied file) and hand edits, including an edit whose editor recomputes
+ * the SHA-256 of the content, since the seal needs the key. Trusted: anyone
+ * who can read the key file (the user who owns the cache can, by design; the
+ * key guards against mistakes and careless edits, not against that user).
+ * Known gap: a checkpoint of the previous format (`horizon-checkpoint/2`,
+ * SHA-256 only, written before seals existed) is still resumed, with a note,
+ * so that runs in flight at the upgrade lose nothing; rewriting a checkpoint
+ * in that format therefore passes. Drop {@link LEGACY_CHECKPOINT_FORMAT} once
+ * no such checkpoints remain.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { createWhole } from "../io/create_whole.ts";
 import {
   encodeSafetensors,
   parseSafetensors,
@@ -27,6 +46,7 @@ import type { TrainerCheckpoint } from "../runtime/trainer.ts";
 import type { HostStreamsSnapshot } from "../step/host_streams.ts";
 import type { TrajectoryRecord } from "../hypothesis/types.ts";
 import { CACHE_DIR } from "./locations.ts";
+import { CodedError } from "../errors/coded_error.ts";
 
 /** Where a run's checkpoints are kept (a file, a Redis key, ...). */
 export interface CheckpointStore {
@@ -38,13 +58,25 @@ export interface CheckpointStore {
   save(bytes: Uint8Array): Promise<void>;
   /** Removes it (the run completed). */
   clear(): Promise<void>;
+  /**
+   * The key that seals this store's checkpoints (HMAC-SHA-256); absent: a
+   * plain SHA-256, for a store guarded otherwise (Redis with its ACL).
+   */
+  sealKey?(): Promise<Uint8Array>;
 }
 
 /**
  * Format tag in a checkpoint's metadata. Version 2 added the content digest
- * and the history digest; a version-1 checkpoint is not resumed from.
+ * and the history digest (a version-1 checkpoint is not resumed from);
+ * version 3 the seal (`seal`: `hmac-sha256` or `sha256`).
  */
-export const CHECKPOINT_FORMAT = "horizon-checkpoint/2";
+export const CHECKPOINT_FORMAT = "horizon-checkpoint/3";
+
+/**
+ * The format before seals (a SHA-256 only): resumed with a note, sealed
+ * from its next checkpoint on (see the module's threat model).
+ */
+export const LEGACY_CHECKPOINT_FORMAT = "horizon-checkpoint/2";
 
 /** A run's checkpoint: the trainer's state plus the analysis so far. */
 export interface RunCheckpoint {
@@ -78,12 +110,16 @@ function dtypeOf(a: Data): "F32" | "F64" | "I32" {
     : "I32";
 }
 
-/** The metadata key of the content digest. */
+/** The metadata key of the content digest (the seal's value). */
 const DIGEST = "digest";
 
+/** The metadata key naming how the digest was made. */
+const SEAL = "seal";
+
 /**
- * SHA-256 over a checkpoint's content: the metadata (but the digest itself)
- * and each tensor's name, dtype, shape and bytes, in the order given.
+ * The digest of a checkpoint's content: the metadata (but the digest itself)
+ * and each tensor's name, dtype, shape and bytes, in the order given; an
+ * HMAC-SHA-256 under `key`, or a SHA-256 without one.
  */
 function contentDigest(
   tensors: readonly {
@@ -93,8 +129,9 @@ function contentDigest(
     bytes: Uint8Array;
   }[],
   metadata: Record<string, string>,
+  key: Uint8Array | null,
 ): string {
-  const hash = createHash("sha256");
+  const hash = key ? createHmac("sha256", key) : createHash("sha256");
   const meta = Object.entries(metadata).filter(([k]) => k !== DIGEST).sort((
     [a],
     [b],
@@ -113,17 +150,19 @@ function bytesOf(a: Data): Uint8Array {
 }
 
 /**
- * Named 1-D arrays and string metadata as safetensors bytes, with the
- * content digest added to the metadata.
+ * Named 1-D arrays and string metadata as safetensors bytes, sealed: the
+ * seal's kind and the content digest added to the metadata.
  */
 function encode(
   tensors: Record<string, Data>,
   metadata: Record<string, string>,
+  key: Uint8Array | null,
 ): Uint8Array {
   const data: Record<string, TensorData> = {};
   for (const [name, a] of Object.entries(tensors)) {
     data[name] = { dtype: dtypeOf(a), shape: [a.length], data: a };
   }
+  const sealed = { ...metadata, [SEAL]: key ? "hmac-sha256" : "sha256" };
   const digest = contentDigest(
     Object.entries(tensors).map(([name, a]) => ({
       name,
@@ -131,16 +170,23 @@ function encode(
       shape: [a.length],
       bytes: bytesOf(a),
     })),
-    metadata,
+    sealed,
+    key,
   );
   return encodeSafetensors(data, {
-    metadata: { ...metadata, [DIGEST]: digest },
+    metadata: { ...sealed, [DIGEST]: digest },
     path: "<checkpoint>",
   });
 }
 
-/** A checkpoint as bytes. */
-export function encodeCheckpoint(c: RunCheckpoint): Uint8Array {
+/**
+ * A checkpoint as bytes, sealed with `sealKey` (HMAC-SHA-256) or, without
+ * one, a SHA-256.
+ */
+export function encodeCheckpoint(
+  c: RunCheckpoint,
+  sealKey: Uint8Array | null = null,
+): Uint8Array {
   const t = c.trainer;
   return encode({
     params: t.state.params,
@@ -162,7 +208,7 @@ export function encodeCheckpoint(c: RunCheckpoint): Uint8Array {
     first_escape: JSON.stringify(c.firstEscape),
     history_bytes: JSON.stringify(c.historyBytes),
     history_sha256: JSON.stringify(c.historySha256),
-  });
+  }, sealKey);
 }
 
 /** A checkpoint that cannot be used. */
@@ -171,11 +217,49 @@ export class CheckpointError extends Error {
 }
 
 /**
- * Parses checkpoint bytes and checks their format and content digest: a
- * checkpoint of another format or whose content does not match its digest
- * is a {@link CheckpointError}.
+ * The key a checkpoint with metadata `meta` must be checked with (null: a
+ * SHA-256), or a {@link CheckpointError} when its format or seal cannot be
+ * trusted by a store sealing with `sealKey`.
  */
-function verifiedFile(bytes: Uint8Array) {
+function checkingKey(
+  meta: Record<string, string>,
+  sealKey: Uint8Array | null,
+  note: (message: string) => void,
+): Uint8Array | null {
+  if (meta.format === LEGACY_CHECKPOINT_FORMAT) {
+    if (sealKey) {
+      note(
+        `format ${LEGACY_CHECKPOINT_FORMAT} (before seals: checked by its SHA-256 only); resuming from it, its next checkpoint is sealed`,
+      );
+    }
+    return null;
+  }
+  if (meta.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(
+      `format ${JSON.stringify(meta.format ?? null)}, not ${CHECKPOINT_FORMAT}`,
+    );
+  }
+  if (meta[SEAL] === "hmac-sha256" && sealKey) return sealKey;
+  if (meta[SEAL] === "sha256" && !sealKey) return null;
+  throw new CheckpointError(
+    meta[SEAL] === "sha256"
+      ? "it is not sealed with this cache's key (a SHA-256 only: edited and re-digested?)"
+      : meta[SEAL] === "hmac-sha256"
+      ? "it is sealed with a key this store does not have"
+      : `its seal ${JSON.stringify(meta[SEAL] ?? null)} is unknown`,
+  );
+}
+
+/**
+ * Parses checkpoint bytes and checks their format and seal: a checkpoint of
+ * another format, or whose content does not match its seal, is a
+ * {@link CheckpointError}.
+ */
+function verifiedFile(
+  bytes: Uint8Array,
+  sealKey: Uint8Array | null,
+  note: (message: string) => void,
+) {
   let f;
   try {
     f = parseSafetensors(bytes, { path: "<checkpoint>" });
@@ -183,11 +267,7 @@ function verifiedFile(bytes: Uint8Array) {
     throw new CheckpointError(`unreadable (${(e as Error).message})`);
   }
   const meta = f.metadata ?? {};
-  if (meta.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(
-      `format ${JSON.stringify(meta.format ?? null)}, not ${CHECKPOINT_FORMAT}`,
-    );
-  }
+  const key = checkingKey(meta, sealKey, note);
   const digest = contentDigest(
     f.names().map((name) => ({
       name,
@@ -196,13 +276,24 @@ function verifiedFile(bytes: Uint8Array) {
       bytes: f.tensorBytes(name),
     })),
     meta,
+    key,
   );
   if (meta[DIGEST] !== digest) {
     throw new CheckpointError(
-      "its content does not match its digest (corrupted or edited)",
+      key
+        ? "its content does not match its seal (corrupted, or edited without this cache's key)"
+        : "its content does not match its digest (corrupted or edited)",
     );
   }
   return { f, meta };
+}
+
+/** Options of {@link decodeCheckpoint}. */
+export interface DecodeOptions {
+  /** The key the store seals with (absent: a SHA-256 store). */
+  readonly sealKey?: Uint8Array | null;
+  /** Told when a checkpoint of the legacy format is accepted. */
+  readonly note?: (message: string) => void;
 }
 
 /** `text` parsed as JSON, or a {@link CheckpointError} naming `field`. */
@@ -217,14 +308,19 @@ function metaJson(meta: Record<string, string>, field: string): unknown {
 }
 
 /**
- * Decodes checkpoint bytes, checking their digest and that they belong to
- * run `key`; any problem is a {@link CheckpointError}.
+ * Decodes checkpoint bytes, checking their seal and that they belong to run
+ * `key`; any problem is a {@link CheckpointError}.
  */
 export function decodeCheckpoint(
   bytes: Uint8Array,
   key: string,
+  options: DecodeOptions = {},
 ): RunCheckpoint {
-  const { f, meta } = verifiedFile(bytes);
+  const { f, meta } = verifiedFile(
+    bytes,
+    options.sealKey ?? null,
+    options.note ?? (() => {}),
+  );
   if (meta.key !== key) {
     throw new CheckpointError("it belongs to another run key");
   }
@@ -275,10 +371,56 @@ export function checkpointPath(key: string, cacheDir = CACHE_DIR): string {
   return `${cacheDir}/checkpoints/${key}.ckpt`;
 }
 
-/** A checkpoint kept in one file (written atomically). */
-export function fileCheckpointStore(path: string): CheckpointStore {
+/** The name of a checkpoint folder's seal key. */
+export const SEAL_KEY_FILE = ".checkpoint-seal.key";
+
+/** Bytes of a seal key. */
+const SEAL_KEY_BYTES = 32;
+
+/** A seal key file that cannot be used. */
+export class SealKeyError extends CodedError<"bad-key"> {}
+
+/**
+ * The seal key in `path`, created (random, mode 0600) when there is none;
+ * two processes creating it at once agree on one (`createWhole`).
+ */
+export async function sealKeyAt(path: string): Promise<Uint8Array> {
+  for (;;) {
+    let key: Uint8Array;
+    try {
+      key = await Deno.readFile(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.mkdir(dirname(path), { recursive: true });
+      const fresh = crypto.getRandomValues(new Uint8Array(SEAL_KEY_BYTES));
+      if (await createWhole(path, fresh, { mode: 0o600 })) return fresh;
+      continue; // another process created it first: read theirs
+    }
+    if (key.length !== SEAL_KEY_BYTES) {
+      throw new SealKeyError(
+        "bad-key",
+        `the checkpoint key ${path} holds ${key.length} bytes, not ${SEAL_KEY_BYTES}: remove it to start a new one (its checkpoints will then be trained again)`,
+      );
+    }
+    return key;
+  }
+}
+
+/**
+ * A checkpoint kept in one file (written atomically), sealed with the key in
+ * `<its folder>/.checkpoint-seal.key` (or `keyFile`).
+ */
+export function fileCheckpointStore(
+  path: string,
+  keyFile: string = `${dirname(path)}/${SEAL_KEY_FILE}`,
+): CheckpointStore {
+  let key: Promise<Uint8Array> | undefined;
   return {
     name: path,
+    sealKey() {
+      key ??= sealKeyAt(keyFile);
+      return key;
+    },
     async load() {
       try {
         return await Deno.readFile(path);

@@ -7,8 +7,8 @@
  * from the cache (or resumes its checkpoint, should the first have been
  * stopped or killed).
  *
- * The lock file is created whole or not at all (written under a temporary
- * name, then hard-linked to the lock's name, which fails when it exists) and
+ * The lock file is created whole or not at all (`io/create_whole.ts`: a
+ * temporary file hard-linked to the lock's name, which fails when it exists) and
  * holds who holds it: pid, host, start time and, on Linux, the process's
  * start tick, so a pid reused by another process is not mistaken for the
  * holder. A lock is stale when its holder is on this host and no longer
@@ -29,6 +29,7 @@
 import { dirname } from "node:path";
 import process from "node:process";
 import { CACHE_DIR } from "./locations.ts";
+import { createWhole } from "../io/create_whole.ts";
 
 /** Who holds a run lock, as its file says. */
 export interface LockHolder {
@@ -154,27 +155,6 @@ async function readOrNull(path: string): Promise<string | null> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
-  }
-}
-
-/**
- * Creates `path` holding `text`, whole, unless it exists: written under a
- * temporary name and hard-linked into place (the link fails on an existing
- * file, like O_EXCL, and a reader never sees a half-written lock).
- */
-async function createWhole(path: string, text: string): Promise<boolean> {
-  const temp = `${path}.${Deno.pid}.${
-    crypto.getRandomValues(new Uint32Array(1))[0].toString(16)
-  }.tmp`;
-  await Deno.writeTextFile(temp, text);
-  try {
-    await Deno.link(temp, path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) return false;
-    throw e;
-  } finally {
-    await Deno.remove(temp).catch(() => {});
   }
 }
 

@@ -9,6 +9,7 @@ import {
 } from "../io/safetensors/mod.ts";
 import type { Dtype } from "../io/safetensors/dtype.ts";
 import { runHypothesisDetailed, RunStoppedError } from "./run.ts";
+import { editAndRedigest } from "../testing/edit_checkpoint.ts";
 import type { RunOptions } from "./run_options.ts";
 
 /** Tiny, with noise (so the noise stream's position matters on resume). */
@@ -103,7 +104,7 @@ const DAMAGE: {
         ckpt,
         flipTensorBit(await Deno.readFile(ckpt), "params"),
       ),
-    problem: /content does not match its digest/,
+    problem: /content does not match its seal/,
   },
   {
     name: "first_split set to 55",
@@ -114,7 +115,7 @@ const DAMAGE: {
           m.first_split = "55";
         }),
       ),
-    problem: /content does not match its digest/,
+    problem: /content does not match its seal/,
   },
   {
     name: "host metadata not JSON",
@@ -125,7 +126,7 @@ const DAMAGE: {
           m.host = "{x";
         }),
       ),
-    problem: /content does not match its digest/,
+    problem: /content does not match its seal/,
     force: true,
   },
   {
@@ -140,13 +141,40 @@ const DAMAGE: {
     problem: /its partial history \S+\.partial: its bytes do not match/,
   },
   {
+    // Issue 23: the editor recomputed the SHA-256 the format describes.
+    name: "params edited and re-digested (SHA-256, as the format says)",
+    damage: async (ckpt) =>
+      await Deno.writeFile(
+        ckpt,
+        editAndRedigest(await Deno.readFile(ckpt), (m) => {
+          m.seal = "sha256";
+        }, {
+          editTensor: (name, data) => {
+            if (name === "params") data[0] ^= 1;
+          },
+        }),
+      ),
+    problem: /not sealed with this cache's key/,
+  },
+  {
+    name: "first_split set to 55 and re-digested, seal kept",
+    damage: async (ckpt) =>
+      await Deno.writeFile(
+        ckpt,
+        editAndRedigest(await Deno.readFile(ckpt), (m) => {
+          m.first_split = "55";
+        }),
+      ),
+    problem: /content does not match its seal/,
+  },
+  {
     name: "a format-1 checkpoint",
     damage: async (ckpt) =>
       await Deno.copyFile(
         new URL("../../fixtures/checkpoint/v1.safetensors", import.meta.url),
         ckpt,
       ),
-    problem: /format "horizon-checkpoint\/1", not horizon-checkpoint\/2/,
+    problem: /format "horizon-checkpoint\/1", not horizon-checkpoint\/3/,
   },
 ];
 
@@ -249,5 +277,37 @@ Deno.test("a record that cannot be written at the end leaves the checkpoint: the
       await fileDigest(`${dir}/plain-cache/${plain.record.history!.file}`),
     );
     assert.equal(await options.checkpoints.store.load(), null);
+  });
+});
+
+Deno.test("a checkpoint of format 2 (written before seals) is resumed with a note and ends as an uninterrupted run", async () => {
+  // Runs in flight when checkpoints became sealed lose nothing.
+  await withTempDir(async (dir) => {
+    const plain = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      recordsDir: `${dir}/plain`,
+      cacheDir: `${dir}/plain-cache`,
+    });
+    const { ckpt, options } = place(dir, "v2");
+    await stopAfterStep7(options);
+    await Deno.writeFile(
+      ckpt,
+      editAndRedigest(await Deno.readFile(ckpt), (m) => {
+        m.format = "horizon-checkpoint/2";
+        delete m.seal;
+      }),
+    );
+    const notes: string[] = [];
+    const again = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      ...options,
+      onNote: (n) => notes.push(n),
+    });
+    assert.deepEqual(notes, [
+      `checkpoint ${ckpt}: format horizon-checkpoint/2 (before seals: checked by its SHA-256 only); resuming from it, its next checkpoint is sealed`,
+      "resuming from the checkpoint at step 6",
+    ]);
+    assert.deepEqual(again.record.loss, plain.record.loss);
+    assert.deepEqual(again.record.final, plain.record.final);
   });
 });

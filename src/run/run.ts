@@ -351,9 +351,9 @@ function checkCheckpointOptions(options: RunOptions, every: number): void {
 
 /**
  * The checkpoint to resume from, or null: one that fails its checks (another
- * run key, an older format, content that does not match its digest,
- * unparseable metadata) is named in a note, discarded, and the run starts
- * from step 0.
+ * run key, an older format, content that does not match its seal, a seal
+ * without the store's key, unparseable metadata) is named in a note,
+ * discarded, and the run starts from step 0.
  */
 async function loadResume(
   store: CheckpointStore,
@@ -362,8 +362,13 @@ async function loadResume(
 ): Promise<RunCheckpoint | null> {
   const saved = await store.load();
   if (!saved) return null;
+  const sealKey = await store.sealKey?.() ?? null;
   try {
-    return decodeCheckpoint(saved, key);
+    return decodeCheckpoint(saved, key, {
+      sealKey,
+      note: (problem) =>
+        note(`checkpoint ${store.name ?? "(unnamed)"}: ${problem}`),
+    });
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
     await discardCheckpoint(store, e.message, note);
@@ -498,7 +503,7 @@ function checkpointWriter(
         ...run.analysis.state(),
         historyBytes,
         historySha256: historyBytes === null ? null : run.digest.hex(),
-      }),
+      }, await store.sealKey?.() ?? null),
     );
   };
 }
