@@ -23,10 +23,15 @@
 // losses 1.4e-4 relative.
 
 import assert from "node:assert/strict";
-import { bf16BytesToFloat32, openSafetensors } from "../io/safetensors/mod.ts";
+import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "./adamw.ts";
-import { fixtureBatch, floats, ints } from "../testing/reference_fixture.ts";
+import {
+  fixtureBatch,
+  floats,
+  ints,
+  openReferenceFixture,
+} from "../testing/reference_fixture.ts";
 import { compileStep, type StepConfig } from "./step.ts";
 import { cpuEngine } from "../runtime/cpu.ts";
 import { StepRunner } from "../runtime/runner.ts";
@@ -50,11 +55,11 @@ const c = JSON.parse(sr.metadata.cases).sr as {
 assert.equal(c.stream, Stream.rounding);
 // Init and batches: make_reference.py's ln_bf16 case, which the SR fixture
 // shares.
-const base = await openSafetensors(fixture("gpt2_tiny_v1.safetensors"));
+const base = await openReferenceFixture(fixture("gpt2_tiny_v1.safetensors.br"));
 
 async function bf16(name: string): Promise<Float32Array> {
   assert.equal(sr.tensor(name).dtype, "BF16");
-  return bf16BytesToFloat32(await sr.readTensorBytes(name));
+  return await floats(sr, name);
 }
 
 /** Share of elements that differ, and the largest difference. */

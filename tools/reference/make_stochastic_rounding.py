@@ -17,8 +17,9 @@ cleared; -0 becomes +0. horizon's graph derives the same choice in float32
 arithmetic (no bitcast), so this is an independent derivation of it.
 
 Stored (the init and batches are make_reference.py's `ln_bf16.init.*` and
-`ln_bf16.chunks[0:4]`, read from gpt2_tiny_v1.safetensors by the Deno test,
-so they are not repeated here):
+`ln_bf16.chunks[0:4]`, read by the Deno test from gpt2_tiny_v1.safetensors,
+committed compacted as gpt2_tiny_v1.safetensors.br, so they are not repeated
+here):
 
     sr.loss, sr.grad_norm   F32 [4]     per step, before its update
     sr.lr                   F64 [4]     lr_t = lr0 * ((4 - t) / 4)
