@@ -10,9 +10,12 @@
 #   2. Adapter: navigator.gpu.requestAdapter() must find a hardware adapter
 #      (adapter.info, isFallbackAdapter, not a software rasteriser).
 #   3. Bench: `deno task bench --backends cpu,webgpu --json` with the
-#      replicate counts given (default R = 1, 8, 64: replicates in one graph).
+#      replicate counts given (default R = 1, 8, 64: replicates in one graph);
+#      webgpu alone where the cpu backend cannot run (the GPU bundle).
 #   4. Agreement: one hypothesis's smoke tier (300 steps) on cpu and on
-#      webgpu; the per-step losses must agree within float32 tolerance: the
+#      webgpu (or the committed cpu record reports/data/<id>/smoke-seed<seed>-
+#      cpu.json in its place, its first steps when fewer are run); the
+#      per-step losses must agree within float32 tolerance: the
 #      first 10 steps within 1e-4 relative (the engines' kernels differ by a
 #      few ulp), every step within 1e-2 (bf16 storage lets such differences
 #      grow; wasm vs cpu on control-layernorm: 5.8e-5 at step 1, 3.5e-3 at
@@ -21,7 +24,13 @@
 #      (exit status 0 or 1). Everything else goes to $GPU_CHECK_OUT.
 #
 # Needs a checkout with node_modules (sh tools/setup.sh, or a copy of a set-up
-# checkout: nothing here downloads anything except the optional apt step).
+# checkout: nothing here downloads anything except the optional apt step), or,
+# where node_modules is absent (a GPU machine without network), the bundle
+# that tools/gpu_bundle.sh wrote into .gpu/: it is unpacked into node_modules
+# (the deno binary, onnxruntime-web's WebGPU files, a stub of
+# onnxruntime-node: no cpu backend, so the committed cpu record stands in),
+# and its Vulkan/GL loader .debs are used when the machine has no
+# libvulkan.so.1 or libGLdispatch.so.0. Neither node nor root is needed.
 #
 # Settings (environment):
 #   GPU_CHECK_OUT=.cache/gpu_check   logs, bench JSON and run records
@@ -32,7 +41,14 @@
 #   GPU_CHECK_LOSS_RTOL_EARLY=1e-4   the same for the first 10 steps
 #   GPU_CHECK_BENCH_ARGS=            more bench flags, e.g. "--steps 100"
 #   GPU_CHECK_APT=auto               auto: apt-get libvulkan1 if missing; 0: never
+#   GPU_CHECK_BUNDLE=.gpu            the bundle to unpack when node_modules is absent
+#   GPU_CHECK_CPU=auto               run: the cpu side is a cpu run; committed:
+#                                    the committed cpu record; auto: committed
+#                                    when node_modules is the bundle's, else run
 #   GPU_CHECK_VULKAN_DEBS=DIR        libvulkan1_*.deb files to unpack and use
+#                                    (default where libvulkan.so.1 or
+#                                    libGLdispatch.so.0 is missing: the
+#                                    bundle's .gpu/debs)
 #   GPU_CHECK_VULKAN_DIR=DIR         where such .debs were already unpacked
 #                                    (dpkg-deb -x libvulkan1_*.deb DIR)
 #   GPU_CHECK_ALLOW_FALLBACK=1       accept a software adapter (testing the
@@ -45,11 +61,12 @@
 #   GPU_CHECK_REPLICATES=1,8,64 sh tools/gpu_check.sh
 #   GPU_CHECK_ALLOW_FALLBACK=1 GPU_CHECK_STEPS=4 \
 #     GPU_CHECK_BENCH_ARGS="--steps 2 --warmup 2" sh tools/gpu_check.sh
+#   sh tools/gpu_bundle.sh   # here, once: then carry .gpu with the checkout
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
-DENO="$ROOT/node_modules/.bin/deno"
+BUNDLE=${GPU_CHECK_BUNDLE:-.gpu}
 OUT=${GPU_CHECK_OUT:-.cache/gpu_check}
 REPLICATES=${GPU_CHECK_REPLICATES:-1,8,64}
 HYP=${GPU_CHECK_HYPOTHESIS:-control-layernorm}
@@ -66,7 +83,36 @@ fail() {
 }
 note() { echo "gpu_check: $*" >&2; }
 
-[ -x "$DENO" ] || fail "no $DENO: run sh tools/setup.sh (or copy a set-up checkout with node_modules)"
+# --- 0. node_modules, from the bundle where absent ------------------------------
+
+unxz() { # unxz FILE: FILE decompressed to stdout (xz, else Python's lzma)
+  if command -v xz >/dev/null 2>&1; then
+    xz -dc "$1"
+  else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"
+  fi
+}
+if [ ! -e node_modules ] && [ -e "$BUNDLE/node_modules.tar.xz" ]; then
+  note "no node_modules: unpacking $BUNDLE (tools/gpu_bundle.sh)"
+  (cd "$BUNDLE" && grep -E '^[0-9a-f]{64}  ' MANIFEST | sha256sum -c --quiet) ||
+    fail "$BUNDLE does not match its MANIFEST (incomplete copy?): rebuild it with sh tools/gpu_bundle.sh"
+  rm -rf node_modules.partial && mkdir node_modules.partial &&
+    unxz "$BUNDLE/node_modules.tar.xz" | tar -xf - -C node_modules.partial --strip-components=1 &&
+    unxz "$BUNDLE/deno.xz" >node_modules.partial/deno/deno &&
+    chmod +x node_modules.partial/deno/deno &&
+    mv node_modules.partial node_modules || fail "cannot unpack $BUNDLE into node_modules"
+fi
+# The native binary: node_modules/.bin/deno is a node script (deno task runs
+# it without node; a shell does not).
+DENO="$ROOT/node_modules/deno/deno"
+[ -x "$DENO" ] || DENO="$ROOT/node_modules/.bin/deno"
+[ -x "$DENO" ] || fail "no $DENO: run sh tools/setup.sh (or copy a set-up checkout with node_modules, or carry the bundle of tools/gpu_bundle.sh)"
+CPU=${GPU_CHECK_CPU:-auto}
+if [ "$CPU" = auto ]; then
+  CPU=run
+  [ -e node_modules/.horizon-gpu-bundle ] && CPU=committed
+fi
+case $CPU in run | committed) ;; *) fail "GPU_CHECK_CPU must be auto, run or committed (got \"$CPU\")" ;; esac
 mkdir -p "$OUT" || fail "cannot create $OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -79,16 +125,26 @@ add_libs() { # add the library folders of an unpacked .deb tree
   export LD_LIBRARY_PATH
 }
 
-LOADER=""
-has_loader() { # sets LOADER to the libvulkan.so.1 the dynamic linker finds first
+find_lib() { # prints where the dynamic linker finds library $1 (a regular file)
   for d in $(echo "${LD_LIBRARY_PATH:-}" | tr ':' ' ') /usr/lib/*-linux-gnu /usr/lib64 \
     /usr/lib /lib/*-linux-gnu; do
-    if [ -e "$d/libvulkan.so.1" ]; then LOADER="$d/libvulkan.so.1" && return 0; fi
+    if [ -f "$d/$1" ]; then echo "$d/$1" && return 0; fi
   done
-  LOADER=$(ldconfig -p 2>/dev/null | sed -n 's/.*libvulkan\.so\.1 .*=> //p' | head -n 1)
-  [ -n "$LOADER" ]
+  f=$(ldconfig -p 2>/dev/null | sed -n "s/.*[[:space:]]$1 .*=> //p" | head -n 1)
+  [ -n "$f" ] && [ -f "$f" ] && echo "$f"
+}
+LOADER=""
+has_loader() { # sets LOADER to the libvulkan.so.1 the dynamic linker finds first
+  LOADER=$(find_lib libvulkan.so.1)
 }
 
+# The bundle's loaders where the machine lacks the Vulkan loader or glvnd's
+# dispatch library (NVIDIA's Vulkan driver, libGLX_nvidia, needs it).
+if [ -z "${GPU_CHECK_VULKAN_DIR:-}${GPU_CHECK_VULKAN_DEBS:-}" ] && [ -d "$BUNDLE/debs" ] &&
+  { ! has_loader || [ -z "$(find_lib libGLdispatch.so.0)" ]; }; then
+  GPU_CHECK_VULKAN_DEBS=$BUNDLE/debs
+  note "no Vulkan or glvnd loader here: using the bundle's ($BUNDLE/debs)"
+fi
 if [ -n "${GPU_CHECK_VULKAN_DIR:-}" ]; then
   add_libs "$GPU_CHECK_VULKAN_DIR"
 elif [ -n "${GPU_CHECK_VULKAN_DEBS:-}" ]; then
@@ -171,9 +227,11 @@ fi
 
 # --- 3. Bench -----------------------------------------------------------------
 
-note "bench (replicates $REPLICATES)..."
+BACKENDS=cpu,webgpu
+[ "$CPU" = run ] || BACKENDS=webgpu
+note "bench ($BACKENDS, replicates $REPLICATES)..."
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-"$DENO" task bench --backends cpu,webgpu --no-torch --json --replicates "$REPLICATES" $BENCH_ARGS \
+"$DENO" task bench --backends "$BACKENDS" --no-torch --json --replicates "$REPLICATES" $BENCH_ARGS \
   >"$OUT/bench.json" 2>"$OUT/bench.log" || fail "bench failed: $(tail -n 1 "$OUT/bench.log")"
 BENCH=$("$DENO" eval --no-check '
 const b = JSON.parse(Deno.readTextFileSync(Deno.args[0]));
@@ -191,7 +249,7 @@ console.log(`webgpu ${f(g.msPerStep, 2)} ms/step` + (c ? ` (cpu ${f(c.msPerStep,
 # --- 4. cpu vs webgpu on one hypothesis ---------------------------------------
 
 rm -rf "$OUT/runs"
-for b in cpu webgpu; do
+for b in $(echo "$BACKENDS" | tr ',' ' '); do
   note "$HYP smoke on $b${STEPS:+ ($STEPS steps)}..."
   # shellcheck disable=SC2086 # the optional --steps pair
   "$DENO" task run "$HYP" --tier smoke --backend "$b" --out "$OUT/runs" --force \
@@ -199,15 +257,32 @@ for b in cpu webgpu; do
     fail "deno task run $HYP --backend $b failed: $(tail -n 1 "$OUT/run-$b.log")"
 done
 AGREE=$("$DENO" eval --no-check '
-const [dir, id] = Deno.args;
-const [rtol, early] = [Number(Deno.args[2]), Number(Deno.args[3])];
+const [dir, id, mode] = Deno.args;
+const [rtol, early] = [Number(Deno.args[3]), Number(Deno.args[4])];
+const { readRecord } = await import("./src/history/records.ts");
 const files = [...Deno.readDirSync(dir)].map((e) => e.name);
-const load = (b) => {
+const load = async (b) => {
   const n = files.find((f) => new RegExp(`-${b}(-[0-9]+steps)?\\.json$`).test(f));
   if (!n) { console.log(`no ${b} record in ${dir}`); Deno.exit(1); }
-  return JSON.parse(Deno.readTextFileSync(`${dir}/${n}`));
+  return await readRecord(`${dir}/${n}`);
 };
-const cpu = load("cpu"), gpu = load("webgpu");
+const gpu = await load("webgpu");
+let cpu, from = "cpu";
+if (mode === "committed") {
+  // The committed smoke record: a shortened run is its first steps.
+  const path = `reports/data/${id}/smoke-seed${gpu.seed}-cpu.json`;
+  cpu = await readRecord(path);
+  if (!cpu || cpu.loss.length < gpu.loss.length) {
+    console.log(`${path}: ${cpu ? `${cpu.loss.length} steps, fewer than webgpu ran` : "missing"}`);
+    Deno.exit(1);
+  }
+  from = `cpu (${path})`;
+  if (cpu.loss.length > gpu.loss.length) {
+    cpu = { ...cpu, loss: cpu.loss.slice(0, gpu.loss.length), status: gpu.status, final: null };
+  }
+} else {
+  cpu = await load("cpu");
+}
 if (cpu.loss.length !== gpu.loss.length || cpu.status !== gpu.status) {
   console.log(`cpu ran ${cpu.loss.length} steps (${cpu.status}), webgpu ${gpu.loss.length} (${gpu.status})`);
   Deno.exit(1);
@@ -216,10 +291,11 @@ const rel = cpu.loss.map((l, i) => Math.abs(l - gpu.loss[i]) / Math.max(Math.abs
 const worst = (xs) => xs.reduce((w, d, i) => (d > w[0] || Number.isNaN(d) ? [d, i + 1] : w), [0, 0]);
 const [all, at] = worst(rel), [first] = worst(rel.slice(0, 10));
 const cp = (r) => r.final ? `C=${r.final.C} P=${r.final.P}` : r.status;
-console.log(`${id} ${rel.length} steps cpu vs webgpu: loss rel diff ${first.toExponential(1)} in the first 10 (tol ${early}), ` +
-  `${all.toExponential(1)} max at step ${at} (tol ${rtol}); cpu ${cp(cpu)}, webgpu ${cp(gpu)}`);
+console.log(`${id} ${rel.length} steps ${from} vs webgpu: loss rel diff ${first.toExponential(1)} in the first 10 (tol ${early}), ` +
+  `${all.toExponential(1)} max at step ${at} (tol ${rtol})` +
+  (cpu.final ? `; cpu ${cp(cpu)}, webgpu ${cp(gpu)}` : `; webgpu ${cp(gpu)}`));
 Deno.exit(all <= rtol && first <= early ? 0 : 1);
-' "$OUT/runs/$HYP" "$HYP" "$RTOL" "$RTOL_EARLY") || fail "$AGREE"
+' "$OUT/runs/$HYP" "$HYP" "$CPU" "$RTOL" "$RTOL_EARLY") || fail "$AGREE"
 
 # --- 5. Summary ---------------------------------------------------------------
 
