@@ -11,7 +11,6 @@ import type { StepInfo } from "../runtime/trainer.ts";
 import type { CheckpointStore } from "../history/checkpoint.ts";
 import type { Override } from "../hypothesis/overrides.ts";
 import type { Tier } from "../hypothesis/types.ts";
-import type { FreeSpaceProbe } from "../io/free_space.ts";
 
 /** Options of `runHypothesis` and `prepareRun`. */
 export interface RunOptions {
@@ -73,8 +72,11 @@ export interface RunOptions {
    */
   readonly replicas?: number;
   /**
-   * Measures free disk space before the run writes (default: `statfs`);
-   * tests pass a fake.
+   * Measures the free bytes of an existing folder's file system (and names
+   * the file system) before the run writes; default: `statfs`. Tests pass a
+   * fake.
    */
-  readonly freeSpace?: FreeSpaceProbe;
+  readonly freeSpace?: (
+    dir: string,
+  ) => Promise<{ readonly device: number | string; readonly free: number }>;
 }
