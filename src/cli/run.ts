@@ -67,6 +67,11 @@ A run that diverges (NaN/Inf loss, gradient norm or parameter, or a loss above
 its verdict is "invalid". Ctrl-C, SIGTERM, or killing the process that started
 the run stop it after the current step; nothing is recorded.
 
+The same run started twice at once trains once: the second waits for the
+first and takes its record (or resumes its checkpoint if the first was
+killed). A run whose history, checkpoint and record would not fit on disk is
+refused before it trains.
+
 Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
 `;
 
