@@ -37,6 +37,7 @@ import { createHash, createHmac } from "node:crypto";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { createWhole } from "../io/create_whole.ts";
+import { readFileOrNull } from "../io/read_or_null.ts";
 import {
   encodeSafetensors,
   parseSafetensors,
@@ -386,11 +387,8 @@ export class SealKeyError extends CodedError<"bad-key"> {}
  */
 export async function sealKeyAt(path: string): Promise<Uint8Array> {
   for (;;) {
-    let key: Uint8Array;
-    try {
-      key = await Deno.readFile(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    const key = await readFileOrNull(path);
+    if (key === null) {
       await Deno.mkdir(dirname(path), { recursive: true });
       const fresh = crypto.getRandomValues(new Uint8Array(SEAL_KEY_BYTES));
       if (await createWhole(path, fresh, { mode: 0o600 })) return fresh;
@@ -421,13 +419,8 @@ export function fileCheckpointStore(
       key ??= sealKeyAt(keyFile);
       return key;
     },
-    async load() {
-      try {
-        return await Deno.readFile(path);
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return null;
-        throw e;
-      }
+    load() {
+      return readFileOrNull(path);
     },
     async save(bytes) {
       await writeFileAtomic(path, bytes, { createDirs: true });

@@ -21,6 +21,7 @@
  */
 
 import { writeFileAtomic, writeTextAtomic } from "../io/atomic.ts";
+import { readFileOrNull } from "../io/read_or_null.ts";
 import { RECORD_FORMAT, type RunRecord } from "../hypothesis/types.ts";
 import { sha256Hex, sha256Json } from "../step/config.ts";
 import { type ArrayKind, decodeArrays, encodeArrays } from "./record_arrays.ts";
@@ -139,21 +140,11 @@ export async function writeRecordFiles(
   await writeTextAtomic(path, text, { createDirs: true });
 }
 
-/** Reads a file; null when it does not exist. */
-async function readOrNull(path: string): Promise<Uint8Array | null> {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 /** The JSON object of a record file (null: no file), or a RecordError. */
 async function readFields(path: string): Promise<Fields | null> {
   let bytes: Uint8Array | null;
   try {
-    bytes = await readOrNull(path);
+    bytes = await readFileOrNull(path);
   } catch (e) {
     throw new RecordError(path, (e as Error).message);
   }
@@ -209,7 +200,7 @@ export async function readRecordObject(
   delete fields.arrays;
   const file = arraysPath(path);
   const name = file.split("/").pop();
-  const bytes = await readOrNull(file).catch((e) =>
+  const bytes = await readFileOrNull(file).catch((e) =>
     fail(`its arrays file ${name}: ${(e as Error).message}`)
   );
   if (bytes === null) fail(`its arrays file ${name} is missing`);

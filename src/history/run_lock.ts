@@ -30,6 +30,7 @@ import { dirname } from "node:path";
 import process from "node:process";
 import { CACHE_DIR } from "./locations.ts";
 import { createWhole } from "../io/create_whole.ts";
+import { readTextFileOrNull } from "../io/read_or_null.ts";
 
 /** Who holds a run lock, as its file says. */
 export interface LockHolder {
@@ -148,16 +149,6 @@ function parseHolder(text: string): LockHolder | null {
   return null;
 }
 
-/** The text of `path`, or null when it does not exist. */
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 /**
  * Removes the lock at `path` if it still holds `staleText`, under the
  * breaker file `<path>.break` so that no two processes break it at once (one
@@ -170,18 +161,18 @@ export async function breakStale(
 ): Promise<void> {
   const breaker = `${path}.break`;
   if (!await createWhole(breaker, JSON.stringify(self()))) {
-    const text = await readOrNull(breaker);
+    const text = await readTextFileOrNull(breaker);
     const holder = text === null ? null : parseHolder(text);
     if (text !== null && (holder === null || holderGone(holder))) {
       // Only a dead breaker's file: the live one removes its own.
-      if (await readOrNull(breaker) === text) {
+      if (await readTextFileOrNull(breaker) === text) {
         await Deno.remove(breaker).catch(() => {});
       }
     }
     return;
   }
   try {
-    if (await readOrNull(path) === staleText) await Deno.remove(path);
+    if (await readTextFileOrNull(path) === staleText) await Deno.remove(path);
   } finally {
     await Deno.remove(breaker).catch(() => {});
   }
@@ -199,7 +190,7 @@ function heldLock(path: string, text: string): RunLock {
       // Never throws: a lock left behind names this process, stale once it
       // ends.
       try {
-        if (await readOrNull(path) === text) await Deno.remove(path);
+        if (await readTextFileOrNull(path) === text) await Deno.remove(path);
       } catch {
         // Gone meanwhile, or the cache became unwritable.
       }
@@ -235,7 +226,7 @@ export async function tryLockRun(path: string): Promise<LockAttempt> {
       throw new Error(`cannot take or break the run lock ${path}`);
     }
     if (await createWhole(path, text)) return { lock: heldLock(path, text) };
-    const found = await readOrNull(path);
+    const found = await readTextFileOrNull(path);
     if (found === null) continue; // released meanwhile
     const holder = parseHolder(found);
     if (holder !== null && !holderGone(holder)) return { holder };

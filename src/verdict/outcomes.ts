@@ -9,6 +9,7 @@
  */
 
 import { writeTextAtomic } from "../io/atomic.ts";
+import { readTextFileOrNull } from "../io/read_or_null.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import type { CompleteRunRecord, Tier, Verdict } from "../hypothesis/types.ts";
 
@@ -71,13 +72,8 @@ export async function readOutcomes(
   id: string,
 ): Promise<RecordedOutcome[]> {
   const path = outcomesPath(dir, id);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
+  const text = await readTextFileOrNull(path);
+  if (text === null) return [];
   const fail = (why: string): never => {
     throw new OutcomesError(`malformed outcomes file ${path}: ${why}`);
   };

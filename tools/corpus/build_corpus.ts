@@ -43,6 +43,7 @@ import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { corpusFromBytes } from "../../src/data/corpus.ts";
+import { readFileOrNull } from "../../src/io/read_or_null.ts";
 
 /** Length of the seeds' corpus, in bytes. */
 export const CORPUS_LENGTH = 265_905;
@@ -247,15 +248,6 @@ export function formatManifest(m: CorpusManifest): string {
     ) + "\n";
 }
 
-async function readOrNull(url: URL): Promise<Uint8Array | null> {
-  try {
-    return await Deno.readFile(url);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 function equalBytes(a: Uint8Array | null, b: Uint8Array): boolean {
   if (a === null || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -300,8 +292,8 @@ async function main(args: string[]): Promise<number> {
     `${manifest.deadTokens.length} dead, sha256 ${manifest.sha256}`;
 
   if (values.check) {
-    const sameTxt = equalBytes(await readOrNull(txtUrl), bytes);
-    const sameJson = equalBytes(await readOrNull(jsonUrl), json);
+    const sameTxt = equalBytes(await readFileOrNull(txtUrl), bytes);
+    const sameJson = equalBytes(await readFileOrNull(jsonUrl), json);
     if (sameTxt && sameJson) {
       console.log(`corpus fixtures are up to date: ${summary}`);
       return 0;

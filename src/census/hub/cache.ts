@@ -20,6 +20,7 @@
  */
 
 import { writeFileAtomic } from "../../io/atomic.ts";
+import { readFileOrNull } from "../../io/read_or_null.ts";
 
 /** Size and ETag of a remote file, as first seen. */
 export interface RemoteFileMeta {
@@ -40,15 +41,6 @@ export interface RevisionListing {
 /** `name` as one path component (never `.`, `..` or containing `/`). */
 function encode(name: string): string {
   return encodeURIComponent(name).replace(/^\./, "%2E");
-}
-
-async function readOrNull(path: string): Promise<Uint8Array | null> {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
 }
 
 /** The cached files of one commit (or revision) of a repo. */
@@ -73,7 +65,7 @@ export class SnapshotCache {
 
   /** A whole file, or `null` when not cached. */
   readWhole(file: string): Promise<Uint8Array | null> {
-    return readOrNull(this.wholePath(file));
+    return readFileOrNull(this.wholePath(file));
   }
 
   /** Keeps a whole file. */
@@ -87,7 +79,7 @@ export class SnapshotCache {
     start: number,
     end: number,
   ): Promise<Uint8Array | null> {
-    const bytes = await readOrNull(this.rangePath(file, start, end));
+    const bytes = await readFileOrNull(this.rangePath(file, start, end));
     return bytes !== null && bytes.length === end - start ? bytes : null;
   }
 
@@ -112,7 +104,7 @@ export class SnapshotCache {
 
   /** Size and ETag of `file` as first seen, or `null`. */
   async readMeta(file: string): Promise<RemoteFileMeta | null> {
-    const bytes = await readOrNull(this.#metaPath(file));
+    const bytes = await readFileOrNull(this.#metaPath(file));
     if (bytes === null) return null;
     try {
       const m = JSON.parse(new TextDecoder().decode(bytes));
@@ -160,7 +152,7 @@ export class HubCache {
 
   /** The listing `revision` resolved to last time, or `null`. */
   async readRevision(revision: string): Promise<RevisionListing | null> {
-    const bytes = await readOrNull(this.#revisionPath(revision));
+    const bytes = await readFileOrNull(this.#revisionPath(revision));
     if (bytes === null) return null;
     try {
       const r = JSON.parse(new TextDecoder().decode(bytes));
