@@ -10,6 +10,10 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { type FileHandle, open } from "node:fs/promises";
+import { readAt } from "../io/read_at.ts";
+import { headerLengthFrom } from "../io/safetensors/header.ts";
+import { SafetensorsError } from "../io/safetensors/error.ts";
 
 /** The SHA-256 of the history data appended so far. */
 export class HistoryDigest {
@@ -71,51 +75,42 @@ export async function verifyHistoryPrefix(
   dataBytes: number,
   sha256: string,
 ): Promise<HistoryDigest | string> {
-  let file: Deno.FsFile;
+  let file: FileHandle;
   try {
-    file = await Deno.open(path, { read: true });
+    file = await open(path, "r");
   } catch (e) {
-    return e instanceof Deno.errors.NotFound ? "it is missing" : String(e);
+    return (e as { code?: unknown }).code === "ENOENT"
+      ? "it is missing"
+      : String(e);
   }
   try {
-    const head = await readExactly(file, 8);
-    if (!head) return "it is shorter than its header";
-    const headerLength = new DataView(head.buffer).getBigUint64(0, true);
-    if (headerLength > BigInt(Number.MAX_SAFE_INTEGER)) {
-      return "its header length is out of range";
+    const prefix = new Uint8Array(8);
+    if (await readAt(file.fd, 0, prefix) < prefix.length) {
+      return "it is shorter than its header";
     }
-    await file.seek(8 + Number(headerLength), Deno.SeekMode.Start);
+    let headerLength: number;
+    try {
+      headerLength = headerLengthFrom(prefix, (await file.stat()).size, path);
+    } catch (e) {
+      if (!(e instanceof SafetensorsError)) throw e;
+      return e.code === "header-too-large"
+        ? "its header length is out of range"
+        : "it is shorter than the checkpoint says";
+    }
     const hash = createHash("sha256");
-    const chunk = new Uint8Array(1 << 20);
-    let left = dataBytes;
-    while (left > 0) {
-      const n = await file.read(
-        chunk.subarray(0, Math.min(left, chunk.length)),
-      );
-      if (n === null) return "it is shorter than the checkpoint says";
-      hash.update(chunk.subarray(0, n));
-      left -= n;
+    const chunk = new Uint8Array(Math.min(dataBytes, 1 << 20));
+    for (let done = 0; done < dataBytes;) {
+      const into = chunk.subarray(0, Math.min(chunk.length, dataBytes - done));
+      const got = await readAt(file.fd, 8 + headerLength + done, into);
+      if (got < into.length) return "it is shorter than the checkpoint says";
+      hash.update(into);
+      done += got;
     }
     if (hash.copy().digest("hex") !== sha256) {
       return "its bytes do not match the checkpoint's digest";
     }
     return new HistoryDigest(hash, dataBytes);
   } finally {
-    file.close();
+    await file.close();
   }
-}
-
-/** The next `n` bytes of `file`, or null when it ends first. */
-async function readExactly(
-  file: Deno.FsFile,
-  n: number,
-): Promise<Uint8Array | null> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const k = await file.read(out.subarray(got));
-    if (k === null) return null;
-    got += k;
-  }
-  return out;
 }
