@@ -18,7 +18,6 @@
 // reference, 380 times the loss tolerance.
 
 import assert from "node:assert/strict";
-import { openSafetensors } from "../io/safetensors/mod.ts";
 import { Pcg32, Stream } from "../data/rng.ts";
 import { sha256Hex } from "../step/config.ts";
 import { drawDropoutMasks } from "../step/dropout_masks.ts";
@@ -27,7 +26,7 @@ import {
   dropoutLayout,
   dropoutSize,
 } from "../model/dropout.ts";
-import { floats } from "../testing/reference_fixture.ts";
+import { floats, openReferenceFixture } from "../testing/reference_fixture.ts";
 import {
   batchAt,
   checkParams,
@@ -43,7 +42,7 @@ import {
 } from "../testing/tiny_reference.ts";
 
 const FIXTURE = new URL(
-  "../../fixtures/reference/gpt2_dropout_v1.safetensors",
+  "../../fixtures/reference/gpt2_dropout_v1.safetensors.br",
   import.meta.url,
 ).pathname;
 
@@ -55,7 +54,7 @@ interface Common {
   mask_dropped: number;
 }
 
-const file = await openSafetensors(FIXTURE);
+const file = await openReferenceFixture(FIXTURE);
 assert.equal(file.metadata.magic, "horizon-reference");
 assert.equal(file.metadata.version, "1");
 const { common, ...cases } = JSON.parse(file.metadata.cases) as

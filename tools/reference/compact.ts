@@ -1,7 +1,7 @@
 /**
  * `deno run -A tools/reference/compact.ts FILE.safetensors`: stores a PyTorch
- * reference fixture written by `make_reference.py` or `make_bf16_pure.py` in
- * the committed form, `FILE.safetensors.br`, and removes FILE once every
+ * reference fixture written by a generator in `tools/reference/` in the
+ * committed form, `FILE.safetensors.br`, and removes FILE once every
  * tensor of the new file reads back bit-identical (through the tests' own
  * reader, `src/testing/reference_fixture.ts`).
  *

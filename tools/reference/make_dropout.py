@@ -22,6 +22,9 @@ with horizon's generator and checks that digest before feeding them.
 
 Run:  /usr/bin/python3 tools/reference/make_dropout.py   (Debian python3-torch)
 Byte-identical across re-runs (single thread, fixed seeds).
+Committed as gpt2_dropout_v1.safetensors.br: run
+`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_dropout_v1.safetensors`
+after this script (exact; see tools/reference/README.md).
 """
 
 import argparse

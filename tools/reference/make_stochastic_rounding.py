@@ -32,7 +32,9 @@ generator, torch, and `cases` (JSON: the case and the stream).
 
 Run:  /usr/bin/python3 tools/reference/make_stochastic_rounding.py
 Byte-identical across re-runs on the same packages (one thread, fixed
-seeds, no timestamps).
+seeds, no timestamps). Committed as gpt2_tiny_sr_v1.safetensors.br: run
+`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_tiny_sr_v1.safetensors`
+after this script (exact; see tools/reference/README.md).
 """
 
 import argparse

@@ -19,6 +19,9 @@ ulp), while in fp32 the same rows shrink by the decay alone.
 
 Run:  /usr/bin/python3 tools/reference/make_untied.py   (Debian python3-torch)
 Byte-identical across re-runs (single thread, fixed seeds).
+Committed as gpt2_untied_v1.safetensors.br: run
+`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_untied_v1.safetensors`
+after this script (exact; see tools/reference/README.md).
 """
 
 import argparse

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { censusMain } from "../../cli/census.ts";
-
-const FIXTURE = new URL("../../../fixtures/use_lite", import.meta.url).pathname;
+import { withUseLite } from "../../testing/use_lite_fixture.ts";
 
 /** Runs censusMain with console.error captured. */
 async function run(args: string[]): Promise<{ code: number; err: string[] }> {
@@ -31,13 +30,15 @@ Deno.test("census CLI: bad --near/--cosine/--unused values are one line, exit 2"
     // Valid, but too loose for a trained 256-wide matrix: stops at once.
     [["--cosine", "0.5"], /too loose for this matrix/],
   ];
-  for (const [flags, message] of cases) {
-    const { code, err } = await run([FIXTURE, ...flags]);
-    assert.equal(code, 2, flags.join(" "));
-    assert.equal(err.length, 1, flags.join(" "));
-    assert.match(err[0], /^error: /);
-    assert.match(err[0], message);
-  }
+  await withUseLite(async (fixture) => {
+    for (const [flags, message] of cases) {
+      const { code, err } = await run([fixture, ...flags]);
+      assert.equal(code, 2, flags.join(" "));
+      assert.equal(err.length, 1, flags.join(" "));
+      assert.match(err[0], /^error: /);
+      assert.match(err[0], message);
+    }
+  });
 });
 
 Deno.test("census CLI: --json carries the near and indicator fields", async () => {
@@ -45,16 +46,18 @@ Deno.test("census CLI: --json carries the near and indicator fields", async () =
   const saved = console.log;
   console.log = (s: string) => out.push(s);
   try {
-    assert.equal(
-      await censusMain([
-        FIXTURE,
-        "--json",
-        "--near",
-        "1",
-        "--unused",
-        "3-5",
-      ]),
-      0,
+    await withUseLite(async (fixture) =>
+      assert.equal(
+        await censusMain([
+          fixture,
+          "--json",
+          "--near",
+          "1",
+          "--unused",
+          "3-5",
+        ]),
+        0,
+      )
     );
   } finally {
     console.log = saved;

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { runCensus } from "../census.ts";
-
-const FIXTURE = new URL("../../../fixtures/use_lite", import.meta.url).pathname;
+import { withUseLite } from "../../testing/use_lite_fixture.ts";
 
 /**
  * Whether a piece is one the vocabulary itself marks as (nearly) unused,
@@ -20,8 +19,11 @@ function vocabularyUnused(label: string | null | undefined): boolean {
 }
 
 Deno.test("indicators: USE-Lite's lowest-norm rows are its unused pieces", async () => {
-  const report = await runCensus(FIXTURE, {
-    indicators: { top: 20, unusedPattern: /^extra_token_id_\d+$/ },
+  let report!: Awaited<ReturnType<typeof runCensus>>;
+  await withUseLite(async (fixture) => {
+    report = await runCensus(fixture, {
+      indicators: { top: 20, unusedPattern: /^extra_token_id_\d+$/ },
+    });
   });
   const [t] = report.tensors;
   assert.deepEqual(t.shape, [8002, 256]);
