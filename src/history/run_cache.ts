@@ -15,7 +15,7 @@
  * @module
  */
 
-import { fileDigest } from "../io/file_digest.ts";
+import { rememberingDigest } from "../io/remembered_digest.ts";
 import { DivergedError } from "../runtime/divergence.ts";
 import { resolve, sep } from "node:path";
 import {
@@ -25,6 +25,13 @@ import {
   refusal,
 } from "./records.ts";
 import type { HistoryFileRecord, RunRecord } from "../hypothesis/types.ts";
+
+/**
+ * Histories hashed by this process: `deno task run` checks the cached
+ * record before the run lock (adopting a gate's kept run) and again under
+ * it, and a full-tier history is hundreds of megabytes.
+ */
+const historyDigest = rememberingDigest();
 
 /**
  * Why a record's history file cannot back it: `"missing"`, another problem
@@ -65,7 +72,7 @@ export async function historyProblem(
   if (stat.size !== h.bytes) {
     return `${stat.size} bytes, the record says ${h.bytes} (truncated or replaced)`;
   }
-  const { sha256 } = await fileDigest(path);
+  const { sha256 } = await historyDigest(path);
   return sha256 === h.sha256 ? null : "its SHA-256 differs from the record's";
 }
 
