@@ -117,18 +117,21 @@ const DIGEST = "digest";
 /** The metadata key naming how the digest was made. */
 const SEAL = "seal";
 
+/** One tensor as the content digest takes it. */
+type ContentTensor = {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+};
+
 /**
  * The digest of a checkpoint's content: the metadata (but the digest itself)
  * and each tensor's name, dtype, shape and bytes, in the order given; an
  * HMAC-SHA-256 under `key`, or a SHA-256 without one.
  */
 function contentDigest(
-  tensors: readonly {
-    name: string;
-    dtype: string;
-    shape: readonly number[];
-    bytes: Uint8Array;
-  }[],
+  tensors: readonly ContentTensor[],
   metadata: Record<string, string>,
   key: Uint8Array | null,
 ): string {
@@ -160,20 +163,14 @@ function encode(
   key: Uint8Array | null,
 ): Uint8Array {
   const data: Record<string, TensorData> = {};
+  const content: ContentTensor[] = [];
   for (const [name, a] of Object.entries(tensors)) {
-    data[name] = { dtype: dtypeOf(a), shape: [a.length], data: a };
+    const dtype = dtypeOf(a);
+    data[name] = { dtype, shape: [a.length], data: a };
+    content.push({ name, dtype, shape: [a.length], bytes: bytesOf(a) });
   }
   const sealed = { ...metadata, [SEAL]: key ? "hmac-sha256" : "sha256" };
-  const digest = contentDigest(
-    Object.entries(tensors).map(([name, a]) => ({
-      name,
-      dtype: dtypeOf(a),
-      shape: [a.length],
-      bytes: bytesOf(a),
-    })),
-    sealed,
-    key,
-  );
+  const digest = contentDigest(content, sealed, key);
   return encodeSafetensors(data, {
     metadata: { ...sealed, [DIGEST]: digest },
     path: "<checkpoint>",
