@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { plotsForRun } from "./plots.ts";
+import { decodePath } from "./svg/svg_reading.ts";
 import {
   envelopeRuns,
   makeDiverged,
@@ -17,14 +18,16 @@ Deno.test("plotsForRun() of a short run: loss without smoothing, C/P stepped, ce
   assert.ok(p.cp.includes(">dead tokens (4)</text>"));
   assert.match(
     p.cp,
-    /<path d="M[\d.]+ ([\d.]+)H[\d.]+V\1" stroke="#6b7280"[^>]*stroke-dasharray/,
+    /<path d="M[\d.]+ [\d.]+h[\d.]+" stroke="#6b7280"[^>]*stroke-dasharray/,
   );
   // C = 1,1,2,2,2 at steps 0..20: a stepped path with a rise
   const paths = [...p.cp.matchAll(/ d="(M[^"]*)" stroke="#0072B2"/g)].map((m) =>
     m[1]
   );
   assert.equal(paths.length, 2, "one P and one C line");
-  for (const d of paths) assert.match(d, /^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+){4}$/);
+  // Steps only (h, v; a held value needs no v): P = 5 flat, C rises once.
+  for (const d of paths) assert.match(d, /^M[\d.]+ [\d.]+([hv][-\d. ]+)+$/);
+  assert.deepEqual(paths.map((d) => d.includes("v")), [false, true]);
   assert.ok(p.centroid.includes("norm of the token-embedding centroid"));
   for (const svg of [p.loss, p.cp, p.centroid]) {
     assert.ok(svg.startsWith("<svg "));
@@ -40,7 +43,7 @@ Deno.test("plotsForRun() of a long run smooths the loss and stays small", () => 
   const p = plotsForRun(makeHypothesis(), [run]);
   assert.ok(p.loss.includes(">moving average (201 steps)</text>"));
   for (const m of p.loss.matchAll(/ d="(M[^"]*)"/g)) {
-    const points = (m[1].match(/[ML]/g) ?? []).length;
+    const points = decodePath(m[1]).reduce((n, s) => n + s.points.length, 0);
     assert.ok(points <= 1000, `${points} points`);
   }
   // The spike is the maximum, so the y axis reaches 10 (nice tick above 9).
@@ -183,8 +186,8 @@ Deno.test("envelope plot: only with two completed runs at the own config; band a
   assert.ok(p.envelope!.includes("C and P across 3 seeds"));
   // The C panel (second) has a stepped band closed with Z, under a median line.
   const cPanel = p.envelope!.split('<g transform="translate(0 300)">')[1];
-  assert.match(cPanel, /<path class="band" d="M[^"]*Z" fill="#D55E00"/);
-  assert.match(cPanel, / d="M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+" stroke="#D55E00"/);
+  assert.match(cPanel, /<path class="band" d="M[^"]*z" fill="#D55E00"/);
+  assert.match(cPanel, / d="M[\d.]+ [\d.]+([hv][-\d. ]+)+" stroke="#D55E00"/);
   assert.equal(plotsForRun(h, envelopeRuns()).envelope, p.envelope);
   // One completed run (and a diverged one) is no envelope.
   const one = plotsForRun(h, [envelopeRuns()[0], makeDiverged(1)]);

@@ -1,31 +1,26 @@
 import assert from "node:assert/strict";
 import { lineChart, stackedCharts } from "./chart.ts";
+import { downsampleMinMax } from "./downsample.ts";
+import {
+  checkWellFormed,
+  decodePath,
+  distanceToPolyline,
+  pathsOf,
+  type Point,
+} from "./svg_reading.ts";
 
-/** Checks that every tag is closed in order; returns the root tag names. */
-function checkBalanced(svg: string): string[] {
-  const stack: string[] = [];
-  const roots: string[] = [];
-  const tag = /<(\/?)([A-Za-z][\w:-]*)((?:"[^"]*"|[^>"])*?)(\/?)>/g;
-  let last = 0;
-  for (const m of svg.matchAll(tag)) {
-    const between = svg.slice(last, m.index);
-    assert.ok(!between.includes("<"), `stray '<' near ${m.index}`);
-    assert.ok(
-      !/&(?!amp;|lt;|gt;|quot;|#39;)/.test(between),
-      `unescaped '&' in ${between}`,
-    );
-    last = m.index! + m[0].length;
-    const [, close, name, , self] = m;
-    if (close) {
-      assert.equal(stack.pop(), name, `unbalanced </${name}>`);
-    } else if (!self) {
-      if (stack.length === 0) roots.push(name);
-      stack.push(name);
-    } else if (stack.length === 0) roots.push(name);
-  }
-  assert.deepEqual(stack, [], "unclosed tags");
-  assert.equal(svg.slice(last).trim(), "");
-  return roots;
+/** The vertices of each subpath of the line drawn in `color`. */
+function line(svg: string, color = "#0072B2"): Point[][] {
+  const lines = new RegExp(`stroke="${color}".* stroke-linejoin=`);
+  const [d, ...more] = pathsOf(svg, lines);
+  assert.equal(more.length, 0, `one path in ${color}`);
+  return decodePath(d).map((s) => s.points);
+}
+
+/** Points rounded to 0.01 px, to compare with hand-computed ones. */
+function rounded(subpaths: Point[][]): number[][][] {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return subpaths.map((s) => s.map((p) => [r(p.x), r(p.y)]));
 }
 
 function sampleChart(title = 'Loss <train> & "eval"') {
@@ -43,19 +38,22 @@ function sampleChart(title = 'Loss <train> & "eval"') {
 
 Deno.test("lineChart() output is well-formed, escaped and white-backed", () => {
   const svg = sampleChart();
-  assert.deepEqual(checkBalanced(svg), ["svg"]);
+  assert.deepEqual(checkWellFormed(svg), ["svg"]);
   assert.ok(svg.includes("Loss &lt;train&gt; &amp; &quot;eval&quot;"));
   assert.ok(!svg.includes("<train>"));
   assert.ok(svg.includes(`<rect width="100%" height="100%" fill="#ffffff"/>`));
   // legend for two series
   assert.ok(svg.includes(">a | b</text>"));
   // downsampled: no path has more than ~1,000 points
-  for (const m of svg.matchAll(/ d="([^"]*)"/g)) {
-    const points = (m[1].match(/[ML]/g) ?? []).length;
+  for (const d of pathsOf(svg)) {
+    const points = decodePath(d).reduce((n, s) => n + s.points.length, 0);
     assert.ok(points <= 1000, `${points} points`);
   }
-  // coordinates carry at most 2 decimals
+  // coordinates carry at most 2 decimals, the lines' 1
   assert.ok(!/\d\.\d{3}/.test(svg));
+  for (const d of pathsOf(svg, /stroke-linejoin/)) {
+    assert.ok(!/\d\.\d\d/.test(d), d.slice(0, 80));
+  }
 });
 
 Deno.test("lineChart() is deterministic and depends on its input", () => {
@@ -66,16 +64,18 @@ Deno.test("lineChart() is deterministic and depends on its input", () => {
 Deno.test("lineChart() places points where hand-computed", () => {
   // Fixed y range [0, 10]; x ticks 0..10. Layout: top 40, bottom 340 - 46 =
   // 294, right 720 - 18 = 702, left = 40 + width of "10" (2 x 11 x 0.6 =
-  // 13.2) rounded up = 54. So (5, 5) maps to (54 + 648 / 2, 294 - 254 / 2).
+  // 13.2) rounded up = 54. So (5, 6) maps to (54 + 648 / 2, 294 - 25.4 * 6).
   const svg = lineChart({
     title: "t",
     xLabel: "x",
     yLabel: "y",
     yMin: 0,
     yMax: 10,
-    series: [{ name: "s", x: [0, 5, 10], y: [0, 5, 10] }],
+    series: [{ name: "s", x: [0, 5, 10], y: [0, 6, 10] }],
   });
-  assert.ok(svg.includes(`d="M54 294L378 167L702 40"`), svg);
+  assert.deepEqual(rounded(line(svg)), [[[54, 294], [378, 141.6], [702, 40]]]);
+  // Relative moves, the letter not repeated, "-" as the separator.
+  assert.ok(svg.includes(`d="M54 294l324-152.4 324-101.6"`), svg);
   assert.ok(!svg.includes('stroke-width="3"'), "no legend for one series");
 });
 
@@ -90,7 +90,7 @@ Deno.test("lineChart() leaves room for a wide last x label", () => {
     yMax: 10,
     series: [{ name: "s", x: [0, 10_000], y: [0, 10] }],
   });
-  assert.ok(svg.includes(`d="M54 294L694 40"`), svg);
+  assert.deepEqual(rounded(line(svg)), [[[54, 294], [694, 40]]]);
 });
 
 Deno.test("lineChart() log axis puts a decade's midpoint halfway", () => {
@@ -101,9 +101,12 @@ Deno.test("lineChart() log axis puts a decade's midpoint halfway", () => {
     xLabel: "x",
     yLabel: "y",
     logY: true,
-    series: [{ name: "s", x: [0, 1, 2], y: [1, 10, 100] }],
+    series: [{ name: "s", x: [0, 1, 2], y: [1, 10, 100], markers: true }],
   });
-  assert.ok(svg.includes(`d="M60 294L381 167L702 40"`), svg);
+  // The three points are collinear: the line keeps its ends, the dots show
+  // the middle one.
+  assert.deepEqual(rounded(line(svg)), [[[60, 294], [702, 40]]]);
+  assert.ok(svg.includes(`<circle cx="381" cy="167"`), svg);
   for (const label of ["1", "2", "5", "10", "20", "50", "100"]) {
     assert.ok(svg.includes(`>${label}</text>`), label);
   }
@@ -118,8 +121,14 @@ Deno.test("lineChart() stepped mode draws H/V steps with integer ticks and break
     yMin: 0,
     series: [{ name: "C", x: [0, 10, 20, 30, 40], y: [1, 1, 2, NaN, 2] }],
   });
-  const d = svg.match(/ d="(M[^"]*)" stroke="#0072B2"/)![1];
-  assert.match(d, /^M[\d.]+ [\d.]+H[\d.]+V[\d.]+H[\d.]+V[\d.]+M[\d.]+ [\d.]+$/);
+  // Labels "0".."3" (6.6 px) -> left 47; x 0..40 -> right 702; y 0..3 over
+  // 294..40: 1 -> 209.33, 2 -> 124.67. The step at x = 10 changes nothing
+  // and merges into one horizontal line.
+  assert.deepEqual(rounded(line(svg)), [
+    [[47, 209.3], [374.5, 209.3], [374.5, 124.7]],
+    [[702, 124.7]],
+  ]);
+  assert.ok(svg.includes(`d="M47 209.3h327.5v-84.6m327.5 0"`), svg);
   // max 2 would sit on the frame: one integer of headroom -> ticks 0..3
   for (const label of ["0", "1", "2", "3"]) {
     assert.ok(svg.includes(`>${label}</text>`), label);
@@ -160,7 +169,7 @@ Deno.test("lineChart() wraps a long legend and moves the plot down", () => {
 
 Deno.test("lineChart() without data says so", () => {
   const svg = lineChart({ title: "t", xLabel: "x", yLabel: "y", series: [] });
-  checkBalanced(svg);
+  checkWellFormed(svg);
   assert.ok(svg.includes(">no data</text>"));
 });
 
@@ -182,7 +191,7 @@ Deno.test("stackedCharts() stacks well-formed panels with aligned plot areas", (
       series: [{ name: "C", x: [0, 10], y: [1, 2] }],
     },
   ]);
-  assert.deepEqual(checkBalanced(svg), ["svg"]);
+  assert.deepEqual(checkWellFormed(svg), ["svg"]);
   assert.ok(svg.includes(`height="540"`));
   assert.ok(svg.includes(`translate(0 340)`));
   const frames = [...svg.matchAll(/<rect x="([\d.]+)"[^>]*fill="none"/g)];
@@ -211,7 +220,7 @@ Deno.test("lineChart() draws interval bars, dots and a closed band where hand-co
       markers: true,
     }],
   });
-  checkBalanced(svg);
+  checkWellFormed(svg);
   const bars = svg.match(/<path class="bars" d="([^"]*)"/)![1];
   assert.ok(bars.startsWith("M54 243.2V141.6M702 192.4V90.8"), bars);
   // caps: 8 px wide at both ends of both bars
@@ -222,12 +231,13 @@ Deno.test("lineChart() draws interval bars, dots and a closed band where hand-co
     ),
     ["54,192.4", "702,141.6"],
   );
-  assert.ok(
-    svg.includes(
-      `<path class="band" d="M54 217.8L702 192.4L702 243.2L54 268.6Z"`,
-    ),
-  );
-  assert.ok(svg.includes(`d="M54 192.4L702 141.6"`), "the line itself");
+  const band = decodePath(pathsOf(svg, /class="band"/)[0]);
+  assert.equal(band.length, 1);
+  assert.ok(band[0].closed);
+  assert.deepEqual(rounded([band[0].points]), [
+    [[54, 217.8], [702, 192.4], [702, 243.2], [54, 268.6]],
+  ]);
+  assert.deepEqual(rounded(line(svg)), [[[54, 192.4], [702, 141.6]]]);
   // A bar with a non-finite end is left out; no line when line is false.
   const partial = lineChart({
     title: "t",
@@ -245,7 +255,7 @@ Deno.test("lineChart() draws interval bars, dots and a closed band where hand-co
   });
   const d = partial.match(/<path class="bars" d="([^"]*)"/)![1];
   assert.equal((d.match(/V/g) ?? []).length, 1);
-  assert.ok(!partial.includes(`d="M54 192.4L702 141.6"`));
+  assert.equal(pathsOf(partial, /stroke-linejoin/).length, 0, "no line");
   assert.throws(
     () =>
       lineChart({
@@ -271,11 +281,13 @@ Deno.test("lineChart() log x axis and caller-placed x ticks", () => {
     yMin: 0,
     yMax: 10,
     logX: true,
-    series: [{ name: "s", x: [1e-8, 1e-7, 1e-6], y: [1, 2, 3] }],
+    series: [{ name: "s", x: [1e-8, 1e-7, 1e-6], y: [1, 3, 2] }],
   });
   // Decades 1e-8 .. 1e-6 fill the plot; the last label "1e-6" (26.4 px)
   // moves the right edge to 720 - (14 + 6) = 700: 1e-7 sits at 377.
-  assert.ok(log.includes(`d="M54 268.6L377 243.2L700 217.8"`));
+  assert.deepEqual(rounded(line(log)), [
+    [[54, 268.6], [377, 217.8], [700, 243.2]],
+  ]);
   assert.ok(log.includes(">1e-7</text>") && log.includes(">2e-8</text>"));
   const cat = lineChart({
     title: "t",
@@ -292,4 +304,80 @@ Deno.test("lineChart() log x axis and caller-placed x ticks", () => {
     cat.includes(">layernorm</text>") && cat.includes(">rmsnorm</text>"),
   );
   assert.ok(!cat.includes(">0.5</text>"));
+});
+
+Deno.test("lineChart() draws 10,000 noisy steps and 8 averages in < 40 KB, within 0.1 px", () => {
+  // Fixed axes, so positions are hand-computed (as above): x in [0, 10,000]
+  // over 54..694 ("10,000" on the right). The legend's entries take
+  // 23 + 7.2 * letters + 18 px: "loss" 69.8, "seed i" 84.2 each; from 54,
+  // "seed 6" would end at 629 + 66.2 > 694 and starts a second row, so the
+  // plot starts at 40 + 2 * 22 = 84: y in [0, 10] over 294..84.
+  const px = (x: number) => 54 + (640 * x) / 10_000;
+  const py = (y: number) => 294 - 21 * y;
+  let seed = 99;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const x = Array.from({ length: 10_000 }, (_, i) => i + 1);
+  const noisy = () => x.map((i) => 3 + 4 / Math.sqrt(i) + (rand() - 0.5));
+  const raw = noisy();
+  raw[4320] = 9.5; // a spike at step 4321
+  raw[7776] = 0.5; // a dip at step 7777
+  const average = (y: number[]) =>
+    y.map((_, i) => {
+      const from = Math.max(0, i - 199);
+      let sum = 0;
+      for (let k = from; k <= i; k++) sum += y[k];
+      return sum / (i - from + 1);
+    });
+  const averages = Array.from({ length: 8 }, () => average(noisy()));
+  const svg = lineChart({
+    title: "loss",
+    xLabel: "step",
+    yLabel: "loss",
+    yMin: 0,
+    yMax: 10,
+    series: [
+      { name: "loss", x, y: raw, color: "#0072B2", opacity: 0.35 },
+      ...averages.map((y, i) => ({
+        name: `seed ${i}`,
+        x,
+        y,
+        color: `#a0000${i}`,
+      })),
+    ],
+  });
+  assert.deepEqual(checkWellFormed(svg), ["svg"]);
+  assert.ok(svg.length <= 40_000, `${svg.length} bytes`);
+  const check = (color: string, y: number[]) => {
+    const [drawn] = line(svg, color);
+    // Every point the min/max downsampling keeps (spikes and dips among
+    // them) lies within 0.1 px of the line, plus 0.05 px of rounding on
+    // each axis; every vertex is such a point, rounded.
+    const d = downsampleMinMax(x, y, 1000);
+    const exact = d.x.map((v, i) => ({ x: px(v), y: py(d.y[i]) }));
+    for (const p of exact) {
+      const off = distanceToPolyline(p, drawn);
+      assert.ok(off <= 0.1 + 0.0708, `${color}: ${p.x},${p.y} ${off} px off`);
+    }
+    for (const v of drawn) {
+      const near = Math.min(
+        ...exact.map((p) => Math.max(Math.abs(p.x - v.x), Math.abs(p.y - v.y))),
+      );
+      assert.ok(near <= 0.05 + 1e-9, `${color}: vertex ${v.x},${v.y}`);
+    }
+    return drawn;
+  };
+  const rawLine = check("#0072B2", raw);
+  for (const [sx, sy] of [[4321, 9.5], [7777, 0.5]]) {
+    assert.ok(
+      rawLine.some((v) =>
+        Math.abs(v.x - px(sx)) <= 0.05 + 1e-9 &&
+        Math.abs(v.y - py(sy)) <= 0.05 + 1e-9
+      ),
+      `the extreme at step ${sx} is a vertex`,
+    );
+  }
+  averages.forEach((y, i) => check(`#a0000${i}`, y));
 });

@@ -10,6 +10,8 @@ import { project } from "./axis.ts";
 import type { Interval, LineChartOptions } from "./chart_options.ts";
 import type { PreparedChart } from "./layout.ts";
 import { FRAME, GRID, MUTED, TEXT, textWidth } from "./style.ts";
+import { PathData } from "./path.ts";
+import { simplifyPolyline } from "./simplify.ts";
 import { escapeXml, num } from "./xml.ts";
 
 /** A chart's geometry and its SVG elements, before the outer `<svg>`. */
@@ -162,14 +164,19 @@ function frameElements(
   ];
 }
 
+/**
+ * How far (px) a line may pass from a point it leaves out: a tenth of the
+ * thinnest stroke (1 px), as far as rounding positions to 0.1 px moves
+ * them. Moving an edge by d px changes a pixel's coverage by at most d.
+ */
+const TOLERANCE = 0.1;
+
 /** Data to px, and which values an axis can show (log axes: only > 0). */
 interface PlotScale {
   /** The x of a value in px. */
   readonly projectX: (v: number) => number;
-  /** {@linkcode PlotScale.projectX}, formatted. */
-  readonly px: (v: number) => string;
-  /** The y of a value in px, formatted. */
-  readonly py: (v: number) => string;
+  /** The y of a value in px. */
+  readonly projectY: (v: number) => number;
   readonly okX: (v: number) => boolean;
   readonly okY: (v: number) => boolean;
 }
@@ -179,11 +186,9 @@ function plotScale(
   { xAxis, yAxis }: PreparedChart,
   { left, right, top, bottom }: PlotArea,
 ): PlotScale {
-  const projectX = (v: number) => project(xAxis, v, left, right);
   return {
-    projectX,
-    px: (v) => num(projectX(v)),
-    py: (v) => num(project(yAxis, v, bottom, top)),
+    projectX: (v) => project(xAxis, v, left, right),
+    projectY: (v) => project(yAxis, v, bottom, top),
     okX: (v) => Number.isFinite(v) && (!o.logX || v > 0),
     okY: (v) => Number.isFinite(v) && (!o.logY || v > 0),
   };
@@ -206,14 +211,15 @@ function dataElements(
     }" height="${num(bottom - top)}"/></clipPath>`,
   ];
   const scale = plotScale(o, prepared, area);
-  const { okX, okY, px, py } = scale;
+  const { okX, okY, projectX, projectY } = scale;
+  const stepped = o.stepped ?? false;
   const bands: string[] = [];
   const paths: string[] = [];
   const marks: string[] = [];
   for (const s of prepared.series) {
     const color = escapeXml(s.color);
     if (s.band) {
-      const d = bandPath(s.x, s.band, okX, okY, px, py, o.stepped ?? false);
+      const d = bandPath(s.x, s.band, scale, stepped);
       if (d !== "") {
         bands.push(
           `<path class="band" d="${d}" fill="${color}" fill-opacity="0.18" stroke="none"/>`,
@@ -221,7 +227,7 @@ function dataElements(
       }
     }
     if (s.line !== false) {
-      const line = lineElement(s, color, scale, o.stepped ?? false);
+      const line = lineElement(s, color, scale, stepped);
       if (line !== null) paths.push(line);
     }
     if (s.errorBars) {
@@ -232,8 +238,8 @@ function dataElements(
       for (let i = 0; i < s.x.length; i++) {
         if (!okX(s.x[i]) || !okY(s.y[i])) continue;
         marks.push(
-          `<circle cx="${px(s.x[i])}" cy="${
-            py(s.y[i])
+          `<circle cx="${num(projectX(s.x[i]))}" cy="${
+            num(projectY(s.y[i]))
           }" r="3.5" fill="${color}"/>`,
         );
       }
@@ -246,31 +252,60 @@ function dataElements(
   return body;
 }
 
+/**
+ * Draws one run of points (px) onto `d` as a new subpath: stepped, each
+ * value holds until the next x; otherwise straight lines through the points
+ * that change the picture (see {@linkcode simplifyPolyline}).
+ */
+function drawRun(
+  d: PathData,
+  xs: readonly number[],
+  ys: readonly number[],
+  stepped: boolean,
+): void {
+  d.moveTo(xs[0], ys[0]);
+  if (stepped) {
+    for (let k = 1; k < xs.length; k++) {
+      d.horizontalTo(xs[k]);
+      d.verticalTo(ys[k]);
+    }
+    return;
+  }
+  for (const i of simplifyPolyline(xs, ys, TOLERANCE).slice(1)) {
+    d.lineTo(xs[i], ys[i]);
+  }
+}
+
 /** The line of a series, or `null` when no point can be drawn. */
 function lineElement(
   s: PreparedSeries,
   color: string,
-  { okX, okY, px, py }: PlotScale,
+  { okX, okY, projectX, projectY }: PlotScale,
   stepped: boolean,
 ): string | null {
-  const d: string[] = [];
-  let pen = false;
+  const d = new PathData();
+  let xs: number[] = [];
+  let ys: number[] = [];
+  // A gap (a value the axis cannot show) ends a run: the next finite point
+  // starts a new subpath.
+  const flush = () => {
+    if (xs.length > 0) drawRun(d, xs, ys, stepped);
+    xs = [];
+    ys = [];
+  };
   for (let i = 0; i < s.x.length; i++) {
-    const xv = s.x[i];
-    const yv = s.y[i];
-    if (!okX(xv)) continue;
-    if (!okY(yv)) {
-      pen = false; // a gap: the next finite point starts a new subpath
+    if (!okX(s.x[i])) continue;
+    if (!okY(s.y[i])) {
+      flush();
       continue;
     }
-    if (!pen) d.push(`M${px(xv)} ${py(yv)}`);
-    else if (stepped) d.push(`H${px(xv)}V${py(yv)}`);
-    else d.push(`L${px(xv)} ${py(yv)}`);
-    pen = true;
+    xs.push(projectX(s.x[i]));
+    ys.push(projectY(s.y[i]));
   }
-  if (d.length === 0) return null;
+  flush();
+  if (d.empty) return null;
   const attrs = [
-    `d="${d.join("")}"`,
+    `d="${d}"`,
     `stroke="${color}"`,
     `stroke-width="${num(s.strokeWidth ?? 1.5)}"`,
     s.opacity !== undefined ? `stroke-opacity="${num(s.opacity)}"` : "",
@@ -290,10 +325,11 @@ function errorBarsElement(
   x: readonly number[],
   errorBars: Interval,
   color: string,
-  { projectX, okX, okY, py }: PlotScale,
+  { projectX, projectY, okX, okY }: PlotScale,
 ): string | null {
   const bars: string[] = [];
   const caps: string[] = [];
+  const py = (v: number) => num(projectY(v));
   for (let i = 0; i < x.length; i++) {
     const lo = errorBars.low[i];
     const hi = errorBars.high[i];
@@ -318,34 +354,32 @@ function errorBarsElement(
 function bandPath(
   x: readonly number[],
   band: Interval,
-  okX: (v: number) => boolean,
-  okY: (v: number) => boolean,
-  px: (v: number) => string,
-  py: (v: number) => string,
+  { okX, okY, projectX, projectY }: PlotScale,
   stepped: boolean,
 ): string {
-  const parts: string[] = [];
+  const d = new PathData();
   let run: number[] = [];
   const flush = () => {
     if (run.length >= 2) {
-      const d: string[] = [];
-      run.forEach((i, k) => {
-        if (k === 0) d.push(`M${px(x[i])} ${py(band.high[i])}`);
-        else if (stepped) d.push(`H${px(x[i])}V${py(band.high[i])}`);
-        else d.push(`L${px(x[i])} ${py(band.high[i])}`);
-      });
-      const last = run[run.length - 1];
-      d.push(
-        stepped
-          ? `V${py(band.low[last])}`
-          : `L${px(x[last])} ${py(band.low[last])}`,
-      );
-      for (let k = run.length - 2; k >= 0; k--) {
-        const i = run[k];
-        if (stepped) d.push(`V${py(band.low[i])}H${px(x[i])}`);
-        else d.push(`L${px(x[i])} ${py(band.low[i])}`);
+      const xs = run.map((i) => projectX(x[i]));
+      drawRun(d, xs, run.map((i) => projectY(band.high[i])), stepped);
+      const lows = run.map((i) => projectY(band.low[i]));
+      const last = run.length - 1;
+      if (stepped) {
+        // Down at the last x, then each low held back to its own x.
+        d.verticalTo(lows[last]);
+        for (let k = last - 1; k >= 0; k--) {
+          d.verticalTo(lows[k]);
+          d.horizontalTo(xs[k]);
+        }
+      } else {
+        const bx = xs.toReversed();
+        const by = lows.toReversed();
+        for (const i of simplifyPolyline(bx, by, TOLERANCE)) {
+          d.lineTo(bx[i], by[i]);
+        }
       }
-      parts.push(d.join("") + "Z");
+      d.close();
     }
     run = [];
   };
@@ -355,5 +389,5 @@ function bandPath(
     else flush();
   }
   flush();
-  return parts.join("");
+  return d.toString();
 }
