@@ -124,6 +124,7 @@ export {
   type TensorSpec,
 } from "./src/step/step.ts";
 export type { HostStreamsSnapshot } from "./src/step/host_streams.ts";
+export type { Rounding } from "./src/step/stochastic_rounding.ts";
 export type { Pcg32Snapshot, U64 } from "./src/data/rng.ts";
 export type { FlatState } from "./src/runtime/runner.ts";
 export { stepConfigOf } from "./src/step/config.ts";
