@@ -29,7 +29,7 @@ Then change the config, state your expectation, and:
   deno test -A experiments/<id>_test.ts
 
 An id is lower-case letters, digits, and single '.' or '-' between them
-(e.g. 11.3a-no-decay). A taken id, a bad id or an unknown --from writes
+(e.g. my-no-decay). A taken id, a bad id or an unknown --from writes
 nothing and exits 2.
 
 Hypotheses: ${HYPOTHESES.map((h) => h.id).join(", ")}
