@@ -186,6 +186,15 @@ export function runIdOf(spec: RunSpec): string {
 }
 
 /**
+ * Whether two specs are one run with one key: what a job reports of a run
+ * is matched to the spec it was given this way (a packed spec's key may
+ * name its pack, so the key alone does not say which run).
+ */
+export function sameRun(a: RunSpec, b: RunSpec): boolean {
+  return a === b || (a.key === b.key && runIdOf(a) === runIdOf(b));
+}
+
+/**
  * The runs of `plan` still to do (no record), grouped into packs of up to
  * `pack` runs that can train as replicates of one graph: same backend,
  * tier, step graph and step count. Packs fill in plan order (a pack is

@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
 import { webgpuForTests, withTempDir } from "../testing/helpers.ts";
 import { executeRuns } from "./execute.ts";
-import { defaultPack, packRuns, planRuns } from "./plan.ts";
+import {
+  defaultPack,
+  packRuns,
+  planRuns,
+  type RunSpec,
+  sameRun,
+} from "./plan.ts";
 import { prepareRun } from "../run/prepare.ts";
 import { runHypothesis } from "../run/run.ts";
 import { parseOverride } from "../hypothesis/overrides.ts";
@@ -160,4 +166,24 @@ Deno.test("planRuns: the sweep point that is the hypothesis's own config is reco
     assert.equal(recorded[0].record?.key, own.key);
     assert.equal((await packRuns(plan, 1)).length, plan.length - 1);
   });
+});
+
+Deno.test("sameRun: one run and one key; a pack's shared key alone is not enough", () => {
+  const a: RunSpec = {
+    hypothesisId: "h",
+    tier: "smoke",
+    seed: 1,
+    overrides: ["noise.scale=1e-8"],
+    backend: "webgpu",
+    key: "k".repeat(64),
+    replicas: 2,
+  };
+  assert.equal(sameRun(a, a), true);
+  // A copy, as parsed back from a job's event line.
+  assert.equal(sameRun(a, JSON.parse(JSON.stringify(a))), true);
+  // Its pack mate: the same key (it names the pack), another seed.
+  assert.equal(sameRun(a, { ...a, seed: 2 }), false);
+  assert.equal(sameRun(a, { ...a, overrides: [] }), false);
+  // The same run under another key (another pack size).
+  assert.equal(sameRun(a, { ...a, key: "j".repeat(64) }), false);
 });

@@ -18,7 +18,7 @@ import {
   type RunEnd,
   type RunEvent,
 } from "./events.ts";
-import { runIdOf, type RunSpec } from "./plan.ts";
+import { type RunSpec, sameRun } from "./plan.ts";
 import { DIVERGED_EXIT, type JobOptions } from "./job_main.ts";
 import { startChild } from "../process/child_process.ts";
 
@@ -104,9 +104,7 @@ async function runJob(
       problem ??= error instanceof Error ? error.message : String(error);
       return;
     }
-    const i = pack.findIndex((s) =>
-      s.key === e.spec.key && runIdOf(s) === runIdOf(e.spec)
-    );
+    const i = pack.findIndex((s) => sameRun(s, e.spec));
     if (i < 0) {
       problem ??= `the job reported a run it does not hold: ${e.spec.key}`;
     } else if (!isRunEnd(e)) {

@@ -2,7 +2,8 @@
  * The submitting side of a queued sweep: hands the runs to BullMQ workers
  * (`src/queue/`), one job per run with a pack's runs side by side, prints
  * progress, and writes each returned record where a local run would have
- * written it, after checking it is whole and is the run that was asked for.
+ * written it (`queue/jobs.ts` jobEnd has checked that it is whole and is the
+ * run that was asked for, or re-queued the run).
  * A run that diverged comes back with its `diverged` record (verdict
  * `invalid`), written like any other, as the local pool writes it.
  *
@@ -10,7 +11,6 @@
  */
 
 import { type PlannedRun, runIdOf, type RunSpec } from "./plan.ts";
-import { parseRecord } from "../history/records.ts";
 import { writeRecordFiles } from "../history/record_file.ts";
 import { specLabel } from "./queue/jobs.ts";
 import { submitRuns } from "./queue/submit.ts";
@@ -70,15 +70,8 @@ export async function submitAndRecord(
       );
       continue;
     }
-    const path = planned.prepared.recordFile;
-    const text = JSON.stringify(e.record) + "\n";
-    const record = parseRecord(text, `${path} (from the queue)`);
-    if (record.key !== e.spec.key) {
-      failed++;
-      console.error(`  ${specLabel(e.spec)}: the worker returned another run`);
-      continue;
-    }
-    await writeRecordFiles(path, record);
+    const record = e.record!; // a finished end always carries its record
+    await writeRecordFiles(planned.prepared.recordFile, record);
     const d = record.divergence;
     if (record.status === "diverged") diverged++;
     else recorded++;

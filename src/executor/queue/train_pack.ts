@@ -13,7 +13,7 @@
 import { WaitingError } from "bullmq";
 import type { ExecutePack, ExecuteResult } from "../execute.ts";
 import { isRunEnd, type RunEnd, type RunEvent } from "../events.ts";
-import { runIdOf, type RunSpec } from "../plan.ts";
+import { type RunSpec, sameRun } from "../plan.ts";
 import { DivergedError } from "../../runtime/divergence.ts";
 import { type CheckpointClient, redisCheckpointStore } from "./checkpoints.ts";
 import type { JobReturn } from "./jobs.ts";
@@ -202,13 +202,11 @@ function progressReporter(
 ) {
   const { members, emit } = p;
   const specs = members.map((m) => m.spec);
-  const steps = specs.map(() => 0);
-  const latest: (RunEvent | null)[] = specs.map(() => null);
+  /** Each run's latest progress (null: none yet). */
+  const latest: (Extract<RunEvent, { type: "progress" }> | null)[] = specs
+    .map(() => null);
   let lastSent = -Infinity, lastPause = performance.now();
-  const indexOf = (spec: RunSpec) =>
-    specs.findIndex((s) =>
-      s === spec || (s.key === spec.key && runIdOf(s) === runIdOf(spec))
-    );
+  const indexOf = (spec: RunSpec) => specs.findIndex((s) => sameRun(s, spec));
   const report = () => {
     lastSent = performance.now();
     for (const [i, m] of members.entries()) {
@@ -224,7 +222,6 @@ function progressReporter(
     if (i < 0 || e.type === "started" || isRunEnd(e)) return undefined;
     tell(i, { ...e, spec: specs[i] });
     if (e.type !== "progress") return undefined;
-    steps[i] = e.step;
     latest[i] = e;
     if (
       performance.now() - lastSent >= p.progressEveryMs || e.step === e.steps
@@ -241,5 +238,5 @@ function progressReporter(
       }, 1)
     );
   };
-  return { onEvent, lastStep: (i: number) => steps[i] };
+  return { onEvent, lastStep: (i: number) => latest[i]?.step ?? 0 };
 }
