@@ -50,19 +50,24 @@ head's rows are not analysed.`,
     },
   },
   control: "control-layernorm",
-  findings: `**Pending: the 8 full-tier replicates have not run yet, so no rate
-is claimed.** Only the smoke tier is recorded (seed 42, 300 steps, cpu): null,
-C = 1, P = 51, as predicted. The 51 dead rows of \`wte\` are bit-identical to
-their initial bf16 unit vector at every one of the 301 recorded steps: the
-shared vector has not moved at all, where the control's moved 0.53 (Euclidean)
-over the same 300 steps. (The report's centroid is the mean of all 128 rows,
-live ones included, so its displacement, 0.075 at step 300, is not the dead
-vector's; the expectation's "centroid norm constant" meant the dead rows'
-shared vector, which is what stayed put.) A side check outside the records (the same run
-retrained, the head read after step 300): the head's 51 dead rows are all
-distinct, and have drifted together (their mean moved 0.51 from the origin,
-their spread around it fell from 0.156 to 0.123, mean cosine to the mean 0.97).
-Training loss at step 300 is 2.88 against the control's 3.02.`,
+  findings: `**Null at the full tier for seed 42, as predicted; the rate waits
+for the other 7 declared seeds (1 of 8 recorded: null in 1/1 so far).** Seed
+42, 10,000 steps, cpu:
+C = 1, P = 51 at the end, and the dead rows never separate at any recorded
+step. From step 1 every token not yet seen as an input stays in the one shared
+vector (C = 1, P = 63 at step 1), which loses members as live tokens first
+occur (54 at step 3, 51 from step 40) and then holds all 51 dead tokens,
+unchanged, to step 10,000. The control's rows instead scatter for a few steps
+(up to 9 clusters) before re-merging into the same hole by step 40: with an
+untied head a row moves only when its token is an input. Mean loss over the
+last 100 steps 2.243 against the control's 2.240. The smoke tier (300 steps)
+showed more than the record keeps: the 51 dead rows of \`wte\` were
+bit-identical to their initial bf16 unit vector at all 301 recorded steps, where
+the control's shared vector moved 0.53 (Euclidean); the report's centroid is
+the mean of all 128 rows, so its displacement is not the dead vector's. A side
+check outside the records (the smoke run retrained, its head read at step
+300): the head's 51 dead rows are all distinct and drift together (their mean
+moved 0.51, spread 0.156 to 0.123, mean cosine to the mean 0.97).`,
 };
 
 export default hypothesis;
