@@ -10,9 +10,9 @@ import h5 from "./11.2d-jiggling-tiny.ts";
 import h6 from "./11.2e-jiggling-autocast.ts";
 import h7 from "./11.2f-noise-sweep.ts";
 import h8 from "./11.2g-jiggling-pure-bf16.ts";
-import h9 from "./11.3c-untied-head.ts";
-import h10 from "./11.3a-stochastic-rounding.ts";
-import h11 from "./11.3b-dropout.ts";
+import h9 from "./11.3a-stochastic-rounding.ts";
+import h10 from "./11.3b-dropout.ts";
+import h11 from "./11.3c-untied-head.ts";
 
 /** Every hypothesis file of this folder, in report order. */
 export const REGISTERED: readonly Hypothesis[] = [
