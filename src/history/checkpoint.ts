@@ -21,14 +21,14 @@
  *
  * Threat model. Caught: accidental corruption (a flipped bit, a truncated or
  * half-copied file) and hand edits, including an edit whose editor recomputes
- * the SHA-256 of the content, since the seal needs the key. Trusted: anyone
- * who can read the key file (the user who owns the cache can, by design; the
- * key guards against mistakes and careless edits, not against that user).
- * Known gap: a checkpoint of the previous format (`horizon-checkpoint/2`,
- * SHA-256 only, written before seals existed) is still resumed, with a note,
- * so that runs in flight at the upgrade lose nothing; rewriting a checkpoint
- * in that format therefore passes. Drop {@link LEGACY_CHECKPOINT_FORMAT} once
- * no such checkpoints remain.
+ * the SHA-256 of the content, since the seal needs the key; a checkpoint of
+ * the previous format (`horizon-checkpoint/2`, a SHA-256 only, which anyone
+ * can recompute) is not trusted by a keyed store: it is discarded and the
+ * run trains from step 0. Trusted: anyone who can read the key file (the
+ * user who owns the cache can, by design; the key guards against mistakes
+ * and careless edits, not against that user). A record written from a
+ * checkpoint such a user edited is still checked for consistency before it
+ * is written (`run/record_write.ts`).
  *
  * @module
  */
@@ -74,8 +74,9 @@ export interface CheckpointStore {
 export const CHECKPOINT_FORMAT = "horizon-checkpoint/3";
 
 /**
- * The format before seals (a SHA-256 only): resumed with a note, sealed
- * from its next checkpoint on (see the module's threat model).
+ * The format before seals (a SHA-256 only): refused by a store with a seal
+ * key (see the module's threat model); a store without one checks nothing
+ * more of a current checkpoint, so it still reads this format.
  */
 export const LEGACY_CHECKPOINT_FORMAT = "horizon-checkpoint/2";
 
@@ -222,15 +223,12 @@ export class CheckpointError extends Error {
 function checkingKey(
   meta: Record<string, string>,
   sealKey: Uint8Array | null,
-  note: (message: string) => void,
 ): Uint8Array | null {
   if (meta.format === LEGACY_CHECKPOINT_FORMAT) {
-    if (sealKey) {
-      note(
-        `format ${LEGACY_CHECKPOINT_FORMAT} (before seals: checked by its SHA-256 only); resuming from it, its next checkpoint is sealed`,
-      );
-    }
-    return null;
+    if (!sealKey) return null;
+    throw new CheckpointError(
+      `format ${LEGACY_CHECKPOINT_FORMAT}, written before checkpoints were sealed`,
+    );
   }
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(
@@ -253,11 +251,7 @@ function checkingKey(
  * another format, or whose content does not match its seal, is a
  * {@link CheckpointError}.
  */
-function verifiedFile(
-  bytes: Uint8Array,
-  sealKey: Uint8Array | null,
-  note: (message: string) => void,
-) {
+function verifiedFile(bytes: Uint8Array, sealKey: Uint8Array | null) {
   let f;
   try {
     f = parseSafetensors(bytes, { path: "<checkpoint>" });
@@ -265,7 +259,7 @@ function verifiedFile(
     throw new CheckpointError(`unreadable (${(e as Error).message})`);
   }
   const meta = f.metadata ?? {};
-  const key = checkingKey(meta, sealKey, note);
+  const key = checkingKey(meta, sealKey);
   const digest = contentDigest(
     f.names().map((name) => ({
       name,
@@ -290,8 +284,6 @@ function verifiedFile(
 export interface DecodeOptions {
   /** The key the store seals with (absent: a SHA-256 store). */
   readonly sealKey?: Uint8Array | null;
-  /** Told when a checkpoint of the legacy format is accepted. */
-  readonly note?: (message: string) => void;
 }
 
 /** `text` parsed as JSON, or a {@link CheckpointError} naming `field`. */
@@ -314,11 +306,7 @@ export function decodeCheckpoint(
   key: string,
   options: DecodeOptions = {},
 ): RunCheckpoint {
-  const { f, meta } = verifiedFile(
-    bytes,
-    options.sealKey ?? null,
-    options.note ?? (() => {}),
-  );
+  const { f, meta } = verifiedFile(bytes, options.sealKey ?? null);
   if (meta.key !== key) {
     throw new CheckpointError("it belongs to another run key");
   }

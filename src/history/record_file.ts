@@ -12,6 +12,16 @@
  * a number read. The JSON is written last (each file atomically): a record
  * whose JSON is there has its arrays file.
  *
+ * A run's record is checked for consistency (`record_checks.ts`) before it
+ * is written (`run/record_write.ts` refuses one that contradicts itself,
+ * such as a run finished from a checkpoint its key holder edited) as when it
+ * is read.
+ *
+ * Threat model: the digests catch corruption and hand edits, but a record
+ * re-sealed by its editor (the digests recomputed, which needs no key) is
+ * caught only by re-running it: `deno task reproduce` re-runs every smoke
+ * record and checks it bit for bit.
+ *
  * A record of format 2 (arrays inline) is not read as one: it is a
  * {@link LegacyRecordError} naming the command that converts it
  * (`tools/records/migrate.ts`); {@link readRecordObject} with
@@ -114,7 +124,9 @@ export async function encodeRecord(
 
 /**
  * Writes `record` to `path` (JSON) and its arrays file beside it, each
- * atomically, the arrays first; creates the directory.
+ * atomically, the arrays first; creates the directory. It writes what it is
+ * given (tests forge inconsistent records with it); a run's record goes
+ * through `run/record_write.ts`, which checks it first.
  *
  * @example
  * ```ts

@@ -13,6 +13,7 @@ import type { DivergedError } from "../runtime/divergence.ts";
 import type { TrainResult } from "../runtime/trainer.ts";
 import { projectRelative } from "../history/locations.ts";
 import { writeRecordFiles } from "../history/record_file.ts";
+import { recordInconsistency } from "../history/record_checks.ts";
 import type { PreparedRun } from "./prepare.ts";
 import type { AnalysisResult } from "./run_analysis.ts";
 import type {
@@ -125,9 +126,36 @@ export function divergedRecord(
   };
 }
 
+/** A record the writer refused: it contradicts itself; nothing was written. */
+export class InconsistentRecordError extends Error {
+  /** Error name, shown in messages and stack traces. */
+  override name = "InconsistentRecordError";
+  /** Path the record was to be written to. */
+  readonly path: string;
+  /** How it contradicts itself (`recordInconsistency`). */
+  readonly problem: string;
+  /**
+   * Builds the error for the record meant for `path`; a run's `checkpoint`
+   * (kept, to be inspected: resuming from it writes the same record) is named.
+   */
+  constructor(path: string, problem: string, checkpoint?: string) {
+    super(
+      `refusing to write the record ${path}: ${problem}; nothing was written` +
+        (checkpoint === undefined
+          ? ""
+          : `; the checkpoint ${checkpoint} is kept for inspection (resuming from it writes the same record: remove it to train from step 0)`),
+    );
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
 /**
  * Writes `record` to `path` (its JSON) and its arrays file beside it
- * (`history/record_file.ts`), each atomically, creating the directory.
+ * (`history/record_file.ts`), each atomically, creating the directory. A
+ * record that contradicts itself (`recordInconsistency`, the check every
+ * reader makes) is refused, nothing written: an
+ * {@link InconsistentRecordError}, naming the run's `checkpoint`.
  *
  * @example
  * ```ts
@@ -147,6 +175,11 @@ export function divergedRecord(
 export async function writeRecord(
   path: string,
   record: RunRecord,
+  options: { readonly checkpoint?: string } = {},
 ): Promise<void> {
+  const problem = recordInconsistency(record);
+  if (problem !== null) {
+    throw new InconsistentRecordError(path, problem, options.checkpoint);
+  }
   await writeRecordFiles(path, record);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tinyHypothesis, withTempDir } from "../testing/helpers.ts";
-import { fileCheckpointStore } from "../history/checkpoint.ts";
+import { fileCheckpointStore, SEAL_KEY_FILE } from "../history/checkpoint.ts";
 import { fileDigest } from "../io/file_digest.ts";
 import {
   encodeSafetensors,
@@ -9,6 +9,7 @@ import {
 } from "../io/safetensors/mod.ts";
 import type { Dtype } from "../io/safetensors/dtype.ts";
 import { runHypothesisDetailed, RunStoppedError } from "./run.ts";
+import { InconsistentRecordError } from "./record_write.ts";
 import { editAndRedigest } from "../testing/edit_checkpoint.ts";
 import type { RunOptions } from "./run_options.ts";
 
@@ -168,6 +169,24 @@ const DAMAGE: {
     problem: /content does not match its seal/,
   },
   {
+    // Issue 23: the editor rewrote it as format 2, whose SHA-256 needs no key.
+    name: "params edited, re-digested as format 2 (before seals)",
+    damage: async (ckpt) =>
+      await Deno.writeFile(
+        ckpt,
+        editAndRedigest(await Deno.readFile(ckpt), (m) => {
+          m.format = "horizon-checkpoint/2";
+          delete m.seal;
+        }, {
+          editTensor: (name, data) => {
+            if (name === "params") data[0] ^= 1;
+          },
+        }),
+      ),
+    problem:
+      /: format horizon-checkpoint\/2, written before checkpoints were sealed; discarded, starting from step 0$/m,
+  },
+  {
     name: "a format-1 checkpoint",
     damage: async (ckpt) =>
       await Deno.copyFile(
@@ -280,34 +299,37 @@ Deno.test("a record that cannot be written at the end leaves the checkpoint: the
   });
 });
 
-Deno.test("a checkpoint of format 2 (written before seals) is resumed with a note and ends as an uninterrupted run", async () => {
-  // Runs in flight when checkpoints became sealed lose nothing.
+Deno.test("a checkpoint its key holder edited resumes, but the record it would end in is refused: nothing written, the checkpoint kept", async () => {
   await withTempDir(async (dir) => {
-    const plain = await runHypothesisDetailed(TINY, {
-      ...BASE,
-      recordsDir: `${dir}/plain`,
-      cacheDir: `${dir}/plain-cache`,
-    });
-    const { ckpt, options } = place(dir, "v2");
+    const { ckpt, options } = place(dir, "keyholder");
     await stopAfterStep7(options);
-    await Deno.writeFile(
-      ckpt,
-      editAndRedigest(await Deno.readFile(ckpt), (m) => {
-        m.format = "horizon-checkpoint/2";
-        delete m.seal;
-      }),
-    );
-    const notes: string[] = [];
-    const again = await runHypothesisDetailed(TINY, {
-      ...BASE,
-      ...options,
-      onNote: (n) => notes.push(n),
-    });
-    assert.deepEqual(notes, [
-      `checkpoint ${ckpt}: format horizon-checkpoint/2 (before seals: checked by its SHA-256 only); resuming from it, its next checkpoint is sealed`,
-      "resuming from the checkpoint at step 6",
-    ]);
-    assert.deepEqual(again.record.loss, plain.record.loss);
-    assert.deepEqual(again.record.final, plain.record.final);
+    const key = await Deno.readFile(`${dir}/${SEAL_KEY_FILE}`);
+    // A 10-step run records no step 55: the record would contradict itself.
+    const edited = editAndRedigest(await Deno.readFile(ckpt), (m) => {
+      m.first_split = "55";
+    }, { hmacKey: key });
+    await Deno.writeFile(ckpt, edited);
+    const refused = (e: unknown) =>
+      e instanceof InconsistentRecordError &&
+      e.message ===
+        `refusing to write the record ${options.recordsDir}/resume-integrity/smoke-seed42-cpu.json: trajectory.firstSplit 55 is not a recorded step; nothing was written; the checkpoint ${ckpt} is kept for inspection (resuming from it writes the same record: remove it to train from step 0)`;
+    // The message's promise: the kept checkpoint (now the step-9 one, still
+    // carrying the edit) ends in the same refusal.
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        runHypothesisDetailed(TINY, { ...BASE, ...options }),
+        refused,
+      );
+      assert.deepEqual(
+        await Array.fromAsync(Deno.readDir(options.recordsDir)).catch(() => []),
+        [],
+        "no record",
+      );
+      assert.notEqual(
+        await options.checkpoints.store.load(),
+        null,
+        "the checkpoint kept",
+      );
+    }
   });
 });

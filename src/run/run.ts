@@ -57,6 +57,7 @@ import { type PreparedRun, prepareRun } from "./prepare.ts";
 import {
   completeRecord,
   divergedRecord,
+  InconsistentRecordError,
   recordHeader,
   writeRecord,
 } from "./record_write.ts";
@@ -364,11 +365,7 @@ async function loadResume(
   if (!saved) return null;
   const sealKey = await store.sealKey?.() ?? null;
   try {
-    return decodeCheckpoint(saved, key, {
-      sealKey,
-      note: (problem) =>
-        note(`checkpoint ${store.name ?? "(unnamed)"}: ${problem}`),
-    });
+    return decodeCheckpoint(saved, key, { sealKey });
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
     await discardCheckpoint(store, e.message, note);
@@ -801,9 +798,13 @@ async function finishRun(
   );
   if (save) {
     try {
-      await writeRecord(prepared.recordFile, record);
+      await writeRecord(prepared.recordFile, record, {
+        checkpoint: checkpoints
+          ? checkpoints.store.name ?? "(unnamed)"
+          : undefined,
+      });
     } catch (e) {
-      if (!checkpoints) throw e;
+      if (!checkpoints || e instanceof InconsistentRecordError) throw e;
       throw new Error(
         `cannot write the record ${prepared.recordFile} (${
           (e as Error).message
