@@ -9,7 +9,7 @@
  */
 
 import { initParameters } from "../model/init.ts";
-import { parameterSpecs } from "../model/config.ts";
+import { parameterCount, parameterSpecs } from "../model/config.ts";
 import { type StepScalars, stepScalars } from "./adamw.ts";
 import { roundArrayToBf16 } from "../data/bf16.ts";
 import { sha256Hex, type TrainConfig } from "./config.ts";
@@ -128,12 +128,7 @@ export class HostStreams {
     }
     if (config.rounding) {
       this.#roundingRng = new Pcg32(config.seed, Stream.rounding);
-      this.#roundingBuf = new Float32Array(
-        parameterSpecs(config.model).reduce(
-          (n, p) => n + p.shape.reduce((a, b) => a * b, 1),
-          0,
-        ),
-      );
+      this.#roundingBuf = new Float32Array(parameterCount(config.model));
     }
   }
 
@@ -182,7 +177,8 @@ export class HostStreams {
     const t = this.#step++;
     const offsets = this.#sampler.next();
     const scalars = stepScalars(c.adamw, t, c.maxSteps);
-    const rounding = {
+    // The optional per-step streams: stochastic-rounding uniforms, dropout masks.
+    const optional = {
       ...(this.#roundingRng
         ? { rounding: roundingUniforms(this.#roundingRng, this.#roundingBuf!) }
         : {}),
@@ -197,7 +193,7 @@ export class HostStreams {
         : {}),
     };
     if (!this.#noiseShape || !c.noise) {
-      return { offsets, scalars, ...rounding };
+      return { offsets, scalars, ...optional };
     }
     const noise = noiseForStep(this.#noiseRng, {
       rows: this.#noiseShape[0],
@@ -206,7 +202,7 @@ export class HostStreams {
       precision: storesBf16(c.precision) ? "bf16" : "fp32",
       out: this.#noiseBuf!,
     });
-    return { offsets, scalars, noise, ...rounding };
+    return { offsets, scalars, noise, ...optional };
   }
 }
 
