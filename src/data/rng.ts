@@ -208,6 +208,51 @@ export class Pcg32 implements NormalSource {
   }
 
   /**
+   * Fills `out[start..end)` with the next 32-bit outputs, draw for draw what
+   * as many {@linkcode Pcg32.nextUint32} calls return. The per-step streams
+   * (dropout masks, stochastic-rounding uniforms) draw millions of numbers a
+   * step; this loop keeps the state in locals, which is several times faster
+   * than a call per number.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Pcg32 } from "./rng.ts";
+   * const bulk = new Pcg32(42, 54).fillUint32(new Uint32Array(3));
+   * const one = new Pcg32(42, 54);
+   * assert.deepEqual([...bulk], [one.nextUint32(), one.nextUint32(), one.nextUint32()]);
+   * ```
+   */
+  fillUint32(
+    out: Uint32Array,
+    start = 0,
+    end: number = out.length,
+  ): Uint32Array {
+    let hi = this.#hi;
+    let lo = this.#lo;
+    const incHi = this.#incHi;
+    const incLo = this.#incLo;
+    for (let i = start; i < end; i++) {
+      // Output of the old state, as in nextUint32.
+      const xorshifted = ((lo >>> 27) | (hi << 5)) ^ (hi >>> 13);
+      const rot = hi >>> 27;
+      out[i] = (xorshifted >>> rot) | (xorshifted << ((32 - rot) & 31));
+      // state = state * MUL + inc (mod 2^64), the high word of lo * MUL_LO
+      // from exact 16 x 16 bit partial products.
+      const lo0 = lo & 0xffff;
+      const lo1 = lo >>> 16;
+      const mid = lo0 * MUL_LO_1 + lo1 * MUL_LO_0 + ((lo0 * MUL_LO_0) >>> 16);
+      const sumLo = (Math.imul(lo, MUL_LO) >>> 0) + incLo;
+      hi = (lo1 * MUL_LO_1 + ((mid / 65536) | 0) + Math.imul(hi, MUL_LO) +
+        Math.imul(lo, MUL_HI) + incHi + (sumLo >= TWO_32 ? 1 : 0)) >>> 0;
+      lo = sumLo >>> 0;
+    }
+    this.#hi = hi;
+    this.#lo = lo;
+    return out;
+  }
+
+  /**
    * A uniform integer in [0, n), without modulo bias, for integer
    * 1 <= n <= 2^32. For n < 2^32 this is `pcg32_boundedrand_r`: draws below
    * `2^32 mod n` are rejected (at most n/2^32 of them), the rest taken mod n.

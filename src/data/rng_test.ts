@@ -281,3 +281,54 @@ Deno.test("Pcg32.fork() and clone()", () => {
   assert.notDeepEqual(x2, x3);
   assert.notDeepEqual(x1, x3);
 });
+
+// PCG-XSH-RR in BigInt, written from the pcg-c-basic source: the slow,
+// obviously-exact reference for the bulk draw below.
+function bigIntPcg32(seed: bigint, stream: bigint): () => number {
+  const mask = (1n << 64n) - 1n;
+  const inc = ((stream << 1n) | 1n) & mask;
+  let state = 0n;
+  const next = () => {
+    const old = state;
+    state = (old * 6364136223846793005n + inc) & mask;
+    const xorshifted = Number(((old >> 18n) ^ old) >> 27n & 0xffffffffn);
+    const rot = Number(old >> 59n);
+    return ((xorshifted >>> rot) | (xorshifted << ((32 - rot) & 31))) >>> 0;
+  };
+  next();
+  state = (state + seed) & mask;
+  next();
+  return next;
+}
+
+Deno.test("Pcg32.fillUint32() draws what nextUint32() and a BigInt PCG32 draw", () => {
+  const cases: [bigint, bigint][] = [
+    [42n, 54n],
+    [0n, 0n],
+    [7n, 5n],
+    [0xffffffffffffffffn, 0x7fffffffffffffffn],
+    [0x0123456789abcdefn, 3n],
+  ];
+  for (const [seed, stream] of cases) {
+    const reference = bigIntPcg32(seed, stream);
+    const bulk = new Pcg32(seed, stream);
+    const single = new Pcg32(seed, stream);
+    // Sub-ranges of different lengths, interleaved with single draws, so the
+    // state written back by each fill is checked too.
+    for (const n of [1, 2, 1000, 0, 4097]) {
+      const out = new Uint32Array(n + 3).fill(0xdeadbeef);
+      bulk.fillUint32(out, 2, 2 + n);
+      assert.equal(out[0], 0xdeadbeef);
+      assert.equal(out[1], 0xdeadbeef);
+      assert.equal(out[n + 2], 0xdeadbeef);
+      for (let i = 0; i < n; i++) {
+        const want = reference();
+        assert.equal(single.nextUint32(), want);
+        assert.equal(out[2 + i], want, `seed ${seed} stream ${stream} #${i}`);
+      }
+      const want = reference();
+      assert.equal(bulk.nextUint32(), want);
+      assert.equal(single.nextUint32(), want);
+    }
+  }
+});

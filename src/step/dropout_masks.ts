@@ -37,13 +37,17 @@ export function drawDropoutMasks(
   layout: readonly DropoutSegment[],
   out: Float32Array,
 ): Float32Array {
+  // The draws land in the output's own bytes, read back as integers and
+  // overwritten in place by the mask values.
+  const draws = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (const s of layout) {
     // u / 2^32 < p  <=>  u < p 2^32 (exact: a power-of-two product).
     const below = s.p * TWO_32;
     const keep = keepScale(s.p);
     const end = s.offset + s.size;
+    rng.fillUint32(draws, s.offset, end);
     for (let i = s.offset; i < end; i++) {
-      out[i] = rng.nextUint32() < below ? 0 : keep;
+      out[i] = draws[i] < below ? 0 : keep;
     }
   }
   return out;

@@ -124,8 +124,11 @@ export function stochasticRoundToBf16InGraph(
  * 16 bits r as r / 65536 (exact in float32).
  */
 export function roundingUniforms(rng: Pcg32, out: Float32Array): Float32Array {
+  const draws = rng.fillUint32(
+    new Uint32Array(out.buffer, out.byteOffset, out.length),
+  );
   for (let i = 0; i < out.length; i++) {
-    out[i] = (rng.nextUint32() >>> (32 - ROUNDING_BITS)) * 2 ** -ROUNDING_BITS;
+    out[i] = (draws[i] >>> (32 - ROUNDING_BITS)) * 2 ** -ROUNDING_BITS;
   }
   return out;
 }
