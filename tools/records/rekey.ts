@@ -18,6 +18,11 @@
  * (the whole run when shorter) with their overrides, every loss and gradient
  * norm bit-identical to the record's, and then re-keyed the same way.
  *
+ * A diverged record (status `diverged`, no final numbers, verdict `invalid`)
+ * is verified the same way: the re-run must diverge at the same step, in the
+ * same quantity, after the same losses and gradient norms; it stays a
+ * diverged record under the new key.
+ *
  * `--rename` changes no record: it moves records whose key is current to
  * the file names the code gives their runs today (see `rename.ts`).
  *
@@ -44,6 +49,10 @@ import {
   type Tier,
 } from "../../src/hypothesis/types.ts";
 import type { BackendName } from "../../src/runtime/engine.ts";
+import {
+  DivergedError,
+  type Divergence,
+} from "../../src/runtime/divergence.ts";
 import { canonicalJson } from "../../src/step/config.ts";
 
 /** Any committed record, format 1, 2 or 3, read loosely. */
@@ -87,8 +96,46 @@ async function committed(dir: string, h: Hypothesis): Promise<Committed[]> {
   return found;
 }
 
+/** What a re-run produced: a record's numbers, or those a divergence carried. */
+interface Fresh {
+  readonly loss: ArrayLike<number>;
+  readonly gradNorm: ArrayLike<number>;
+  readonly final: RunRecord["final"];
+  readonly divergence: Divergence | null;
+}
+
+/** Runs `h` as `options` say; a divergence is a result here, not an error. */
+async function rerun(
+  h: Hypothesis,
+  options: Parameters<typeof runHypothesis>[1],
+): Promise<Fresh> {
+  try {
+    return await runHypothesis(h, options);
+  } catch (e) {
+    if (!(e instanceof DivergedError)) throw e;
+    return {
+      loss: e.losses,
+      gradNorm: e.gradNorms,
+      final: null,
+      divergence: e.divergence,
+    };
+  }
+}
+
+/** How the re-run's divergence differs from the record's, if it does. */
+function sameDivergence(a: AnyRecord, b: Fresh): string | null {
+  const was = a.divergence as Divergence | null ?? null;
+  const now = b.divergence;
+  if (!was && !now) return null;
+  if (!was) return `divergence (the re-run diverged at step ${now!.step})`;
+  if (!now) return `divergence (the record diverged at step ${was.step})`;
+  return was.step === now.step && was.quantity === now.quantity
+    ? null
+    : `divergence (step ${was.step} ${was.quantity}, re-run step ${now.step} ${now.quantity})`;
+}
+
 /** The first differing step of the fresh run's losses or gradient norms. */
-function samePrefix(a: AnyRecord, b: RunRecord): string | null {
+function samePrefix(a: AnyRecord, b: Fresh): string | null {
   for (let i = 0; i < b.loss.length; i++) {
     if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
     if (a.gradNorm[i] !== b.gradNorm[i]) {
@@ -98,7 +145,9 @@ function samePrefix(a: AnyRecord, b: RunRecord): string | null {
   return null;
 }
 
-function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
+function sameNumbers(a: AnyRecord, b: Fresh): string | null {
+  const diverged = sameDivergence(a, b);
+  if (diverged) return diverged;
   if (a.loss.length !== b.loss.length) return "number of steps";
   for (let i = 0; i < a.loss.length; i++) {
     if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
@@ -106,6 +155,7 @@ function sameNumbers(a: AnyRecord, b: RunRecord): string | null {
       return `gradient norm at step ${i + 1}`;
     }
   }
+  if (a.divergence) return null;
   const f = b.final!;
   if (a.final.embeddingSha256 !== f.embeddingSha256) return "final embedding";
   if (a.final.C !== f.C || a.final.P !== f.P) return "C/P";
@@ -145,7 +195,7 @@ async function verifySmokes(
   const { h, backend } = job;
   const verifiedSeeds = new Set<number>();
   for (const s of smokes) {
-    const fresh = await runHypothesis(h, {
+    const fresh = await rerun(h, {
       tier: "smoke",
       seed: s.record.seed,
       backend,
@@ -160,10 +210,11 @@ async function verifySmokes(
       );
     }
     verifiedSeeds.add(s.record.seed);
+    const end = fresh.final
+      ? `embedding ${fresh.final.embeddingSha256.slice(0, 12)}`
+      : `diverged at step ${fresh.divergence!.step}`;
     console.log(
-      `${h.id} smoke seed ${s.record.seed} ${backend}: bit-identical (${fresh.loss.length} losses, embedding ${
-        fresh.final!.embeddingSha256.slice(0, 12)
-      })`,
+      `${h.id} smoke seed ${s.record.seed} ${backend}: bit-identical (${fresh.loss.length} losses, ${end})`,
     );
   }
   return verifiedSeeds;
@@ -180,14 +231,17 @@ async function verifyVariants(
   const { h, backend } = job;
   for (const r of variants) {
     const old = r.record;
-    const fresh = await runHypothesis(h, {
+    const fresh = await rerun(h, {
       ...runOf(job, r),
       steps: Math.min(VARIANT_PREFIX, old.steps),
       useCache: false,
       saveRecord: false,
       writeHistory: false,
     });
-    const diff = samePrefix(old, fresh);
+    // A record that diverged within the prefix must diverge there again.
+    const reached = old.loss.length <= fresh.loss.length || fresh.divergence;
+    const diff = (reached ? sameDivergence(old, fresh) : null) ??
+      samePrefix(old, fresh);
     if (diff) {
       throw new Error(
         `${h.id} ${r.tier} seed ${old.seed} (${backend}) [${
@@ -234,15 +288,15 @@ function migrated(
       deno: old.versions.deno,
       onnxruntime: prepared.identity.onnxruntime,
     },
-    status: "complete",
+    status: old.status ?? "complete",
     engine: old.engine,
     backendReason: old.backendReason,
     wallMs: old.wallMs,
     loss: old.loss,
     gradNorm: old.gradNorm,
     trajectory: old.trajectory,
-    final: { ...old.final, nonFinite: old.final.nonFinite ?? [] },
-    divergence: null,
+    final: old.final && { ...old.final, nonFinite: old.final.nonFinite ?? [] },
+    divergence: old.divergence ?? null,
     verdict: old.verdict,
     history: old.format >= 2 ? old.history : null,
     finishedAt: old.finishedAt,

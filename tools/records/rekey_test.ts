@@ -123,3 +123,40 @@ Deno.test("rekey: a record whose numbers a re-run does not reproduce is refused,
     }
   });
 });
+
+Deno.test("rekey: a diverged record is re-keyed only when its re-run diverges the same way", async () => {
+  await withTempDir(async (dir) => {
+    const [smoke] = await recordRuns(dir);
+    const run = {
+      tier: "full" as const,
+      seed: 42,
+      overrides: [parseOverride("adamw.lr=1e6")],
+      backend: "cpu" as const,
+      recordsDir: dir,
+      cacheDir: `${dir}/cache`,
+      writeHistory: false,
+    };
+    await assert.rejects(runHypothesisDetailed(H, run), /diverged at step/);
+    const path = smoke.replace(
+      "smoke-seed42-cpu.json",
+      "full-seed42-cpu-adamw.lr=1e6.json",
+    );
+    const original = (await readRecord(path))!;
+    assert.equal(original.status, "diverged");
+    await edit(path, (r) => void (r.key = "0".repeat(64)));
+    await rekey(dir, H);
+    const after = (await readRecord(path))!;
+    assert.equal(after.key, original.key);
+    assert.equal(after.status, "diverged");
+    assert.equal(after.verdict, "invalid");
+    assert.equal(after.final, null);
+    assert.deepEqual(after.divergence, original.divergence);
+    assert.deepEqual(after.loss, original.loss);
+    // A diverged record whose first loss was edited is refused.
+    await edit(path, (r) => {
+      r.key = "0".repeat(64);
+      (r.loss as number[])[0] += 1e-3;
+    });
+    await assert.rejects(rekey(dir, H), /loss at step 1 differs/);
+  });
+});
