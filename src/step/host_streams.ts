@@ -1,9 +1,10 @@
 /**
  * Everything the host feeds a run, from one place: initial parameters, the
- * batch order, the per-step AdamW scalars and the post-step noise, each from
- * its own seeded PCG32 stream. The trainer draws from {@link HostStreams}, and
- * {@link hostStreamsDigest} hashes the same streams, so a run's key changes
- * exactly when what enters the graph changes.
+ * batch order, the per-step AdamW scalars, the post-step noise and the
+ * optional per-step inputs (stochastic-rounding uniforms, dropout masks),
+ * each from its own seeded PCG32 stream. The trainer draws from
+ * {@link HostStreams}, and {@link hostStreamsDigest} hashes the same streams,
+ * so a run's key changes exactly when what enters the graph changes.
  *
  * @module
  */
@@ -19,11 +20,7 @@ import { createSampler, type Sampler } from "../data/sampler.ts";
 import { storesBf16 } from "./step.ts";
 import { roundingUniforms } from "./stochastic_rounding.ts";
 import { drawDropoutMasks } from "./dropout_masks.ts";
-import {
-  dropoutLayout,
-  type DropoutSegment,
-  dropoutSize,
-} from "../model/dropout.ts";
+import { dropoutLayout, dropoutSize } from "../model/dropout.ts";
 
 /**
  * Version of the host-side streams. Bump it with any intentional change to
@@ -68,6 +65,72 @@ export interface HostStep {
   readonly dropout?: Float32Array;
 }
 
+/** A stream that is open for a run: what it draws each step. */
+interface OpenStream {
+  /** Hashed before its draws in {@link hostStreamsDigest}. */
+  readonly tag: string;
+  /** Elements drawn per step. */
+  readonly size: number;
+  /** Draws one step's elements into `out` (length `size`) and returns it. */
+  draw(rng: Pcg32, out: Float32Array): Float32Array;
+}
+
+/**
+ * A per-step input that exists only when its mode is on, drawn from its own
+ * PCG32 stream, so switching it on leaves the init, the batch order, the
+ * noise and the other optional streams as they were.
+ */
+interface OptionalStream {
+  /** Its field in {@link HostStep} and {@link HostStreamsSnapshot}. */
+  readonly field: "rounding" | "dropout";
+  /** Its PCG32 stream id. */
+  readonly stream: number;
+  /** How a resume error names it. */
+  readonly label: string;
+  /** What it draws for `c`; null when `c` has the mode off. */
+  open(c: TrainConfig): OpenStream | null;
+}
+
+/** The optional streams, in the order they are drawn and hashed. */
+const OPTIONAL_STREAMS: readonly OptionalStream[] = [
+  {
+    field: "rounding",
+    stream: Stream.rounding,
+    label: "stochastic-rounding",
+    open: (c) =>
+      c.rounding
+        ? {
+          tag: `rounding:${c.rounding}`,
+          size: parameterCount(c.model),
+          draw: roundingUniforms,
+        }
+        : null,
+  },
+  {
+    field: "dropout",
+    stream: Stream.dropout,
+    label: "dropout",
+    open: (c) => {
+      const layout = dropoutLayout(c.model, c.batchSize, c.seqLen);
+      return layout.length
+        ? {
+          tag: "dropout",
+          size: dropoutSize(layout),
+          draw: (rng, out) => drawDropoutMasks(rng, layout, out),
+        }
+        : null;
+    },
+  },
+];
+
+/** An optional stream open for this run, at its position. */
+interface OptionalDraws {
+  readonly spec: OptionalStream;
+  readonly open: OpenStream;
+  rng: Pcg32;
+  readonly out: Float32Array;
+}
+
 /** Initial parameters of a run (identical for every backend). */
 export function initialParameters(c: TrainConfig): Map<string, Float32Array> {
   return initParameters(c.model, new Pcg32(c.seed, Stream.init), {
@@ -83,14 +146,7 @@ export class HostStreams {
   #noiseRng: Pcg32;
   readonly #noiseShape: readonly number[] | null;
   readonly #noiseBuf: Float32Array | null;
-  // Its own stream, so switching stochastic rounding on leaves the init,
-  // the batch order and the noise as they were.
-  #roundingRng: Pcg32 | null = null;
-  readonly #roundingBuf: Float32Array | null = null;
-  // Dropout masks come from their own stream too.
-  #dropoutRng: Pcg32 | null = null;
-  readonly #dropoutLayout: readonly DropoutSegment[];
-  readonly #dropoutBuf: Float32Array | null = null;
+  readonly #optional: readonly OptionalDraws[];
   #step = 0;
 
   /** Streams of `config` over a corpus of `corpusLength` bytes. */
@@ -117,19 +173,17 @@ export class HostStreams {
       this.#noiseShape = null;
       this.#noiseBuf = null;
     }
-    this.#dropoutLayout = dropoutLayout(
-      config.model,
-      config.batchSize,
-      config.seqLen,
-    );
-    if (this.#dropoutLayout.length) {
-      this.#dropoutRng = new Pcg32(config.seed, Stream.dropout);
-      this.#dropoutBuf = new Float32Array(dropoutSize(this.#dropoutLayout));
-    }
-    if (config.rounding) {
-      this.#roundingRng = new Pcg32(config.seed, Stream.rounding);
-      this.#roundingBuf = new Float32Array(parameterCount(config.model));
-    }
+    this.#optional = OPTIONAL_STREAMS.flatMap((spec) => {
+      const open = spec.open(config);
+      return open
+        ? [{
+          spec,
+          open,
+          rng: new Pcg32(config.seed, spec.stream),
+          out: new Float32Array(open.size),
+        }]
+        : [];
+    });
   }
 
   /** Where the streams are, to resume them with {@link HostStreams.resume}. */
@@ -137,8 +191,9 @@ export class HostStreams {
     return {
       step: this.#step,
       noise: this.#noiseRng.snapshot(),
-      ...(this.#roundingRng ? { rounding: this.#roundingRng.snapshot() } : {}),
-      ...(this.#dropoutRng ? { dropout: this.#dropoutRng.snapshot() } : {}),
+      ...Object.fromEntries(
+        this.#optional.map((o) => [o.spec.field, o.rng.snapshot()]),
+      ),
     };
   }
 
@@ -146,19 +201,14 @@ export class HostStreams {
   resume(s: HostStreamsSnapshot): void {
     this.#sampler.seek(s.step);
     this.#noiseRng = Pcg32.restore(s.noise);
-    if (this.#roundingRng) {
-      if (!s.rounding) {
+    for (const o of this.#optional) {
+      const at = s[o.spec.field];
+      if (!at) {
         throw new RangeError(
-          "the snapshot has no stochastic-rounding stream to resume",
+          `the snapshot has no ${o.spec.label} stream to resume`,
         );
       }
-      this.#roundingRng = Pcg32.restore(s.rounding);
-    }
-    if (this.#dropoutRng) {
-      if (!s.dropout) {
-        throw new RangeError("the snapshot has no dropout stream to resume");
-      }
-      this.#dropoutRng = Pcg32.restore(s.dropout);
+      o.rng = Pcg32.restore(at);
     }
     this.#step = s.step;
   }
@@ -177,21 +227,12 @@ export class HostStreams {
     const t = this.#step++;
     const offsets = this.#sampler.next();
     const scalars = stepScalars(c.adamw, t, c.maxSteps);
-    // The optional per-step streams: stochastic-rounding uniforms, dropout masks.
-    const optional = {
-      ...(this.#roundingRng
-        ? { rounding: roundingUniforms(this.#roundingRng, this.#roundingBuf!) }
-        : {}),
-      ...(this.#dropoutRng
-        ? {
-          dropout: drawDropoutMasks(
-            this.#dropoutRng,
-            this.#dropoutLayout,
-            this.#dropoutBuf!,
-          ),
-        }
-        : {}),
-    };
+    const optional: {
+      -readonly [F in OptionalStream["field"]]?: Float32Array;
+    } = {};
+    for (const o of this.#optional) {
+      optional[o.spec.field] = o.open.draw(o.rng, o.out);
+    }
     if (!this.#noiseShape || !c.noise) {
       return { offsets, scalars, ...optional };
     }
@@ -209,8 +250,9 @@ export class HostStreams {
 /**
  * SHA-256 (hex) over the versioned host inputs of a `steps`-step run: every
  * initial parameter, every step's batch offsets and scalars, and the noise
- * (and, with stochastic rounding, the uniforms: tagged, so a run without it
- * hashes exactly as before) of the first {@link DIGEST_NOISE_STEPS} steps.
+ * and each optional stream's draws (stochastic-rounding uniforms, dropout
+ * masks: tagged, so a run without them hashes exactly as before) of the
+ * first {@link DIGEST_NOISE_STEPS} steps.
  *
  * @example
  * ```ts
@@ -255,21 +297,14 @@ export async function hostStreamsDigest(
       parts.push(bytes(noisy.next().noise!));
     }
   }
-  if (config.rounding) {
-    parts.push(new TextEncoder().encode(`rounding:${config.rounding}\0`));
-    const rounded = new HostStreams({ ...config, noise: null }, corpusLength);
+  // Each optional stream, tagged, so a run without it hashes as before.
+  for (const spec of OPTIONAL_STREAMS) {
+    const open = spec.open(config);
+    if (!open) continue;
+    parts.push(new TextEncoder().encode(`${open.tag}\0`));
+    const rng = new Pcg32(config.seed, spec.stream);
     for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
-      parts.push(bytes(rounded.next().rounding!));
-    }
-  }
-  if (dropoutLayout(config.model, config.batchSize, config.seqLen).length) {
-    parts.push(new TextEncoder().encode("dropout\0"));
-    const dropped = new HostStreams(
-      { ...config, noise: null, rounding: undefined },
-      corpusLength,
-    );
-    for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
-      parts.push(bytes(dropped.next().dropout!));
+      parts.push(bytes(open.draw(rng, new Float32Array(open.size))));
     }
   }
   return await sha256Hex(concat(parts));
