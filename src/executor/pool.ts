@@ -52,8 +52,8 @@ const JOB = new URL("./job_main.ts", import.meta.url).pathname;
 /**
  * Runs `jobs` (each one spec, or a pack of specs trained together) on a pool
  * of `workers` processes; resolves when all ended, with each spec's last
- * event in the order given (specs of jobs never started, after a stop, have
- * none).
+ * event in the order given (specs of jobs never started, after a stop of the
+ * pool or of one of its jobs, have none).
  */
 export async function runPool(
   jobs: readonly (RunSpec | readonly RunSpec[])[],
@@ -70,11 +70,16 @@ export async function runPool(
   };
   const results: RunEnd[][] = new Array(packs.length);
   let next = 0;
+  // A job whose run was stopped was stopped from outside (a signal to the
+  // job, or the pool's parent ending, which the jobs notice first): no
+  // further job is started, as after a stop of the pool itself.
+  let stopped = false;
   const loop = async (worker: number) => {
-    while (next < packs.length && !signal?.aborted) {
+    while (next < packs.length && !signal?.aborted && !stopped) {
       const job = next++;
       const emit = (e: RunEvent) => onEvent?.(e, { worker, pack: packs[job] });
       results[job] = await runJob(packs[job], jobOptions, { emit, signal });
+      if (results[job].some((e) => e.type === "stopped")) stopped = true;
     }
   };
   await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));

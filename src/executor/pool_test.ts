@@ -150,3 +150,38 @@ Deno.test("a pool of packs (pack 3, cpu) leaves records bit-identical to an unpa
     assert.deepEqual(await packRuns(again, 3), []);
   });
 });
+
+Deno.test("a job stopped from outside stops the pool: no further job starts", async () => {
+  await withTempDir(async (dir) => {
+    const plan = await planRuns(PACK_TINY, {
+      tier: "full",
+      backend: "cpu",
+      recordsDir: dir,
+    });
+    assert.equal(plan.length, 4);
+    const first = plan[0].spec.key;
+    const started: string[] = [];
+    let killed = false;
+    const results = await runPool(plan.map((p) => p.spec), {
+      workers: 1,
+      recordsDir: dir,
+      cacheDir: `${dir}/cache`,
+      checkpointEvery: 0,
+      hypothesesModule: FIXTURE,
+      onEvent: (e) => {
+        if (e.type === "started") started.push(e.spec.key);
+        // What a sweep's jobs see when its parent process ends: SIGTERM to
+        // the job alone, the pool's own signal never aborted.
+        if (e.type === "progress" && !killed) {
+          killed = true;
+          new Deno.Command("pkill", { args: ["-TERM", "-f", first] })
+            .outputSync();
+        }
+      },
+    });
+    assert.deepEqual(started, [first]);
+    assert.deepEqual(results.map((r) => [r.spec.key, r.type]), [
+      [first, "stopped"],
+    ]);
+  });
+});
