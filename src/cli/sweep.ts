@@ -25,7 +25,13 @@ import { selectBackend } from "../runtime/backend.ts";
 import type { BackendName } from "../runtime/engine.ts";
 import { type PoolJob, runPool } from "../executor/pool.ts";
 import { isRunEnd, type RunEnd, type RunEvent } from "../executor/events.ts";
-import { intOption, parseCliArgs, runCli, UsageError } from "./errors.ts";
+import {
+  intOption,
+  parseCliArgs,
+  runCli,
+  threadsOption,
+  UsageError,
+} from "./errors.ts";
 import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { formatEta } from "./progress.ts";
 import {
@@ -54,6 +60,11 @@ Options:
   --backend NAME         auto (default), cpu, wasm or webgpu
   --workers N            local worker processes (default 1; onnxruntime
                          threads are split between them)
+  --threads N            onnxruntime threads per worker (default: cores /
+                         workers; the numbers do not depend on it); two
+                         sweeps side by side on 2 cores: --threads 1 each,
+                         or both spread over every core and each runs up
+                         to twice as slow
   --queue redis://H:P    submit the runs to a BullMQ queue on Redis instead
                          (or ${QUEUE_URL_ENV}); \`deno task worker --queue
                          redis://H:P\` on any machine with a checkout
@@ -199,6 +210,8 @@ interface SweepArgs {
   readonly tier: Tier;
   readonly requested: BackendName | "auto";
   readonly workers: number;
+  /** `--threads` (per worker), if given. */
+  readonly threads: number | undefined;
   readonly checkpointEvery: number;
   /** `--pack`, if given. */
   readonly pack: number | undefined;
@@ -215,6 +228,7 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
     tier: { type: "string" },
     backend: { type: "string" },
     workers: { type: "string" },
+    threads: { type: "string" },
     queue: { type: "string" },
     "queue-password-file": { type: "string" },
     "queue-ca": { type: "string" },
@@ -237,6 +251,7 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
   const requested = backendOption(values.backend, { auto: true }) ?? "auto";
   const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
     1;
+  const threads = threadsOption(values.threads);
   const checkpointEvery =
     intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
       250;
@@ -257,6 +272,7 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
     tier,
     requested,
     workers,
+    threads,
     checkpointEvery,
     pack,
     shard,
@@ -383,6 +399,7 @@ async function runOnPool(
   board.setTotalSteps(todo.reduce((n, p) => n + p.prepared.steps, 0));
   const results = await runPool(packs, {
     workers: a.workers,
+    ...(a.threads === undefined ? {} : { threads: a.threads }),
     recordsDir: RECORDS_DIR,
     checkpointEvery: a.checkpointEvery,
     onEvent: (e, job) => board.event(e, job),

@@ -17,6 +17,16 @@ Deno.test("sweep: a bad --pack is one error line and exit 2", async () => {
   }
 });
 
+Deno.test("sweep: a bad --threads is one error line and exit 2", async () => {
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  for (const bad of ["0", String(cores + 1), "1.5"]) {
+    const r = await runScript(SWEEP, ["control-layernorm", "--threads", bad]);
+    assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), /^error: --threads must be in 1\.\.\d+ /);
+    assert.equal(r.stdout, "");
+  }
+});
+
 Deno.test("sweep --dry-run: shows which runs are packed together, and the default", async () => {
   const args = [
     "11.2f-noise-sweep",
