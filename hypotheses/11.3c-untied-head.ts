@@ -50,24 +50,30 @@ head's rows are not analysed.`,
     },
   },
   control: "control-layernorm",
-  findings: `**Null at the full tier for seed 42, as predicted; the rate waits
-for the other 7 declared seeds (1 of 8 recorded: null in 1/1 so far).** Seed
-42, 10,000 steps, cpu:
-C = 1, P = 51 at the end, and the dead rows never separate at any recorded
-step. From step 1 every token not yet seen as an input stays in the one shared
-vector (C = 1, P = 63 at step 1), which loses members as live tokens first
-occur (54 at step 3, 51 from step 40) and then holds all 51 dead tokens,
-unchanged, to step 10,000. The control's rows instead scatter for a few steps
-(up to 9 clusters) before re-merging into the same hole by step 40: with an
-untied head a row moves only when its token is an input. Mean loss over the
-last 100 steps 2.243 against the control's 2.240. The smoke tier (300 steps)
-showed more than the record keeps: the 51 dead rows of \`wte\` were
-bit-identical to their initial bf16 unit vector at all 301 recorded steps, where
-the control's shared vector moved 0.53 (Euclidean); the report's centroid is
-the mean of all 128 rows, so its displacement is not the dead vector's. A side
-check outside the records (the smoke run retrained, its head read at step
-300): the head's 51 dead rows are all distinct and drift together (their mean
-moved 0.51, spread 0.156 to 0.123, mean cosine to the mean 0.97).`,
+  findings: `**Null in every recorded seed so far, as predicted (2 of 8
+recorded: null in 2/2, 95% CI 34-100%).** With an untied head the dead rows of
+\`wte\` never separate: a row moves only when its token is an input.
+
+Seed 42, 10,000 steps, cpu: C = 1, P = 51 at the end, and the dead rows never
+separate at any recorded step. From step 1 every token not yet seen as an input
+stays in the one shared vector (C = 1, P = 63 at step 1), which loses members
+as live tokens first occur (54 at step 3, 51 from step 40) and then holds all
+51 dead tokens, unchanged, to step 10,000. The control's rows instead scatter
+for a few steps (up to 9 clusters) before re-merging into the same hole by step
+40. Mean loss over the last 100 steps 2.243 against the control's 2.240. The
+smoke tier (300 steps) showed more than the record keeps: the 51 dead rows of
+\`wte\` were bit-identical to their initial bf16 unit vector at all 301
+recorded steps, where the control's shared vector moved 0.53 (Euclidean); the
+report's centroid is the mean of all 128 rows, so its displacement is not the
+dead vector's. A side check outside the records (the smoke run retrained, its
+head read at step 300): the head's 51 dead rows are all distinct and drift
+together (their mean moved 0.51, spread 0.156 to 0.123, mean cosine to the mean
+0.97).
+
+Replicates (full tier, cpu): seed 1 ends null too (C = 1, P = 51, all 51 dead
+tokens in one vector from step 23 to 10,000; mean loss over the last 100
+steps 2.265); at steps 1 to 3 a
+second vector was shared (C = 2), gone by step 5.`,
 };
 
 export default hypothesis;
