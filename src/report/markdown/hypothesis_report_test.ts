@@ -135,6 +135,12 @@ Deno.test("renderHypothesisReport() trajectory, plots, findings and provenance",
       "- First escape: never (P stayed at or above the 4 dead tokens through step 20).",
     ),
   );
+  // C went 1 -> 2 at step 10 and held to the last recorded step, 20.
+  assert.ok(
+    md.includes(
+      "- Last change of C or P: step 10 (held from there to step 20).",
+    ),
+  );
   assert.ok(md.includes("the centroid moved 1.230e-5 from step 0"));
   // loss 4.8 - 0.1 i, i = 0..19: mean 4.8 - 0.95 = 3.85; grad norm / 4 = 0.9625
   assert.ok(
@@ -227,9 +233,15 @@ Deno.test("renderHypothesisReport() shows the claim as a rate over replicates", 
     /^\| \d+ \| smoke \| cpu \|/.test(l)
   );
   assert.equal(rows.length, 8);
-  assert.equal(rows[0], "| 1 | smoke | cpu | 2 | 4 | 3, 2 | positive | ✓ |");
-  assert.equal(rows[3], "| 4 | smoke | cpu | 2 | 4 | 3, 2 | positive | ✓ |");
-  assert.equal(rows[2], "| 3 | smoke | cpu | 1 | 4 | 3, 2 | null | ✗ |");
+  assert.equal(
+    rows[0],
+    "| 1 | smoke | cpu | 2 | 4 | 3, 2 | 10 | positive | ✓ |",
+  );
+  assert.equal(
+    rows[3],
+    "| 4 | smoke | cpu | 2 | 4 | 3, 2 | 10 | positive | ✓ |",
+  );
+  assert.equal(rows[2], "| 3 | smoke | cpu | 1 | 4 | 3, 2 | 10 | null | ✗ |");
   assert.ok(
     lineWith(md, "| seed(s) |").startsWith(
       "| seed(s) | 1, 2, 3, 4, 5, 6, 7, 42 (replicates declared: 42, 1, 2, 3, 4, 5, 6, 7)",
@@ -257,7 +269,7 @@ Deno.test("renderHypothesisReport() counts a diverged replicate as invalid, apar
   );
   assert.equal(
     lineWith(md, "| 1 | smoke |"),
-    "| 1 | smoke | cpu | — | — | — | invalid (diverged at step 2) | — |",
+    "| 1 | smoke | cpu | — | — | — | — | invalid (diverged at step 2) | — |",
   );
   // The distribution is of the 2 completed runs.
   assert.equal(lineWith(md, "| C | "), "| C | 1.5 | 1.25–1.75 | 1–2 | 2 |");

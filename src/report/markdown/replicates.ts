@@ -30,7 +30,7 @@ import {
   quantile,
   rateFraction,
 } from "./format.ts";
-import { populationsOf } from "./run_sections.ts";
+import { lastChange, populationsOf } from "./run_sections.ts";
 import { invalidNote } from "./verdict.ts";
 
 /** `| C | median | quartiles | range | runs |` rows of a summary. */
@@ -48,6 +48,12 @@ function distributionTable(sm: RunSummary): string {
   ]);
 }
 
+/** The step of a run's last C or P change, as a table cell. */
+function changeStep(r: RunRecord): string {
+  const step = lastChange(r.trajectory);
+  return step === null ? "—" : formatInt(step);
+}
+
 function runsTable(o: Outcome, runs: readonly RunRecord[]): string {
   const sorted = [...runs].sort((a, b) => a.seed - b.seed);
   const rows = sorted.map((r) => [
@@ -57,6 +63,7 @@ function runsTable(o: Outcome, runs: readonly RunRecord[]): string {
     isComplete(r) ? String(r.final.C) : "—",
     isComplete(r) ? String(r.final.P) : "—",
     isComplete(r) ? pops(populationsOf(r)) : "—",
+    isComplete(r) ? changeStep(r) : "—",
     isComplete(r)
       ? r.verdict
       : `invalid (diverged at step ${formatInt(r.divergence?.step ?? 0)})`,
@@ -70,6 +77,7 @@ function runsTable(o: Outcome, runs: readonly RunRecord[]): string {
       "C",
       "P",
       "populations",
+      "last C/P change",
       "verdict",
       `${o.claimVerdict}?`,
     ],

@@ -135,6 +135,29 @@ export function clustersSection(run: CompleteRunRecord): string {
   ].join("\n");
 }
 
+/**
+ * The last recorded step at which C or P changed: from then on the black-hole
+ * structure held to the end of the run (the first recorded step when it
+ * never changed, null when nothing was recorded).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastChange } from "./run_sections.ts";
+ * const t = { step: [0, 1, 2, 3], C: [1, 2, 2, 2], P: [128, 63, 60, 60] };
+ * assert.equal(lastChange(t), 2);
+ * ```
+ */
+export function lastChange(
+  t: Pick<RunRecord["trajectory"], "step" | "C" | "P">,
+): number | null {
+  if (t.step.length === 0) return null;
+  for (let i = t.step.length - 1; i > 0; i--) {
+    if (t.C[i] !== t.C[i - 1] || t.P[i] !== t.P[i - 1]) return t.step[i];
+  }
+  return t.step[0];
+}
+
 function changesTable(run: RunRecord): string {
   const t = run.trajectory;
   const n = t.step.length;
@@ -203,6 +226,11 @@ export function trajectorySection(run: CompleteRunRecord): string {
         : `- First escape: step ${
           formatInt(t.firstEscape)
         } (P first fell below the ${dead} dead tokens).`,
+    );
+    lines.push(
+      `- Last change of C or P: step ${
+        formatInt(lastChange(t)!)
+      } (held from there to step ${formatInt(last)}).`,
     );
     lines.push(
       `- Centroid norm: ${fixed(t.centroidNorm[0], 6)} at step ${
