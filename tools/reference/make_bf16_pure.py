@@ -42,11 +42,10 @@ are bf16 tensors (float32 accumulation), so is their total norm, and
 rounding; the gradients are multiplied in place (rounded).
 
 Run:  /usr/bin/python3 tools/reference/make_bf16_pure.py   (Debian python3-torch)
-Byte-identical across re-runs (single thread, fixed seeds).
+then the compact.ts command it prints (fixture_io.py: byte-identical
+re-runs; README.md, "Compaction").
 """
 
-import argparse
-import json
 import math
 import os
 import sys
@@ -56,6 +55,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_reference as ref  # noqa: E402  (shared model layout, data, optimizer)
+from fixture_io import blas_info, fixture_args, write_fixture  # noqa: E402
 
 VERSION = "1"
 OUT_NAME = "gpt2_tiny_bf16_pure_v1.safetensors"
@@ -144,15 +144,8 @@ def clip_bf16(grads, max_norm):
 
 
 def run_case(name, norm, chunks):
-    names = [n for n, _ in ref.param_shapes(norm)]
-    wd_mask = {n: ref.decays(n, norm) for n in names}
-    p = {n: ref.round_bf16(t) for n, t in ref.init_params(norm, torch.Generator().manual_seed(ref.SEED_INIT)).items()}
-    m = {n: torch.zeros_like(t) for n, t in p.items()}
-    v = {n: torch.zeros_like(t) for n, t in p.items()}
-    out = {f"{name}.init.{n}": p[n].clone() for n in names}
-    out[f"{name}.chunks"] = chunks.clone()
-    lrs = [ref.lr_at(t) for t in range(ref.STEPS)]
-    out[f"{name}.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    names, wd_mask, p, m, v = ref.initial_state(norm, bf16=True)
+    out, lrs = ref.case_start(name, names, p, chunks)
     losses, norms = [], []
     for t in range(ref.STEPS):
         chunk = chunks[t].long()
@@ -174,50 +167,20 @@ def run_case(name, norm, chunks):
             # out: no test reads them, and they were 0.5 MB of the fixture.
             for n in names:
                 out[f"{name}.after1.{n}"] = p[n].clone()
-    for n in names:
-        out[f"{name}.after{ref.STEPS}.{n}"] = p[n].clone()
-    out[f"{name}.loss"] = torch.stack(losses)
-    out[f"{name}.grad_norm"] = torch.stack(norms)
-    desc = {
-        "norm": norm,
-        "precision": "bf16-pure",
-        "objective": "double-shift",
-        "noise_scale": 0.0,
-        "B": ref.BATCH,
-        "T": ref.CONTEXT,
-        "steps": ref.STEPS,
-        "lr0": ref.LR0,
-        "weight_decay": ref.WEIGHT_DECAY,
-        "weight_decay_mask": wd_mask,
-        "param_count": sum(p[n].numel() for n in names),
-    }
-    return out, desc
+    ref.case_end(out, name, names, p, losses, norms)
+    return out, ref.case_entry(norm, "bf16-pure", "double-shift", 0.0, wd_mask, p)
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_out = os.path.join(here, "..", "..", "fixtures", "reference", OUT_NAME)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.normpath(default_out))
-    args = ap.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
+    args = fixture_args(__doc__, OUT_NAME)
     chunks = ref.make_chunks()
     tensors, cases = {}, {}
     for name, norm in CASES:
         out, desc = run_case(name, norm, chunks)
         tensors.update(out)
         cases[name] = desc
-    metadata = {
-        "magic": "horizon-reference",
-        "version": VERSION,
-        "torch": torch.__version__,
-        "cases": json.dumps(cases, separators=(",", ":")),
-        "generator": "tools/reference/make_bf16_pure.py",
-        "blas_info": ref.blas_info(),
-    }
-    ref.write_safetensors(args.out, tensors, metadata)
-    ref.summarise(args.out, tensors, cases)
+    write_fixture(args.out, tensors, VERSION, cases, __file__, blas_info=blas_info())
+    ref.summarise(tensors, cases)
 
 
 if __name__ == "__main__":

@@ -21,32 +21,25 @@ float32 bytes is stored (metadata `common.mask_sha256`); the test draws them
 with horizon's generator and checks that digest before feeding them.
 
 Run:  /usr/bin/python3 tools/reference/make_dropout.py   (Debian python3-torch)
-Byte-identical across re-runs (single thread, fixed seeds).
-Committed as gpt2_dropout_v1.safetensors.br: run
-`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_dropout_v1.safetensors`
-after this script (exact; see tools/reference/README.md).
+then the compact.ts command it prints (fixture_io.py: byte-identical
+re-runs; README.md, "Compaction").
 """
 
-import argparse
 import hashlib
-import json
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_reference import blas_info, write_safetensors  # noqa: E402
+from fixture_io import fixture_args, write_fixture  # noqa: E402
 from make_pcg32_cases import Pcg32  # noqa: E402
 import tiny_gpt2 as tg  # noqa: E402
 
 VERSION = "1"
 OUT_NAME = "gpt2_dropout_v1.safetensors"
-CFG = {"vocab": 128, "d": 16, "n_layer": 2, "n_head": 2, "n_pos": 16, "tied": True,
-       "B": 4, "T": 16, "steps": 5, "lr0": 1e-3}
+CFG = tg.small_config(tied=True)
 P = {"embd": 0.1, "attn": 0.1, "resid": 0.1}
-SEED_INIT = 2024
-SEED_DATA = 5678
 MASK_SEED = 42
 MASK_STREAM = 5  # Stream.dropout
 CASES = [("dropout_fp32", "fp32"), ("dropout_bf16", "bf16")]
@@ -86,60 +79,23 @@ def flat(m):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_out = os.path.join(here, "..", "..", "fixtures", "reference", OUT_NAME)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.normpath(default_out))
-    args = ap.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-
-    chunks, _ = tg.make_chunks(CFG, SEED_DATA)
-    init = tg.init_params(CFG, torch.Generator().manual_seed(SEED_INIT))
+    args = fixture_args(__doc__, OUT_NAME)
+    chunks, init = tg.start(CFG)
     masks = make_masks()
     all_masks = torch.cat([flat(m) for m in masks])
     digest = hashlib.sha256(all_masks.numpy().astype("<f4").tobytes()).hexdigest()
-    tensors = {"chunks": chunks}
-    for n, t in init.items():
-        tensors[f"init.{n}"] = t
-    cases = {}
-    steps = CFG["steps"]
-    for name, precision in CASES:
-        out, wd_mask = tg.train(CFG, init, chunks, precision == "bf16", lambda t: masks[t])
-        # float32 values stored as F64 (exact), keeping offsets multiples of 8.
-        tensors[f"{name}.loss"] = out["loss"].double()
-        tensors[f"{name}.grad_norm"] = out["grad_norm"].double()
-        for n, g in out["grad0"].items():
-            tensors[f"{name}.step0.grad.{n}"] = g
-        for n, t in out["after"][-1].items():
-            tensors[f"{name}.after{steps}.{n}"] = t
-        if precision == "fp32":
-            tensors[f"{name}.step0.logits"] = out["logits0"]
-        cases[name] = {"precision": precision, "B": CFG["B"], "T": CFG["T"], "steps": steps,
-                       "lr0": CFG["lr0"], "weight_decay": 0.01, "weight_decay_mask": wd_mask}
-    common = {
-        "model": {k: CFG[k] for k in ("vocab", "d", "n_layer", "n_head", "n_pos", "tied")},
-        "dropout": P,
-        "init": "init.* are float32; bf16 cases round them to nearest even first",
-        "seeds": {"init": SEED_INIT, "data": SEED_DATA, "masks": MASK_SEED, "mask_stream": MASK_STREAM},
-        "mask_elements_per_step": int(all_masks.numel() // steps),
-        "mask_dropped": int((all_masks == 0).sum()),
-        "mask_sha256": digest,
-        "blas_info": blas_info(),
-    }
-    metadata = {
-        "magic": "horizon-reference",
-        "version": VERSION,
-        "torch": torch.__version__,
-        "cases": json.dumps({"common": common, **cases}, separators=(",", ":")),
-        "generator": "tools/reference/make_dropout.py",
-    }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    write_safetensors(args.out, tensors, metadata)
-    with open(args.out, "rb") as f:
-        file_digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, {len(tensors)} tensors, sha256 {file_digest}")
-    print(f"  masks: {all_masks.numel()} elements over {steps} steps, {common['mask_dropped']} dropped, sha256 {digest}")
+    tensors, cases = tg.fixture_cases(CFG, chunks, init, CASES, lambda t: masks[t])
+    common = tg.common_entry(
+        CFG,
+        {"masks": MASK_SEED, "mask_stream": MASK_STREAM},
+        after_model={"dropout": P},
+        mask_elements_per_step=int(all_masks.numel() // CFG["steps"]),
+        mask_dropped=int((all_masks == 0).sum()),
+        mask_sha256=digest,
+    )
+    write_fixture(args.out, tensors, VERSION, {"common": common, **cases}, __file__)
+    print(f"  masks: {all_masks.numel()} elements over {CFG['steps']} steps, "
+          f"{common['mask_dropped']} dropped, sha256 {digest}")
     for name, precision in CASES:
         plain, _ = tg.train(CFG, init, chunks, precision == "bf16")
         loss = tensors[f"{name}.loss"]

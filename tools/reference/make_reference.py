@@ -13,11 +13,8 @@ exact float32 order horizon's graph uses, so the only differences the Deno test
 should see are float32 reduction-order / transcendental noise.
 
 Run:  /usr/bin/python3 tools/reference/make_reference.py   (Debian python3-torch)
-The output is byte-identical across re-runs (single thread, fixed seeds, no
-timestamps in the metadata).
-Then: deno run -A tools/reference/compact.ts fixtures/reference/gpt2_tiny_v1.safetensors
-stores it as committed, gpt2_tiny_v1.safetensors.br (exact: duplicates aliased,
-bf16 values as BF16, Brotli), and removes the .safetensors.
+then the compact.ts command it prints (fixture_io.py: byte-identical
+re-runs; README.md, "Compaction").
 
 Float32 vs float64: float64_check() re-runs every case with float64 tensors
 (same weights, batches, noise, float32 host scalars; bf16 cases still round
@@ -46,16 +43,15 @@ bound on how many elements may differ (see README.md), never bit-exactly and
 never relatively for near-zero elements.
 """
 
-import argparse
-import hashlib
-import json
 import math
 import os
-import re
-import struct
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_io import blas_info, fixture_args, write_fixture  # noqa: E402
 
 # ----------------------------------------------------------------------------
 # Fixed contract (bump VERSION and the file name when any of this changes)
@@ -174,20 +170,27 @@ def decays(name, norm):
     return True  # wte (tied lm_head), wpe, every 2-D Conv1D weight
 
 
-def init_params(norm, gen):
-    """GPT-2 init: Conv1D weights and both embeddings ~ N(0, 0.02), every
+def init_from_shapes(shapes, n_layer, gen):
+    """GPT-2 init, drawn in the order of `shapes` ((name, shape) pairs): every
+    other weight (Conv1D, embeddings, an untied head) ~ N(0, 0.02), every
     c_proj weight (attn and mlp) ~ N(0, 0.02/sqrt(2*n_layer)), biases 0, norm
     weights 1 / biases 0.  No Qwen re-init: we want generic, distinct rows."""
     params = {}
-    for name, shape in param_shapes(norm):
+    for name, shape in shapes:
         if is_norm(name):
             t = torch.ones(shape) if name.endswith(".weight") else torch.zeros(shape)
         elif name.endswith(".bias"):
             t = torch.zeros(shape)
         else:
-            std = 0.02 / math.sqrt(2 * N_LAYER) if name.endswith("c_proj.weight") else 0.02
+            std = 0.02 / math.sqrt(2 * n_layer) if name.endswith("c_proj.weight") else 0.02
             t = torch.randn(shape, generator=gen, dtype=F32) * std
         params[name] = t.to(F32).contiguous()
+    return params
+
+
+def init_params(norm, gen):
+    """The seeds' model initialised by init_from_shapes."""
+    params = init_from_shapes(param_shapes(norm), N_LAYER, gen)
     n = sum(t.numel() for t in params.values())
     assert n == (116480 if norm == "layernorm" else 116160), (norm, n)
     return params
@@ -262,14 +265,16 @@ def loss_and_grads(p, names, chunk, norm, objective):
 # ----------------------------------------------------------------------------
 # Data
 # ----------------------------------------------------------------------------
-def make_chunks():
-    g = torch.Generator().manual_seed(SEED_DATA)
+def make_chunks(seed=SEED_DATA, steps=STEPS, batch=BATCH, context=CONTEXT):
+    """[steps, B, T+1] windows of a random corpus (CORPUS_LEN bytes over
+    CORPUS_ALPHABET values), all drawn from one generator seeded `seed`."""
+    g = torch.Generator().manual_seed(seed)
     alphabet = torch.randperm(127 - 32, generator=g)[:CORPUS_ALPHABET] + 32
     corpus = alphabet[torch.randint(0, CORPUS_ALPHABET, (CORPUS_LEN,), generator=g)]
     # window offsets o in [0, CORPUS_LEN - (T+1)] so chunk = corpus[o : o+T+1]
-    offsets = torch.randint(0, CORPUS_LEN - CONTEXT, (STEPS, BATCH), generator=g)
-    chunks = torch.stack([torch.stack([corpus[o : o + CONTEXT + 1] for o in row.tolist()]) for row in offsets])
-    return chunks.to(torch.int32)  # [steps, B, T+1]
+    offsets = torch.randint(0, CORPUS_LEN - context, (steps, batch), generator=g)
+    chunks = torch.stack([torch.stack([corpus[o : o + context + 1] for o in row.tolist()]) for row in offsets])
+    return chunks.to(torch.int32)
 
 
 def make_noise():
@@ -282,12 +287,39 @@ def make_noise():
 # ----------------------------------------------------------------------------
 # One training step, written out the way horizon's graph does it
 # ----------------------------------------------------------------------------
-def lr_at(t):
+def lr_at(t, steps=STEPS, lr0=LR0):
     # HF linear schedule, no warmup: the t-th optimizer step (0-based) uses
     # lr0 * factor with factor = float(steps - t) / float(steps), multiplied in
     # that order like LambdaLR (lr0*(steps-t)/steps left-to-right differs in
     # the last float64 bit for some t, e.g. 6.000000000000001e-4).
-    return LR0 * (float(STEPS - t) / float(STEPS))
+    return lr0 * (float(steps - t) / float(steps))
+
+
+def clip_grads(g, names, dtype=F32):
+    """clip_grad_norm_(1.0) as horizon's graph does it: the global norm
+    (pre-clip, squares summed in parameter order), coef = max_norm / (norm +
+    1e-6) clamped to 1.  Returns the clipped gradients and the norm."""
+    sq = torch.zeros((), dtype=dtype)
+    for n in names:
+        sq = sq + (g[n] * g[n]).sum()
+    gnorm = torch.sqrt(sq)
+    coef = torch.clamp(f32(CLIP_MAX_NORM) / (gnorm + f32(CLIP_EPS)), max=1.0)
+    return {n: g[n] * coef for n in names}, gnorm
+
+
+def initial_state(norm, bf16, dtype=F32):
+    """Parameter names, weight-decay mask and the optimizer state before the
+    first step: init_params (SEED_INIT; bf16-rounded for bf16 storage, then
+    cast to `dtype`) and zero moments."""
+    names = [n for n, _ in param_shapes(norm)]
+    wd_mask = {n: decays(n, norm) for n in names}
+    p = init_params(norm, torch.Generator().manual_seed(SEED_INIT))
+    if bf16:
+        p = {n: round_bf16(t) for n, t in p.items()}
+    p = {n: t.to(dtype) for n, t in p.items()}
+    m = {n: torch.zeros_like(t) for n, t in p.items()}
+    v = {n: torch.zeros_like(t) for n, t in p.items()}
+    return names, wd_mask, p, m, v
 
 
 def adamw_update(p, m, v, g, t, lr, wd_mask, bf16):
@@ -315,39 +347,19 @@ def adamw_update(p, m, v, g, t, lr, wd_mask, bf16):
 def run_case(name, norm, precision, objective, noise_scale, chunks, noise, dtype=F32):
     """Train one case; dtype=float64 is only used by float64_check."""
     bf16 = precision == "bf16"
-    names = [n for n, _ in param_shapes(norm)]
-    wd_mask = {n: decays(n, norm) for n in names}
-    p = init_params(norm, torch.Generator().manual_seed(SEED_INIT))
-    if bf16:
-        p = {n: round_bf16(t) for n, t in p.items()}
-    p = {n: t.to(dtype) for n, t in p.items()}
-    m = {n: torch.zeros_like(t) for n, t in p.items()}
-    v = {n: torch.zeros_like(t) for n, t in p.items()}
-
-    out = {}
-    for n in names:
-        out[f"{name}.init.{n}"] = p[n].clone()
-    out[f"{name}.chunks"] = chunks.clone()
-    lrs = [lr_at(t) for t in range(STEPS)]
-    out[f"{name}.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    names, wd_mask, p, m, v = initial_state(norm, bf16, dtype)
+    out, lrs = case_start(name, names, p, chunks)
     losses, norms = [], []
     for t in range(STEPS):
         chunk = chunks[t].long()
         loss, logits, g = loss_and_grads(p, names, chunk, norm, objective)
-        # global grad norm (pre-clip), float32, summed in parameter order
-        sq = torch.zeros((), dtype=dtype)
-        for n in names:
-            sq = sq + (g[n] * g[n]).sum()
-        gnorm = torch.sqrt(sq)
-        losses.append(loss)
-        norms.append(gnorm)
         if t == 0:
             out[f"{name}.step0.logits"] = logits.clone()
             for n in names:
                 out[f"{name}.step0.grad.{n}"] = g[n].clone()
-        # clip_grad_norm_(1.0): coef = max_norm / (norm + 1e-6), clamped to 1
-        coef = torch.clamp(f32(CLIP_MAX_NORM) / (gnorm + f32(CLIP_EPS)), max=1.0)
-        g = {n: g[n] * coef for n in names}
+        g, gnorm = clip_grads(g, names, dtype)
+        losses.append(loss)
+        norms.append(gnorm)
         adamw_update(p, m, v, g, t, lrs[t], wd_mask, bf16)
         if noise_scale:
             # seeds 11.2b: after the optimizer step, wte += noise, sum rounded
@@ -361,14 +373,33 @@ def run_case(name, norm, precision, objective, noise_scale, chunks, noise, dtype
                 out[f"{name}.after1.{n}"] = p[n].clone()
                 out[f"{name}.after1.m.{n}"] = m[n].clone()
                 out[f"{name}.after1.v.{n}"] = v[n].clone()
+    case_end(out, name, names, p, losses, norms)
+    if noise_scale:
+        out[f"{name}.noise"] = noise.clone()
+    return out, case_entry(norm, precision, objective, noise_scale, wd_mask, p)
+
+
+def case_start(name, names, p, chunks):
+    """A case's tensors known before its first step (`init.*`, `chunks`,
+    `lr`) and its learning rates."""
+    out = {f"{name}.init.{n}": p[n].clone() for n in names}
+    out[f"{name}.chunks"] = chunks.clone()
+    lrs = [lr_at(t) for t in range(STEPS)]
+    out[f"{name}.lr"] = torch.tensor(lrs, dtype=torch.float64)
+    return out, lrs
+
+
+def case_end(out, name, names, p, losses, norms):
+    """Adds a case's `after<STEPS>.*`, `loss` and `grad_norm` to `out`."""
     for n in names:
         out[f"{name}.after{STEPS}.{n}"] = p[n].clone()
     out[f"{name}.loss"] = torch.stack(losses)
     out[f"{name}.grad_norm"] = torch.stack(norms)
-    if noise_scale:
-        out[f"{name}.noise"] = noise.clone()
 
-    desc = {
+
+def case_entry(norm, precision, objective, noise_scale, wd_mask, p):
+    """A case's `cases` metadata entry (its key order is part of the bytes)."""
+    return {
         "norm": norm,
         "precision": precision,
         "objective": objective,
@@ -379,39 +410,8 @@ def run_case(name, norm, precision, objective, noise_scale, chunks, noise, dtype
         "lr0": LR0,
         "weight_decay": WEIGHT_DECAY,
         "weight_decay_mask": wd_mask,
-        "param_count": sum(p[n].numel() for n in names),
+        "param_count": sum(t.numel() for t in p.values()),
     }
-    return out, desc
-
-
-# ----------------------------------------------------------------------------
-# Minimal safetensors writer
-# ----------------------------------------------------------------------------
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int32: ("I32", "<i4")}
-
-
-def write_safetensors(path, tensors, metadata):
-    """8-byte LE header length, JSON header (padded with spaces to a multiple
-    of 8), then raw little-endian data, tensors contiguous in sorted-name
-    order.  Every offset is also a multiple of 8 here (asserted), so readers
-    may view the data as Float64Array/Float32Array without copying."""
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        code, npdt = DTYPES[t.dtype]
-        data = t.numpy().astype(npdt, copy=False).tobytes()
-        assert offset % 8 == 0, name
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hjson += b" " * ((-len(hjson)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
 
 
 # ----------------------------------------------------------------------------
@@ -455,22 +455,8 @@ def float64_check(chunks, noise, ref):
                   f"  elements with |diff| > {thr:g}: {count(keys, thr)} of {sum(ref[k].numel() for k in keys)}")
 
 
-def blas_info():
-    """BLAS_INFO from torch's build config ("generic" = system libblas.so.3)."""
-    found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-    return found.group(1) if found else "unknown"
-
-
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_out = os.path.join(here, "..", "..", "fixtures", "reference", OUT_NAME)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.normpath(default_out))
-    args = ap.parse_args()
-
-    torch.manual_seed(0)  # nothing should use the global RNG; fixed anyway
-    torch.set_num_threads(1)  # single-threaded CPU kernels: deterministic sums
-
+    args = fixture_args(__doc__, OUT_NAME)
     chunks = make_chunks()
     noise = make_noise()
     tensors, cases = {}, {}
@@ -495,24 +481,13 @@ def main():
         # BLAS torch calls; Debian's torch 1.13 uses the system libblas.so.3
         "blas_info": blas_info(),
     }
-    metadata = {
-        "magic": "horizon-reference",
-        "version": VERSION,
-        "torch": torch.__version__,
-        "cases": json.dumps({"common": common, **cases}, separators=(",", ":")),
-        "generator": "tools/reference/make_reference.py",
-    }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    write_safetensors(args.out, tensors, metadata)
+    write_fixture(args.out, tensors, VERSION, {"common": common, **cases}, __file__)
     float64_check(chunks, noise, tensors)
-    summarise(args.out, tensors, cases)
+    summarise(tensors, cases)
 
 
-def summarise(path, tensors, cases):
-    """Prints the written fixture's size and digest and each case's losses."""
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {path}: {os.path.getsize(path)} bytes, {len(tensors)} tensors, sha256 {digest}")
+def summarise(tensors, cases):
+    """Prints each case's losses, gradient norm and clipped steps."""
     for name in cases:
         loss, gn = tensors[f"{name}.loss"], tensors[f"{name}.grad_norm"]
         print(f"  {name:14s} loss[0]={loss[0].item():.6f} loss[{STEPS - 1}]={loss[-1].item():.6f} "

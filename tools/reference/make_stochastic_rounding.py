@@ -30,24 +30,19 @@ here):
 About 250 KB. Header metadata: magic `horizon-reference`, version `1`,
 generator, torch, and `cases` (JSON: the case and the stream).
 
-Run:  /usr/bin/python3 tools/reference/make_stochastic_rounding.py
-Byte-identical across re-runs on the same packages (one thread, fixed
-seeds, no timestamps). Committed as gpt2_tiny_sr_v1.safetensors.br: run
-`deno run -A tools/reference/compact.ts fixtures/reference/gpt2_tiny_sr_v1.safetensors`
-after this script (exact; see tools/reference/README.md).
+Run:  /usr/bin/python3 tools/reference/make_stochastic_rounding.py   (Debian python3-torch)
+then the compact.ts command it prints (fixture_io.py: byte-identical
+re-runs; README.md, "Compaction").
 """
 
-import argparse
-import hashlib
-import json
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_reference as mr  # noqa: E402
+from fixture_io import fixture_args, write_fixture  # noqa: E402
 from make_pcg32_cases import Pcg32  # noqa: E402
 
 VERSION = "1"
@@ -75,38 +70,24 @@ def stochastic_round_bf16(x, r):
 
 
 def lr_at(t):
-    return mr.LR0 * (float(STEPS - t) / float(STEPS))
+    return mr.lr_at(t, STEPS)
 
 
 def run():
-    names = [n for n, _ in mr.param_shapes(NORM)]
-    sizes = {n: 1 for n in names}
-    for n, shape in mr.param_shapes(NORM):
-        for s in shape:
-            sizes[n] *= s
-    wd_mask = {n: mr.decays(n, NORM) for n in names}
-    p = mr.init_params(NORM, torch.Generator().manual_seed(mr.SEED_INIT))
-    p = {n: mr.round_bf16(t) for n, t in p.items()}
-    m = {n: torch.zeros_like(t) for n, t in p.items()}
-    v = {n: torch.zeros_like(t) for n, t in p.items()}
+    names, wd_mask, p, m, v = mr.initial_state(NORM, bf16=True)
     chunks = mr.make_chunks()[:STEPS]
     rng = Pcg32(SEED, ROUNDING_STREAM)
     out, losses, norms = {}, [], []
     for t in range(STEPS):
         chunk = chunks[t].long()
         loss, _, g = mr.loss_and_grads(p, names, chunk, NORM, "double-shift")
-        sq = torch.zeros((), dtype=F32)
-        for n in names:
-            sq = sq + (g[n] * g[n]).sum()
-        gnorm = torch.sqrt(sq)
+        g, gnorm = mr.clip_grads(g, names)
         losses.append(loss)
         norms.append(gnorm)
-        coef = torch.clamp(mr.f32(mr.CLIP_MAX_NORM) / (gnorm + mr.f32(mr.CLIP_EPS)), max=1.0)
-        g = {n: g[n] * coef for n in names}
         # The update unrounded, then each stored vector rounded once.
         mr.adamw_update(p, m, v, g, t, lr_at(t), wd_mask, bf16=False)
         for n in names:  # state-dict order: the order of the draws
-            r = uniform_bits(rng, sizes[n]).reshape(p[n].shape)
+            r = uniform_bits(rng, p[n].numel()).reshape(p[n].shape)
             p[n] = stochastic_round_bf16(p[n], r)
             m[n], v[n] = mr.round_bf16(m[n]), mr.round_bf16(v[n])
         if t == 0:
@@ -115,48 +96,12 @@ def run():
     out["sr.loss"] = torch.stack(losses)
     out["sr.grad_norm"] = torch.stack(norms)
     out["sr.lr"] = torch.tensor([lr_at(t) for t in range(STEPS)], dtype=torch.float64)
-    return out, names
-
-
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.bfloat16: "BF16"}
-
-
-def to_bytes(t):
-    if t.dtype == torch.bfloat16:
-        return t.contiguous().view(torch.int16).numpy().astype("<i2").tobytes()
-    return t.contiguous().numpy().astype("<f4" if t.dtype == F32 else "<f8").tobytes()
-
-
-def write(path, tensors, metadata):
-    """safetensors, header space-padded to a multiple of 8, tensors in
-    sorted-name order, every offset a multiple of 8 (asserted)."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        data = to_bytes(tensors[name])
-        assert offset % 8 == 0, name
-        header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hjson += b" " * ((-len(hjson)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
+    return out
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_out = os.path.join(here, "..", "..", "fixtures", "reference", OUT_NAME)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.normpath(default_out))
-    args = ap.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-
-    raw, names = run()
+    args = fixture_args(__doc__, OUT_NAME)
+    raw = run()
     # after1 and after4 are bf16 values: stored as BF16, exactly.
     tensors = {k: (t.to(torch.bfloat16) if ".after" in k else t) for k, t in raw.items()}
     for k in raw:
@@ -171,18 +116,7 @@ def main():
         "rule": "away from zero iff r < (bits & 0xFFFF), else bits & 0xFFFF0000; -0 -> +0; moments nearest-even",
         "param_count": sum(raw["sr.after1.params"].shape),
     }
-    metadata = {
-        "magic": "horizon-reference",
-        "version": VERSION,
-        "torch": torch.__version__,
-        "cases": json.dumps({"sr": case}, separators=(",", ":")),
-        "generator": "tools/reference/make_stochastic_rounding.py",
-    }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    write(args.out, tensors, metadata)
-    with open(args.out, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, sha256 {digest}")
+    write_fixture(args.out, tensors, VERSION, {"sr": case}, __file__)
     print("  loss", [round(x, 6) for x in raw["sr.loss"].tolist()],
           "grad_norm", [round(x, 6) for x in raw["sr.grad_norm"].tolist()])
 

@@ -1,7 +1,9 @@
-"""A size-parameterised copy of make_reference.py's plain-torch GPT-2 and step,
-for the small mode fixtures (untied head, dropout): make_reference.py fixes
-the seeds' widths as module constants, and its fixture is 17.6 MB; these cases
-use a model of d 16 so that each fixture stays a few hundred KB.
+"""make_reference.py's plain-torch GPT-2 and step at another size, for the
+small mode fixtures (untied head, dropout): make_reference.py fixes the seeds'
+widths as module constants, and its fixture is 17.6 MB; these cases use a
+model of d 16 so that each fixture stays a few hundred KB.  The parameter
+layout and forward are written here with the sizes as parameters; the init,
+batches, clipping, schedule and AdamW are make_reference.py's own functions.
 
 Same contract as make_reference.py (README.md, "The model and the step"):
 HF GPT2LMHeadModel semantics, pre-LN, gelu_new, scores divided by
@@ -17,6 +19,11 @@ storage rounding p, m, v once per update.  Two additions:
   1/(1-p), float32) instead of drawn by nn.Dropout: after wte + wpe (embd),
   on the attention probabilities (attn_dropout), after attn.c_proj
   (resid_dropout) and after mlp.c_proj (GPT2MLP.dropout, resid_pdrop).
+
+It also builds what both small fixtures store alike (`start`,
+`fixture_cases`, `common_entry`): the init and batches, per case the losses,
+gradient norms, step-0 gradients (and fp32 logits) and the final state, and
+the metadata around them.
 """
 
 import math
@@ -24,12 +31,21 @@ import math
 import torch
 import torch.nn.functional as F
 
-from make_reference import adamw_update, gelu_new, round_bf16, f32  # noqa: F401
+import make_reference as mr
+from fixture_io import blas_info
+from make_reference import round_bf16
 
 F32 = torch.float32
 NORM_EPS = 1e-5
-CLIP_MAX_NORM = 1.0
-CLIP_EPS = 1e-6
+SEED_INIT = 2024
+SEED_DATA = 5678
+
+
+def small_config(tied):
+    """The small fixtures' model and run: vocab 128, d 16, 2 layers, 2 heads,
+    16 positions; B=4, T=16, 5 steps, lr0 1e-3."""
+    return {"vocab": 128, "d": 16, "n_layer": 2, "n_head": 2, "n_pos": 16, "tied": tied,
+            "B": 4, "T": 16, "steps": 5, "lr0": 1e-3}
 
 
 def param_shapes(cfg):
@@ -52,30 +68,16 @@ def param_shapes(cfg):
     return out
 
 
-def is_norm(name):
-    return ".ln_" in name
-
-
 def decays(name):
     """HF Trainer with nn.LayerNorm: no decay on biases and norm weights;
     every other weight (wte, wpe, Conv1D weights, an untied lm_head) decays."""
-    return not (name.endswith(".bias") or is_norm(name))
+    return mr.decays(name, "layernorm")
 
 
 def init_params(cfg, gen):
-    """GPT-2 init in parameter order: N(0, 0.02), c_proj weights N(0,
-    0.02/sqrt(2 n_layer)), biases 0, norm weights 1; lm_head (last) N(0, 0.02)."""
-    params = {}
-    for name, shape in param_shapes(cfg):
-        if is_norm(name):
-            t = torch.ones(shape) if name.endswith(".weight") else torch.zeros(shape)
-        elif name.endswith(".bias"):
-            t = torch.zeros(shape)
-        else:
-            std = 0.02 / math.sqrt(2 * cfg["n_layer"]) if name.endswith("c_proj.weight") else 0.02
-            t = torch.randn(shape, generator=gen, dtype=F32) * std
-        params[name] = t.to(F32).contiguous()
-    return params
+    """GPT-2 init in parameter order (make_reference.init_from_shapes); an
+    untied lm_head, last, is N(0, 0.02)."""
+    return mr.init_from_shapes(param_shapes(cfg), cfg["n_layer"], gen)
 
 
 def forward(cfg, p, ids, masks=None):
@@ -107,7 +109,7 @@ def forward(cfg, p, ids, masks=None):
         y = (w @ v).transpose(1, 2).reshape(B, T, d)
         x = x + drop(y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"], "attn_resid", i)
         a = F.layer_norm(x, (d,), p[h + "ln_2.weight"], p[h + "ln_2.bias"], NORM_EPS)
-        u = gelu_new(a @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"])
+        u = mr.gelu_new(a @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"])
         x = x + drop(u @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"], "mlp", i)
     x = F.layer_norm(x, (d,), p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], NORM_EPS)
     head = p["transformer.wte.weight"] if cfg["tied"] else p["lm_head.weight"]
@@ -119,11 +121,6 @@ def double_shift_loss(logits, chunk):
     B, T, V = logits.shape
     ce = F.cross_entropy(logits[:, : T - 1].reshape(-1, V), chunk[:, 2 : T + 1].reshape(-1), reduction="sum")
     return ce / (B * T)
-
-
-def lr_at(lr0, t, steps):
-    """HF linear schedule (LambdaLR order), as make_reference.lr_at."""
-    return lr0 * (float(steps - t) / float(steps))
 
 
 def train(cfg, init, chunks, bf16, masks_at=None):
@@ -143,31 +140,63 @@ def train(cfg, init, chunks, bf16, masks_at=None):
         logits = forward(cfg, leaves, chunk[:, :-1], masks)
         loss = double_shift_loss(logits, chunk)
         g = dict(zip(names, torch.autograd.grad(loss, [leaves[n] for n in names])))
-        sq = torch.zeros((), dtype=F32)
-        for n in names:
-            sq = sq + (g[n] * g[n]).sum()
-        gnorm = torch.sqrt(sq)
-        out["loss"].append(loss.detach())
-        out["grad_norm"].append(gnorm)
         if t == 0:
             out["logits0"] = logits.detach().clone()
             out["grad0"] = {n: g[n].clone() for n in names}
-        coef = torch.clamp(f32(CLIP_MAX_NORM) / (gnorm + f32(CLIP_EPS)), max=1.0)
-        g = {n: g[n] * coef for n in names}
-        adamw_update(p, m, v, g, t, lr_at(cfg["lr0"], t, steps), wd_mask, bf16)
+        g, gnorm = mr.clip_grads(g, names)
+        out["loss"].append(loss.detach())
+        out["grad_norm"].append(gnorm)
+        mr.adamw_update(p, m, v, g, t, mr.lr_at(t, steps, cfg["lr0"]), wd_mask, bf16)
         out["after"].append({n: p[n].clone() for n in names})
     out["loss"] = torch.stack(out["loss"])
     out["grad_norm"] = torch.stack(out["grad_norm"])
     return out, wd_mask
 
 
-def make_chunks(cfg, seed, corpus_len=3000, alphabet_size=60):
-    """make_reference.make_chunks at this size: a random corpus over 60 byte
-    values (68 of 128 token ids never occur: dead rows), windows of T+1."""
-    g = torch.Generator().manual_seed(seed)
-    alphabet = torch.randperm(127 - 32, generator=g)[:alphabet_size] + 32
-    corpus = alphabet[torch.randint(0, alphabet_size, (corpus_len,), generator=g)]
-    T = cfg["T"]
-    offsets = torch.randint(0, corpus_len - T, (cfg["steps"], cfg["B"]), generator=g)
-    chunks = torch.stack([torch.stack([corpus[o : o + T + 1] for o in row.tolist()]) for row in offsets])
-    return chunks.to(torch.int32), alphabet
+def start(cfg):
+    """The batches (make_reference.make_chunks at this size, SEED_DATA) and
+    the float32 initial parameters (SEED_INIT) every case of a fixture shares."""
+    chunks = mr.make_chunks(SEED_DATA, cfg["steps"], cfg["B"], cfg["T"])
+    init = init_params(cfg, torch.Generator().manual_seed(SEED_INIT))
+    return chunks, init
+
+
+def fixture_cases(cfg, chunks, init, cases, masks_at=None):
+    """Trains every (name, precision) of `cases` from the shared init and
+    batches; returns the tensors (`chunks`, `init.*`, and per case `loss`,
+    `grad_norm`, `step0.grad.*`, `after<steps>.*`, fp32 `step0.logits`) and
+    each case's metadata entry."""
+    tensors = {"chunks": chunks}
+    for n, t in init.items():
+        tensors[f"init.{n}"] = t
+    entries = {}
+    steps = cfg["steps"]
+    for name, precision in cases:
+        out, wd_mask = train(cfg, init, chunks, precision == "bf16", masks_at)
+        # float32 values stored as F64 (exact): 5 float32s would leave the next
+        # tensor's offset off a multiple of 8.
+        tensors[f"{name}.loss"] = out["loss"].double()
+        tensors[f"{name}.grad_norm"] = out["grad_norm"].double()
+        for n, g in out["grad0"].items():
+            tensors[f"{name}.step0.grad.{n}"] = g
+        for n, t in out["after"][-1].items():
+            tensors[f"{name}.after{steps}.{n}"] = t
+        if precision == "fp32":
+            tensors[f"{name}.step0.logits"] = out["logits0"]
+        entries[name] = {"precision": precision, "B": cfg["B"], "T": cfg["T"], "steps": steps,
+                         "lr0": cfg["lr0"], "weight_decay": mr.WEIGHT_DECAY, "weight_decay_mask": wd_mask}
+    return tensors, entries
+
+
+def common_entry(cfg, seeds, after_model=None, **specific):
+    """The metadata's `common` entry: model, `after_model`, the init note,
+    seeds (init, data, then `seeds`), `specific`, blas_info, in this order
+    (the key order is part of the fixture's bytes)."""
+    return {
+        "model": {k: cfg[k] for k in ("vocab", "d", "n_layer", "n_head", "n_pos", "tied")},
+        **(after_model or {}),
+        "init": "init.* are float32; bf16 cases round them to nearest even first",
+        "seeds": {"init": SEED_INIT, "data": SEED_DATA, **seeds},
+        **specific,
+        "blas_info": blas_info(),
+    }
