@@ -26,40 +26,33 @@ import {
   dropoutLayout,
   dropoutSize,
 } from "../model/dropout.ts";
-import { floats, openReferenceFixture } from "../testing/reference_fixture.ts";
 import {
   batchAt,
   checkParams,
+  checkStep0,
+  checkSteps,
   gradientsAt0,
   initOf,
   modelOf,
+  openTinyFixture,
   relDiff,
   STEP0_TOL,
+  step0Distance,
   stepConfigOf,
+  STEPS_LOSS_TOL,
   type TinyCase,
   type TinyModel,
   trainSteps,
 } from "../testing/tiny_reference.ts";
+import { floats } from "../testing/reference_fixture.ts";
 
-const FIXTURE = new URL(
-  "../../fixtures/reference/gpt2_dropout_v1.safetensors.br",
-  import.meta.url,
-).pathname;
-
-interface Common {
+const { file, common, cases } = await openTinyFixture<{
   model: TinyModel;
   dropout: DropoutConfig;
   seeds: { masks: number; mask_stream: number };
   mask_sha256: string;
   mask_dropped: number;
-}
-
-const file = await openReferenceFixture(FIXTURE);
-assert.equal(file.metadata.magic, "horizon-reference");
-assert.equal(file.metadata.version, "1");
-const { common, ...cases } = JSON.parse(file.metadata.cases) as
-  & { common: Common }
-  & Record<string, TinyCase>;
+}>("gpt2_dropout_v1.safetensors.br");
 const model = { ...modelOf(common.model), dropout: common.dropout };
 assert.equal(common.seeds.mask_stream, Stream.dropout);
 
@@ -74,91 +67,54 @@ function masksOf(c: TinyCase): Float32Array[] {
 }
 
 Deno.test("reference dropout: horizon draws the script's masks", async () => {
-  const c = Object.values(cases)[0] as TinyCase;
-  const masks = masksOf(c);
+  const masks = masksOf(cases[0][1]);
   const all = new Float32Array(masks.reduce((n, m) => n + m.length, 0));
   masks.forEach((m, t) => all.set(m, t * m.length));
   assert.equal(await sha256Hex(new Uint8Array(all.buffer)), common.mask_sha256);
   assert.equal(all.filter((x) => x === 0).length, common.mask_dropped);
 });
 
-for (const [name, c] of Object.entries(cases) as [string, TinyCase][]) {
+for (const [name, c] of cases) {
   const cfg = stepConfigOf(model, c);
+  const withoutDropout = stepConfigOf(modelOf(common.model), c);
   const masks = masksOf(c);
 
   Deno.test(`reference ${name}: logits, loss and every gradient at step 0`, async () => {
     const init = await initOf(file, cfg);
     const batch = await batchAt(file, c, 0);
     const got = await gradientsAt0(cfg, init, batch, { dropout: masks[0] });
-    const refLoss = (await floats(file, `${name}.loss`))[0];
-    const lossRel = Math.abs(got.loss - refLoss) / Math.abs(refLoss);
-    assert.ok(lossRel <= STEP0_TOL.loss, `loss rel ${lossRel}`);
-    if (c.precision === "fp32") {
-      const r = relDiff(got.logits, await floats(file, `${name}.step0.logits`));
-      assert.ok(r <= STEP0_TOL.logits, `logits rel ${r}`);
-    }
-    let worst = 0;
-    for (const [p, g] of got.grads) {
-      const r = relDiff(g, await floats(file, `${name}.step0.grad.${p}`));
-      assert.ok(r <= STEP0_TOL.grad, `grad ${p}: rel ${r}`);
-      worst = Math.max(worst, r);
-    }
+    const line = await checkStep0(file, name, c, got);
     // Power check: without dropout the same comparison fails.
-    const off = await gradientsAt0(
-      stepConfigOf(modelOf(common.model), c),
-      init,
-      batch,
+    const off = await step0Distance(
+      file,
+      name,
+      c,
+      await gradientsAt0(withoutDropout, init, batch),
     );
-    const offLoss = Math.abs(off.loss - refLoss) / Math.abs(refLoss);
-    let offGrad = 0;
-    for (const [p, g] of off.grads) {
-      offGrad = Math.max(
-        offGrad,
-        relDiff(g, await floats(file, `${name}.step0.grad.${p}`)),
-      );
-    }
-    assert.ok(offLoss > 100 * STEP0_TOL.loss, `off: loss rel ${offLoss}`);
-    assert.ok(offGrad > 100 * STEP0_TOL.grad, `off: gradient rel ${offGrad}`);
+    assert.ok(off.loss > 100 * STEP0_TOL.loss, `off: loss rel ${off.loss}`);
+    assert.ok(off.grad > 100 * STEP0_TOL.grad, `off: gradient rel ${off.grad}`);
     console.log(
-      `${name}: loss rel ${lossRel.toExponential(2)}, worst gradient rel ${
-        worst.toExponential(2)
-      }; dropout off: loss rel ${
-        offLoss.toExponential(2)
-      }, worst gradient rel ${offGrad.toExponential(2)}`,
+      `${name}: ${line}; dropout off: loss rel ${
+        off.loss.toExponential(2)
+      }, worst gradient rel ${off.grad.toExponential(2)}`,
     );
   });
 
   Deno.test(`reference ${name}: ${c.steps} AdamW steps (loss, final state); off fails`, async () => {
     const init = await initOf(file, cfg);
-    const got = await trainSteps(cfg, init, c.steps, async (t) => ({
-      batch: await batchAt(file, c, t),
+    const got = await trainSteps(file, cfg, c, init, (t) => ({
       dropout: masks[t],
     }));
-    const refLoss = await floats(file, `${name}.loss`);
-    const lossRel = relDiff(got.losses, refLoss);
-    assert.ok(lossRel < 1e-5, `loss rel ${lossRel}`);
-    const line = await checkParams(
-      file,
-      `${name}.after${c.steps}`,
-      got.params,
-      c,
-    );
-    const off = await trainSteps(
-      stepConfigOf(modelOf(common.model), c),
-      init,
-      c.steps,
-      async (t) => ({ batch: await batchAt(file, c, t) }),
-    );
+    const line = await checkSteps(file, name, c, got);
+    const off = await trainSteps(file, withoutDropout, c, init);
     await assert.rejects(
       () => checkParams(file, `${name}.after${c.steps}`, off.params, c),
       assert.AssertionError,
     );
-    const offLoss = relDiff(off.losses, refLoss);
-    assert.ok(offLoss > 10 * 1e-5, `off: loss rel ${offLoss}`);
+    const offLoss = relDiff(off.losses, await floats(file, `${name}.loss`));
+    assert.ok(offLoss > 10 * STEPS_LOSS_TOL, `off: loss rel ${offLoss}`);
     console.log(
-      `${name}: loss rel ${
-        lossRel.toExponential(2)
-      }; ${line}; dropout off: loss rel ${offLoss.toExponential(2)}`,
+      `${name}: ${line}; dropout off: loss rel ${offLoss.toExponential(2)}`,
     );
   });
 }

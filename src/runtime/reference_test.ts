@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { SEED_MODEL } from "../model/config.ts";
-import { HF_ADAMW, stepScalars } from "../step/adamw.ts";
+import { stepScalars } from "../step/adamw.ts";
 import type { Objective } from "../data/sampler.ts";
 import {
   bf16Ulps,
@@ -20,6 +20,11 @@ import {
   ints,
   openReferenceFixture,
 } from "../testing/reference_fixture.ts";
+import {
+  assertStateBounds,
+  StateDistance,
+} from "../testing/reference_bounds.ts";
+import { stepConfigOf } from "../testing/tiny_reference.ts";
 import { compileStep, type StepConfig } from "../step/step.ts";
 import { cpuEngine } from "./cpu.ts";
 import { StepRunner } from "./runner.ts";
@@ -69,26 +74,16 @@ function maxBf16Ulps(a: Float32Array, b: Float32Array, floor = 0): number {
 
 function stepConfig(c: FixtureCase): StepConfig {
   return {
-    model: { ...SEED_MODEL, norm: c.norm },
-    batchSize: c.B,
-    seqLen: c.T,
-    precision: c.precision,
-    adamw: { ...HF_ADAMW, lr: c.lr0 },
-    clipNorm: 1.0,
-    decay: "hf-trainer",
+    ...stepConfigOf({ ...SEED_MODEL, norm: c.norm }, c),
     noiseParam: c.noise_scale ? "transformer.wte.weight" : null,
   };
 }
 
 /**
- * Bounds for the state after AdamW updates. The first Adam steps move each
- * element by about lr * sign(g), so elements whose gradient is float32 noise
- * (|g| < 1e-6, e.g. the key bias, whose true gradient is exactly 0) may move
- * by up to 2 lr between two correct implementations. The fixture's own
- * float32-vs-float64 comparison (tools/reference/README.md) sets the bounds:
- * fp32: no element beyond 2 lr0, at most 0.1% beyond 1e-5; bf16: at most 1%
- * of elements differ, none by more than 5e-4; moments after the first step
- * within one bf16 ulp (bf16, above float32-noise floors) or 1e-4 of their largest magnitude (fp32).
+ * The state after AdamW updates within reference_bounds.ts' bounds (README.md:
+ * parameters within 2 lr0 or one bf16 rounding); moments after the first step
+ * within one bf16 ulp (bf16, above float32-noise floors) or 1e-4 of their
+ * largest magnitude (fp32).
  */
 async function checkState(
   runner: StepRunner,
@@ -97,17 +92,14 @@ async function checkState(
   name: string,
   when: "after1" | "after10",
 ): Promise<string> {
-  let maxP = 0, farP = 0, differP = 0, totalP = 0, worstMoment = 0;
+  const state = new StateDistance();
+  let worstMoment = 0;
   for (const p of params) {
-    const got = await runner.read(p.name);
-    const ref = await floats(file, `${name}.${when}.${p.name}`);
-    for (let i = 0; i < got.length; i++) {
-      const d = Math.abs(got[i] - ref[i]);
-      maxP = Math.max(maxP, d);
-      if (d > 1e-5) farP++;
-      if (d > 0) differP++;
-    }
-    totalP += got.length;
+    state.add(
+      await runner.read(p.name),
+      await floats(file, `${name}.${when}.${p.name}`),
+      p.name,
+    );
     if (when !== "after1") continue;
     for (const k of ["m.", "v."]) {
       const gotM = await runner.read(`${k}${p.name}`);
@@ -122,34 +114,18 @@ async function checkState(
       );
     }
   }
-  if (c.precision === "fp32") {
-    assert.ok(
-      maxP <= 2 * c.lr0,
-      `${name} ${when}: parameter moved ${maxP} apart`,
-    );
-    assert.ok(
-      farP <= 1e-3 * totalP,
-      `${name} ${when}: ${farP} elements beyond 1e-5`,
-    );
-    if (when === "after1") {
+  assertStateBounds(state, c.precision, c.lr0, `${name} ${when}`);
+  if (when === "after1") {
+    if (c.precision === "fp32") {
       assert.ok(worstMoment <= 1e-4, `${name}: moments rel ${worstMoment}`);
-    }
-  } else {
-    assert.ok(maxP <= 5e-4, `${name} ${when}: parameter ${maxP} apart`);
-    assert.ok(
-      differP <= 1e-2 * totalP,
-      `${name} ${when}: ${differP}/${totalP} differ`,
-    );
-    if (when === "after1") {
+    } else {
       assert.ok(
         worstMoment <= 1,
         `${name}: moments ${worstMoment} bf16 ulps apart`,
       );
     }
   }
-  return `${when}: params max|diff| ${
-    maxP.toExponential(2)
-  }, ${differP}/${totalP} differ, ${farP} beyond 1e-5` +
+  return `${when}: params ${state}` +
     (when === "after1"
       ? `; moments ${
         c.precision === "bf16"

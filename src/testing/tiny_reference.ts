@@ -20,7 +20,9 @@ import {
   type FixtureTensors,
   floats,
   ints,
+  openReferenceFixture,
 } from "./reference_fixture.ts";
+import { assertStateBounds, StateDistance } from "./reference_bounds.ts";
 import type { Batch } from "../data/sampler.ts";
 
 /** A case of a tiny fixture, as its metadata describes it. */
@@ -30,6 +32,8 @@ export interface TinyCase {
   readonly T: number;
   readonly steps: number;
   readonly lr0: number;
+  /** HF Trainer's weight-decay rule, per parameter name. */
+  readonly weight_decay_mask: Readonly<Record<string, boolean>>;
 }
 
 /** The fixture's `common.model` entry. */
@@ -40,6 +44,32 @@ export interface TinyModel {
   readonly n_head: number;
   readonly n_pos: number;
   readonly tied: boolean;
+}
+
+/** A small fixture read back: its tensors, `common` entry and cases. */
+export interface TinyFixture<Common> {
+  readonly file: FixtureTensors;
+  readonly common: Common;
+  /** Every case but `common`, in the metadata's order. */
+  readonly cases: readonly (readonly [string, TinyCase])[];
+}
+
+/**
+ * Opens `fixtures/reference/<name>` (a version-1 horizon reference) and
+ * splits its `cases` metadata into the `common` entry and the cases.
+ */
+export async function openTinyFixture<Common extends { model: TinyModel }>(
+  name: string,
+): Promise<TinyFixture<Common>> {
+  const file = await openReferenceFixture(
+    new URL(`../../fixtures/reference/${name}`, import.meta.url).pathname,
+  );
+  assert.equal(file.metadata.magic, "horizon-reference");
+  assert.equal(file.metadata.version, "1");
+  const { common, ...cases } = JSON.parse(file.metadata.cases) as
+    & { common: Common }
+    & Record<string, TinyCase>;
+  return { file, common, cases: Object.entries(cases) };
 }
 
 /** horizon's model config for a fixture's model. */
@@ -56,8 +86,14 @@ export function modelOf(m: TinyModel): ModelConfig {
   };
 }
 
-/** The step of a case: HF AdamW at the case's lr, clip 1.0, HF decay. */
-export function stepConfigOf(model: ModelConfig, c: TinyCase): StepConfig {
+/**
+ * The step of a case: HF AdamW at the case's lr, clip 1.0, HF decay, no
+ * noise (every reference fixture's contract; reference_test.ts adds noise).
+ */
+export function stepConfigOf(
+  model: ModelConfig,
+  c: Pick<TinyCase, "precision" | "B" | "T" | "lr0">,
+): StepConfig {
   return {
     model,
     batchSize: c.B,
@@ -106,15 +142,24 @@ export function relDiff(a: Float32Array, b: Float32Array): number {
 /** Relative bounds (to max |ref|) of step-0 quantities (README.md). */
 export const STEP0_TOL = { logits: 1e-5, loss: 1e-6, grad: 1e-4 } as const;
 
+/** Relative bound on the losses of a few AdamW steps (README.md). */
+export const STEPS_LOSS_TOL = 1e-5;
+
+/** What {@link gradientsAt0} computed. */
+export interface Step0 {
+  readonly loss: number;
+  readonly logits: Float32Array;
+  /** Raw (unclipped) gradients by parameter name. */
+  readonly grads: Map<string, Float32Array>;
+}
+
 /** Step 0 of `cfg` (the gradients graph): loss, logits, raw gradients. */
 export async function gradientsAt0(
   cfg: StepConfig,
   init: ReadonlyMap<string, Float32Array>,
   batch: Batch,
   extra: Readonly<Record<string, Float32Array>> = {},
-): Promise<
-  { loss: number; logits: Float32Array; grads: Map<string, Float32Array> }
-> {
+): Promise<Step0> {
   const step = compileStep(cfg, "gradients");
   const s = await cpuEngine.load(step.onnx);
   try {
@@ -148,28 +193,80 @@ export async function gradientsAt0(
   }
 }
 
+/** Relative distance of step-0 results from case `name`'s reference. */
+export interface Step0Distance {
+  readonly loss: number;
+  /** Logits (stored for fp32 cases only; null for bf16). */
+  readonly logits: number | null;
+  /** The worst gradient ({@link relDiff} per tensor) and its parameter. */
+  readonly grad: number;
+  readonly gradParam: string;
+}
+
+/** How far `got` (step 0 of case `name`) is from the reference. */
+export async function step0Distance(
+  file: FixtureTensors,
+  name: string,
+  c: TinyCase,
+  got: Step0,
+): Promise<Step0Distance> {
+  const refLoss = (await floats(file, `${name}.loss`))[0];
+  const loss = Math.abs(got.loss - refLoss) / Math.abs(refLoss);
+  const logits = c.precision === "fp32"
+    ? relDiff(got.logits, await floats(file, `${name}.step0.logits`))
+    : null;
+  let grad = 0, gradParam = "";
+  for (const [p, g] of got.grads) {
+    const r = relDiff(g, await floats(file, `${name}.step0.grad.${p}`));
+    if (r >= grad) [grad, gradParam] = [r, p];
+  }
+  return { loss, logits, grad, gradParam };
+}
+
+/** {@link step0Distance} within {@link STEP0_TOL}; returns a log line. */
+export async function checkStep0(
+  file: FixtureTensors,
+  name: string,
+  c: TinyCase,
+  got: Step0,
+): Promise<string> {
+  const d = await step0Distance(file, name, c, got);
+  assert.ok(d.loss <= STEP0_TOL.loss, `loss rel ${d.loss}`);
+  if (d.logits !== null) {
+    assert.ok(d.logits <= STEP0_TOL.logits, `logits rel ${d.logits}`);
+  }
+  assert.ok(d.grad <= STEP0_TOL.grad, `grad ${d.gradParam}: rel ${d.grad}`);
+  return `loss rel ${d.loss.toExponential(2)}, worst gradient rel ${
+    d.grad.toExponential(2)
+  }`;
+}
+
 /** What {@link trainSteps} saw: losses, and the parameters at the end. */
 export interface Trained {
   readonly losses: Float32Array;
   readonly params: Map<string, Float32Array>;
 }
 
-/** `steps` AdamW steps of `cfg` on the cpu backend, one thread. */
+/**
+ * Case `c`'s AdamW steps of `cfg` on the fixture's batches (cpu backend, one
+ * thread); `extraAt(t)` adds step t's other inputs (dropout masks).
+ */
 export async function trainSteps(
+  file: FixtureTensors,
   cfg: StepConfig,
+  c: TinyCase,
   init: ReadonlyMap<string, Float32Array>,
-  steps: number,
-  feedAt: (t: number) => Promise<Omit<StepFeed, "scalars">>,
+  extraAt: (t: number) => Omit<StepFeed, "scalars" | "batch"> = () => ({}),
 ): Promise<Trained> {
   const step = compileStep(cfg, "train");
   const runner = await StepRunner.create(cpuEngine, step, init, { threads: 1 });
   try {
-    const losses = new Float32Array(steps);
-    for (let t = 0; t < steps; t++) {
-      const f = await feedAt(t);
+    const losses = new Float32Array(c.steps);
+    for (let t = 0; t < c.steps; t++) {
       const out = await runner.run({
-        ...f,
-        scalars: stepScalars(cfg.adamw, t, steps),
+        ...extraAt(t),
+        batch: await batchAt(file, c, t),
+        scalars: stepScalars(cfg.adamw, t, c.steps),
       });
       losses[t] = out.loss;
     }
@@ -194,27 +291,31 @@ export async function checkParams(
   got: ReadonlyMap<string, Float32Array>,
   c: TinyCase,
 ): Promise<string> {
-  let max = 0, far = 0, differ = 0, total = 0;
+  const d = new StateDistance();
   for (const [name, v] of got) {
-    const ref = await floats(file, `${prefix}.${name}`);
-    assert.equal(v.length, ref.length, name);
-    for (let i = 0; i < v.length; i++) {
-      const d = Math.abs(v[i] - ref[i]);
-      max = Math.max(max, d);
-      if (d > 1e-5) far++;
-      if (d > 0) differ++;
-    }
-    total += v.length;
+    d.add(v, await floats(file, `${prefix}.${name}`), name);
   }
-  const line = `${prefix}: max|diff| ${
-    max.toExponential(2)
-  }, ${differ}/${total} differ, ${far} beyond 1e-5`;
-  if (c.precision === "fp32") {
-    assert.ok(max <= 2 * c.lr0, line);
-    assert.ok(far <= 1e-3 * total, line);
-  } else {
-    assert.ok(max <= 5e-4, line);
-    assert.ok(differ <= 1e-2 * total, line);
-  }
-  return line;
+  assertStateBounds(d, c.precision, c.lr0, prefix);
+  return `${prefix}: ${d}`;
+}
+
+/**
+ * Case `name`'s losses over its steps within {@link STEPS_LOSS_TOL} and its
+ * final parameters within {@link checkParams}' bounds; returns a log line.
+ */
+export async function checkSteps(
+  file: FixtureTensors,
+  name: string,
+  c: TinyCase,
+  got: Trained,
+): Promise<string> {
+  const lossRel = relDiff(got.losses, await floats(file, `${name}.loss`));
+  assert.ok(lossRel < STEPS_LOSS_TOL, `loss rel ${lossRel}`);
+  const line = await checkParams(
+    file,
+    `${name}.after${c.steps}`,
+    got.params,
+    c,
+  );
+  return `loss rel ${lossRel.toExponential(2)}; ${line}`;
 }
