@@ -48,25 +48,20 @@ import {
   timed,
   type Timing,
 } from "./read_baseline.ts";
-import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
+import {
+  SYNTHETIC_TENSOR,
+  type SyntheticBenchOptions,
+  withSyntheticBench,
+  writeSyntheticModel,
+} from "./synthetic_model.ts";
 import { encodeGguf } from "../src/census/gguf/write_gguf.ts";
 import { openGguf } from "../src/census/gguf/reader.ts";
 import { writeHeaderAndCopy } from "./census_copy.ts";
 
 /** Options of {@linkcode runCensusBench}. */
-export interface CensusBenchOptions {
-  /** Rows of the synthetic matrix; default 151,936. */
-  rows?: number;
-  /** Columns; default 2,048. */
-  cols?: number;
+export interface CensusBenchOptions extends SyntheticBenchOptions {
   /** Timed repetitions of each measurement; default 5 (medians reported). */
   repeat?: number;
-  /** Folder for the temporary file; default the system temp folder. */
-  dir?: string;
-  /** PRNG seed of the synthetic values. */
-  seed?: number;
-  /** Progress lines (to stderr in the CLI). */
-  log?: (line: string) => void;
   /**
    * Also time both from a cold page cache (the file's pages dropped with
    * `posix_fadvise(DONTNEED)` through FFI before each run), i.e. reading
@@ -160,15 +155,10 @@ async function tensorRange(
 export async function runCensusBench(
   options: CensusBenchOptions = {},
 ): Promise<CensusBenchResult> {
-  const rows = options.rows ?? 151_936;
-  const cols = options.cols ?? 2_048;
-  const repeat = options.repeat ?? 5;
-  const log = options.log ?? (() => {});
-  const dir = await Deno.makeTempDir({
-    dir: options.dir,
-    prefix: "horizon_census_bench_",
-  });
-  try {
+  const setup = { prefix: "horizon_census_bench_", defaultRepeat: 5 };
+  return await withSyntheticBench({ ...options, ...setup }, async (
+    { rows, cols, repeat, seed, log, dir },
+  ) => {
     const gguf = options.format === "gguf";
     const written = `${dir}/model.safetensors`;
     const path = gguf ? `${dir}/model.gguf` : written;
@@ -183,7 +173,7 @@ export async function runCensusBench(
       written,
       rows,
       cols,
-      options.seed ?? 1,
+      seed,
     );
     if (gguf) await convertToGguf(written, path, [rows, cols]);
     // Flush the new file to disk first, so that the kernel is not writing
@@ -308,9 +298,7 @@ export async function runCensusBench(
       loadAverage: loadAverage(),
       cpus: navigator.hardwareConcurrency,
     };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 const USAGE =

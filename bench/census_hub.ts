@@ -32,7 +32,12 @@ import {
   type HubNeeded,
   loadAverage,
 } from "./census_format.ts";
-import { SYNTHETIC_TENSOR, writeSyntheticModel } from "./synthetic_model.ts";
+import {
+  SYNTHETIC_TENSOR,
+  type SyntheticBenchOptions,
+  withSyntheticBench,
+  writeSyntheticModel,
+} from "./synthetic_model.ts";
 import { type FileRange, writeHeaderAndCopy } from "./census_copy.ts";
 
 /** The repo id the benchmark serves. */
@@ -44,19 +49,9 @@ const SHARDS = [
 ] as const;
 
 /** Options of {@linkcode runHubCensusBench}. */
-export interface HubCensusBenchOptions {
-  /** Rows of the synthetic matrix; default 151,936. */
-  rows?: number;
-  /** Columns; default 2,048. */
-  cols?: number;
+export interface HubCensusBenchOptions extends SyntheticBenchOptions {
   /** Cold + warm pairs, each cold one into a new empty cache; default 3. */
   repeat?: number;
-  /** Folder for the repo and the caches; default the system temp folder. */
-  dir?: string;
-  /** PRNG seed of the synthetic values. */
-  seed?: number;
-  /** Progress lines (to stderr in the CLI). */
-  log?: (line: string) => void;
 }
 
 /** The written repo: its files, what the census needs of them, the clusters. */
@@ -179,21 +174,16 @@ function sameClusters(planted: number[][], found: number[][]): boolean {
 export async function runHubCensusBench(
   options: HubCensusBenchOptions = {},
 ): Promise<HubCensusBenchResult> {
-  const rows = options.rows ?? 151_936;
-  const cols = options.cols ?? 2_048;
-  const repeat = options.repeat ?? 3;
-  const log = options.log ?? (() => {});
-  const dir = await Deno.makeTempDir({
-    dir: options.dir,
-    prefix: "horizon_census_hub_bench_",
-  });
-  try {
+  const setup = { prefix: "horizon_census_hub_bench_", defaultRepeat: 3 };
+  return await withSyntheticBench({ ...options, ...setup }, async (
+    { rows, cols, repeat, seed, log, dir },
+  ) => {
     log(`writing a 2-shard repo with a BF16 ${rows} x ${cols} embedding`);
     const tw = performance.now();
     const repo = await writeHubRepo(dir, {
       rows,
       cols,
-      seed: options.seed ?? 1,
+      seed,
     });
     const writeSeconds = (performance.now() - tw) / 1000;
     const hub = await startTestHubServer(HUB_BENCH_REPO, repo.files);
@@ -257,9 +247,7 @@ export async function runHubCensusBench(
     } finally {
       await hub.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 function fetchOf(stats: HubServerStats, seconds: number): HubFetch {

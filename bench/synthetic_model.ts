@@ -137,3 +137,71 @@ export async function writeSyntheticModel(
   }
   return clusters;
 }
+
+/** What both census benchmarks take: the synthetic matrix and where it goes. */
+export interface SyntheticBenchOptions {
+  /** Rows of the synthetic matrix; default 151,936. */
+  rows?: number;
+  /** Columns; default 2,048. */
+  cols?: number;
+  /** Timed repetitions (see each benchmark for what one is). */
+  repeat?: number;
+  /** Folder for the temporary files; default the system temp folder. */
+  dir?: string;
+  /** PRNG seed of the synthetic values. */
+  seed?: number;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+/** {@link SyntheticBenchOptions} with the defaults filled in. */
+export interface SyntheticBenchSetup {
+  readonly rows: number;
+  readonly cols: number;
+  readonly repeat: number;
+  readonly seed: number;
+  readonly log: (line: string) => void;
+  /** A new temporary folder, removed when the benchmark ends. */
+  readonly dir: string;
+}
+
+/**
+ * Runs `bench` with the options' defaults (Qwen2.5-3B's 151,936 x 2,048,
+ * seed 1, the benchmark's own `defaultRepeat`) in a new temporary folder
+ * named `prefix...` under `options.dir`, removed afterwards whatever happens.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withSyntheticBench } from "./synthetic_model.ts";
+ * const options = { cols: 8, prefix: "h_", defaultRepeat: 3 };
+ * const seen = await withSyntheticBench(options, async (s) => {
+ *   assert.equal((await Deno.stat(s.dir)).isDirectory, true);
+ *   return [s.rows, s.cols, s.repeat, s.dir] as const;
+ * });
+ * assert.deepEqual(seen.slice(0, 3), [151_936, 8, 3]);
+ * await assert.rejects(Deno.stat(seen[3]), Deno.errors.NotFound);
+ * ```
+ */
+export async function withSyntheticBench<T>(
+  options: SyntheticBenchOptions & {
+    readonly prefix: string;
+    readonly defaultRepeat: number;
+  },
+  bench: (setup: SyntheticBenchSetup) => Promise<T>,
+): Promise<T> {
+  const { prefix, defaultRepeat } = options;
+  const dir = await Deno.makeTempDir({ dir: options.dir, prefix });
+  try {
+    return await bench({
+      rows: options.rows ?? 151_936,
+      cols: options.cols ?? 2_048,
+      repeat: options.repeat ?? defaultRepeat,
+      seed: options.seed ?? 1,
+      log: options.log ?? (() => {}),
+      dir,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
