@@ -45,7 +45,7 @@ export function drawDropoutMasks(
     const below = s.p * TWO_32;
     const keep = keepScale(s.p);
     const end = s.offset + s.size;
-    rng.fillUint32(draws, s.offset, end);
+    rng.fillUint32(draws.subarray(s.offset, end));
     for (let i = s.offset; i < end; i++) {
       out[i] = draws[i] < below ? 0 : keep;
     }

@@ -219,8 +219,9 @@ export class HostStreams {
   }
 
   /**
-   * Inputs of the next step. The noise and rounding arrays are reused by
-   * the following call: copy them to keep them.
+   * Inputs of the next step. The noise array and the optional streams'
+   * arrays (uniforms, masks) are reused by the following call: copy them to
+   * keep them.
    */
   next(): HostStep {
     const c = this.config;

@@ -31,8 +31,8 @@ interface Case {
   readonly field: "rounding" | "dropout";
   /** NOISY with the mode on. */
   readonly on: TrainConfig;
-  /** The same mode with other settings (other values from the same bits). */
-  readonly other: TrainConfig;
+  /** The same mode with other settings: other values from the same bits. */
+  readonly other?: TrainConfig;
   /** One step's values by the mode's rule, from the raw generator. */
   readonly expected: (rng: Pcg32) => number[];
   /** How a resume without the stream is refused. */
@@ -43,8 +43,6 @@ const CASES: readonly Case[] = [
   {
     field: "rounding",
     on: { ...NOISY, rounding: "stochastic" },
-    // No other rounding mode draws: the same mode at another seed instead.
-    other: { ...NOISY, rounding: "stochastic", seed: 1 },
     // One uniform per parameter: the top 16 bits / 2^16.
     expected: (rng) =>
       Array.from({ length: PARAMS }, () => (rng.nextUint32() >>> 16) / 65536),
@@ -114,13 +112,16 @@ for (const c of CASES) {
   });
 
   Deno.test(`${c.field}: the digest covers the stream only when it is on`, async () => {
-    const plain = await hostStreamsDigest(NOISY, CORPUS, 10);
-    const on = await hostStreamsDigest(c.on, CORPUS, 10);
-    assert.notEqual(on, plain);
-    assert.notEqual(await hostStreamsDigest(c.other, CORPUS, 10), on);
-    const off = { ...c.on, rounding: undefined };
-    const offModel = { ...off, model: { ...off.model, dropout: undefined } };
-    assert.equal(await hostStreamsDigest(offModel, CORPUS, 10), plain);
+    const digest = (config: TrainConfig) =>
+      hostStreamsDigest(config, CORPUS, 10);
+    const on = await digest(c.on);
+    assert.notEqual(on, await digest(NOISY));
+    // At another seed too: on and off differ by the stream alone.
+    assert.notEqual(
+      await digest({ ...c.on, seed: 1 }),
+      await digest({ ...NOISY, seed: 1 }),
+    );
+    if (c.other) assert.notEqual(await digest(c.other), on);
   });
 }
 

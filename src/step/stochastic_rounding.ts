@@ -124,6 +124,7 @@ export function stochasticRoundToBf16InGraph(
  * 16 bits r as r / 65536 (exact in float32).
  */
 export function roundingUniforms(rng: Pcg32, out: Float32Array): Float32Array {
+  // The draws land in the output's own bytes, then become the uniforms.
   const draws = rng.fillUint32(
     new Uint32Array(out.buffer, out.byteOffset, out.length),
   );
