@@ -19,9 +19,10 @@
  * norm bit-identical to the record's, and then re-keyed the same way.
  *
  * A diverged record (status `diverged`, no final numbers, verdict `invalid`)
- * is verified the same way: the re-run must diverge at the same step, in the
- * same quantity, after the same losses and gradient norms; it stays a
- * diverged record under the new key.
+ * is verified the same way: the re-run must give the same losses and
+ * gradient norms and, where the record diverged within the steps re-run,
+ * diverge at the same step in the same quantity; it stays a diverged record
+ * under the new key.
  *
  * `--rename` changes no record: it moves records whose key is current to
  * the file names the code gives their runs today (see `rename.ts`).
@@ -124,7 +125,7 @@ async function rerun(
 
 /** How the re-run's divergence differs from the record's, if it does. */
 function sameDivergence(a: AnyRecord, b: Fresh): string | null {
-  const was = a.divergence as Divergence | null ?? null;
+  const was = (a.divergence as Divergence | null) ?? null;
   const now = b.divergence;
   if (!was && !now) return null;
   if (!was) return `divergence (the re-run diverged at step ${now!.step})`;
@@ -134,11 +135,15 @@ function sameDivergence(a: AnyRecord, b: Fresh): string | null {
     : `divergence (step ${was.step} ${was.quantity}, re-run step ${now.step} ${now.quantity})`;
 }
 
-/** The first differing step of the fresh run's losses or gradient norms. */
+/**
+ * The first differing step of the fresh run's losses or gradient norms.
+ * Values are compared with Object.is: a diverged run's last loss or norm may
+ * be NaN, which a re-run reproduces but `!==` never accepts.
+ */
 function samePrefix(a: AnyRecord, b: Fresh): string | null {
   for (let i = 0; i < b.loss.length; i++) {
-    if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
-    if (a.gradNorm[i] !== b.gradNorm[i]) {
+    if (!Object.is(a.loss[i], b.loss[i])) return `loss at step ${i + 1}`;
+    if (!Object.is(a.gradNorm[i], b.gradNorm[i])) {
       return `gradient norm at step ${i + 1}`;
     }
   }
@@ -149,13 +154,8 @@ function sameNumbers(a: AnyRecord, b: Fresh): string | null {
   const diverged = sameDivergence(a, b);
   if (diverged) return diverged;
   if (a.loss.length !== b.loss.length) return "number of steps";
-  for (let i = 0; i < a.loss.length; i++) {
-    if (a.loss[i] !== b.loss[i]) return `loss at step ${i + 1}`;
-    if (a.gradNorm[i] !== b.gradNorm[i]) {
-      return `gradient norm at step ${i + 1}`;
-    }
-  }
-  if (a.divergence) return null;
+  const differs = samePrefix(a, b);
+  if (differs || a.divergence) return differs;
   const f = b.final!;
   if (a.final.embeddingSha256 !== f.embeddingSha256) return "final embedding";
   if (a.final.C !== f.C || a.final.P !== f.P) return "C/P";

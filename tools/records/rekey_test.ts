@@ -152,11 +152,22 @@ Deno.test("rekey: a diverged record is re-keyed only when its re-run diverges th
     assert.equal(after.final, null);
     assert.deepEqual(after.divergence, original.divergence);
     assert.deepEqual(after.loss, original.loss);
-    // A diverged record whose first loss was edited is refused.
+    // A diverged record whose first loss was edited is refused, and so is
+    // one that says it diverged in another quantity.
+    const stale = (r: Record<string, unknown>) => void (r.key = "0".repeat(64));
     await edit(path, (r) => {
-      r.key = "0".repeat(64);
+      stale(r);
       (r.loss as number[])[0] += 1e-3;
     });
     await assert.rejects(rekey(dir, H), /loss at step 1 differs/);
+    await writeRecordFiles(path, original);
+    await edit(path, (r) => {
+      stale(r);
+      r.divergence = { ...original.divergence!, quantity: "gradient norm" };
+    });
+    await assert.rejects(
+      rekey(dir, H),
+      /divergence \(step \d+ gradient norm, re-run step \d+ loss\)/,
+    );
   });
 });
