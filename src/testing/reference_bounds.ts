@@ -12,14 +12,14 @@
 
 import assert from "node:assert/strict";
 
-/** Differences beyond this count as "far" (README.md; the log says 1e-5). */
+/** Differences beyond this count as "far" (README.md's bound). */
 const FAR = 1e-5;
 
 /** Element-wise distance of parameters from the reference, accumulated. */
 export class StateDistance {
   /** Largest |got - ref|. */
   max = 0;
-  /** Elements with |got - ref| > 1e-5. */
+  /** Elements with |got - ref| > {@link FAR}. */
   far = 0;
   /** Elements that differ at all. */
   differ = 0;
@@ -42,7 +42,9 @@ export class StateDistance {
   toString(): string {
     return `max|diff| ${
       this.max.toExponential(2)
-    }, ${this.differ}/${this.total} differ, ${this.far} beyond 1e-5`;
+    }, ${this.differ}/${this.total} differ, ${this.far} beyond ${
+      FAR.toExponential(0)
+    }`;
   }
 }
 

@@ -218,7 +218,8 @@ export async function step0Distance(
   let grad = 0, gradParam = "";
   for (const [p, g] of got.grads) {
     const r = relDiff(g, await floats(file, `${name}.step0.grad.${p}`));
-    if (r >= grad) [grad, gradParam] = [r, p];
+    // A NaN distance (a NaN gradient) is the worst of all, never skipped.
+    if (!(r < grad)) [grad, gradParam] = [r, p];
   }
   return { loss, logits, grad, gradParam };
 }
