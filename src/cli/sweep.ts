@@ -252,6 +252,11 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
   const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
     1;
   const threads = threadsOption(values.threads);
+  if (threads !== undefined && (values.queue ?? Deno.env.get(QUEUE_URL_ENV))) {
+    throw new UsageError(
+      "--threads applies to the local pool; on a queue each worker chooses its own (deno task worker --threads N)",
+    );
+  }
   const checkpointEvery =
     intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
       250;
@@ -406,9 +411,18 @@ async function runOnPool(
     signal,
   });
   board.finish();
-  if (signal.aborted) {
+  // A run stopped while this process was not (a signal to its job alone, or
+  // this sweep's parent ending, which the jobs notice first): the pool
+  // started nothing after it, so the rest is not done either.
+  const stoppedRun = results.find((r) => r.type === "stopped");
+  if (signal.aborted || stoppedRun) {
+    const why = signal.aborted
+      ? signal.reason
+      : `seed ${stoppedRun!.spec.seed} of ${
+        stoppedRun!.spec.hypothesisId
+      } was stopped (${stoppedRun!.message})`;
     console.error(
-      `stopped: ${signal.reason}; finished runs are recorded, running ones resume from their checkpoints on the next sweep`,
+      `stopped: ${why}; finished runs are recorded, running ones resume from their checkpoints on the next sweep`,
     );
     return null;
   }

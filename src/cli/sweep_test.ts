@@ -27,6 +27,21 @@ Deno.test("sweep: a bad --threads is one error line and exit 2", async () => {
   }
 });
 
+Deno.test("sweep: --threads with a queue is one error line and exit 2 (each worker chooses its own)", async () => {
+  const r = await runScript(SWEEP, [
+    "control-layernorm",
+    "--threads",
+    "1",
+    "--queue",
+    "redis://127.0.0.1:1",
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr.trim(),
+    /^error: --threads applies to the local pool; on a queue each worker chooses its own/,
+  );
+});
+
 Deno.test("sweep --dry-run: shows which runs are packed together, and the default", async () => {
   const args = [
     "11.2f-noise-sweep",

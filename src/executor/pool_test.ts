@@ -171,10 +171,12 @@ Deno.test("a job stopped from outside stops the pool: no further job starts", as
       onEvent: (e) => {
         if (e.type === "started") started.push(e.spec.key);
         // What a sweep's jobs see when its parent process ends: SIGTERM to
-        // the job alone, the pool's own signal never aborted.
+        // the job alone, the pool's own signal never aborted. The job is
+        // found by this test's own temporary folder in its arguments, so no
+        // other process can match.
         if (e.type === "progress" && !killed) {
           killed = true;
-          new Deno.Command("pkill", { args: ["-TERM", "-f", first] })
+          new Deno.Command("pkill", { args: ["-TERM", "-f", dir] })
             .outputSync();
         }
       },

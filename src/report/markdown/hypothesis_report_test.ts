@@ -141,6 +141,14 @@ Deno.test("renderHypothesisReport() trajectory, plots, findings and provenance",
       "- Last change of C or P: step 10 (held from there to step 20).",
     ),
   );
+  const still = makeRun({
+    trajectory: { ...run.trajectory, C: [2, 2, 2, 2, 2], firstSplit: 0 },
+  });
+  assert.ok(
+    renderHypothesisReport(h, [still], { plots: PLOTS }).includes(
+      "- Last change of C or P: none (as at step 0 to step 20).",
+    ),
+  );
   assert.ok(md.includes("the centroid moved 1.230e-5 from step 0"));
   // loss 4.8 - 0.1 i, i = 0..19: mean 4.8 - 0.95 = 3.85; grad norm / 4 = 0.9625
   assert.ok(

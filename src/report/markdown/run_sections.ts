@@ -146,6 +146,8 @@ export function clustersSection(run: CompleteRunRecord): string {
  * import { lastChange } from "./run_sections.ts";
  * const t = { step: [0, 1, 2, 3], C: [1, 2, 2, 2], P: [128, 63, 60, 60] };
  * assert.equal(lastChange(t), 2);
+ * assert.equal(lastChange({ step: [0, 5], C: [1, 1], P: [9, 9] }), 0);
+ * assert.equal(lastChange({ step: [], C: [], P: [] }), null);
  * ```
  */
 export function lastChange(
@@ -227,10 +229,15 @@ export function trajectorySection(run: CompleteRunRecord): string {
           formatInt(t.firstEscape)
         } (P first fell below the ${dead} dead tokens).`,
     );
+    const settled = lastChange(t)!;
     lines.push(
-      `- Last change of C or P: step ${
-        formatInt(lastChange(t)!)
-      } (held from there to step ${formatInt(last)}).`,
+      settled === first
+        ? `- Last change of C or P: none (as at step ${
+          formatInt(first)
+        } to step ${formatInt(last)}).`
+        : `- Last change of C or P: step ${
+          formatInt(settled)
+        } (held from there to step ${formatInt(last)}).`,
     );
     lines.push(
       `- Centroid norm: ${fixed(t.centroidNorm[0], 6)} at step ${
