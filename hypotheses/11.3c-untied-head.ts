@@ -50,8 +50,8 @@ head's rows are not analysed.`,
     },
   },
   control: "control-layernorm",
-  findings: `**Null in every recorded seed so far, as predicted (2 of 8
-recorded: null in 2/2, 95% CI 34-100%).** With an untied head the dead rows of
+  findings: `**Null in every recorded seed so far, as predicted (3 of 8
+recorded: null in 3/3, 95% CI 44-100%).** With an untied head the dead rows of
 \`wte\` never separate: a row moves only when its token is an input.
 
 Seed 42, 10,000 steps, cpu: C = 1, P = 51 at the end, and the dead rows never
@@ -73,7 +73,9 @@ together (their mean moved 0.51, spread 0.156 to 0.123, mean cosine to the mean
 Replicates (full tier, cpu): seed 1 ends null too (C = 1, P = 51, all 51 dead
 tokens in one vector from step 23 to 10,000; mean loss over the last 100
 steps 2.265); at steps 1 to 3 a
-second vector was shared (C = 2), gone by step 5.`,
+second vector was shared (C = 2), gone by step 5. Seed 2 the same: one shared
+vector of all 51 dead tokens from step 22 (C = 2 at step 1 only; mean loss
+over the last 100 steps 2.268).`,
 };
 
 export default hypothesis;
