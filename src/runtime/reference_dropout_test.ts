@@ -78,17 +78,16 @@ for (const [name, c] of cases) {
   const cfg = stepConfigOf(model, c);
   const withoutDropout = stepConfigOf(modelOf(common.model), c);
   const masks = masksOf(c);
+  const ref = { file, name, c };
 
   Deno.test(`reference ${name}: logits, loss and every gradient at step 0`, async () => {
     const init = await initOf(file, cfg);
     const batch = await batchAt(file, c, 0);
     const got = await gradientsAt0(cfg, init, batch, { dropout: masks[0] });
-    const line = await checkStep0(file, name, c, got);
+    const line = await checkStep0(ref, got);
     // Power check: without dropout the same comparison fails.
     const off = await step0Distance(
-      file,
-      name,
-      c,
+      ref,
       await gradientsAt0(withoutDropout, init, batch),
     );
     assert.ok(off.loss > 100 * STEP0_TOL.loss, `off: loss rel ${off.loss}`);
@@ -102,13 +101,15 @@ for (const [name, c] of cases) {
 
   Deno.test(`reference ${name}: ${c.steps} AdamW steps (loss, final state); off fails`, async () => {
     const init = await initOf(file, cfg);
-    const got = await trainSteps(file, cfg, c, init, (t) => ({
-      dropout: masks[t],
-    }));
-    const line = await checkSteps(file, name, c, got);
-    const off = await trainSteps(file, withoutDropout, c, init);
+    const got = await trainSteps(ref, {
+      config: cfg,
+      init,
+      extraAt: (t) => ({ dropout: masks[t] }),
+    });
+    const line = await checkSteps(ref, got);
+    const off = await trainSteps(ref, { config: withoutDropout, init });
     await assert.rejects(
-      () => checkParams(file, `${name}.after${c.steps}`, off.params, c),
+      () => checkParams(ref, off.params),
       assert.AssertionError,
     );
     const offLoss = relDiff(off.losses, await floats(file, `${name}.loss`));

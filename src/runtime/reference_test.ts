@@ -114,7 +114,11 @@ async function checkState(
       );
     }
   }
-  assertStateBounds(state, c.precision, c.lr0, `${name} ${when}`);
+  assertStateBounds(state, {
+    precision: c.precision,
+    lr0: c.lr0,
+    label: `${name} ${when}`,
+  });
   if (when === "after1") {
     if (c.precision === "fp32") {
       assert.ok(worstMoment <= 1e-4, `${name}: moments rel ${worstMoment}`);

@@ -63,7 +63,7 @@ for (const [name, c] of cases) {
     const init = await initOf(file, cfg);
     const batch = await batchAt(file, c, 0);
     const got = await gradientsAt0(cfg, init, batch);
-    const line = await checkStep0(file, name, c, got);
+    const line = await checkStep0({ file, name, c }, got);
     // Rows of tokens that are not inputs of this batch: exactly zero in both.
     const inputs = new Set(batch.inputIds);
     const idle = [...Array(model.vocabSize).keys()].filter((t) =>
@@ -85,8 +85,8 @@ for (const [name, c] of cases) {
 
   Deno.test(`reference ${name}: ${c.steps} AdamW steps (loss, final state)`, async () => {
     const init = await initOf(file, cfg);
-    const got = await trainSteps(file, cfg, c, init);
-    const line = await checkSteps(file, name, c, got);
+    const got = await trainSteps({ file, c }, { config: cfg, init });
+    const line = await checkSteps({ file, name, c }, got);
     const absent = common.absent_inputs;
     assert.ok(absent.length > 0);
     const start = init.get(WTE)!;

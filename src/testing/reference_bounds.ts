@@ -48,16 +48,23 @@ export class StateDistance {
   }
 }
 
+/** What {@link assertStateBounds} checks a state by, and its name. */
+export interface StateBounds {
+  readonly precision: "fp32" | "bf16";
+  /** Peak learning rate. */
+  readonly lr0: number;
+  /** Names the state in the message. */
+  readonly label: string;
+}
+
 /**
  * README.md's bounds on parameters after AdamW updates: fp32, no element
  * beyond 2 lr0 and at most 0.1% beyond 1e-5; bf16, none beyond 5e-4 and at
- * most 1% of elements differ. `label` names the state in the message.
+ * most 1% of elements differ.
  */
 export function assertStateBounds(
   d: StateDistance,
-  precision: "fp32" | "bf16",
-  lr0: number,
-  label: string,
+  { precision, lr0, label }: StateBounds,
 ): void {
   const line = `${label}: ${d}`;
   if (precision === "fp32") {

@@ -203,11 +203,16 @@ export interface Step0Distance {
   readonly gradParam: string;
 }
 
-/** How far `got` (step 0 of case `name`) is from the reference. */
+/** One case of a fixture: its tensors are named `<name>.*` in `file`. */
+export interface ReferenceCase {
+  readonly file: FixtureTensors;
+  readonly name: string;
+  readonly c: TinyCase;
+}
+
+/** How far `got` (step 0 of the case) is from the reference. */
 export async function step0Distance(
-  file: FixtureTensors,
-  name: string,
-  c: TinyCase,
+  { file, name, c }: ReferenceCase,
   got: Step0,
 ): Promise<Step0Distance> {
   const refLoss = (await floats(file, `${name}.loss`))[0];
@@ -226,12 +231,10 @@ export async function step0Distance(
 
 /** {@link step0Distance} within {@link STEP0_TOL}; returns a log line. */
 export async function checkStep0(
-  file: FixtureTensors,
-  name: string,
-  c: TinyCase,
+  ref: ReferenceCase,
   got: Step0,
 ): Promise<string> {
-  const d = await step0Distance(file, name, c, got);
+  const d = await step0Distance(ref, got);
   assert.ok(d.loss <= STEP0_TOL.loss, `loss rel ${d.loss}`);
   if (d.logits !== null) {
     assert.ok(d.logits <= STEP0_TOL.logits, `logits rel ${d.logits}`);
@@ -248,17 +251,23 @@ export interface Trained {
   readonly params: Map<string, Float32Array>;
 }
 
+/** What {@link trainSteps} trains: a step config from initial parameters. */
+export interface TrainFrom {
+  readonly config: StepConfig;
+  readonly init: ReadonlyMap<string, Float32Array>;
+  /** Step t's inputs besides its batch and scalars (dropout masks). */
+  readonly extraAt?: (t: number) => Omit<StepFeed, "scalars" | "batch">;
+}
+
 /**
- * Case `c`'s AdamW steps of `cfg` on the fixture's batches (cpu backend, one
- * thread); `extraAt(t)` adds step t's other inputs (dropout masks).
+ * The case's AdamW steps of `run.config` on the fixture's batches (cpu
+ * backend, one thread).
  */
 export async function trainSteps(
-  file: FixtureTensors,
-  cfg: StepConfig,
-  c: TinyCase,
-  init: ReadonlyMap<string, Float32Array>,
-  extraAt: (t: number) => Omit<StepFeed, "scalars" | "batch"> = () => ({}),
+  { file, c }: Pick<ReferenceCase, "file" | "c">,
+  run: TrainFrom,
 ): Promise<Trained> {
+  const { config: cfg, init, extraAt = () => ({}) } = run;
   const step = compileStep(cfg, "train");
   const runner = await StepRunner.create(cpuEngine, step, init, { threads: 1 });
   try {
@@ -280,23 +289,23 @@ export async function trainSteps(
 }
 
 /**
- * Parameters after a few AdamW steps against the reference, with README.md's
- * bounds: fp32, no element beyond 2 lr0 and at most 0.1% beyond 1e-5 (Adam
- * turns float32 noise in near-zero gradients into moves of up to ~lr);
- * bf16, at most 1% of elements differ and none by more than 5e-4 (a
- * rounding that lands one bf16 ulp away). Returns a summary line.
+ * Parameters after the case's AdamW steps (`<name>.after<steps>.*`) against
+ * the reference, with README.md's bounds: fp32, no element beyond 2 lr0 and
+ * at most 0.1% beyond 1e-5 (Adam turns float32 noise in near-zero gradients
+ * into moves of up to ~lr); bf16, at most 1% of elements differ and none by
+ * more than 5e-4 (a rounding that lands one bf16 ulp away). Returns a
+ * summary line.
  */
 export async function checkParams(
-  file: FixtureTensors,
-  prefix: string,
+  { file, name, c }: ReferenceCase,
   got: ReadonlyMap<string, Float32Array>,
-  c: TinyCase,
 ): Promise<string> {
+  const prefix = `${name}.after${c.steps}`;
   const d = new StateDistance();
-  for (const [name, v] of got) {
-    d.add(v, await floats(file, `${prefix}.${name}`), name);
+  for (const [param, v] of got) {
+    d.add(v, await floats(file, `${prefix}.${param}`), param);
   }
-  assertStateBounds(d, c.precision, c.lr0, prefix);
+  assertStateBounds(d, { precision: c.precision, lr0: c.lr0, label: prefix });
   return `${prefix}: ${d}`;
 }
 
@@ -305,18 +314,14 @@ export async function checkParams(
  * final parameters within {@link checkParams}' bounds; returns a log line.
  */
 export async function checkSteps(
-  file: FixtureTensors,
-  name: string,
-  c: TinyCase,
+  ref: ReferenceCase,
   got: Trained,
 ): Promise<string> {
-  const lossRel = relDiff(got.losses, await floats(file, `${name}.loss`));
-  assert.ok(lossRel < STEPS_LOSS_TOL, `loss rel ${lossRel}`);
-  const line = await checkParams(
-    file,
-    `${name}.after${c.steps}`,
-    got.params,
-    c,
+  const lossRel = relDiff(
+    got.losses,
+    await floats(ref.file, `${ref.name}.loss`),
   );
+  assert.ok(lossRel < STEPS_LOSS_TOL, `loss rel ${lossRel}`);
+  const line = await checkParams(ref, got.params);
   return `loss rel ${lossRel.toExponential(2)}; ${line}`;
 }
