@@ -1,7 +1,7 @@
 /**
  * Writes reports to disk: `<id>.md` with its SVG plots (loss, C/P, centroid;
  * a phase diagram for a sweep; an envelope over replicates), and the
- * `README.md` index.
+ * `README.md` index with its plot of every hypothesis's rate (`rates.svg`).
  *
  * Each file is written to a temporary file in the same directory and then
  * renamed over the target, so a reader (or a crash) never sees a half-written
@@ -12,8 +12,9 @@
  * take a project's own README.md for the reports index. What was written is
  * recognised by its first bytes, which the committed reports already carry
  * (a marker added now would change them): a report starts with
- * `# <id>: `, a plot is an SVG whose `<title>` starts with `<id>: `, and the
- * index starts with the index's own title and first sentence.
+ * `# <id>: `, a plot is an SVG whose `<title>` starts with `<id>: `, the
+ * index starts with the index's own title and first sentence, and its plot's
+ * `<title>` starts with `Reports: `.
  *
  * @module
  */
@@ -28,6 +29,7 @@ import {
   renderIndex,
 } from "./markdown/mod.ts";
 import { plotsForRun } from "./plots.ts";
+import { RATES_PLOT_TITLE_PREFIX, ratesPlot } from "./rates_plot.ts";
 
 /** Ids become file names: keep them to one safe path segment. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -91,6 +93,9 @@ export const INDEX_SIGNATURE = "# Reports\n\nOne row per hypothesis.";
 /** File name of the reports index. */
 const INDEX_FILE = "README.md";
 
+/** File name of the index's plot of rates. */
+const INDEX_PLOT = "rates.svg";
+
 /** How much of a file is read to recognise it. */
 const HEAD_BYTES = 4096;
 
@@ -119,10 +124,12 @@ async function headOf(path: string): Promise<string | { why: string } | null> {
 
 /** Whether `head` (a file's first bytes) is what report writes as `name`. */
 function isOwnFile(name: string, id: string | null, head: string): boolean {
-  if (id === null) return head.startsWith(INDEX_SIGNATURE);
-  if (name.endsWith(".md")) return head.startsWith(`# ${id}: `);
+  if (name.endsWith(".md")) {
+    return head.startsWith(id === null ? INDEX_SIGNATURE : `# ${id}: `);
+  }
+  const title = id === null ? RATES_PLOT_TITLE_PREFIX : `${id}: `;
   return head.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') &&
-    head.split("\n", 3)[1]?.startsWith(`<title>${id}: `) === true;
+    head.split("\n", 3)[1]?.startsWith(`<title>${title}`) === true;
 }
 
 /**
@@ -180,7 +187,7 @@ export async function checkReportTargets(
   for (const id of ids) {
     await checkOwnFiles(dir, id, Object.values(reportFiles(id)));
   }
-  await checkOwnFiles(dir, null, [INDEX_FILE]);
+  await checkOwnFiles(dir, null, [INDEX_FILE, INDEX_PLOT]);
 }
 
 /** Atomic text write (shared helper, re-exported for report callers). */
@@ -280,9 +287,11 @@ export async function writeReport(
 }
 
 /**
- * Writes the reports index, `<dir>/README.md`; returns its path in a list.
- * An existing README.md that is not a reports index (a project's own) is
- * never replaced: a {@linkcode ReportOverwriteError} names it.
+ * Writes the reports index, `<dir>/README.md`, and its plot of rates,
+ * `<dir>/rates.svg` (removed when no hypothesis has a completed run);
+ * returns the written paths. An existing README.md that is not a reports
+ * index (a project's own) is never replaced: a
+ * {@linkcode ReportOverwriteError} names it.
  *
  * @example
  * ```ts
@@ -296,7 +305,10 @@ export async function writeReport(
  *     runs: [makeRun()],
  *     file: "11.2b-jiggling.md",
  *   }];
- *   assert.deepEqual(await writeIndex(dir, rows), [`${dir}/README.md`]);
+ *   assert.deepEqual(await writeIndex(dir, rows), [
+ *     `${dir}/README.md`,
+ *     `${dir}/rates.svg`,
+ *   ]);
  *   assert.ok((await Deno.readTextFile(`${dir}/README.md`)).startsWith("# Reports"));
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
@@ -307,9 +319,21 @@ export async function writeIndex(
   dir: string,
   rows: readonly IndexRow[],
 ): Promise<string[]> {
-  await checkOwnFiles(dir, null, [INDEX_FILE]);
+  await checkOwnFiles(dir, null, [INDEX_FILE, INDEX_PLOT]);
   await Deno.mkdir(dir, { recursive: true });
+  const plot = ratesPlot(rows);
   const path = join(dir, INDEX_FILE);
-  await writeTextAtomic(path, renderIndex(rows));
-  return [path];
+  const plotPath = join(dir, INDEX_PLOT);
+  await writeTextAtomic(
+    path,
+    renderIndex(rows, plot === undefined ? {} : { plot: INDEX_PLOT }),
+  );
+  if (plot === undefined) {
+    await Deno.remove(plotPath).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return [path];
+  }
+  await writeTextAtomic(plotPath, plot);
+  return [path, plotPath];
 }

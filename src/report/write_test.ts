@@ -154,7 +154,7 @@ Deno.test("writeTextAtomic() leaves no temporary file when the rename fails", as
   });
 });
 
-Deno.test("writeIndex() writes README.md with the rendered index", async () => {
+Deno.test("writeIndex() writes README.md with the rendered index and its plot of rates", async () => {
   await withTempDir(async (dir) => {
     const rows = [{
       hypothesis: makeHypothesis(),
@@ -162,8 +162,16 @@ Deno.test("writeIndex() writes README.md with the rendered index", async () => {
       file: "11.2b-jiggling.md",
     }];
     const paths = await writeIndex(dir, rows);
-    assert.deepEqual(paths, [join(dir, "README.md")]);
-    assert.equal(await Deno.readTextFile(paths[0]), renderIndex(rows));
+    assert.deepEqual(paths, [join(dir, "README.md"), join(dir, "rates.svg")]);
+    const index = await Deno.readTextFile(paths[0]);
+    assert.equal(index, renderIndex(rows, { plot: "rates.svg" }));
+    assert.ok(index.includes("![Rates over seeds](rates.svg)"));
+    assert.deepEqual(await listDir(dir), ["README.md", "rates.svg"]);
+    // Without a completed run there is no plot, and a stale one goes.
+    assert.deepEqual(
+      await writeIndex(dir, [{ ...rows[0], runs: [] }]),
+      [join(dir, "README.md")],
+    );
     assert.deepEqual(await listDir(dir), ["README.md"]);
   });
 });
@@ -190,8 +198,18 @@ Deno.test("writeIndex() never replaces a README.md it did not write, and names i
     await writeIndex(dir, rows);
     assert.equal(
       await Deno.readTextFile(join(dir, "README.md")),
-      renderIndex(rows),
+      renderIndex(rows, { plot: "rates.svg" }),
     );
+    // Nor is a rates.svg of someone else's replaced.
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg">\n<title>Mine</title>';
+    await Deno.writeTextFile(join(dir, "rates.svg"), svg);
+    await assert.rejects(
+      writeIndex(dir, rows),
+      (e: unknown) =>
+        e instanceof ReportOverwriteError &&
+        e.message.includes(join(dir, "rates.svg")),
+    );
+    assert.equal(await Deno.readTextFile(join(dir, "rates.svg")), svg);
   });
 });
 

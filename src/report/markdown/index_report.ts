@@ -21,6 +21,12 @@ export interface IndexRow {
   readonly file: string;
 }
 
+/** Options of {@link renderIndex}. */
+export interface IndexOptions {
+  /** The plot of rates (`rates.svg`), relative to the index; none if absent. */
+  readonly plot?: string;
+}
+
 /**
  * The reports index (`reports/README.md`): one row per hypothesis, linked
  * to its report, with the rate over seeds besides the primary run's C and P.
@@ -39,7 +45,10 @@ export interface IndexRow {
  * ));
  * ```
  */
-export function renderIndex(rows: readonly IndexRow[]): string {
+export function renderIndex(
+  rows: readonly IndexRow[],
+  options: IndexOptions = {},
+): string {
   const body = rows.map(({ hypothesis: h, runs, file }) => {
     const o = outcomeOf(h, runs);
     const r = o.primary;
@@ -77,5 +86,11 @@ export function renderIndex(rows: readonly IndexRow[]): string {
       body,
     ),
     "",
+    ...(options.plot === undefined ? [] : [
+      "Each hypothesis's rate at a glance: the share of its seeds that reached the predicted verdict, with the 95% Wilson interval, and the share its expectation asked for.",
+      "",
+      `![Rates over seeds](${linkTarget(options.plot)})`,
+      "",
+    ]),
   ].join("\n");
 }

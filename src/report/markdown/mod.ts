@@ -32,7 +32,11 @@ export {
   type ReportPlots,
 } from "./hypothesis_report.ts";
 export { type ControlInput } from "./control.ts";
-export { type IndexRow, renderIndex } from "./index_report.ts";
+export {
+  type IndexOptions,
+  type IndexRow,
+  renderIndex,
+} from "./index_report.ts";
 export { verdictBadge } from "./verdict.ts";
 export { codeSpan, escapeCell, markdownCell } from "./escape.ts";
 export {
