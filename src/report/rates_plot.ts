@@ -112,8 +112,10 @@ export function ratesPlot(rows: readonly IndexRow[]): string | undefined {
         line: false,
       },
       {
+        // Beside the observed share, not on it: where they are equal both
+        // stay visible.
         name: "predicted: at least",
-        x,
+        x: x.map((i) => i + 0.2),
         y: points.map((p) => p.predicted ?? NaN),
         color: "#6b7280",
         markers: true,
