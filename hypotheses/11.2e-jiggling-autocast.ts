@@ -37,7 +37,7 @@ structure is frozen from step 786 to 10,000. So bf16 arithmetic makes
 re-merging into a few large holes more likely, but it does not by itself
 recover the seed's outcome; the remaining differences (elementwise operations
 in bf16 in the seeds, their corpus, MPS kernels, torch's random streams) are
-not emulated here. Replicates (in progress, 6 of 8 seeds at the full tier):
+not emulated here. Replicates (in progress, 7 of 8 seeds at the full tier):
 seed 1 is positive too but ends with more and smaller clusters (C = 6, P = 43:
 21/8/6/3/3/2, last change at step 1,634; 11.2b's seed 1: C = 5, P = 50), so
 "fewer, larger clusters than 11.2b" holds for seed 42 only so far. Seed 2 is
@@ -52,10 +52,12 @@ clusters than 11.2b, not fewer. Seed 4 is positive with C = 7, P = 48
 P = 50 (40/7/3): more and smaller clusters once more. Seed 5 is positive with
 C = 4, P = 50 (36/8/4/2), against 11.2b's seed 5 at C = 2, P = 50 (33/17); it
 settled last of all the committed 10,000-step runs, at step 1,663, after
-switching between 3 and 4 clusters from step 1,130. Positive in 5/6 so far
-(95% CI 44-97%), above the predicted 80% (the rate is decided when all 8
-seeds are in); the side prediction of fewer, larger clusters than 11.2b fails
-in four of the five seeds that can be compared.`,
+switching between 3 and 4 clusters from step 1,130. Seed 6 is positive with
+C = 7, P = 49 (14/9/8/6/5/4/3, last change at step 1,311), against 11.2b's
+seed 6 at C = 3, P = 51 (34/15/2). Positive in 6/7 so far (95% CI 49-97%),
+above the predicted 80% (the rate is decided when all 8 seeds are in); the
+side prediction of fewer, larger clusters than 11.2b fails in five of the six
+seeds that can be compared.`,
   expectation: {
     verdict: "positive",
     reasoning:
