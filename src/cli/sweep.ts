@@ -252,11 +252,6 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
   const workers = intOption("workers", values.workers, { min: 1, max: 64 }) ??
     1;
   const threads = threadsOption(values.threads);
-  if (threads !== undefined && (values.queue ?? Deno.env.get(QUEUE_URL_ENV))) {
-    throw new UsageError(
-      "--threads applies to the local pool; on a queue each worker chooses its own (deno task worker --threads N)",
-    );
-  }
   const checkpointEvery =
     intOption("checkpoint-every", values["checkpoint-every"], { min: 0 }) ??
       250;
@@ -272,6 +267,12 @@ async function parseSweepArgs(args: string[]): Promise<SweepArgs | null> {
       caFile: values["queue-ca"],
     })
   );
+  // Decided by the queue target itself (--queue or its environment variable).
+  if (threads !== undefined && queue !== undefined) {
+    throw new UsageError(
+      "--threads applies to the local pool; on a queue each worker chooses its own (deno task worker --threads N)",
+    );
+  }
   return {
     hypotheses,
     tier,

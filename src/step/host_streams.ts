@@ -304,8 +304,10 @@ export async function hostStreamsDigest(
     if (!open) continue;
     parts.push(new TextEncoder().encode(`${open.tag}\0`));
     const rng = new Pcg32(config.seed, spec.stream);
+    // One buffer for every step: bytes() copies what is hashed.
+    const out = new Float32Array(open.size);
     for (let t = 0; t < Math.min(steps, DIGEST_NOISE_STEPS); t++) {
-      parts.push(bytes(open.draw(rng, new Float32Array(open.size))));
+      parts.push(bytes(open.draw(rng, out)));
     }
   }
   return await sha256Hex(concat(parts));
