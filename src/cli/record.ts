@@ -12,9 +12,10 @@ import { writeOutcomes } from "../verdict/outcomes.ts";
 import { pointLabel, sweepPoints } from "../hypothesis/grid.ts";
 import { recordsOf } from "../history/records.ts";
 import { RECORDS_DIR } from "../history/locations.ts";
-import type { Tier } from "../hypothesis/types.ts";
+import type { RunRecord, Tier } from "../hypothesis/types.ts";
 import { isComplete } from "../hypothesis/types.ts";
 import { parseCliArgs, runCli, UsageError } from "./errors.ts";
+import { divergenceText } from "../runtime/divergence.ts";
 import { backendOption, tierOption, TIERS } from "./options.ts";
 
 const HELP = `Usage: deno task record [ids...] [options]
@@ -22,6 +23,9 @@ const HELP = `Usage: deno task record [ids...] [options]
 Writes reports/data/<id>/outcomes.json (the exact C, P, populations and
 verdict the CI gate holds a re-run to) from the committed run records of each
 hypothesis (all by default). Review the change in the diff.
+
+A diverged run record is an error, not an outcome: its hypothesis's file is
+left unchanged, the others are written, and the exit code is 1.
 
 Options:
   --tier smoke|full     only this tier (default: both)
@@ -51,7 +55,20 @@ async function checkRecordsDir(dir: string): Promise<void> {
   }
 }
 
-/** Runs `deno task record` with `args`; returns the exit code. */
+/** One line naming a diverged run: where and in what it diverged. */
+function divergedLine(id: string, r: RunRecord): string {
+  const variant = r.overrides.length ? ` ${r.overrides.join(" ")}` : "";
+  // checkRecord guarantees a diverged record names its divergence.
+  return `${id} ${r.tier} seed ${r.seed}${variant} (${r.backend}) ${
+    divergenceText(r.divergence!)
+  }`;
+}
+
+/**
+ * Runs `deno task record` with `args`; returns the exit code: 1 when any
+ * selected hypothesis has a diverged run record (named on stderr; the other
+ * hypotheses are still recorded).
+ */
 export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseCliArgs(args, {
     tier: { type: "string" },
@@ -68,19 +85,27 @@ export async function main(args: string[]): Promise<number> {
   const selected = selectHypotheses(positionals);
   const dir = values.dir ?? RECORDS_DIR;
   await checkRecordsDir(dir);
+  const invalid: string[] = [];
   for (const h of selected) {
     const runs = [];
+    const diverged: string[] = [];
     for (const tier of tiers) {
       const points = ["", ...sweepPoints(h).map(pointLabel)];
       for (const r of await recordsOf(dir, h.id, tier, h.config.seed, points)) {
         if (backend && r.backend !== backend) continue;
-        if (!isComplete(r)) {
-          throw new Error(
-            `${h.id} ${tier} seed ${r.seed} (${r.backend}) diverged; a diverged run has no outcome to record`,
-          );
-        }
-        runs.push(r);
+        if (isComplete(r)) runs.push(r);
+        else diverged.push(divergedLine(h.id, r));
       }
+    }
+    // Outcomes without a diverged run would read as a smaller, clean
+    // replicate set: the file is left as it was until the run is redone.
+    if (diverged.length > 0) {
+      for (const line of diverged) console.error(`error: ${line}`);
+      console.error(
+        `${h.id}: outcomes.json left unchanged (a diverged run has no outcome to record; re-run it or remove its record)`,
+      );
+      invalid.push(...diverged);
+      continue;
     }
     if (runs.length === 0) {
       console.log(`${h.id}: no run records to record`);
@@ -92,6 +117,10 @@ export async function main(args: string[]): Promise<number> {
         ? changes.join("\n")
         : `${h.id}: ${runs.length} outcome(s) unchanged`,
     );
+  }
+  if (invalid.length > 0) {
+    console.error(`error: ${invalid.length} diverged run record(s)`);
+    return 1;
   }
   return 0;
 }

@@ -44,18 +44,37 @@ export class DivergedError extends Error {
     divergence: Divergence,
     history: { losses: Float32Array; gradNorms: Float32Array },
   ) {
-    super(
-      `diverged at step ${divergence.step} (${divergence.quantity} ${
-        formatValue(divergence.value)
-      })`,
-    );
+    super(divergenceText(divergence));
     this.divergence = divergence;
     this.losses = history.losses;
     this.gradNorms = history.gradNorms;
   }
 }
 
-function formatValue(v: number): string {
+/**
+ * "diverged at step N (quantity value)", as a run says it. A record read
+ * back from JSON holds null where the value was NaN or ±Infinity (JSON has
+ * neither), which reads "non-finite".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { divergenceText } from "./divergence.ts";
+ * const at = (value: number) => ({ step: 7, quantity: "loss", value });
+ * assert.equal(divergenceText(at(2534.123456)), "diverged at step 7 (loss 2534.12)");
+ * assert.equal(divergenceText(at(NaN)), "diverged at step 7 (loss NaN)");
+ * assert.equal(
+ *   divergenceText(JSON.parse(JSON.stringify(at(Infinity)))),
+ *   "diverged at step 7 (loss non-finite)",
+ * );
+ * ```
+ */
+export function divergenceText(d: Divergence): string {
+  return `diverged at step ${d.step} (${d.quantity} ${formatValue(d.value)})`;
+}
+
+function formatValue(v: number | null): string {
+  if (typeof v !== "number") return "non-finite";
   return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
 }
 
