@@ -50,7 +50,7 @@ the full tier below for why 1,500 steps decide the verdict).`,
   fullSteps: {
     steps: 1500,
     justification:
-      'As written before the sweep ran: "In every committed 10,000-step run the black-hole structure stops changing before step 800 (last change: control and 11.2a at 40, 11.2d at 405, 11.2b at 759, 11.2e at 786); 1,500 steps, a prefix of the same schedule, cover that with margin at a sixth of the cost, which makes 40 runs affordable on one machine." That premise did not hold once more seeds ran: on 2026-12-05, 20 of the 81 committed 10,000-step runs last changed at or after step 800, the latest at step 1,663 (11.2e seed 5), after this prefix (all listed in the findings). The prefix was kept: a 1,500-step verdict is an indication, the 10,000-step one the claim, and the sweep points that still changed after step 800 are named in the findings with whether they were run to 10,000 steps. Each report shows the last step at which C or P changed.',
+      'As written before the sweep ran: "In every committed 10,000-step run the black-hole structure stops changing before step 800 (last change: control and 11.2a at 40, 11.2d at 405, 11.2b at 759, 11.2e at 786); 1,500 steps, a prefix of the same schedule, cover that with margin at a sixth of the cost, which makes 40 runs affordable on one machine." That premise did not hold once more seeds ran: on 2026-12-05, 20 of the 82 committed 10,000-step runs last changed at or after step 800, the latest at step 1,663 (11.2e seed 5), after this prefix (all listed in the findings). The prefix was kept: a 1,500-step verdict is an indication, the 10,000-step one the claim, and the sweep points that still changed after step 800 are named in the findings with whether they were run to 10,000 steps. Each report shows the last step at which C or P changed.',
   },
   smoke: {
     steps: 300,
@@ -94,7 +94,7 @@ Four sweep runs changed after step 800 and were not run to 10,000 steps:
 could still turn null by a late merge (two clusters into one, or the one
 escaped row back into the hole), so the 1e-6 point's "every seed positive"
 rests on 1,500 steps for them.
-The prefix is not always final elsewhere: of the 81 committed 10,000-step runs
+The prefix is not always final elsewhere: of the 82 committed 10,000-step runs
 (2026-12-05), 20 last changed at or after step 800: 11.2e seed 5 at 1,663
 (from 3/50 to 4/50), 11.2e seed 1 at 1,634,
 11.2b seed 5 at 1,516 (from 2/48 to 2/50), the two sweep checks above at 1,499
