@@ -33,7 +33,6 @@ import { backendOption, tierOption } from "./options.ts";
 import { stoppedExitCode, stopSignal } from "../process/lifeline.ts";
 import { progressReporter } from "./progress.ts";
 import { checkpointPath, fileCheckpointStore } from "../history/checkpoint.ts";
-import { adoptKeptRecord } from "../history/kept_records.ts";
 import { dirname } from "node:path";
 
 const HELP = `Usage: deno task run <hypothesis-id> [options]
@@ -249,15 +248,6 @@ export async function main(args: string[]): Promise<number> {
   const { h, options, checkpointEvery } = request;
   const tier = options.tier ?? "smoke";
   const prepared = await prepareChecked(h, options);
-  // A gate test that trained this very run kept it: take it, don't retrain.
-  if (
-    !request.force &&
-    await adoptKeptRecord(prepared.recordFile, prepared.name, prepared.key, {
-      cacheDir: CACHE_DIR,
-    })
-  ) {
-    console.error(`note: using the run a gate test trained (same run key)`);
-  }
   const runOptions = withCheckpoints(options, prepared.key, checkpointEvery);
   const total = options.steps ?? tierSteps(h, tier);
   const label = `${h.id} ${tier} ${prepared.name.backend}`;

@@ -109,7 +109,7 @@ Deno.test("README's 'Write your own hypothesis' runs as written", async () => {
     // the kept one instead of training again.
     await Deno.remove(`${dir}/reports/data/${id}/smoke-seed42-cpu.json`);
     const again = await deno(dir, rest[0]);
-    assert.match(again, /using the run a gate test trained/);
+    assert.match(again, /using the record of this run kept in the cache/);
     assert.match(again, /\(cached: same run key/);
   });
 });

@@ -28,6 +28,9 @@ Deno.test("a pool of 2 worker processes runs each planned run once; records equa
     const results = await runPool(specs, {
       workers: 2,
       recordsDir: dir,
+      // Its own cache: the project's may keep these runs (a gate test's),
+      // which the workers would take instead of training.
+      cacheDir: `${dir}/.cache`,
       checkpointEvery: 0,
       onEvent: (e, job) => {
         if (e.type === "started") {

@@ -73,6 +73,78 @@ Deno.test("two identical runs at once: one trains, the other waits for it and ta
   });
 });
 
+Deno.test("two checkouts sharing one cache: the second run of a key takes the first's kept record instead of training", async () => {
+  await withTempDir(async (dir) => {
+    const cacheDir = `${dir}/cache`;
+    const notes: string[] = [];
+    const first = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      recordsDir: `${dir}/checkout-a/records`,
+      cacheDir,
+    });
+    assert.equal(first.cached, false);
+    const second = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      recordsDir: `${dir}/checkout-b/records`,
+      cacheDir,
+      onNote: (n) => notes.push(n),
+    });
+    assert.equal(second.cached, true, "not trained again");
+    assert.equal(second.path, first.path!.replace("checkout-a", "checkout-b"));
+    assert.match(notes.join("\n"), /kept in the cache/);
+    // Its own records folder holds the record now, byte for byte the first's.
+    for (
+      const file of [
+        second.path!,
+        second.path!.replace(/json$/, "safetensors.gz"),
+      ]
+    ) {
+      assert.deepEqual(
+        await Deno.readFile(file),
+        await Deno.readFile(file.replace("checkout-b", "checkout-a")),
+      );
+    }
+    // A run that keeps no history keeps no record: nothing there to adopt.
+    const noHistory = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      seed: 7,
+      recordsDir: `${dir}/checkout-c/records`,
+      cacheDir,
+      writeHistory: false,
+    });
+    assert.equal(noHistory.record.history, null);
+    const elsewhere = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      seed: 7,
+      recordsDir: `${dir}/checkout-d/records`,
+      cacheDir,
+      writeHistory: false,
+    });
+    assert.equal(elsewhere.cached, false);
+  });
+});
+
+Deno.test("a kept copy that cannot be written costs the copy, not the run", async () => {
+  await withTempDir(async (dir) => {
+    const cacheDir = `${dir}/cache`;
+    await Deno.mkdir(cacheDir, { recursive: true });
+    await Deno.writeTextFile(`${cacheDir}/kept`, "a file where a folder goes");
+    const notes: string[] = [];
+    const run = await runHypothesisDetailed(TINY, {
+      ...BASE,
+      recordsDir: `${dir}/records`,
+      cacheDir,
+      onNote: (n) => notes.push(n),
+    });
+    assert.equal(run.cached, false);
+    assert.ok(run.path && (await Deno.stat(run.path)).isFile);
+    assert.match(
+      notes.join("\n"),
+      /^no copy of the record kept in the cache \(/m,
+    );
+  });
+});
+
 const RUN_MODULE = new URL("./run.ts", import.meta.url).href;
 const HELPERS = new URL("../testing/helpers.ts", import.meta.url).href;
 const CHECKPOINT = new URL("../history/checkpoint.ts", import.meta.url).href;

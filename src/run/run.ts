@@ -3,7 +3,9 @@
  * tier), streams the embedding history to disk, analyses black holes along
  * the way and returns a {@link RunRecord}. Records are cached by their run
  * key (see `run_key.ts` and `run_cache.ts`), so an unchanged run is never
- * trained twice.
+ * trained twice; a copy of each record with its history is kept in the cache
+ * (`history/kept_records.ts`), so a run of the same key for another records
+ * folder (a second checkout sharing the cache) adopts it instead of training.
  *
  * A run that diverges stops at that step: its record (status `diverged`,
  * verdict `invalid`) is kept so the run is not repeated, and a
@@ -65,7 +67,9 @@ import { HistoryDigest, verifyHistoryPrefix } from "./history_digest.ts";
 import { RunAnalysis } from "./run_analysis.ts";
 import { runSpaceNeeds } from "./space_needs.ts";
 import { checkFreeSpace } from "../io/free_space.ts";
+import { pathExists } from "../io/path_exists.ts";
 import { cachedRecord } from "../history/run_cache.ts";
+import { adoptKeptRecord, keepRecord } from "../history/kept_records.ts";
 import { RecordError } from "../history/records.ts";
 import {
   embeddingEncoding,
@@ -606,6 +610,23 @@ async function openLocked(
   if (options.useCache ?? true) {
     const cached = await cachedAmong(prepared, { cacheDir, note });
     if (cached) return { ...cached, cached: true, replicas: 0 };
+    // Trained under this cache for another records folder (a gate test, a
+    // second checkout): its kept record is this run's, history included.
+    // Only where this folder has no record at all: a broken or stale one was
+    // just named, and re-running is what that note promised.
+    if (
+      (options.saveRecord ?? true) &&
+      !await pathExists(prepared.recordFile) &&
+      await adoptKeptRecord(prepared.recordFile, prepared.name, key, {
+        cacheDir,
+      })
+    ) {
+      note(
+        "using the record of this run kept in the cache (same run key: trained by a gate test or for another records folder)",
+      );
+      const adopted = await cachedAmong(prepared, { cacheDir, note });
+      if (adopted) return { ...adopted, cached: true, replicas: 0 };
+    }
   }
   const every = options.historyEvery ?? 1;
   const { dtype, toBytes } = embeddingEncoding(config.precision);
@@ -814,6 +835,21 @@ async function finishRun(
   }
   if (checkpoints) await history?.close();
   await checkpoints?.store.clear();
+  if (save && record.history !== null) {
+    // A copy for runs of this key in other records folders: a convenience,
+    // so failing to make it costs only the copy, never the run.
+    try {
+      await keepRecord(prepared.recordFile, prepared.name, {
+        cacheDir: options.cacheDir ?? CACHE_DIR,
+      });
+    } catch (e) {
+      options.onNote?.(
+        `no copy of the record kept in the cache (${
+          (e as Error).message
+        }); the run is recorded at ${prepared.recordFile}`,
+      );
+    }
+  }
   return {
     record,
     cached: false,
