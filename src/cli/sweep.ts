@@ -10,6 +10,7 @@
 import { selectHypotheses } from "./hypothesis_args.ts";
 import { HYPOTHESES } from "../../hypotheses/mod.ts";
 import {
+  adoptKeptRuns,
   defaultPack,
   packRuns,
   type PlannedRun,
@@ -337,9 +338,12 @@ function printSummary(a: SweepArgs, p: SweepPlan): void {
   }`;
   const counts = (runs: readonly PlannedRun[]) => {
     const left = runs.filter((r) => r.record === null).length;
+    const kept = runs.filter((r) => r.kept).length;
     return `${
       a.shard ? `, shard ${a.shard[0]}/${a.shard[1]}: ${runs.length}` : ""
-    }; ${runs.length - left} recorded, ${left} to run`;
+    }; ${runs.length - left} recorded, ${left} to run${
+      kept ? ` (${kept} kept in the cache: taken, not trained)` : ""
+    }`;
   };
   const only = a.hypotheses.length === 1;
   for (const [i, h] of a.hypotheses.entries()) {
@@ -368,8 +372,10 @@ function printDryRun(a: SweepArgs, { plan, packs }: SweepPlan): void {
   const line = (p: PlannedRun | RunSpec, indent: string) => {
     const spec = "spec" in p ? p.spec : p;
     const recorded = "spec" in p && p.record !== null;
+    const kept = "spec" in p && p.kept;
     const point = spec.overrides.join(" ");
-    return `${indent}${recorded ? "recorded" : "to run  "} seed ${spec.seed}${
+    const state = recorded ? "recorded" : kept ? "kept    " : "to run  ";
+    return `${indent}${state} seed ${spec.seed}${
       point ? ` ${point}` : ""
     }  key ${spec.key.slice(0, 12)}`;
   };
@@ -445,7 +451,16 @@ export async function main(args: string[]): Promise<number> {
     await queueSettings(() => checkRedis(queue));
     console.error(`queue: ${queue.url}`);
   }
-  const p = await planSweep(a);
+  let p = await planSweep(a);
+  if (!a.dryRun) {
+    const adopted = await adoptKeptRuns(p.plan);
+    if (adopted > 0) {
+      console.error(
+        `note: ${adopted} run(s) taken from the cache's kept records (the same run keys, trained for another records folder)`,
+      );
+      p = await planSweep(a);
+    }
+  }
   printSummary(a, p);
   if (a.dryRun) {
     printDryRun(a, p);

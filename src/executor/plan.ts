@@ -11,8 +11,10 @@ import { type BackendName, REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
 import { canonicalJson, stepConfigOf } from "../step/config.ts";
 import { overrideText, parseOverride } from "../hypothesis/overrides.ts";
 import { pointLabel, replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
-import { readRecord, RecordError } from "../history/records.ts";
-import { RECORDS_DIR } from "../history/locations.ts";
+import { readRecord, RecordError, recordPath } from "../history/records.ts";
+import { CACHE_DIR, RECORDS_DIR } from "../history/locations.ts";
+import { adoptKeptRecord, keptRecordsDir } from "../history/kept_records.ts";
+import { pathExists } from "../io/path_exists.ts";
 import { type PreparedRun, prepareRun } from "../run/prepare.ts";
 import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
 
@@ -65,6 +67,12 @@ export interface PlannedRun {
   readonly point: string;
   /** The existing record with this key, if any. */
   readonly record: RunRecord | null;
+  /**
+   * No record of it here, but the cache keeps one of its key
+   * (`history/kept_records.ts`: trained for another records folder sharing
+   * the cache): {@link adoptKeptRuns} takes it instead of training.
+   */
+  readonly kept: boolean;
 }
 
 /** Options of {@link planRuns}. */
@@ -77,6 +85,8 @@ export interface PlanOptions {
   readonly seeds?: readonly number[];
   /** Told about unusable existing records. */
   readonly onNote?: (note: string) => void;
+  /** Where kept records are looked for (default: the project's cache). */
+  readonly cacheDir?: string;
 }
 
 /**
@@ -88,6 +98,7 @@ export async function planRuns(
   options: PlanOptions,
 ): Promise<PlannedRun[]> {
   const recordsDir = options.recordsDir ?? RECORDS_DIR;
+  const cacheDir = options.cacheDir ?? CACHE_DIR;
   const seeds = options.seeds ?? replicateSeeds(h);
   const plan: PlannedRun[] = [];
   for (const overrides of sweepPoints(h)) {
@@ -126,6 +137,9 @@ export async function planRuns(
         if (packed.key === record.key) prepared = packed;
       }
       if (record && record.key !== prepared.key) record = null;
+      const kept = record === null &&
+        !await pathExists(prepared.recordFile) &&
+        (await keptRecordOf(prepared, cacheDir))?.key === prepared.key;
       plan.push({
         spec: {
           hypothesisId: h.id,
@@ -141,10 +155,46 @@ export async function planRuns(
         prepared,
         point: pointLabel(overrides),
         record,
+        kept,
       });
     }
   }
   return plan;
+}
+
+/** The cache's kept record of a run (any key), or null (none, unreadable). */
+async function keptRecordOf(
+  prepared: PreparedRun,
+  cacheDir: string,
+): Promise<RunRecord | null> {
+  try {
+    return await readRecord(
+      recordPath(keptRecordsDir(cacheDir), prepared.name),
+    );
+  } catch (e) {
+    if (e instanceof RecordError) return null;
+    throw e;
+  }
+}
+
+/**
+ * Takes into its records folder the kept record of each planned run marked
+ * {@link PlannedRun.kept}, verified as a cached record is (its run key, its
+ * digests, its whole history); returns how many it took. A run whose kept
+ * record fails that is left to train.
+ */
+export async function adoptKeptRuns(
+  plan: readonly PlannedRun[],
+  options: { readonly cacheDir?: string } = {},
+): Promise<number> {
+  const cacheDir = options.cacheDir ?? CACHE_DIR;
+  let adopted = 0;
+  for (const p of plan) {
+    if (!p.kept) continue;
+    const { recordFile, name, key } = p.prepared;
+    if (await adoptKeptRecord(recordFile, name, key, { cacheDir })) adopted++;
+  }
+  return adopted;
 }
 
 /**

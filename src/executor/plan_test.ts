@@ -4,9 +4,16 @@
 
 import assert from "node:assert/strict";
 import { PACK_TINY } from "../testing/pack_hypotheses.ts";
-import { webgpuForTests, withTempDir } from "../testing/helpers.ts";
+import {
+  tinyHypothesis,
+  webgpuForTests,
+  withTempDir,
+} from "../testing/helpers.ts";
+import { writeRecordFiles } from "../history/record_file.ts";
+import { readRecord, recordPath } from "../history/records.ts";
 import { executeRuns } from "./execute.ts";
 import {
+  adoptKeptRuns,
   defaultPack,
   packRuns,
   planRuns,
@@ -186,4 +193,51 @@ Deno.test("sameRun: one run and one key; a pack's shared key alone is not enough
   assert.equal(sameRun(a, { ...a, overrides: [] }), false);
   // The same run under another key (another pack size).
   assert.equal(sameRun(a, { ...a, key: "j".repeat(64) }), false);
+});
+
+Deno.test("planRuns marks a run kept in a shared cache; adoptKeptRuns takes it into this records folder, and only with its key", async () => {
+  await withTempDir(async (dir) => {
+    const h = tinyHypothesis("plan-kept");
+    const cacheDir = `${dir}/cache`;
+    const base = { tier: "smoke", backend: "cpu" } as const;
+    // Trained for checkout A's records folder.
+    const trained = await runHypothesis(h, {
+      ...base,
+      recordsDir: `${dir}/a`,
+      cacheDir,
+    });
+    const planB = () =>
+      planRuns(h, { ...base, recordsDir: `${dir}/b`, cacheDir });
+    const [p] = await planB();
+    assert.equal(p.record, null);
+    assert.equal(p.kept, true);
+    const [elsewhere] = await planRuns(h, {
+      ...base,
+      recordsDir: `${dir}/b`,
+      cacheDir: `${dir}/empty-cache`,
+    });
+    assert.equal(elsewhere.kept, false, "another cache keeps nothing");
+    // Dry planning wrote nothing; adopting does.
+    assert.equal(await readRecord(p.prepared.recordFile), null);
+    assert.equal(await adoptKeptRuns([p], { cacheDir }), 1);
+    const [after] = await planB();
+    assert.equal(after.record?.key, trained.key);
+    assert.equal(after.kept, false);
+    assert.deepEqual(
+      await Deno.readFile(p.prepared.recordFile),
+      await Deno.readFile(recordPath(`${dir}/a`, p.prepared.name)),
+    );
+    // A kept record of another key (older code, another corpus) is no
+    // stand-in for this run.
+    const kept = recordPath(`${cacheDir}/kept`, p.prepared.name);
+    await writeRecordFiles(kept, { ...trained, key: "0".repeat(64) });
+    assert.equal((await readRecord(kept))?.key, "0".repeat(64), "readable");
+    const [other] = await planRuns(h, {
+      ...base,
+      recordsDir: `${dir}/c`,
+      cacheDir,
+    });
+    assert.equal(other.kept, false);
+    assert.equal(await adoptKeptRuns([other], { cacheDir }), 0);
+  });
 });
