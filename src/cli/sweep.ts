@@ -369,12 +369,16 @@ function printSummary(a: SweepArgs, p: SweepPlan): void {
 
 /** Lists the plan's runs in plan order, a pack where its first run is. */
 function printDryRun(a: SweepArgs, { plan, packs }: SweepPlan): void {
+  const kept = new Set(plan.filter((p) => p.kept).map((p) => runIdOf(p.spec)));
   const line = (p: PlannedRun | RunSpec, indent: string) => {
     const spec = "spec" in p ? p.spec : p;
     const recorded = "spec" in p && p.record !== null;
-    const kept = "spec" in p && p.kept;
     const point = spec.overrides.join(" ");
-    const state = recorded ? "recorded" : kept ? "kept    " : "to run  ";
+    const state = recorded
+      ? "recorded"
+      : kept.has(runIdOf(spec))
+      ? "kept    "
+      : "to run  ";
     return `${indent}${state} seed ${spec.seed}${
       point ? ` ${point}` : ""
     }  key ${spec.key.slice(0, 12)}`;
