@@ -1,8 +1,9 @@
-// `deno task sweep`: usage errors, and what a dry run shows (packs, several
-// hypotheses).
+// `deno task sweep`: usage errors, what a dry run shows (packs, several
+// hypotheses), and two checkouts sharing one cache.
 
 import assert from "node:assert/strict";
-import { runScript } from "../testing/helpers.ts";
+import { runScript, withTempDir } from "../testing/helpers.ts";
+import { copyProject, denoIn } from "../testing/project_copy.ts";
 
 const SWEEP = new URL("./sweep.ts", import.meta.url).pathname;
 
@@ -132,4 +133,32 @@ Deno.test("sweep progress: a stopped run is not counted as done, a finished or d
     console.error = original;
   }
   assert.match(lines.at(-1)!, /^sweep: 1\/3 runs done/);
+});
+
+Deno.test("sweep in a second checkout sharing the cache takes the run the first one trained, without training it", async () => {
+  await withTempDir(async (dir) => {
+    const [a, b, cacheDir] = [`${dir}/a`, `${dir}/b`, `${dir}/cache`];
+    await copyProject(a);
+    await copyProject(b);
+    const sweep = "deno task sweep control-layernorm --tier smoke --seeds 42";
+    const trained = await denoIn(a, `${sweep} --backend cpu`, { cacheDir });
+    assert.match(trained, /1 run\(s\) recorded/);
+    const dry = await denoIn(b, `${sweep} --backend cpu --dry-run`, {
+      cacheDir,
+    });
+    assert.match(dry, /1 to run \(1 kept in the cache: taken, not trained\)/);
+    assert.match(dry, /^ {2}kept {5}seed 42 {2}key /m);
+    const taken = await denoIn(b, `${sweep} --backend cpu`, { cacheDir });
+    assert.match(
+      taken,
+      /^note: 1 run\(s\) taken from the cache's kept records/m,
+    );
+    assert.match(taken, /1 recorded, 0 to run/);
+    assert.doesNotMatch(taken, /steps\/s|worker 1:/, "nothing trained");
+    const record = "reports/data/control-layernorm/smoke-seed42-cpu.json";
+    assert.deepEqual(
+      await Deno.readFile(`${b}/${record}`),
+      await Deno.readFile(`${a}/${record}`),
+    );
+  });
 });

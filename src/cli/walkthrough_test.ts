@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { withTempDir } from "../testing/helpers.ts";
+import { copyProject, denoIn } from "../testing/project_copy.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -24,57 +25,6 @@ async function walkthrough(): Promise<{ commands: string[]; edit: string }> {
   return { commands, edit: edit.trim() };
 }
 
-/** Copies what the CLIs need (tracked and new files) and links node_modules. */
-async function copyProject(to: string): Promise<void> {
-  const out = await new Deno.Command("git", {
-    args: [
-      "ls-files",
-      "--cached",
-      "--others",
-      "--exclude-standard",
-      "--",
-      "deno.json",
-      "package.json",
-      "src",
-      "hypotheses",
-      "experiments",
-      "fixtures/corpus",
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-  }).output();
-  const files = new TextDecoder().decode(out.stdout).split("\n").filter(
-    Boolean,
-  );
-  for (const f of files) {
-    const target = `${to}/${f}`;
-    await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), {
-      recursive: true,
-    });
-    try {
-      await Deno.copyFile(`${ROOT}${f}`, target);
-    } catch (e) {
-      // A file deleted in the working tree but still in the index.
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  await Deno.symlink(`${ROOT}node_modules`, `${to}/node_modules`);
-}
-
-async function deno(dir: string, command: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: command.split(" ").slice(1),
-    cwd: dir,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", HORIZON_CACHE_DIR: `${dir}/.cache` },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, `${command} failed:\n${text}`);
-  return text;
-}
-
 Deno.test("README's 'Write your own hypothesis' runs as written", async () => {
   const { commands, edit } = await walkthrough();
   const [create, ...rest] = commands;
@@ -87,7 +37,7 @@ Deno.test("README's 'Write your own hypothesis' runs as written", async () => {
   ]);
   await withTempDir(async (dir) => {
     await copyProject(dir);
-    await deno(dir, create);
+    await denoIn(dir, create);
     const file = `${dir}/hypotheses/${id}.ts`;
     const source = await Deno.readTextFile(file);
     assert.match(source, /question: "TODO: /);
@@ -100,7 +50,7 @@ Deno.test("README's 'Write your own hypothesis' runs as written", async () => {
     assert.notEqual(edited, source);
     assert.match(edited, /steps: 4,/);
     await Deno.writeTextFile(file, edited);
-    for (const command of rest) await deno(dir, command);
+    for (const command of rest) await denoIn(dir, command);
     const outcomes = await Deno.readTextFile(
       `${dir}/reports/data/${id}/outcomes.json`,
     );
@@ -108,7 +58,7 @@ Deno.test("README's 'Write your own hypothesis' runs as written", async () => {
     // The gate kept the run it trained: with the record gone, `run` takes
     // the kept one instead of training again.
     await Deno.remove(`${dir}/reports/data/${id}/smoke-seed42-cpu.json`);
-    const again = await deno(dir, rest[0]);
+    const again = await denoIn(dir, rest[0]);
     assert.match(again, /using the record of this run kept in the cache/);
     assert.match(again, /\(cached: same run key/);
   });
