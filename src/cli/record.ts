@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
   const selected = selectHypotheses(positionals);
   const dir = values.dir ?? RECORDS_DIR;
   await checkRecordsDir(dir);
-  const invalid: string[] = [];
+  let invalid = 0;
   for (const h of selected) {
     const runs = [];
     const diverged: string[] = [];
@@ -104,7 +104,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(
         `${h.id}: outcomes.json left unchanged (a diverged run has no outcome to record; re-run it or remove its record)`,
       );
-      invalid.push(...diverged);
+      invalid += diverged.length;
       continue;
     }
     if (runs.length === 0) {
@@ -118,8 +118,8 @@ export async function main(args: string[]): Promise<number> {
         : `${h.id}: ${runs.length} outcome(s) unchanged`,
     );
   }
-  if (invalid.length > 0) {
-    console.error(`error: ${invalid.length} diverged run record(s)`);
+  if (invalid > 0) {
+    console.error(`error: ${invalid} diverged run record(s)`);
     return 1;
   }
   return 0;

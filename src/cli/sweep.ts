@@ -300,8 +300,14 @@ interface SweepPlan {
   readonly todo: readonly PlannedRun[];
   readonly pack: number;
   readonly packs: readonly RunSpec[][];
+  /** Runs taken from the cache's kept records instead of training. */
+  readonly adopted: number;
 }
 
+/**
+ * The sweep's plan; unless it is a dry run, this shard's runs that the cache
+ * keeps for another records folder are taken first, so they are no work.
+ */
 async function planSweep(a: SweepArgs): Promise<SweepPlan> {
   const backend = (await selectBackend(a.requested)).engine.name;
   const notes: string[] = [];
@@ -318,11 +324,14 @@ async function planSweep(a: SweepArgs): Promise<SweepPlan> {
   }
   for (const n of notes) console.error(`note: ${n}`);
   const all = plans.flat();
-  const plan = a.shard ? shardOf(all, a.shard[0], a.shard[1]) : all;
+  const planned = a.shard ? shardOf(all, a.shard[0], a.shard[1]) : all;
+  const { plan, adopted } = a.dryRun
+    ? { plan: planned, adopted: 0 }
+    : await adoptKeptRuns(planned);
   const pack = a.pack ?? defaultPack(backend);
   const packs = await packRuns(plan, pack);
   const todo = plan.filter((p) => p.record === null);
-  return { backend, plans, plan, todo, pack, packs };
+  return { backend, plans, plan, todo, pack, packs, adopted };
 }
 
 /** Prints a line per hypothesis (and the total): runs, recorded, to run. */
@@ -455,15 +464,11 @@ export async function main(args: string[]): Promise<number> {
     await queueSettings(() => checkRedis(queue));
     console.error(`queue: ${queue.url}`);
   }
-  let p = await planSweep(a);
-  if (!a.dryRun) {
-    const adopted = await adoptKeptRuns(p.plan);
-    if (adopted > 0) {
-      console.error(
-        `note: ${adopted} run(s) taken from the cache's kept records (the same run keys, trained for another records folder)`,
-      );
-      p = await planSweep(a);
-    }
+  const p = await planSweep(a);
+  if (p.adopted > 0) {
+    console.error(
+      `note: ${p.adopted} run(s) taken from the cache's kept records (the same run keys, trained for another records folder)`,
+    );
   }
   printSummary(a, p);
   if (a.dryRun) {

@@ -11,9 +11,9 @@ import { type BackendName, REPLICATES_MATCH_SOLO } from "../runtime/engine.ts";
 import { canonicalJson, stepConfigOf } from "../step/config.ts";
 import { overrideText, parseOverride } from "../hypothesis/overrides.ts";
 import { pointLabel, replicateSeeds, sweepPoints } from "../hypothesis/grid.ts";
-import { readRecord, RecordError, recordPath } from "../history/records.ts";
+import { readRecord, RecordError } from "../history/records.ts";
 import { CACHE_DIR, RECORDS_DIR } from "../history/locations.ts";
-import { adoptKeptRecord, keptRecordsDir } from "../history/kept_records.ts";
+import { adoptKeptRecord, keptRecordPath } from "../history/kept_records.ts";
 import { pathExists } from "../io/path_exists.ts";
 import { type PreparedRun, prepareRun } from "../run/prepare.ts";
 import type { Hypothesis, RunRecord, Tier } from "../hypothesis/types.ts";
@@ -168,9 +168,7 @@ async function keptRecordOf(
   cacheDir: string,
 ): Promise<RunRecord | null> {
   try {
-    return await readRecord(
-      recordPath(keptRecordsDir(cacheDir), prepared.name),
-    );
+    return await readRecord(keptRecordPath(cacheDir, prepared.name));
   } catch (e) {
     if (e instanceof RecordError) return null;
     throw e;
@@ -180,21 +178,25 @@ async function keptRecordOf(
 /**
  * Takes into its records folder the kept record of each planned run marked
  * {@link PlannedRun.kept}, verified as a cached record is (its run key, its
- * digests, its whole history); returns how many it took. A run whose kept
- * record fails that is left to train.
+ * digests, its whole history), and returns the plan with those runs
+ * recorded and how many they are. A run whose kept record fails that is
+ * left to train.
  */
 export async function adoptKeptRuns(
   plan: readonly PlannedRun[],
   options: { readonly cacheDir?: string } = {},
-): Promise<number> {
+): Promise<{ plan: PlannedRun[]; adopted: number }> {
   const cacheDir = options.cacheDir ?? CACHE_DIR;
   let adopted = 0;
+  const out: PlannedRun[] = [];
   for (const p of plan) {
-    if (!p.kept) continue;
     const { recordFile, name, key } = p.prepared;
-    if (await adoptKeptRecord(recordFile, name, key, { cacheDir })) adopted++;
+    if (p.kept && await adoptKeptRecord(recordFile, name, key, { cacheDir })) {
+      adopted++;
+      out.push({ ...p, record: await readRecord(recordFile), kept: false });
+    } else out.push(p);
   }
-  return adopted;
+  return { plan: out, adopted };
 }
 
 /**

@@ -219,7 +219,10 @@ Deno.test("planRuns marks a run kept in a shared cache; adoptKeptRuns takes it i
     assert.equal(elsewhere.kept, false, "another cache keeps nothing");
     // Dry planning wrote nothing; adopting does.
     assert.equal(await readRecord(p.prepared.recordFile), null);
-    assert.equal(await adoptKeptRuns([p], { cacheDir }), 1);
+    const taken = await adoptKeptRuns([p], { cacheDir });
+    assert.equal(taken.adopted, 1);
+    assert.equal(taken.plan[0].record?.key, trained.key);
+    assert.equal(taken.plan[0].kept, false);
     const [after] = await planB();
     assert.equal(after.record?.key, trained.key);
     assert.equal(after.kept, false);
@@ -238,6 +241,6 @@ Deno.test("planRuns marks a run kept in a shared cache; adoptKeptRuns takes it i
       cacheDir,
     });
     assert.equal(other.kept, false);
-    assert.equal(await adoptKeptRuns([other], { cacheDir }), 0);
+    assert.equal((await adoptKeptRuns([other], { cacheDir })).adopted, 0);
   });
 });

@@ -23,6 +23,11 @@ export function keptRecordsDir(cacheDir: string): string {
   return `${cacheDir}/kept`;
 }
 
+/** Where the cache keeps the record of run `name`. */
+export function keptRecordPath(cacheDir: string, name: RecordName): string {
+  return recordPath(keptRecordsDir(cacheDir), name);
+}
+
 /**
  * Copies the gate's kept record of run `name` to `recordFile` when the kept
  * one carries run `key` (and its history, if named, is whole) and
@@ -52,7 +57,7 @@ export async function adoptKeptRecord(
   options: { readonly cacheDir: string },
 ): Promise<boolean> {
   const quiet = { cacheDir: options.cacheDir, note: () => {} };
-  const kept = recordPath(keptRecordsDir(options.cacheDir), name);
+  const kept = keptRecordPath(options.cacheDir, name);
   try {
     if (await cachedRecord(recordFile, key, quiet)) return false;
     if (!await cachedRecord(kept, key, quiet)) return false;
@@ -95,7 +100,7 @@ export async function keepRecord(
   name: RecordName,
   options: { readonly cacheDir: string },
 ): Promise<void> {
-  const kept = recordPath(keptRecordsDir(options.cacheDir), name);
+  const kept = keptRecordPath(options.cacheDir, name);
   if (resolve(kept) === resolve(recordFile)) return;
   await copyRecordFiles(recordFile, kept);
 }

@@ -105,22 +105,16 @@ Deno.test("two checkouts sharing one cache: the second run of a key takes the fi
       );
     }
     // A run that keeps no history keeps no record: nothing there to adopt.
-    const noHistory = await runHypothesisDetailed(TINY, {
-      ...BASE,
-      seed: 7,
-      recordsDir: `${dir}/checkout-c/records`,
-      cacheDir,
-      writeHistory: false,
-    });
-    assert.equal(noHistory.record.history, null);
-    const elsewhere = await runHypothesisDetailed(TINY, {
-      ...BASE,
-      seed: 7,
-      recordsDir: `${dir}/checkout-d/records`,
-      cacheDir,
-      writeHistory: false,
-    });
-    assert.equal(elsewhere.cached, false);
+    const withoutHistory = (checkout: string) =>
+      runHypothesisDetailed(TINY, {
+        ...BASE,
+        seed: 7,
+        recordsDir: `${dir}/${checkout}/records`,
+        cacheDir,
+        writeHistory: false,
+      });
+    assert.equal((await withoutHistory("checkout-c")).record.history, null);
+    assert.equal((await withoutHistory("checkout-d")).cached, false);
   });
 });
 
